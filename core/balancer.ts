@@ -1,0 +1,365 @@
+// The balancer: membership, health, ejection, panic and slow start around one policy.
+// Both engines drive it the same way: pick → attemptStarted → attemptEnded, plus probe
+// results and admin changes. It never reads a clock or a random source of its own.
+import type {
+  AttemptOutcome, Backend, BalancerConfig, Candidates, Exclusion, HealthConfig, PickContext, PickTrace, Policy, Rng,
+} from './index.ts';
+import { type ActiveHealthState, type HealthStatus, initialHealth, recordProbe } from './health/active.ts';
+import {
+  type OutlierState, initialOutlier, isBackendFailure, isEjected, maxEjected, recordOutcome, uneject,
+} from './health/outlier.ts';
+import { slowStartFactor } from './slow-start.ts';
+import { createPolicy } from './policies/index.ts';
+
+/** What the balancer tells its engine: logged, counted, charted. */
+export type BalancerEvent =
+  | { kind: 'ejected'; id: string; atMs: number; untilMs: number; times: number }
+  | { kind: 'unejected'; id: string; atMs: number }
+  | { kind: 'health'; id: string; atMs: number; status: HealthStatus }
+  | { kind: 'draining'; id: string; atMs: number }
+  | { kind: 'removed'; id: string; atMs: number }
+  | { kind: 'panic'; atMs: number; active: boolean };
+
+export type Lifecycle = 'active' | 'draining';
+
+/** A read-only view of one backend, for admin APIs, metrics and tests. */
+export interface BackendStatus {
+  id: string;
+  weight: number;
+  effectiveWeight: number;
+  inFlight: number;
+  lifecycle: Lifecycle;
+  adminDown: boolean;
+  health: HealthStatus;
+  ejectedUntilMs: number;
+  timesEjected: number;
+  routable: boolean;
+}
+
+interface Member {
+  backend: Backend;
+  lifecycle: Lifecycle;
+  adminDown: boolean;
+  health: ActiveHealthState;
+  outlier: OutlierState;
+  /** Set while slow start ramps the weight. */
+  slowStartFromMs?: number;
+}
+
+export interface BalancerOptions {
+  balancer: BalancerConfig;
+  health?: HealthConfig;
+  rng: Rng;
+  onEvent?: (event: BalancerEvent) => void;
+}
+
+export interface AddOptions {
+  weight?: number;
+  nowMs: number;
+  /**
+   * Backends present at start are routable at once unless active checks require a first
+   * pass; backends added later also go through slow start (HAProxy: not at process start).
+   */
+  initial?: boolean;
+}
+
+export class Balancer {
+  readonly policy: Policy;
+  private readonly members = new Map<string, Member>();
+  /** In seq order: the order policies see. */
+  private ordered: Member[] = [];
+  private nextSeq = 0;
+  private cache: CandidateSet | undefined;
+  private cacheValidUntilMs = Infinity;
+  private panicking = false;
+  private readonly ramping = new Set<Member>();
+
+  constructor(private readonly opts: BalancerOptions) {
+    this.policy = createPolicy(opts.balancer, opts.rng);
+  }
+
+  // ---- membership -------------------------------------------------------------------
+
+  add(id: string, o: AddOptions): Backend {
+    if (this.members.has(id)) throw new Error(`backend ${id} already exists`);
+    const weight = o.weight ?? 1;
+    if (!(weight > 0)) throw new Error(`weight must be > 0, got ${weight}`);
+    const backend: Backend = { id, seq: this.nextSeq++, weight, effectiveWeight: weight, inFlight: 0 };
+    const member: Member = {
+      backend, lifecycle: 'active', adminDown: false,
+      health: initialHealth(this.opts.health?.active), outlier: initialOutlier(),
+    };
+    this.members.set(id, member);
+    this.ordered.push(member);
+    if (!o.initial) this.startSlowStart(member, o.nowMs);
+    this.membershipChanged();
+    return backend;
+  }
+
+  /** Drains: no new picks; the backend is removed when its last attempt ends. */
+  remove(id: string, nowMs: number): void {
+    const m = this.member(id);
+    if (m.lifecycle === 'draining') return;
+    m.lifecycle = 'draining';
+    this.emit({ kind: 'draining', id, atMs: nowMs });
+    this.membershipChanged();
+    if (m.backend.inFlight === 0) this.finishRemoval(m, nowMs);
+  }
+
+  setWeight(id: string, weight: number): void {
+    if (!(weight > 0)) throw new Error(`weight must be > 0, got ${weight}`);
+    const m = this.member(id);
+    m.backend.weight = weight;
+    m.backend.effectiveWeight = weight;
+    this.ramping.delete(m);
+    this.membershipChanged();
+  }
+
+  /** Operator override: down means no traffic at all, not even in panic. */
+  setAdminDown(id: string, down: boolean, nowMs: number): void {
+    const m = this.member(id);
+    if (m.adminDown === down) return;
+    m.adminDown = down;
+    if (!down) this.startSlowStart(m, nowMs);
+    this.invalidate();
+  }
+
+  has(id: string): boolean { return this.members.has(id); }
+  get size(): number { return this.members.size; }
+
+  // ---- picking ----------------------------------------------------------------------
+
+  /** Picks a backend for one attempt, or undefined when none may take it (→ 503). */
+  pick(ctx: PickContext, trace?: PickTrace): Backend | undefined {
+    const all = this.candidates(ctx.nowMs);
+    let set = all;
+    if (ctx.exclude && ctx.exclude.size > 0) {
+      set = new CandidateSet(all.list.filter((b) => !ctx.exclude!.has(b.id)));
+    }
+    if (trace) this.fillTrace(trace, ctx, all, set);
+    if (set.list.length === 0) return undefined;
+    const chosen = this.policy.pick(set, ctx, trace);
+    if (trace) trace.chosen = chosen?.id;
+    return chosen;
+  }
+
+  /** Would a pick that excludes `tried` find anything? (Retry decisions ask this.) */
+  hasCandidateBesides(tried: ReadonlySet<string>, nowMs: number): boolean {
+    for (const b of this.candidates(nowMs).list) if (!tried.has(b.id)) return true;
+    return false;
+  }
+
+  attemptStarted(backend: Backend, nowMs: number): void {
+    backend.inFlight++;
+    this.policy.onAttemptStart?.(backend, nowMs);
+  }
+
+  /** Feeds the outcome to the policy and to outlier detection; finishes a drain. */
+  attemptEnded(backend: Backend, nowMs: number, latencyMs: number, outcome: AttemptOutcome): void {
+    backend.inFlight--;
+    this.policy.onAttemptEnd?.(backend, nowMs, latencyMs, outcome);
+    const m = this.members.get(backend.id);
+    if (!m || m.backend !== backend) return; // removed meanwhile
+    const cfg = this.opts.health?.outlier;
+    if (cfg) {
+      const failure = isBackendFailure(outcome, cfg.count500);
+      const until = recordOutcome(m.outlier, cfg, failure, nowMs, this.opts.rng, () => this.mayEject(nowMs));
+      if (until !== undefined) {
+        this.emit({ kind: 'ejected', id: backend.id, atMs: nowMs, untilMs: until, times: m.outlier.timesEjected });
+        this.invalidate();
+      }
+    }
+    if (m.lifecycle === 'draining' && backend.inFlight === 0) this.finishRemoval(m, nowMs);
+  }
+
+  /** One active health probe finished. */
+  probeResult(id: string, ok: boolean, nowMs: number): void {
+    const m = this.members.get(id);
+    const cfg = this.opts.health?.active;
+    if (!m || !cfg) return;
+    const before = m.health.status;
+    const changed = recordProbe(m.health, cfg, ok);
+    if (ok && isEjected(m.outlier, nowMs)) {
+      uneject(m.outlier, nowMs); // a passing check readmits early (Envoy's default)
+      this.emit({ kind: 'unejected', id, atMs: nowMs });
+      this.invalidate();
+    }
+    if (changed) {
+      this.emit({ kind: 'health', id, atMs: nowMs, status: changed });
+      if (changed === 'healthy' && before === 'unhealthy') this.startSlowStart(m, nowMs);
+      this.invalidate();
+    }
+  }
+
+  // ---- views --------------------------------------------------------------------------
+
+  status(nowMs: number): BackendStatus[] {
+    return this.ordered.map((m) => ({
+      id: m.backend.id,
+      weight: m.backend.weight,
+      effectiveWeight: m.backend.effectiveWeight,
+      inFlight: m.backend.inFlight,
+      lifecycle: m.lifecycle,
+      adminDown: m.adminDown,
+      health: m.health.status,
+      ejectedUntilMs: isEjected(m.outlier, nowMs) ? m.outlier.ejectedUntilMs : 0,
+      timesEjected: m.outlier.timesEjected,
+      routable: this.exclusion(m, nowMs) === undefined,
+    }));
+  }
+
+  backend(id: string): Backend | undefined { return this.members.get(id)?.backend; }
+  ids(): string[] { return this.ordered.map((m) => m.backend.id); }
+  get inPanic(): boolean { return this.panicking; }
+
+  // ---- internals --------------------------------------------------------------------
+
+  private member(id: string): Member {
+    const m = this.members.get(id);
+    if (!m) throw new Error(`unknown backend ${id}`);
+    return m;
+  }
+
+  private exclusion(m: Member, nowMs: number): Exclusion | undefined {
+    if (m.lifecycle === 'draining') return 'draining';
+    if (m.adminDown) return 'admin-down';
+    if (m.health.status !== 'healthy') return 'unhealthy';
+    if (isEjected(m.outlier, nowMs)) return 'ejected';
+    return undefined;
+  }
+
+  /** The routable set, cached until membership or health changes or an ejection expires. */
+  private candidates(nowMs: number): CandidateSet {
+    if (this.ramping.size > 0) this.updateSlowStart(nowMs);
+    if (this.cache && nowMs < this.cacheValidUntilMs) return this.cache;
+    const healthy: Backend[] = [];
+    const eligible: Backend[] = []; // what panic may use: not draining, not admin-down
+    let validUntil = Infinity;
+    for (const m of this.ordered) {
+      if (m.lifecycle === 'draining' || m.adminDown) continue;
+      eligible.push(m.backend);
+      const until = m.outlier.ejectedUntilMs;
+      if (until > nowMs) validUntil = Math.min(validUntil, until);
+      if (this.exclusion(m, nowMs) === undefined) healthy.push(m.backend);
+    }
+    this.noteExpiredEjections(nowMs);
+    const threshold = this.opts.balancer.panicThresholdPercent;
+    const panic = eligible.length > 0 && threshold > 0 && healthy.length * 100 < threshold * eligible.length;
+    if (panic !== this.panicking) {
+      this.panicking = panic;
+      this.emit({ kind: 'panic', atMs: nowMs, active: panic });
+    }
+    this.cache = new CandidateSet(panic ? eligible : healthy);
+    this.cacheValidUntilMs = validUntil;
+    return this.cache;
+  }
+
+  /** Emits `unejected` once for every ejection that ran out by time. */
+  private noteExpiredEjections(nowMs: number): void {
+    for (const m of this.ordered) {
+      const until = m.outlier.ejectedUntilMs;
+      if (until === 0 || until > nowMs) continue;
+      m.outlier.ejectedUntilMs = 0;
+      this.emit({ kind: 'unejected', id: m.backend.id, atMs: nowMs });
+      if (m.lifecycle === 'active') this.startSlowStart(m, nowMs);
+    }
+  }
+
+  private mayEject(nowMs: number): boolean {
+    const cfg = this.opts.health?.outlier;
+    if (!cfg) return false;
+    let pool = 0;
+    let ejected = 0;
+    for (const m of this.ordered) {
+      if (m.lifecycle === 'draining') continue;
+      pool++;
+      if (isEjected(m.outlier, nowMs)) ejected++;
+    }
+    return ejected + 1 <= maxEjected(pool, cfg.maxEjectionPercent);
+  }
+
+  private startSlowStart(m: Member, nowMs: number): void {
+    const cfg = this.opts.balancer.slowStart;
+    if (!cfg) return;
+    m.slowStartFromMs = nowMs;
+    this.ramping.add(m);
+    m.backend.effectiveWeight = m.backend.weight * slowStartFactor(cfg, 0);
+  }
+
+  private updateSlowStart(nowMs: number): void {
+    const cfg = this.opts.balancer.slowStart!;
+    for (const m of this.ramping) {
+      const factor = slowStartFactor(cfg, nowMs - m.slowStartFromMs!);
+      m.backend.effectiveWeight = m.backend.weight * factor;
+      if (factor >= 1) { this.ramping.delete(m); m.slowStartFromMs = undefined; }
+    }
+    // Weight changes do not alter membership, but cached weight sums must be redone.
+    if (this.cache) this.cache.refreshWeights();
+  }
+
+  private finishRemoval(m: Member, nowMs: number): void {
+    this.members.delete(m.backend.id);
+    this.ordered = this.ordered.filter((x) => x !== m);
+    this.ramping.delete(m);
+    this.membershipChanged();
+    this.emit({ kind: 'removed', id: m.backend.id, atMs: nowMs });
+  }
+
+  private membershipChanged(): void {
+    this.policy.setMembers(this.ordered.filter((m) => m.lifecycle === 'active').map((m) => m.backend));
+    this.invalidate();
+  }
+
+  private invalidate(): void {
+    this.cache = undefined;
+  }
+
+  private fillTrace(trace: PickTrace, ctx: PickContext, all: CandidateSet, set: CandidateSet): void {
+    trace.nowMs = ctx.nowMs;
+    trace.attempt = ctx.attempt ?? 0;
+    trace.policy = this.policy.name;
+    trace.panic = this.panicking;
+    trace.candidates = set.list.length;
+    trace.skipped = [];
+    for (const m of this.ordered) {
+      if (set.has(m.backend)) continue;
+      const reason = all.has(m.backend) ? 'excluded' : this.exclusion(m, ctx.nowMs) ?? 'excluded';
+      trace.skipped.push({ id: m.backend.id, reason });
+    }
+  }
+
+  private emit(e: BalancerEvent): void {
+    this.opts.onEvent?.(e);
+  }
+}
+
+/** A candidate list with O(1) membership and cached weight totals. */
+export class CandidateSet implements Candidates {
+  private readonly members: Set<Backend>;
+  totalWeight = 0;
+  uniformWeights = true;
+
+  constructor(readonly list: readonly Backend[]) {
+    this.members = new Set(list);
+    this.refreshWeights();
+  }
+
+  has(backend: Backend): boolean { return this.members.has(backend); }
+
+  refreshWeights(): void {
+    let total = 0;
+    const first = this.list[0]?.effectiveWeight;
+    let uniform = true;
+    for (const b of this.list) {
+      total += b.effectiveWeight;
+      if (b.effectiveWeight !== first) uniform = false;
+    }
+    this.totalWeight = total;
+    this.uniformWeights = uniform;
+  }
+}
+
+/** An empty trace to fill in with `pick(ctx, trace)`. */
+export function newTrace(): PickTrace {
+  return { nowMs: 0, attempt: 0, policy: '', candidates: 0, skipped: [], panic: false };
+}

@@ -1,0 +1,186 @@
+// The `balancer`, `health`, `retry` and `timeouts` sections shared by experiment files
+// (sim/, live/) and the proxy's --config file. One schema, so both engines accept and
+// reject exactly the same input. Defaults follow the field (Envoy, HAProxy, Finagle)
+// unless a comment says otherwise.
+import { z } from 'zod';
+
+export const POLICY_NAMES = [
+  'round-robin', 'weighted-round-robin', 'random', 'least-connections', 'p2c', 'peak-ewma',
+  'ip-hash', 'ring-hash', 'maglev', 'rendezvous', 'bounded-load',
+] as const;
+export type PolicyName = (typeof POLICY_NAMES)[number];
+
+const positive = z.number().positive();
+const nonNegative = z.number().nonnegative();
+const percent = z.number().min(0).max(100);
+const httpStatus = z.number().int().min(100).max(599);
+
+export const SlowStartSchema = z.strictObject({
+  /** Ramp length after a backend (re)joins. */
+  windowMs: positive,
+  /** Envoy's aggression: weight × (t / window)^(1 / aggression). 1 = linear. */
+  aggression: positive.default(1),
+  /** Floor of the ramp, so a joining backend is never starved completely. */
+  minWeightPercent: percent.default(10),
+});
+
+export const BalancerSchema = z.strictObject({
+  policy: z.enum(POLICY_NAMES).default('round-robin'),
+  /** Draws per pick for p2c and peak-ewma (2 = power of two choices). */
+  choices: z.number().int().min(2).max(16).default(2),
+  /** Peak-EWMA: decay time constant; Finagle and Envoy default to 10 s. */
+  ewmaDecayMs: positive.default(10_000),
+  /** Peak-EWMA: latency assumed for a backend with no samples yet, so it gets probed. */
+  ewmaDefaultRttMs: positive.default(10),
+  /** Peak-EWMA: latency charged for a 429/503 answer, so fast rejections do not attract traffic (Linkerd). */
+  ewmaPenaltyMs: nonNegative.default(1_000),
+  /** ring-hash: virtual nodes per unit of weight. `clb-512x9` = 512 slots × 9 vnodes, the common CLB layout. */
+  ringPreset: z.enum(['ketama', 'clb-512x9']).default('ketama'),
+  vnodes: z.number().int().min(1).max(1_000).default(160),
+  /** Maglev: lookup table size; must be prime (Envoy default 65537). */
+  maglevTableSize: z.number().int().min(3).max(5_000_011).default(65_537)
+    .refine(isPrime, { message: 'must be a prime number (e.g. 251, 65537, 655373)' }),
+  /** bounded-load: no backend above ceil(c × average in-flight) (Mirrokni et al.; HAProxy hash-balance-factor 125 = 1.25). */
+  balanceFactor: z.number().min(1).max(100).default(1.25),
+  /** Below this share of healthy backends, balance over all of them (Envoy: 50 %). 0 disables. */
+  panicThresholdPercent: percent.default(50),
+  slowStart: SlowStartSchema.optional(),
+});
+
+export const ActiveHealthSchema = z.strictObject({
+  intervalMs: positive,
+  timeoutMs: positive,
+  /** Consecutive passes to go up (HAProxy default 2). */
+  rise: z.number().int().min(1).default(2),
+  /** Consecutive failures to go down (HAProxy default 3). */
+  fall: z.number().int().min(1).default(3),
+  /** Each interval is stretched by up to this much, so probes do not synchronise. */
+  jitterMs: nonNegative.default(0),
+  path: z.string().startsWith('/').default('/heartbeat'),
+  /** A new backend gets no traffic until its first probe passes (Envoy warming). */
+  requireFirstPass: z.boolean().default(true),
+});
+
+export const OutlierSchema = z.strictObject({
+  consecutiveFailures: z.number().int().min(1).default(5),
+  baseEjectionMs: positive.default(30_000),
+  maxEjectionMs: positive.default(300_000),
+  jitterMs: nonNegative.default(0),
+  /** Never eject more than this share of the pool (but always at least one backend). */
+  maxEjectionPercent: percent.default(50),
+  /** Count 500 as a failure too (502/503/504 always count). */
+  count500: z.boolean().default(false),
+  /** Each healthy `decayMs` after an ejection ends, the ejection multiplier drops by one. Defaults to baseEjectionMs. */
+  decayMs: positive.optional(),
+});
+
+export const HealthSchema = z.strictObject({
+  active: ActiveHealthSchema.optional(),
+  outlier: OutlierSchema.optional(),
+});
+
+const METHOD = z.string().regex(/^[A-Z]+$/, 'must be an upper-case HTTP method');
+
+export const RetrySchema = z.strictObject({
+  /** Attempts in total, the first included. */
+  maxAttempts: z.number().int().min(1).max(10).default(3),
+  /** Statuses that are retried for idempotent methods. */
+  retryOn: z.array(httpStatus).default([502, 503, 504]),
+  /** Methods retried after the request may have reached a backend (RFC 9110 §9.2.2). */
+  idempotentMethods: z.array(METHOD).default(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE']),
+  /** Full-jitter exponential backoff (Envoy: 25 ms base, 250 ms cap). */
+  backoffBaseMs: nonNegative.default(25),
+  backoffMaxMs: nonNegative.default(250),
+  /** Honour Retry-After on retried 503/429 answers, up to this long. */
+  retryAfterMaxMs: nonNegative.default(1_000),
+  /** Concurrent retries ≤ max(minConcurrent, ratio × active requests) (Envoy retry_budget). */
+  budget: z.strictObject({
+    ratio: z.number().min(0).max(1).default(0.2),
+    minConcurrent: z.number().int().min(0).default(3),
+  }).optional(),
+  /** Request bodies up to this size are buffered so they can be replayed on retry. */
+  maxReplayBodyBytes: z.number().int().nonnegative().default(64 * 1024),
+});
+
+export const TimeoutsSchema = z.strictObject({
+  /** Overall deadline for one client request, all attempts and backoffs included. */
+  requestMs: positive.default(30_000),
+  /** Per attempt, until response headers arrive. */
+  perTryMs: positive.optional(),
+  connectMs: positive.default(1_000),
+});
+
+export type BalancerConfig = z.infer<typeof BalancerSchema>;
+export type ActiveHealthConfig = z.infer<typeof ActiveHealthSchema>;
+export type OutlierConfig = z.infer<typeof OutlierSchema>;
+export type HealthConfig = z.infer<typeof HealthSchema>;
+export type RetryConfig = z.infer<typeof RetrySchema>;
+export type TimeoutsConfig = z.infer<typeof TimeoutsSchema>;
+export type SlowStartConfig = z.infer<typeof SlowStartSchema>;
+
+/** The routing sections as one object; what the proxy's --config file holds. */
+export const RoutingSchema = z.strictObject({
+  balancer: BalancerSchema.default(BalancerSchema.parse({})),
+  health: HealthSchema.optional(),
+  retry: RetrySchema.optional(),
+  timeouts: TimeoutsSchema.default(TimeoutsSchema.parse({})),
+});
+export type RoutingConfig = z.infer<typeof RoutingSchema>;
+
+/** Cross-field rules a per-field schema cannot state. */
+export function routingProblems(cfg: RoutingConfig): Array<{ path: string; message: string }> {
+  const problems: Array<{ path: string; message: string }> = [];
+  const o = cfg.health?.outlier;
+  if (o && o.maxEjectionMs < o.baseEjectionMs) {
+    problems.push({ path: 'health.outlier.maxEjectionMs', message: `must be >= baseEjectionMs (${o.baseEjectionMs})` });
+  }
+  const a = cfg.health?.active;
+  if (a && a.timeoutMs > a.intervalMs) {
+    problems.push({ path: 'health.active.timeoutMs', message: `must be <= intervalMs (${a.intervalMs})` });
+  }
+  const t = cfg.timeouts;
+  if (t.perTryMs !== undefined && t.perTryMs > t.requestMs) {
+    problems.push({ path: 'timeouts.perTryMs', message: `must be <= requestMs (${t.requestMs})` });
+  }
+  if (cfg.retry && cfg.retry.backoffMaxMs < cfg.retry.backoffBaseMs) {
+    problems.push({ path: 'retry.backoffMaxMs', message: `must be >= backoffBaseMs (${cfg.retry.backoffBaseMs})` });
+  }
+  if (cfg.balancer.slowStart && cfg.balancer.policy === 'round-robin') {
+    problems.push({ path: 'balancer.slowStart', message: 'needs a weight-aware policy (weighted-round-robin, random, least-connections, p2c, peak-ewma); round-robin ignores weights' });
+  }
+  return problems;
+}
+
+function isPrime(n: number): boolean {
+  if (n < 2 || !Number.isInteger(n)) return false;
+  for (let d = 2; d * d <= n; d++) if (n % d === 0) return false;
+  return true;
+}
+
+/**
+ * Turns zod issues into lines that name the JSON path, the value found and what is
+ * allowed, e.g. `balancer.policy: got "p3c"; allowed: "round-robin", "p2c", …`.
+ */
+export function describeIssues(issues: readonly z.core.$ZodIssue[], input: unknown): string[] {
+  return issues.map((issue) => {
+    const path = issue.path.length ? issue.path.map(String).join('.') : '(root)';
+    const value = valueAt(input, issue.path);
+    const got = value === undefined ? 'missing' : `got ${JSON.stringify(value)}`;
+    let allowed = issue.message;
+    if (issue.code === 'invalid_value' && 'values' in issue) {
+      allowed = `allowed: ${(issue.values as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`;
+    } else if (issue.code === 'unrecognized_keys') {
+      return `${path}: unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => JSON.stringify(k)).join(', ')}`;
+    }
+    return `${path}: ${got}; ${allowed}`;
+  });
+}
+
+function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
+  let v: unknown = input;
+  for (const key of path) {
+    if (v === null || typeof v !== 'object') return undefined;
+    v = (v as Record<PropertyKey, unknown>)[key];
+  }
+  return v;
+}

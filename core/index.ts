@@ -1,0 +1,13 @@
+// The routing core's public surface. No I/O, no timers, no wall clock, no Math.random:
+// the simulator and the live proxy pass time and randomness in.
+export * from './types.ts';
+export * from './config.ts';
+export * from './retry.ts';
+export * from './balancer.ts';
+export * from './hash.ts';
+export { slowStartFactor } from './slow-start.ts';
+export { isBackendFailure, maxEjected } from './health/outlier.ts';
+export { nextProbeDelayMs, type HealthStatus } from './health/active.ts';
+export { createPolicy } from './policies/index.ts';
+export * from './router.ts';
+export * from './distributions.ts';

@@ -1,0 +1,8 @@
+// TEMPORARY placeholder, replaced by the real implementation.
+import type { Backend, Candidates, Policy } from '../index.ts';
+export class RingHash implements Policy {
+  readonly name = 'ring-hash';
+  constructor(..._args: unknown[]) {}
+  setMembers(): void {}
+  pick(c: Candidates): Backend { return c.list[0]; }
+}

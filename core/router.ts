@@ -1,0 +1,214 @@
+// The life of one client request, as a small state machine both engines drive: pick a
+// backend, report how the attempt ended, and be told whether to answer, retry (after how
+// long, on which backend) or fail with which gateway status. The simulator and the live
+// proxy own the sockets and the timers; every decision is made here.
+import type { AttemptOutcome, Backend, PickTrace, RetryConfig, Rng, TimeoutsConfig } from './index.ts';
+import type { Balancer } from './balancer.ts';
+import { type FailurePoint, type RetryRefusal, RetryBudget, decideRetry } from './retry.ts';
+import { newTrace } from './balancer.ts';
+
+export interface RouterOptions {
+  balancer: Balancer;
+  retry?: RetryConfig;
+  timeouts: TimeoutsConfig;
+  /** Random stream for backoff jitter (the balancer has its own). */
+  rng: Rng;
+  /** Record a decision trace on every flow. */
+  trace?: boolean;
+}
+
+/** Why the proxy itself answered with an error instead of a backend. */
+export type GatewayError = 'no_backend' | 'connect_failed' | 'upstream_reset' | 'upstream_timeout' | 'deadline';
+
+/** What the engine must do next for a request. */
+export type Step =
+  | { kind: 'attempt'; backend: Backend; attempt: number; timeoutMs: number }
+  | { kind: 'retry'; delayMs: number }
+  /** Pass the backend's answer on (success or a status not worth retrying). */
+  | { kind: 'respond'; status: number }
+  | { kind: 'fail'; status: 502 | 503 | 504; error: GatewayError };
+
+/** One decision, for the trace. */
+export type Decision =
+  | { kind: 'pick'; trace: PickTrace }
+  | { kind: 'outcome'; atMs: number; backend: string; outcome: AttemptOutcome }
+  | { kind: 'retry'; atMs: number; delayMs: number }
+  | { kind: 'no-retry'; atMs: number; reason: RetryRefusal }
+  | { kind: 'fail'; atMs: number; status: number; error: GatewayError };
+
+export interface RequestInfo {
+  method: string;
+  /** Client identity for hashing policies. */
+  hashKey?: string;
+  nowMs: number;
+  /** No body, or a body buffered in full: safe to send again. */
+  bodyReplayable: boolean;
+}
+
+/** One client request in flight. */
+export class Flow {
+  /** Backends tried so far, in order (the `servers` column: `s2|s1`). */
+  readonly path: string[] = [];
+  readonly tried = new Set<string>();
+  attempt = -1;
+  readonly deadlineMs: number;
+  readonly decisions: Decision[] | undefined;
+  /** The backend of the attempt in progress, and when that attempt started. */
+  current: Backend | undefined;
+  attemptStartMs = 0;
+  /** This flow holds a retry-budget slot for its current attempt. */
+  holdsRetrySlot = false;
+  done = false;
+
+  constructor(readonly info: RequestInfo, requestMs: number, trace: boolean) {
+    this.deadlineMs = info.nowMs + requestMs;
+    this.decisions = trace ? [] : undefined;
+  }
+}
+
+export class Router {
+  readonly budget: RetryBudget;
+  /** Logical requests, attempts and retries since start: metrics both engines report. */
+  readonly counts = { requests: 0, attempts: 0, retries: 0, budgetOverflows: 0 };
+
+  constructor(private readonly o: RouterOptions) {
+    this.budget = new RetryBudget(o.retry?.budget);
+  }
+
+  get balancer(): Balancer { return this.o.balancer; }
+
+  /** A request arrived. Follow with `next`. */
+  start(info: RequestInfo): Flow {
+    this.counts.requests++;
+    this.budget.requestStarted();
+    return new Flow(info, this.o.timeouts.requestMs, this.o.trace ?? false);
+  }
+
+  /** The first attempt, or the next one after a retry delay. */
+  next(flow: Flow, nowMs: number): Step {
+    const remainingMs = flow.deadlineMs - nowMs;
+    if (remainingMs <= 0) return this.fail(flow, nowMs, 504, 'deadline');
+    const trace = flow.decisions ? newTrace() : undefined;
+    const backend = this.o.balancer.pick(
+      { nowMs, hashKey: flow.info.hashKey, attempt: flow.attempt + 1, exclude: flow.tried }, trace,
+    );
+    if (trace) flow.decisions!.push({ kind: 'pick', trace });
+    if (!backend) {
+      this.releaseSlot(flow);
+      return this.fail(flow, nowMs, 503, 'no_backend');
+    }
+    flow.attempt++;
+    flow.current = backend;
+    flow.attemptStartMs = nowMs;
+    flow.path.push(backend.id);
+    flow.tried.add(backend.id);
+    this.counts.attempts++;
+    if (flow.attempt > 0) this.counts.retries++;
+    this.o.balancer.attemptStarted(backend, nowMs);
+    const perTry = this.o.timeouts.perTryMs ?? Infinity;
+    return { kind: 'attempt', backend, attempt: flow.attempt, timeoutMs: Math.min(perTry, remainingMs) };
+  }
+
+  /**
+   * The current attempt ended. `retryAfter` is the backend's Retry-After header, if any.
+   * `responseStarted` is true when response bytes already went to the client.
+   */
+  attemptEnded(flow: Flow, nowMs: number, outcome: AttemptOutcome, opts: { retryAfter?: string; responseStarted?: boolean } = {}): Step {
+    const backend = flow.current!;
+    flow.current = undefined;
+    const latencyMs = nowMs - flow.attemptStartMs;
+    this.o.balancer.attemptEnded(backend, nowMs, latencyMs, outcome);
+    this.releaseSlot(flow);
+    flow.decisions?.push({ kind: 'outcome', atMs: nowMs, backend: backend.id, outcome });
+
+    const failure = failurePoint(outcome, opts.retryAfter);
+    if (!failure) {
+      if (outcome.kind === 'response') return this.respond(flow, outcome.status);
+      return this.fail(flow, nowMs, 502, 'upstream_reset'); // local-reject / client-abort: nobody to retry for
+    }
+    const answer = decideRetry(this.o.retry, {
+      method: flow.info.method,
+      failure,
+      attempt: flow.attempt,
+      bodyReplayable: flow.info.bodyReplayable,
+      responseStarted: opts.responseStarted ?? false,
+      nowMs,
+      deadlineMs: flow.deadlineMs,
+      otherBackendAvailable: this.o.balancer.hasCandidateBesides(flow.tried, nowMs),
+    }, this.o.rng, this.budget);
+    if (answer.retry) {
+      flow.holdsRetrySlot = true;
+      flow.decisions?.push({ kind: 'retry', atMs: nowMs, delayMs: answer.delayMs });
+      return { kind: 'retry', delayMs: answer.delayMs };
+    }
+    if (answer.reason === 'budget') this.counts.budgetOverflows++;
+    flow.decisions?.push({ kind: 'no-retry', atMs: nowMs, reason: answer.reason });
+    switch (failure.kind) {
+      case 'status': return this.respond(flow, failure.status);
+      case 'connect': return this.fail(flow, nowMs, 502, 'connect_failed');
+      case 'reset': return this.fail(flow, nowMs, 502, 'upstream_reset');
+      case 'timeout': return this.fail(flow, nowMs, 504, 'upstream_timeout');
+    }
+  }
+
+  /**
+   * The overall deadline passed while an attempt or a backoff was pending. The engine
+   * aborts the attempt; this records it (as a timeout against the backend) and answers 504.
+   */
+  deadlineExceeded(flow: Flow, nowMs: number): Step {
+    if (flow.current) {
+      const backend = flow.current;
+      flow.current = undefined;
+      this.o.balancer.attemptEnded(backend, nowMs, nowMs - flow.attemptStartMs, { kind: 'timeout' });
+      flow.decisions?.push({ kind: 'outcome', atMs: nowMs, backend: backend.id, outcome: { kind: 'timeout' } });
+    }
+    this.releaseSlot(flow);
+    return this.fail(flow, nowMs, 504, 'deadline');
+  }
+
+  /** The client went away mid-request: free the backend without blaming it. */
+  clientAborted(flow: Flow, nowMs: number): void {
+    if (flow.current) {
+      const backend = flow.current;
+      flow.current = undefined;
+      this.o.balancer.attemptEnded(backend, nowMs, nowMs - flow.attemptStartMs, { kind: 'client-abort' });
+    }
+    this.releaseSlot(flow);
+    this.finish(flow);
+  }
+
+  private respond(flow: Flow, status: number): Step {
+    this.finish(flow);
+    return { kind: 'respond', status };
+  }
+
+  private fail(flow: Flow, nowMs: number, status: 502 | 503 | 504, error: GatewayError): Step {
+    flow.decisions?.push({ kind: 'fail', atMs: nowMs, status, error });
+    this.finish(flow);
+    return { kind: 'fail', status, error };
+  }
+
+  private finish(flow: Flow): void {
+    if (flow.done) return;
+    flow.done = true;
+    this.budget.requestEnded();
+  }
+
+  private releaseSlot(flow: Flow): void {
+    if (!flow.holdsRetrySlot) return;
+    flow.holdsRetrySlot = false;
+    this.budget.release();
+  }
+}
+
+/** Maps an attempt outcome to the retry table's failure point; undefined for plain answers. */
+export function failurePoint(outcome: AttemptOutcome, retryAfter?: string): FailurePoint | undefined {
+  switch (outcome.kind) {
+    case 'connect-error': return { kind: 'connect' };
+    case 'reset': return { kind: 'reset' };
+    case 'timeout': return { kind: 'timeout' };
+    case 'response': return outcome.status >= 500 || outcome.status === 429
+      ? { kind: 'status', status: outcome.status, retryAfter } : undefined;
+    default: return undefined;
+  }
+}

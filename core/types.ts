@@ -1,0 +1,89 @@
+// The vocabulary shared by the routing core, the simulator and the live proxy.
+// Everything here is plain data: time is a number of milliseconds passed in by the
+// engine, randomness is a function passed in by the engine.
+
+/** A random source returning floats in [0, 1). The simulator passes a seeded stream. */
+export type Rng = () => number;
+
+/** Why a backend may not receive new requests. */
+export type Exclusion = 'removed' | 'draining' | 'admin-down' | 'unhealthy' | 'ejected' | 'excluded' | 'over-bound';
+
+/**
+ * One backend as the core sees it. The balancer owns these objects; policies read them
+ * (never mutate them) and may keep their own per-backend state keyed by the object.
+ */
+export interface Backend {
+  readonly id: string;
+  /** Insertion order: a stable tie-breaker that never depends on object key order. */
+  readonly seq: number;
+  /** Configured weight (> 0). */
+  weight: number;
+  /** Weight after slow start; what weight-aware policies use. */
+  effectiveWeight: number;
+  /** Attempts currently outstanding on this backend (counted by the balancer). */
+  inFlight: number;
+}
+
+/** What a pick needs to know beyond the candidate set. */
+export interface PickContext {
+  nowMs: number;
+  /** Key for hashing policies (the client address); ignored by the others. */
+  hashKey?: string;
+  /** 0 for the first attempt of a request, 1 for the first retry, and so on. */
+  attempt?: number;
+  /** Backends already tried by this request: retries go elsewhere. */
+  exclude?: ReadonlySet<string>;
+}
+
+/** The backends a policy may choose from, in `seq` order, with O(1) membership. */
+export interface Candidates {
+  readonly list: readonly Backend[];
+  has(backend: Backend): boolean;
+  /** Sum of `effectiveWeight` over the list. */
+  readonly totalWeight: number;
+  /** True when every candidate has the same effective weight (policies take a faster path). */
+  readonly uniformWeights: boolean;
+}
+
+/** How one attempt on a backend ended. */
+export type AttemptOutcome =
+  | { kind: 'response'; status: number }
+  | { kind: 'connect-error' }
+  | { kind: 'reset' }
+  | { kind: 'timeout' }
+  /** The proxy refused it itself (overload, budget): never the backend's fault. */
+  | { kind: 'local-reject' }
+  /** The client went away: never the backend's fault. */
+  | { kind: 'client-abort' };
+
+/**
+ * A balancing policy: picks one backend from the candidates. Membership changes are
+ * explicit calls, so hash tables are rebuilt there, never on the request path.
+ */
+export interface Policy {
+  readonly name: string;
+  /** The full membership changed (add, remove, weight). `members` is in `seq` order. */
+  setMembers(members: readonly Backend[]): void;
+  /** Choose one of `candidates.list` (non-empty); undefined only if none fits (bounded load never does that). */
+  pick(candidates: Candidates, ctx: PickContext, trace?: PickTrace): Backend | undefined;
+  /** An attempt starts on `backend` (after inFlight was incremented). */
+  onAttemptStart?(backend: Backend, nowMs: number): void;
+  /** An attempt ended (after inFlight was decremented). */
+  onAttemptEnd?(backend: Backend, nowMs: number, latencyMs: number, outcome: AttemptOutcome): void;
+}
+
+/** Why each pick went the way it did: compact enough to log for every request. */
+export interface PickTrace {
+  nowMs: number;
+  attempt: number;
+  policy: string;
+  /** Number of backends the policy could choose from. */
+  candidates: number;
+  /** Backends left out, and why. */
+  skipped: Array<{ id: string; reason: Exclusion }>;
+  /** True when too few backends were healthy and the pick ignored health. */
+  panic: boolean;
+  /** Policy-specific detail, e.g. the two P2C draws and their costs. */
+  considered?: Array<{ id: string; score?: number }>;
+  chosen?: string;
+}
