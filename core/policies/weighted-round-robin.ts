@@ -6,22 +6,25 @@ import type { Backend, Candidates, Policy } from '../index.ts';
 
 export class WeightedRoundRobin implements Policy {
   readonly name = 'weighted-round-robin';
-  private readonly current = new Map<Backend, number>();
+  /** Running scores indexed by Backend.seq: an array index is far cheaper than a Map lookup. */
+  private current: number[] = [];
 
   setMembers(members: readonly Backend[]): void {
-    const keep = new Set(members);
-    for (const b of [...this.current.keys()]) if (!keep.has(b)) this.current.delete(b);
+    const next: number[] = [];
+    for (const b of members) next[b.seq] = this.current[b.seq] ?? 0;
+    this.current = next;
   }
 
   pick(c: Candidates): Backend {
-    let best: Backend | undefined;
+    const current = this.current;
+    let best = c.list[0];
     let bestScore = -Infinity;
     for (const b of c.list) {
-      const score = (this.current.get(b) ?? 0) + b.effectiveWeight;
-      this.current.set(b, score);
+      const score = (current[b.seq] ?? 0) + b.effectiveWeight;
+      current[b.seq] = score;
       if (score > bestScore) { best = b; bestScore = score; }
     }
-    this.current.set(best!, bestScore - c.totalWeight);
-    return best!;
+    current[best.seq] = bestScore - c.totalWeight;
+    return best;
   }
 }
