@@ -38,3 +38,24 @@ export function fmix32(x: number): number {
   h ^= h >>> 16;
   return h >>> 0;
 }
+
+/**
+ * MurmurHash3 x86_32 over two 32-bit words (what `murmur3` does for an 8-byte input).
+ * Rendezvous scores each (key, backend) pair with it without building a string per pick.
+ */
+export function murmur3Pair(a: number, b: number, seed = 0): number {
+  let h = seed >>> 0;
+  h = mixBlock(h, a);
+  h = mixBlock(h, b);
+  h ^= 8;
+  return fmix32(h);
+}
+
+function mixBlock(h: number, block: number): number {
+  let k = Math.imul(block | 0, 0xcc9e2d51);
+  k = (k << 15) | (k >>> 17);
+  k = Math.imul(k, 0x1b873593);
+  h ^= k;
+  h = (h << 13) | (h >>> 19);
+  return (Math.imul(h, 5) + 0xe6546b64) | 0;
+}
