@@ -127,6 +127,9 @@ export const RoutingSchema = z.strictObject({
 });
 export type RoutingConfig = z.infer<typeof RoutingSchema>;
 
+/** Policies that read effective weights per pick, so slow start can steer them. Hash tables are built from configured weights. */
+export const SLOW_START_POLICIES: readonly PolicyName[] = ['weighted-round-robin', 'random', 'least-connections', 'p2c', 'peak-ewma', 'rendezvous'];
+
 /** Cross-field rules a per-field schema cannot state. */
 export function routingProblems(cfg: RoutingConfig): Array<{ path: string; message: string }> {
   const problems: Array<{ path: string; message: string }> = [];
@@ -145,8 +148,11 @@ export function routingProblems(cfg: RoutingConfig): Array<{ path: string; messa
   if (cfg.retry && cfg.retry.backoffMaxMs < cfg.retry.backoffBaseMs) {
     problems.push({ path: 'retry.backoffMaxMs', message: `must be >= backoffBaseMs (${cfg.retry.backoffBaseMs})` });
   }
-  if (cfg.balancer.slowStart && cfg.balancer.policy === 'round-robin') {
-    problems.push({ path: 'balancer.slowStart', message: 'needs a weight-aware policy (weighted-round-robin, random, least-connections, p2c, peak-ewma); round-robin ignores weights' });
+  if (cfg.balancer.slowStart && !SLOW_START_POLICIES.includes(cfg.balancer.policy)) {
+    problems.push({
+      path: 'balancer.slowStart',
+      message: `has no effect with ${cfg.balancer.policy}; it needs a policy that reads live weights: ${SLOW_START_POLICIES.join(', ')}`,
+    });
   }
   return problems;
 }
