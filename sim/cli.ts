@@ -1,0 +1,104 @@
+// npm run sim -- FILE [--validate] [--out DIR] [--no-requests] [--seed N] [--quiet]
+// Exit codes: 0 done, 2 invalid experiment or arguments (nothing written), 1 anything else.
+import { parseArgs } from 'node:util';
+import { ExperimentError, loadExperiment } from './experiment.ts';
+import { defaultOutDir, runPlan } from './run.ts';
+import { summaryTable } from './table.ts';
+
+const USAGE = `usage: npm run sim -- FILE [options]
+
+  FILE             experiment file (JSON), e.g. experiments/a1.json
+  --validate       only check the file (and every sweep point and variant); write nothing
+  --out DIR        write results to DIR instead of reports/<name>/sim
+  --no-requests    skip requests.csv (one row per request)
+  --seed N         replace the file's seed
+  --quiet          no progress bar, no table
+  --help           this text`;
+
+async function main(argv: string[]): Promise<number> {
+  let args;
+  try {
+    args = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        validate: { type: 'boolean', default: false },
+        out: { type: 'string' },
+        'no-requests': { type: 'boolean', default: false },
+        seed: { type: 'string' },
+        quiet: { type: 'boolean', default: false },
+        help: { type: 'boolean', default: false },
+      },
+    });
+  } catch (e) {
+    process.stderr.write(`${(e as Error).message}\n\n${USAGE}\n`);
+    return 2;
+  }
+  const { values, positionals } = args;
+  if (values.help) { process.stdout.write(`${USAGE}\n`); return 0; }
+  if (positionals.length !== 1) {
+    process.stderr.write(`expected exactly one experiment file, got ${positionals.length}\n\n${USAGE}\n`);
+    return 2;
+  }
+  let seed: number | undefined;
+  if (values.seed !== undefined) {
+    seed = Number(values.seed);
+    if (!Number.isInteger(seed) || seed < 0 || seed > 2 ** 32 - 1) {
+      process.stderr.write(`--seed: got ${JSON.stringify(values.seed)}; expected an integer 0 … 4294967295\n`);
+      return 2;
+    }
+  }
+
+  const file = positionals[0];
+  let plan;
+  try {
+    plan = await loadExperiment(file, { seed });
+  } catch (e) {
+    if (e instanceof ExperimentError) { process.stderr.write(`${e.message}\n`); return 2; }
+    throw e;
+  }
+  if (values.validate) {
+    process.stdout.write(`${file}: valid (${plan.runs.length} run${plan.runs.length === 1 ? '' : 's'})\n`);
+    return 0;
+  }
+
+  const outDir = values.out ?? defaultOutDir(plan);
+  const progress = !values.quiet && process.stderr.isTTY ? progressBar(plan.runs.length) : undefined;
+  const seeds = [...new Set(plan.runs.map((r) => r.config.seed))].join(', ');
+  let results;
+  try {
+    results = await runPlan(plan, { outDir, writeRequests: !values['no-requests'], onProgress: progress?.update });
+  } catch (e) {
+    progress?.clear();
+    process.stderr.write(`run failed (seed ${seeds}; replay with the same file and seed)\n`);
+    throw e;
+  }
+  progress?.clear();
+  if (!values.quiet) {
+    process.stdout.write(`${summaryTable(results)}\n\n`);
+    process.stdout.write(`seed ${seeds}; results in ${outDir}\n`);
+  }
+  return 0;
+}
+
+/** A one-line bar on stderr, only drawn when stderr is a terminal. */
+function progressBar(runs: number): { update: (run: { dir: string }, index: number, share: number) => void; clear: () => void } {
+  let lastDrawn = '';
+  const width = 30;
+  return {
+    update(run, index, share) {
+      const filled = Math.round(share * width);
+      const text = `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${(share * 100).toFixed(0).padStart(3)}%`
+        + `  run ${index + 1}/${runs}${run.dir ? ` ${run.dir}` : ''}`;
+      if (text === lastDrawn) return;
+      lastDrawn = text;
+      process.stderr.write(`\r${text}\x1b[K`);
+    },
+    clear() { if (lastDrawn) process.stderr.write('\r\x1b[K'); },
+  };
+}
+
+main(process.argv.slice(2)).then(
+  (code) => { process.exitCode = code; },
+  (e: unknown) => { process.stderr.write(`${(e as Error).stack ?? String(e)}\n`); process.exitCode = 1; },
+);

@@ -1,0 +1,29 @@
+// A FIFO queue with O(1) push and shift (Array#shift is O(n) on long queues).
+export class Fifo<T> {
+  private items: (T | undefined)[] = [];
+  private head = 0;
+
+  get length(): number { return this.items.length - this.head; }
+
+  push(item: T): void { this.items.push(item); }
+
+  shift(): T | undefined {
+    if (this.head >= this.items.length) return undefined;
+    const item = this.items[this.head];
+    this.items[this.head++] = undefined;
+    // Compact once the dead prefix outweighs the live part, keeping memory ∝ length.
+    if (this.head > 1024 && this.head * 2 > this.items.length) {
+      this.items = this.items.slice(this.head);
+      this.head = 0;
+    }
+    return item;
+  }
+
+  /** Empties the queue and returns what it held, oldest first. */
+  drain(): T[] {
+    const rest = this.items.slice(this.head) as T[];
+    this.items = [];
+    this.head = 0;
+    return rest;
+  }
+}

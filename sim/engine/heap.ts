@@ -1,0 +1,111 @@
+// A binary min-heap of events ordered by (atMs, priority, seq). The order key lives in
+// parallel typed arrays so every comparison reads two doubles, whatever the event's shape
+// (events of many kinds would make property reads on the objects megamorphic).
+// `seq` is the insertion count: equal times and priorities pop in scheduling order, so a
+// run depends on nothing but its inputs.
+
+/** Lower runs first among events at the same time. */
+export type Priority = 0 | 1;
+
+// tie = (priority × 2^44 + seq) × 2 + tag: an integer below 2^46, exact in a double, for
+// 17 trillion events per run. The tag bit lets the owner mark entries (lanes) without an
+// instanceof test on every pop; it never decides order, since seqs differ.
+const PRIORITY_STRIDE = 2 ** 44;
+
+export class EventQueue<T> {
+  private times = new Float64Array(1024);
+  private ties = new Float64Array(1024);
+  private items: (T | undefined)[] = [];
+  private count = 0;
+  private seq = 0;
+
+  get size(): number { return this.count; }
+
+  /** Time of the next event; Infinity when empty. */
+  peekTime(): number { return this.count > 0 ? this.times[0] : Infinity; }
+
+  /** The next event without removing it. */
+  peekItem(): T | undefined { return this.items[0]; }
+
+  /** The tag the next event was pushed with. */
+  peekTag(): 0 | 1 { return (this.ties[0] & 1) as 0 | 1; } // ToInt32 keeps the low bit
+
+  push(atMs: number, item: T, priority: Priority = 1, tag: 0 | 1 = 0): void {
+    if (this.count === this.times.length) this.grow();
+    const tie = (priority * PRIORITY_STRIDE + this.seq++) * 2 + tag;
+    // Sift up: move parents down until the slot fits.
+    let i = this.count++;
+    const times = this.times;
+    const ties = this.ties;
+    const items = this.items;
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      const pt = times[parent];
+      if (pt < atMs || (pt === atMs && ties[parent] < tie)) break;
+      times[i] = pt;
+      ties[i] = ties[parent];
+      items[i] = items[parent];
+      i = parent;
+    }
+    times[i] = atMs;
+    ties[i] = tie;
+    items[i] = item;
+  }
+
+  /** Removes and returns the earliest event; read its time with peekTime() first. */
+  pop(): T | undefined {
+    if (this.count === 0) return undefined;
+    const items = this.items;
+    const top = items[0];
+    const last = --this.count;
+    const item = items[last];
+    items[last] = undefined;
+    if (last > 0) this.siftDown(this.times[last], this.ties[last], item);
+    return top;
+  }
+
+  /**
+   * pop() then push(atMs, item) in one sift instead of two: for a lane whose next event
+   * replaces the one just taken from the top.
+   */
+  replaceTop(atMs: number, item: T, priority: Priority = 1, tag: 0 | 1 = 0): T | undefined {
+    const top = this.items[0];
+    this.siftDown(atMs, (priority * PRIORITY_STRIDE + this.seq++) * 2 + tag, item);
+    return top;
+  }
+
+  /** Places (t, k, item) starting from the root, moving smaller children up. */
+  private siftDown(t: number, k: number, item: T | undefined): void {
+    const times = this.times;
+    const ties = this.ties;
+    const items = this.items;
+    const n = this.count;
+    let i = 0;
+    for (;;) {
+      let child = 2 * i + 1;
+      if (child >= n) break;
+      const right = child + 1;
+      if (right < n && (times[right] < times[child] || (times[right] === times[child] && ties[right] < ties[child]))) {
+        child = right;
+      }
+      const ct = times[child];
+      if (t < ct || (t === ct && k < ties[child])) break;
+      times[i] = ct;
+      ties[i] = ties[child];
+      items[i] = items[child];
+      i = child;
+    }
+    times[i] = t;
+    ties[i] = k;
+    items[i] = item;
+  }
+
+  private grow(): void {
+    const times = new Float64Array(this.times.length * 2);
+    times.set(this.times);
+    this.times = times;
+    const ties = new Float64Array(this.ties.length * 2);
+    ties.set(this.ties);
+    this.ties = ties;
+  }
+}

@@ -1,0 +1,33 @@
+// Events scheduled with the same delay fire in the order they were scheduled, so each
+// delay gets a FIFO lane and only the lane's head sits in the event heap — the way Node's
+// own timers group by duration. Thousands of pending per-try timeouts or constant network
+// hops then cost one heap entry, not thousands, and keep every heap operation short.
+
+export class Lane<E> {
+  private times: number[] = [];
+  private events: (E | undefined)[] = [];
+  private head = 0;
+
+  constructor(readonly delayMs: number) {}
+
+  get length(): number { return this.events.length - this.head; }
+  /** Due time of the oldest event (call only when length > 0). */
+  get headTime(): number { return this.times[this.head]; }
+
+  push(atMs: number, event: E): void {
+    this.times.push(atMs);
+    this.events.push(event);
+  }
+
+  shift(): E {
+    const event = this.events[this.head]!;
+    this.events[this.head++] = undefined;
+    // Compact once the dead prefix outweighs the live part, keeping memory ∝ length.
+    if (this.head > 1024 && this.head * 2 > this.events.length) {
+      this.times = this.times.slice(this.head);
+      this.events = this.events.slice(this.head);
+      this.head = 0;
+    }
+    return event;
+  }
+}

@@ -1,0 +1,74 @@
+// The simulator's events: a discriminated union of plain objects. Cancelled timers stay in
+// the queue and are recognised on arrival (an attempt that is no longer current, a probe
+// already answered), which is cheaper than deleting from a heap.
+import type { AttemptOutcome, Backend, Flow } from '../../core/index.ts';
+import type { Change, Fault } from '../experiment.ts';
+import type { Lane } from '../engine/lanes.ts';
+import type { Arrival } from '../workload.ts';
+import type { ServerModel } from './server.ts';
+
+/** A client request inside the simulator. */
+export interface SimRequest {
+  readonly id: number;
+  readonly client: number;
+  readonly user: number | undefined;
+  readonly startMs: number;
+  flow: Flow | undefined;
+  /** The attempt the proxy is waiting for; replies and timers of any other are stale. */
+  current: Attempt | undefined;
+}
+
+/** One try of a request on one server; also the server's job. */
+export interface Attempt {
+  readonly request: SimRequest;
+  readonly backend: Backend;
+  readonly server: ServerModel;
+  /** The server's epoch when the job was accepted: a crash in between voids it. */
+  epoch: number;
+  /** Index in the server's in-service list while being served. */
+  slot: number;
+  /** Its timeout event, disarmed when the attempt settles (see TimeoutEvent). */
+  timer: TimeoutEvent | undefined;
+}
+
+/**
+ * A timeout that is usually cancelled. Settling the attempt clears `attempt`, so the queued
+ * event no longer keeps the request's objects alive: otherwise every request would survive
+ * for the full timeout and the garbage collector would promote and sweep them all.
+ */
+export interface TimeoutEvent {
+  kind: 'attempt-timeout';
+  attempt: Attempt | undefined;
+}
+
+export interface Probe {
+  readonly serverId: string;
+  answered: boolean;
+}
+
+export type SimEvent =
+  | { kind: 'arrival'; arrival: Arrival }
+  | { kind: 'proxy-receive'; request: SimRequest }
+  | { kind: 'connect'; attempt: Attempt }
+  | { kind: 'server-arrive'; attempt: Attempt }
+  | { kind: 'service-done'; attempt: Attempt; epoch: number }
+  | { kind: 'attempt-reply'; attempt: Attempt; outcome: AttemptOutcome }
+  | TimeoutEvent
+  | { kind: 'retry'; request: SimRequest }
+  | { kind: 'probe'; serverId: string }
+  | { kind: 'probe-arrive'; probe: Probe }
+  | { kind: 'probe-result'; probe: Probe; ok: boolean }
+  | { kind: 'fault'; fault: Fault }
+  | { kind: 'fault-end'; fault: Fault }
+  | { kind: 'restart'; serverId: string; epoch: number }
+  | { kind: 'change'; change: Change }
+  | { kind: 'tick' };
+
+/** How the model schedules: delay from now; priority 0 runs first at equal times. */
+export interface Scheduler {
+  readonly nowMs: number;
+  schedule(delayMs: number, event: SimEvent, priority?: 0 | 1): void;
+  /** A FIFO lane for one recurring delay (timeouts, constant hops): its events share one queue entry. */
+  lane(delayMs: number): Lane<SimEvent>;
+  scheduleInLane(lane: Lane<SimEvent>, event: SimEvent): void;
+}

@@ -1,0 +1,130 @@
+// The proxy as the simulator sees it: sockets and timers are events, and every decision —
+// which backend, retry or not, which status — is the core Router's, called exactly as the
+// live proxy calls it: start → next → attemptEnded / deadlineExceeded.
+import type { AttemptOutcome, Backend, Router, Step } from '../../core/index.ts';
+import type { RequestOutcome, Recorder } from '../records.ts';
+import { clientAddress } from '../workload.ts';
+import type { Lane } from '../engine/lanes.ts';
+import type { Attempt, Scheduler, SimEvent, SimRequest, TimeoutEvent } from './events.ts';
+import { type Network, scheduleAfterHop } from './network.ts';
+import type { ServerModel } from './server.ts';
+
+export interface ProxyOptions {
+  scheduler: Scheduler;
+  router: Router;
+  network: Network;
+  /** Server models by the balancer's Backend.seq (an array index beats a Map lookup per attempt). */
+  serversBySeq: readonly ServerModel[];
+  recorder: Recorder;
+  method: string;
+  /** Hashing policies get the client address as their key. */
+  hashClients: boolean;
+  connectTimeoutMs: number;
+  /** perTryMs if set, else the request deadline. */
+  usualTimeoutMs: number;
+  /** The response reached the client at `endMs`. */
+  onFinished(request: SimRequest, endMs: number): void;
+}
+
+export class ProxyModel {
+  /** Most attempts wait the full per-try timeout (or the whole deadline): one lane for those. */
+  private readonly timeoutLane: Lane<SimEvent>;
+
+  constructor(private readonly o: ProxyOptions) {
+    this.timeoutLane = o.scheduler.lane(o.usualTimeoutMs);
+  }
+
+  /** The request reached the proxy (after the client hop and the proxy's own overhead). */
+  receive(request: SimRequest, nowMs: number): void {
+    const o = this.o;
+    request.flow = o.router.start({
+      method: o.method,
+      hashKey: o.hashClients ? clientAddress(request.client) : undefined,
+      nowMs,
+      bodyReplayable: true,
+    });
+    this.follow(request, o.router.next(request.flow, nowMs), nowMs);
+  }
+
+  /** The TCP handshake finished: a dead process refuses, a live one gets the request. */
+  connected(attempt: Attempt, nowMs: number): void {
+    if (attempt.request.current !== attempt) return; // timed out while connecting
+    const server = attempt.server;
+    if (server.crashed) return this.attemptEnded(attempt, { kind: 'connect-error' }, nowMs);
+    const hop = this.o.network.proxyToServer;
+    const wireMs = hop.sampleMs();
+    if (wireMs === 0) server.arrive(attempt);
+    else scheduleAfterHop(this.o.scheduler, hop, wireMs, { kind: 'server-arrive', attempt });
+  }
+
+  /** The server's answer (or reset) is back at the proxy. */
+  attemptEnded(attempt: Attempt, outcome: AttemptOutcome, nowMs: number): void {
+    const request = attempt.request;
+    if (request.current !== attempt) return; // the proxy already gave up on it
+    request.current = undefined;
+    attempt.timer!.attempt = undefined;
+    this.o.recorder.attemptEnded(attempt.backend.id, nowMs, outcome.kind === 'response' && outcome.status < 500);
+    this.follow(request, this.o.router.attemptEnded(request.flow!, nowMs, outcome), nowMs);
+  }
+
+  /** The attempt's timer fired: the per-try timeout, or the request's deadline if that comes first. */
+  attemptTimedOut(timer: TimeoutEvent, nowMs: number): void {
+    const attempt = timer.attempt;
+    if (!attempt) return; // settled before the timeout
+    timer.attempt = undefined;
+    const request = attempt.request;
+    request.current = undefined;
+    const flow = request.flow!;
+    this.o.recorder.attemptEnded(attempt.backend.id, nowMs, false);
+    const step = nowMs >= flow.deadlineMs
+      ? this.o.router.deadlineExceeded(flow, nowMs)
+      : this.o.router.attemptEnded(flow, nowMs, { kind: 'timeout' });
+    this.follow(request, step, nowMs);
+  }
+
+  /** A retry's backoff is over. Decisions made by decideRetry keep it inside the deadline. */
+  retry(request: SimRequest, nowMs: number): void {
+    const flow = request.flow!;
+    if (flow.done) return;
+    this.follow(request, this.o.router.next(flow, nowMs), nowMs);
+  }
+
+  private follow(request: SimRequest, step: Step, nowMs: number): void {
+    switch (step.kind) {
+      case 'attempt': return this.startAttempt(request, step.backend, step.timeoutMs, nowMs);
+      case 'retry': return this.o.scheduler.schedule(step.delayMs, { kind: 'retry', request });
+      case 'respond': return this.finish(request, step.status, step.status < 500 ? 'ok' : 'error', nowMs);
+      case 'fail': return this.finish(request, step.status, step.error, nowMs);
+    }
+  }
+
+  private startAttempt(request: SimRequest, backend: Backend, timeoutMs: number, nowMs: number): void {
+    const o = this.o;
+    const attempt: Attempt = { request, backend, server: o.serversBySeq[backend.seq], epoch: -1, slot: -1, timer: undefined };
+    request.current = attempt;
+    o.recorder.attemptStarted(backend.id, nowMs);
+    // One timer per attempt: the router already capped it at the time left to the deadline.
+    attempt.timer = { kind: 'attempt-timeout', attempt };
+    if (timeoutMs === this.timeoutLane.delayMs) o.scheduler.scheduleInLane(this.timeoutLane, attempt.timer);
+    else o.scheduler.schedule(timeoutMs, attempt.timer);
+    const connectMs = o.network.connect.sampleMs();
+    if (connectMs === 0) this.connected(attempt, nowMs);
+    else if (connectMs > o.connectTimeoutMs) {
+      o.scheduler.schedule(o.connectTimeoutMs, { kind: 'attempt-reply', attempt, outcome: { kind: 'connect-error' } });
+    } else scheduleAfterHop(o.scheduler, o.network.connect, connectMs, { kind: 'connect', attempt });
+  }
+
+  private finish(request: SimRequest, status: number, outcome: RequestOutcome, nowMs: number): void {
+    const endMs = nowMs + this.o.network.clientToProxy.sampleMs();
+    this.o.recorder.requestDone({
+      id: request.id,
+      client: request.client,
+      startMs: request.startMs,
+      endMs,
+      status,
+      outcome,
+      servers: request.flow!.path,
+    });
+    this.o.onFinished(request, endMs);
+  }
+}

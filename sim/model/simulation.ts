@@ -1,0 +1,206 @@
+// One simulated run: builds servers, network, balancer, router and prober from a validated
+// experiment, feeds the workload in, and dispatches every event to the part it concerns.
+// Stops when the workload is exhausted and the last response has left the proxy.
+import { Balancer, type BalancerEvent, Router } from '../../core/index.ts';
+import { Simulator } from '../engine/loop.ts';
+import { rngTree } from '../engine/rng.ts';
+import { type Change, type RunConfig, type ServerSpec, initialServerIds } from '../experiment.ts';
+import type { Recorder, ServerSnapshot } from '../records.ts';
+import { type Arrival, type ClosedLoop, type OpenLoop, workloadSchedule } from '../workload.ts';
+import type { SimEvent, SimRequest } from './events.ts';
+import { FaultInjector } from './faults.ts';
+import { Prober } from './health.ts';
+import { type Network, createNetwork, scheduleAfterHop } from './network.ts';
+import { ProxyModel } from './proxy.ts';
+import { type ServerHost, ServerModel } from './server.ts';
+
+const HASHING_POLICIES = new Set(['ip-hash', 'ring-hash', 'maglev', 'rendezvous', 'bounded-load']);
+
+export class Simulation {
+  readonly balancer: Balancer;
+  readonly router: Router;
+  /** What the balancer reported (ejections, health changes, panic), in order; the first 10,000 only, so memory stays bounded. */
+  readonly balancerEvents: BalancerEvent[] = [];
+  private readonly sim: Simulator<SimEvent>;
+  private readonly streams: (name: string) => () => number;
+  private readonly servers = new Map<string, ServerModel>();
+  private readonly serversBySeq: ServerModel[] = [];
+  private readonly network: Network;
+  private readonly host: ServerHost;
+  private readonly proxy: ProxyModel;
+  private readonly prober: Prober | undefined;
+  private readonly faults: FaultInjector;
+  private readonly openArrivals: OpenLoop | undefined;
+  private readonly closedLoop: ClosedLoop | undefined;
+  private pendingArrivals = 0;
+  private activeRequests = 0;
+  private nextTick = 1;
+  /** Client requests sent and answered so far. */
+  started = 0;
+  finished = 0;
+  /** When the last response reached its client. */
+  lastResponseMs = 0;
+
+  constructor(private readonly cfg: RunConfig, private readonly recorder: Recorder) {
+    this.streams = rngTree(cfg.seed);
+    this.sim = new Simulator<SimEvent>((e) => this.handle(e));
+    this.balancer = new Balancer({
+      balancer: cfg.balancer,
+      health: cfg.health,
+      rng: this.streams('balancer'),
+      onEvent: (e) => { if (this.balancerEvents.length < 10_000) this.balancerEvents.push(e); },
+    });
+    this.router = new Router({ balancer: this.balancer, retry: cfg.retry, timeouts: cfg.timeouts, rng: this.streams('retry-backoff') });
+    this.network = createNetwork(cfg.network, this.streams('network'), this.sim);
+    const sim = this.sim;
+    const network = this.network;
+    this.host = {
+      scheduler: sim,
+      reply: (attempt, outcome) => {
+        const wireMs = network.proxyToServer.sampleMs();
+        if (wireMs === 0) this.proxy.attemptEnded(attempt, outcome, sim.nowMs);
+        else scheduleAfterHop(sim, network.proxyToServer, wireMs, { kind: 'attempt-reply', attempt, outcome });
+      },
+    };
+    this.proxy = new ProxyModel({
+      scheduler: sim,
+      router: this.router,
+      network,
+      serversBySeq: this.serversBySeq,
+      recorder,
+      method: cfg.workload.method,
+      hashClients: HASHING_POLICIES.has(cfg.balancer.policy),
+      connectTimeoutMs: cfg.timeouts.connectMs,
+      usualTimeoutMs: Math.min(cfg.timeouts.perTryMs ?? Infinity, cfg.timeouts.requestMs),
+      onFinished: (request, endMs) => this.requestFinished(request, endMs),
+    });
+    const active = cfg.health?.active;
+    this.prober = active
+      ? new Prober(active, sim, this.balancer, this.servers, network, this.streams('health-jitter'))
+      : undefined;
+    this.faults = new FaultInjector(sim, this.servers);
+
+    for (const id of initialServerIds(cfg)) this.addServer(id, undefined, true);
+    this.faults.schedule(cfg.faults);
+    for (const change of cfg.changes) sim.schedule(change.atMs, { kind: 'change', change });
+    sim.schedule(recorder.bucketMs, { kind: 'tick' }, 0);
+
+    const schedule = workloadSchedule(cfg.workload, cfg.seed);
+    if (schedule.kind === 'open') {
+      this.openArrivals = schedule.arrivals;
+      this.scheduleNextOpenArrival();
+    } else {
+      this.closedLoop = schedule.loop;
+      for (const arrival of schedule.loop.start()) this.scheduleArrival(arrival);
+    }
+    this.stopIfDone();
+  }
+
+  /** Runs up to `maxEvents` events; true once the run is over. */
+  step(maxEvents: number): boolean {
+    this.sim.run(maxEvents);
+    return this.sim.done;
+  }
+
+  get nowMs(): number { return this.sim.nowMs; }
+  get eventsHandled(): number { return this.sim.eventsHandled; }
+  /** Server models by id, for tests that inspect queues. */
+  server(id: string): ServerModel | undefined { return this.servers.get(id); }
+
+  /** Every backend's state now (removed ones are absent). */
+  snapshot(): ServerSnapshot[] {
+    return this.balancer.status(this.sim.nowMs).map((s) => ({ id: s.id, inFlight: s.inFlight, healthy: s.routable }));
+  }
+
+  private handle(e: SimEvent): void {
+    const nowMs = this.sim.nowMs;
+    // Hot kinds first: a switch on strings compares case by case.
+    switch (e.kind) {
+      case 'service-done': return e.attempt.server.serviceDone(e.attempt, e.epoch, nowMs);
+      case 'attempt-reply': return this.proxy.attemptEnded(e.attempt, e.outcome, nowMs);
+      case 'server-arrive': return e.attempt.server.arrive(e.attempt);
+      case 'arrival': return this.clientSends(e.arrival, nowMs);
+      case 'proxy-receive': return this.proxy.receive(e.request, nowMs);
+      case 'attempt-timeout': return this.proxy.attemptTimedOut(e, nowMs);
+      case 'connect': return this.proxy.connected(e.attempt, nowMs);
+      case 'retry': return this.proxy.retry(e.request, nowMs);
+      case 'probe': return this.prober!.send(e.serverId);
+      case 'probe-arrive': return this.prober!.arrive(e.probe);
+      case 'probe-result': return this.prober!.result(e.probe, e.ok, nowMs);
+      case 'fault': return this.faults.start(e.fault, nowMs);
+      case 'fault-end': return this.faults.end(e.fault);
+      case 'restart': return this.faults.restart(e.serverId, e.epoch);
+      case 'change': return this.applyChange(e.change, nowMs);
+      case 'tick': return this.tick(nowMs);
+    }
+  }
+
+  private clientSends(arrival: Arrival, nowMs: number): void {
+    this.pendingArrivals--;
+    this.started++;
+    this.activeRequests++;
+    if (this.openArrivals) this.scheduleNextOpenArrival();
+    const request: SimRequest = {
+      id: arrival.id, client: arrival.client, user: arrival.user, startMs: nowMs, flow: undefined, current: undefined,
+    };
+    const net = this.network;
+    const overheadMs = net.proxyOverhead.sampleMs();
+    const delayMs = net.clientToProxy.sampleMs() + overheadMs;
+    if (delayMs === 0) return this.proxy.receive(request, nowMs);
+    const event: SimEvent = { kind: 'proxy-receive', request };
+    // Only the client hop alone keeps a fixed delay (and so a lane).
+    if (overheadMs === 0) scheduleAfterHop(this.sim, net.clientToProxy, delayMs, event);
+    else this.sim.schedule(delayMs, event);
+  }
+
+  private requestFinished(request: SimRequest, endMs: number): void {
+    this.activeRequests--;
+    this.finished++;
+    if (endMs > this.lastResponseMs) this.lastResponseMs = endMs;
+    if (this.closedLoop) {
+      const next = this.closedLoop.after(request.user!, endMs);
+      if (next) this.scheduleArrival(next);
+    }
+    this.stopIfDone();
+  }
+
+  private scheduleNextOpenArrival(): void {
+    const next = this.openArrivals!.take();
+    if (next) this.scheduleArrival(next);
+  }
+
+  private scheduleArrival(arrival: Arrival): void {
+    this.pendingArrivals++;
+    this.sim.scheduleAt(arrival.atMs, { kind: 'arrival', arrival });
+  }
+
+  /** Probes and ticks would run forever: the run ends with the workload. */
+  private stopIfDone(): void {
+    if (this.pendingArrivals === 0 && this.activeRequests === 0) this.sim.stop();
+  }
+
+  private tick(nowMs: number): void {
+    this.recorder.bucketEnd(nowMs, this.snapshot());
+    this.nextTick++;
+    this.sim.scheduleAt(this.nextTick * this.recorder.bucketMs, { kind: 'tick' }, 0);
+  }
+
+  private applyChange(change: Change, nowMs: number): void {
+    if (change.add !== undefined) this.addServer(change.add, change.weight, false);
+    else if (change.remove !== undefined) {
+      if (this.balancer.has(change.remove)) this.balancer.remove(change.remove, nowMs);
+    } else if (change.server !== undefined && this.balancer.has(change.server)) {
+      this.balancer.setWeight(change.server, change.weight!);
+    }
+  }
+
+  private addServer(id: string, weight: number | undefined, initial: boolean): void {
+    const spec: ServerSpec = { ...this.cfg.servers.template, ...this.cfg.servers.overrides[id] };
+    if (weight !== undefined) spec.weight = weight;
+    const server = new ServerModel(id, spec, this.streams(`server/${id}`), this.streams(`faults/${id}`), this.host);
+    this.servers.set(id, server);
+    const backend = this.balancer.add(id, { weight: spec.weight, nowMs: this.sim.nowMs, initial });
+    this.serversBySeq[backend.seq] = server;
+    this.prober?.start(id);
+  }
+}
