@@ -1,0 +1,133 @@
+// Turns one experiment's results into reports/<name>/: tables/*.csv, charts/*.{vl.json,svg,png},
+// index.html and report.json (what the top-level index needs), then rebuilds reports/index.html
+// from every report.json. Only charts/, tables/, index.html and report.json are written;
+// the engines' sim/ and live/ folders are never touched.
+import { mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { derive } from './derive.ts';
+import { exists, listExperiments } from './discover.ts';
+import { ReportInputError } from './errors.ts';
+import { type IndexEntry, experimentHtml, indexHtml } from './html.ts';
+import { type LoadOptions, loadExperimentResults } from './load.ts';
+import type { Mode } from './model.ts';
+import { planSections } from './plan.ts';
+import { renderPng, renderSvg } from './render.ts';
+import { sortNatural } from './sort.ts';
+import { tablesOf, toCsv } from './tables.ts';
+
+export interface BuildOptions extends LoadOptions {
+  /** Render PNGs next to the SVGs (the slow part). */
+  png: boolean;
+}
+
+/** reports/<name>/report.json: enough for the index page without reloading results. */
+export interface Manifest {
+  experiment: string;
+  description: string;
+  modes: Mode[];
+  runs: number;
+  /** Whether charts/ holds PNG copies. */
+  png: boolean;
+  headline: string | null;
+  charts: Array<{ id: string; title: string; section: string; table: string }>;
+  tables: string[];
+}
+
+export const MANIFEST = 'report.json';
+
+export interface BuildResult {
+  name: string;
+  manifest: Manifest;
+  /** Problems worth a look that did not stop the report (input mismatches, vega warnings). */
+  warnings: string[];
+}
+
+export async function buildExperiment(name: string, opts: BuildOptions): Promise<BuildResult> {
+  const e = await loadExperimentResults(name, opts);
+  const d = derive(e);
+  const sections = planSections(e, d);
+  const out = join(opts.root, name);
+  const warnings = [...e.warnings];
+
+  await Promise.all(['charts', 'tables'].map((sub) => rm(join(out, sub), { recursive: true, force: true })));
+  await mkdir(join(out, 'charts'), { recursive: true });
+  await mkdir(join(out, 'tables'), { recursive: true });
+
+  const tables = tablesOf(d);
+  for (const [file, rows] of tables) await writeFile(join(out, 'tables', file), toCsv(rows));
+
+  const svgs = new Map<string, string>();
+  for (const chart of sections.flatMap((s) => s.charts)) {
+    if (svgs.has(chart.id)) throw new Error(`two charts named ${chart.id}`);
+    const chartWarnings: string[] = [];
+    const svg = await renderSvg(chart.spec, chartWarnings);
+    for (const w of chartWarnings) warnings.push(`chart ${chart.id}: ${w}`);
+    svgs.set(chart.id, svg);
+    const stem = join(out, 'charts', chart.id);
+    await writeFile(`${stem}.vl.json`, `${JSON.stringify(chart.spec, null, 2)}\n`);
+    await writeFile(`${stem}.svg`, `${svg}\n`);
+    if (opts.png) await writeFile(`${stem}.png`, renderPng(svg));
+  }
+
+  await writeFile(join(out, 'index.html'), experimentHtml({
+    name, description: e.description, modes: e.modes, runs: d.runs, sections, svgs, png: opts.png, tables: [...tables.keys()], warnings: e.warnings,
+  }));
+  const manifest: Manifest = {
+    experiment: name,
+    description: e.description,
+    modes: e.modes,
+    runs: e.keys.length,
+    png: opts.png,
+    headline: sections[0]?.charts[0]?.id ?? null,
+    charts: sections.flatMap((s) => s.charts.map((c) => ({ id: c.id, title: c.title, section: s.id, table: c.table }))),
+    tables: [...tables.keys()],
+  };
+  await writeFile(join(out, MANIFEST), `${JSON.stringify(manifest, null, 2)}\n`);
+  return { name, manifest, warnings };
+}
+
+/** reports/index.html from every reports/<name>/report.json, each with its headline chart. */
+export async function buildIndex(root: string): Promise<number> {
+  const entries: IndexEntry[] = [];
+  const dirs = sortNatural((await readdir(root, { withFileTypes: true })).filter((d) => d.isDirectory()).map((d) => d.name));
+  for (const name of dirs) {
+    const path = join(root, name, MANIFEST);
+    if (!(await exists(path))) continue;
+    let m: Manifest;
+    try {
+      m = JSON.parse(await readFile(path, 'utf8')) as Manifest;
+    } catch {
+      continue; // a half-written report: it is rebuilt on the next run of that experiment
+    }
+    const chart = m.charts.find((c) => c.id === m.headline);
+    const svgPath = chart ? join(root, name, 'charts', `${chart.id}.svg`) : null;
+    const svg = svgPath && await exists(svgPath) ? (await readFile(svgPath, 'utf8')).trimEnd() : null;
+    entries.push({
+      name,
+      description: m.description,
+      modes: m.modes,
+      runs: m.runs,
+      charts: m.charts.length,
+      headline: chart && svg ? { id: chart.id, title: chart.title, svg, table: chart.table, png: m.png === true } : null,
+    });
+  }
+  await writeFile(join(root, 'index.html'), indexHtml(entries));
+  return entries.length;
+}
+
+/** The whole `npm run report`: the named experiments (all with results when none), then the index. */
+export async function buildReports(
+  names: readonly string[], opts: BuildOptions, onBuilt: (r: BuildResult) => void = () => {},
+): Promise<{ built: BuildResult[]; listed: number }> {
+  const todo = names.length ? names : await listExperiments(opts.root);
+  if (todo.length === 0) {
+    throw new ReportInputError(opts.root, 'no results in any <name>/sim or <name>/live folder (run "npm run sim experiments/a1.json" first)');
+  }
+  const built: BuildResult[] = [];
+  for (const name of todo) {
+    const r = await buildExperiment(name, opts);
+    onBuilt(r);
+    built.push(r);
+  }
+  return { built, listed: await buildIndex(opts.root) };
+}

@@ -1,0 +1,224 @@
+// The HTML pages: one per experiment and an index. Self-contained and offline: charts are
+// inlined SVG, tables are HTML, links point at the CSV, PNG and Vega-Lite files beside them.
+// No timestamps or absolute paths, so equal inputs give equal pages.
+import { FIDELITY_GUIDE_PCT } from './charts/fidelity.ts';
+import type { FidelityRow, RunRow } from './derive.ts';
+import type { Mode } from './model.ts';
+import type { Section } from './plan.ts';
+
+export interface PageChart { id: string; title: string; svg: string; table: string; png: boolean }
+
+export interface ExperimentPage {
+  name: string;
+  description: string;
+  modes: Mode[];
+  runs: RunRow[];
+  sections: Section[];
+  svgs: ReadonlyMap<string, string>;
+  png: boolean;
+  tables: string[];
+  warnings: string[];
+}
+
+export interface IndexEntry {
+  name: string;
+  description: string;
+  modes: Mode[];
+  runs: number;
+  charts: number;
+  headline: PageChart | null;
+}
+
+export function escapeHtml(s: string): string {
+  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+}
+
+/** Fixed digits, trailing zeros dropped, thousands separated: locale-free. */
+export function formatNumber(n: number | null, digits = 3): string {
+  if (n === null) return '—';
+  const [int, frac = ''] = Math.abs(n).toFixed(digits).split('.');
+  const grouped = int.replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+  const trimmed = frac.replace(/0+$/, '');
+  return `${n < 0 && (Number(int) > 0 || trimmed !== '') ? '−' : ''}${grouped}${trimmed ? `.${trimmed}` : ''}`;
+}
+
+/**
+ * Many SVGs share one document: ids (vega's clip paths, gradients) must be unique per chart,
+ * or a url(#clip1) in one chart resolves to another chart's clip.
+ */
+export function inlineSvg(svg: string, idPrefix: string, title: string): string {
+  return svg
+    .replace(/^<\?xml[^>]*>\s*/, '')
+    .replace(/\sid="([^"]+)"/g, ` id="${idPrefix}-$1"`)
+    .replace(/url\(#([^)]+)\)/g, `url(#${idPrefix}-$1)`)
+    .replace(/href="#([^"]+)"/g, `href="#${idPrefix}-$1"`)
+    .replace(/^<svg /, `<svg role="img" aria-label="${escapeHtml(title)}" `);
+}
+
+const STYLE = `
+body { font-family: Helvetica, Arial, "Liberation Sans", "DejaVu Sans", sans-serif; margin: 0 auto; max-width: 1180px; padding: 1rem 1.5rem 3rem; color: #222; }
+h1 { margin-bottom: .2rem; } h2 { margin-top: 2.2rem; border-bottom: 1px solid #ddd; padding-bottom: .2rem; }
+nav a { margin-right: .8rem; }
+.engines span { display: inline-block; padding: .1rem .5rem; border-radius: .3rem; margin-right: .4rem; color: white; font-size: .9rem; }
+.engines .sim { background: #4c78a8; } .engines .live { background: #f58518; } .engines .missing { background: #999; }
+.missing-note { background: #fff6e5; border-left: 4px solid #f0a030; padding: .4rem .8rem; }
+.warnings { background: #fdecec; border-left: 4px solid #d33; padding: .4rem .8rem; white-space: pre-wrap; font-family: monospace; font-size: .85rem; }
+.charts { display: flex; flex-wrap: wrap; gap: 1.2rem; }
+figure.chart { margin: 0; max-width: 100%; overflow-x: auto; }
+figure.chart svg { max-width: 100%; height: auto; }
+figcaption { font-size: .8rem; color: #555; }
+table { border-collapse: collapse; font-size: .85rem; margin: .6rem 0; }
+th, td { border: 1px solid #ddd; padding: .2rem .5rem; text-align: right; }
+th { background: #f4f4f4; } td.l, th.l { text-align: left; white-space: nowrap; }
+td.far { background: #fff0f0; }
+tr.far td { background: #fff0f0; }
+code { background: #f4f4f4; padding: 0 .2rem; }
+`;
+
+function page(title: string, body: string): string {
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${escapeHtml(title)}</title>
+<style>${STYLE}</style>
+</head>
+<body>
+${body}
+</body>
+</html>
+`;
+}
+
+function enginesLine(name: string, modes: readonly Mode[]): string {
+  const badges = (['sim', 'live'] as const).map((m) => modes.includes(m)
+    ? `<span class="${m}">${m}</span>`
+    : `<span class="missing">${m}: missing</span>`).join('');
+  const missing = (['sim', 'live'] as const).filter((m) => !modes.includes(m));
+  const hint = missing.length
+    ? `<p class="missing-note">No ${missing.join(' or ')} results: only ${modes.join(' and ')} is shown. Run ${missing.map((m) => `<code>npm run ${m} experiments/${escapeHtml(name)}.json</code>`).join(' and ')}, then <code>npm run report ${escapeHtml(name)}</code>, to compare.</p>`
+    : '';
+  return `<p class="engines">${badges}</p>${hint}`;
+}
+
+/** `dir`: where the experiment's files are, relative to the page ('' or 'a1/'); `scope` keeps ids unique on the page. */
+function figure(c: PageChart, dir: string, scope: string): string {
+  const stem = `${dir}charts/${escapeHtml(c.id)}`;
+  const idPrefix = `${scope}${c.id}`.replace(/[^A-Za-z0-9_-]/g, '_');
+  return `<figure class="chart" id="chart-${idPrefix}" data-chart="${escapeHtml(c.id)}">
+${inlineSvg(c.svg, `c-${idPrefix}`, c.title)}
+<figcaption>${escapeHtml(c.title)}${c.png ? ` · <a href="${stem}.png">PNG</a>` : ''} · <a href="${stem}.svg">SVG</a> · <a href="${stem}.vl.json">Vega-Lite</a> · <a href="${dir}tables/${escapeHtml(c.table)}">data (CSV)</a></figcaption>
+</figure>`;
+}
+
+function runsTable(rows: readonly RunRow[]): string {
+  const cols: Array<[string, (r: RunRow) => string, boolean?]> = [
+    ['run', (r) => escapeHtml(r.run), true],
+    ['engine', (r) => r.mode, true],
+    ['policy', (r) => escapeHtml(r.policy), true],
+    ['requests', (r) => formatNumber(r.requests, 0)],
+    ['failed', (r) => formatNumber(r.failed, 0)],
+    ['success (%)', (r) => formatNumber(r.successPct, 3)],
+    ['retries', (r) => formatNumber(r.retries, 0)],
+    ['attempts / request', (r) => formatNumber(r.attemptsPerRequest, 4)],
+    ['p50 (ms)', (r) => formatNumber(r.latencyP50Ms)],
+    ['p99 (ms)', (r) => formatNumber(r.latencyP99Ms)],
+    ['max (ms)', (r) => formatNumber(r.latencyMaxMs)],
+    ['max/mean', (r) => formatNumber(r.maxOverMean, 4)],
+    ['Jain', (r) => formatNumber(r.jain, 4)],
+    ['stickiness', (r) => formatNumber(r.stickiness, 4)],
+    ['throughput (req/s)', (r) => formatNumber(r.throughputPerSec, 1)],
+    ['duration (s)', (r) => formatNumber(r.durationMs / 1000, 3)],
+  ];
+  const head = cols.map(([h, , l]) => `<th${l ? ' class="l"' : ''}>${h}</th>`).join('');
+  const body = rows.map((r) => `<tr>${cols.map(([, f, l]) => `<td${l ? ' class="l"' : ''}>${f(r)}</td>`).join('')}</tr>`).join('\n');
+  return `<table class="runs"><thead><tr>${head}</tr></thead><tbody>\n${body}\n</tbody></table>`;
+}
+
+function fidelityTable(rows: readonly FidelityRow[]): string {
+  const body = rows.map((r) => {
+    const far = r.relErrorPct !== null && Math.abs(r.relErrorPct) > FIDELITY_GUIDE_PCT;
+    const rel = r.relErrorPct === null ? 'n/a (sim is 0)' : `${r.relErrorPct > 0 ? '+' : ''}${formatNumber(r.relErrorPct, 2)}`;
+    return `<tr${far ? ' class="far"' : ''}><td class="l">${escapeHtml(r.metric)}</td><td class="l">${escapeHtml(r.unit)}</td>`
+      + `<td>${formatNumber(r.sim, 6)}</td><td>${formatNumber(r.live, 6)}</td><td>${formatNumber(r.diff, 6)}</td><td>${rel}</td></tr>`;
+  }).join('\n');
+  return `<table class="fidelity"><thead><tr><th class="l">metric</th><th class="l">unit</th><th>sim</th><th>live</th><th>live − sim</th><th>relative error (%)</th></tr></thead><tbody>\n${body}\n</tbody></table>`;
+}
+
+/** Metrics in the fidelity overview: one row per run, the headline numbers only. */
+const OVERVIEW_METRICS = ['throughput', 'success rate', 'latency p50', 'latency p99', 'max/mean load', 'retries'];
+
+function fidelityOverview(sections: readonly Section[]): string {
+  const runs = sections.filter((s) => s.fidelity);
+  if (runs.length === 0) return '';
+  const head = OVERVIEW_METRICS.map((m) => `<th>${escapeHtml(m)}</th>`).join('');
+  const body = runs.map((s) => {
+    const cells = OVERVIEW_METRICS.map((m) => {
+      const r = s.fidelity!.find((f) => f.metric === m);
+      if (!r) return '<td>—</td>';
+      const far = r.relErrorPct !== null && Math.abs(r.relErrorPct) > FIDELITY_GUIDE_PCT;
+      const text = r.relErrorPct === null ? 'n/a' : `${r.relErrorPct > 0 ? '+' : ''}${formatNumber(r.relErrorPct, 1)} %`;
+      return `<td${far ? ' class="far"' : ''}>${text}</td>`;
+    }).join('');
+    return `<tr><td class="l"><a href="#${escapeHtml(s.id)}">${escapeHtml(s.title)}</a></td>${cells}</tr>`;
+  }).join('\n');
+  return `<h3>Fidelity overview: relative error of live against sim</h3>
+<table class="fidelity-overview"><thead><tr><th class="l">run</th>${head}</tr></thead><tbody>\n${body}\n</tbody></table>`;
+}
+
+const FIDELITY_DEFINITION = `<p>Relative error = (live − sim) / |sim|, in %: positive when the real processes measured more than the simulator predicted. It is 0 when both are 0 and n/a when only sim is 0. Rows beyond ±${FIDELITY_GUIDE_PCT} % are shaded (a reading aid, not a pass mark).</p>`;
+
+export function experimentHtml(p: ExperimentPage): string {
+  const chartsOf = (s: Section): PageChart[] => s.charts.map((c) => ({ id: c.id, title: c.title, table: c.table, svg: p.svgs.get(c.id)!, png: p.png }));
+  const anyFidelity = p.sections.some((s) => s.fidelity);
+  const nav = p.sections.map((s) => `<a href="#${escapeHtml(s.id)}">${escapeHtml(s.title)}</a>`).join(' ');
+  const sections = p.sections.map((s) => {
+    const missing = s.key && s.missing.length && p.modes.length > 1
+      ? `<p class="missing-note">No ${s.missing.join(' or ')} results for this run.</p>` : '';
+    const fidelity = s.fidelity ? `<h3>Fidelity</h3>${fidelityTable(s.fidelity)}` : '';
+    return `<section id="${escapeHtml(s.id)}">
+<h2>${escapeHtml(s.title)}</h2>
+${missing}<div class="charts">
+${chartsOf(s).map((c) => figure(c, '', '')).join('\n')}
+</div>
+${fidelity}
+</section>`;
+  }).join('\n');
+  const warnings = p.warnings.length
+    ? `<h2>Warnings</h2><div class="warnings">${escapeHtml(p.warnings.join('\n'))}</div>` : '';
+  const files = `<section id="files"><h2>Files</h2><p>Tables: ${p.tables.map((t) => `<a href="tables/${escapeHtml(t)}">${escapeHtml(t)}</a>`).join(', ')}. `
+    + `Every chart is also in <code>charts/</code> as SVG${p.png ? ', PNG' : ''} and its Vega-Lite spec (<code>.vl.json</code>, data inline).</p></section>`;
+  const body = `<p><a href="../index.html">← all experiments</a></p>
+<h1>Experiment ${escapeHtml(p.name)}</h1>
+${p.description ? `<p>${escapeHtml(p.description)}</p>` : ''}
+${enginesLine(p.name, p.modes)}
+<nav>${nav} <a href="#files">Files</a></nav>
+<section id="runs"><h2>Runs</h2>
+${runsTable(p.runs)}
+${anyFidelity ? `${fidelityOverview(p.sections)}\n${FIDELITY_DEFINITION}` : ''}
+</section>
+${sections}
+${warnings}
+${files}`;
+  return page(`Fulcrum · ${p.name}`, body);
+}
+
+export function indexHtml(entries: readonly IndexEntry[]): string {
+  const rows = entries.map((e) => `<tr><td class="l"><a href="${escapeHtml(e.name)}/index.html">${escapeHtml(e.name)}</a></td>`
+    + `<td class="l">${escapeHtml(e.description)}</td><td class="l">${(['sim', 'live'] as const).map((m) => (e.modes.includes(m) ? m : `<s>${m}</s>`)).join(' ')}</td>`
+    + `<td>${e.runs}</td><td>${e.charts}</td></tr>`).join('\n');
+  const headlines = entries.filter((e) => e.headline).map((e) => `<section id="${escapeHtml(e.name)}">
+<h2><a href="${escapeHtml(e.name)}/index.html">${escapeHtml(e.name)}</a></h2>
+<div class="charts">
+${figure(e.headline!, `${escapeHtml(e.name)}/`, `${e.name}-`)}
+</div>
+</section>`).join('\n');
+  const body = `<h1>Fulcrum reports</h1>
+<p>Each experiment runs in the simulator (<code>npm run sim</code>) and against real processes (<code>npm run live</code>); <code>npm run report</code> draws both on the same axes. Struck-through engines have no results yet.</p>
+<table><thead><tr><th class="l">experiment</th><th class="l">description</th><th class="l">engines</th><th>runs</th><th>charts</th></tr></thead><tbody>
+${rows}
+</tbody></table>
+${headlines}`;
+  return page('Fulcrum reports', body);
+}

@@ -1,0 +1,134 @@
+// Reads every result file of one experiment (both modes, every variant and sweep point) into
+// an ExperimentResults. Optional files (servers.csv, timeline.csv, requests.csv, the
+// experiment file) switch charts on when present; a malformed one is a ReportInputError.
+import { join } from 'node:path';
+import { type DiscoveredRun, type ModeTree, discoverMode, exists, sameValue } from './discover.ts';
+import { ReportInputError } from './errors.ts';
+import { readExperimentInfo } from './markers.ts';
+import { type ExperimentResults, MODES, type Mode, type RunKey, type RunResult, type Timeline } from './model.ts';
+import { MAX_TRACKED_CLIENTS, readRequests } from './requests.ts';
+import { readServers, serverMismatches, serversFromSummary } from './servers.ts';
+import { naturalCompare } from './sort.ts';
+import { displayBucketMs, niceBucketMs } from './buckets.ts';
+import { readTimeline } from './timeline.ts';
+
+export const RESULT_FILES = { servers: 'servers.csv', timeline: 'timeline.csv', requests: 'requests.csv' } as const;
+
+export interface LoadOptions {
+  /** Where reports/<name>/<mode>/ live. */
+  root: string;
+  /** Where experiments/<name>.json live; null to skip fault markers. */
+  experimentsDir: string | null;
+}
+
+export async function loadExperimentResults(name: string, opts: LoadOptions): Promise<ExperimentResults> {
+  const dir = join(opts.root, name);
+  const trees: ModeTree[] = [];
+  for (const mode of MODES) {
+    const tree = await discoverMode(join(dir, mode), mode);
+    if (tree) trees.push(tree);
+  }
+  if (trees.length === 0) {
+    throw new ReportInputError(dir, `no results: neither sim/ nor live/ holds a summary.json (run "npm run sim experiments/${name}.json" first)`);
+  }
+  const warnings: string[] = [];
+  const variants = mergeLists(trees.map((t) => t.variants));
+  const sweep = mergeSweeps(trees, dir);
+  const keys = orderKeys(trees.flatMap((t) => t.runs.map((r) => r.key)), variants, sweep);
+
+  // Time buckets are shared by both modes of a key, so their client-side series line up.
+  const timelines = new Map<string, Timeline | null>();
+  for (const t of trees) {
+    for (const r of t.runs) {
+      const path = r.folder === null ? null : join(r.folder, RESULT_FILES.timeline);
+      const timeline = path !== null && await exists(path) ? await readTimeline(path, niceBucketMs(r.summary.durationMs)) : null;
+      timelines.set(`${t.mode}:${r.key.dir}`, timeline);
+    }
+  }
+  const runs: RunResult[] = [];
+  for (const key of keys) {
+    const found = trees.flatMap((t) => t.runs.filter((r) => r.key.dir === key.dir).map((r) => ({ mode: t.mode, run: r })));
+    const widths = found.map((f) => timelines.get(`${f.mode}:${key.dir}`)?.bucketMs).filter((w): w is number => w !== undefined);
+    const durationMs = Math.max(...found.map((f) => f.run.summary.durationMs));
+    const bucketMs = displayBucketMs(widths.length ? Math.max(...widths) : niceBucketMs(durationMs), durationMs);
+    for (const { mode, run } of found) {
+      runs.push(await loadRun(mode, { ...run, key }, timelines.get(`${mode}:${key.dir}`) ?? null, bucketMs, warnings));
+    }
+  }
+
+  let description = '';
+  const markers: ExperimentResults['markers'] = new Map();
+  if (opts.experimentsDir !== null) {
+    const path = join(opts.experimentsDir, `${name}.json`);
+    if (await exists(path)) {
+      const { info, warning } = await readExperimentInfo(path);
+      if (warning) warnings.push(warning);
+      if (info) {
+        description = info.description;
+        for (const [k, v] of info.markers) markers.set(k, v);
+      }
+    }
+  }
+  return { name, description, modes: trees.map((t) => t.mode), keys, runs, variants, sweep, markers, warnings };
+}
+
+async function loadRun(mode: Mode, run: DiscoveredRun, timeline: Timeline | null, bucketMs: number, warnings: string[]): Promise<RunResult> {
+  const folder = run.folder;
+  const fromSummary = serversFromSummary(run.summary);
+  let servers = fromSummary;
+  let requests = null;
+  if (folder !== null) {
+    const serversPath = join(folder, RESULT_FILES.servers);
+    if (await exists(serversPath)) {
+      servers = await readServers(serversPath);
+      for (const m of serverMismatches(servers, fromSummary)) warnings.push(`${serversPath}: ${m}`);
+    }
+    const requestsPath = join(folder, RESULT_FILES.requests);
+    if (await exists(requestsPath)) {
+      requests = await readRequests(requestsPath, bucketMs);
+      if (requests.stickiness?.clientsCapped) {
+        warnings.push(`${requestsPath}: more than ${MAX_TRACKED_CLIENTS.toLocaleString('en-US')} clients; stickiness counts only the first ones seen`);
+      }
+    }
+  }
+  return { mode, key: run.key, summary: run.summary, servers, timeline, requests, bucketMs };
+}
+
+function mergeLists(lists: Array<string[] | null>): string[] | null {
+  if (lists.every((l) => l === null)) return null;
+  const out: string[] = [];
+  for (const l of lists) for (const v of l ?? []) if (!out.includes(v)) out.push(v);
+  return out;
+}
+
+function mergeSweeps(trees: ModeTree[], dir: string): ExperimentResults['sweep'] {
+  let sweep: ExperimentResults['sweep'] = null;
+  for (const t of trees) {
+    if (!t.sweep) continue;
+    if (sweep && sweep.path !== t.sweep.path) {
+      throw new ReportInputError(dir, `sim/ sweeps "${sweep.path}" but live/ sweeps "${t.sweep.path}"; rerun one of them`);
+    }
+    sweep ??= { path: t.sweep.path, values: [] };
+    for (const v of t.sweep.values) if (!sweep.values.some((x) => sameValue(x, v))) sweep.values.push(v);
+  }
+  return sweep;
+}
+
+/** One key per run folder, variants in file order, then sweep points in file order. */
+function orderKeys(all: RunKey[], variants: string[] | null, sweep: ExperimentResults['sweep']): RunKey[] {
+  const byDir = new Map<string, RunKey>();
+  for (const k of all) {
+    if (byDir.has(k.dir)) continue;
+    const point = k.point && sweep ? { ...k.point, index: sweep.values.findIndex((v) => sameValue(v, k.point!.value)) } : k.point;
+    byDir.set(k.dir, { ...k, point });
+  }
+  const rank = (k: RunKey): [number, number] => [
+    k.variant !== undefined && variants ? variants.indexOf(k.variant) : -1,
+    k.point ? k.point.index : -1,
+  ];
+  return [...byDir.values()].sort((a, b) => {
+    const [va, pa] = rank(a);
+    const [vb, pb] = rank(b);
+    return va - vb || pa - pb || naturalCompare(a.dir, b.dir);
+  });
+}

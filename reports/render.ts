@@ -1,0 +1,51 @@
+// Vega-Lite spec → SVG (vega's headless View) → PNG (resvg, no browser). Without node-canvas
+// vega estimates text widths instead of measuring them, which makes the SVG independent of
+// the fonts installed: same spec, same bytes. Warnings from either library are collected,
+// not printed, so the caller can report them with the chart's name.
+import { Resvg } from '@resvg/resvg-js';
+import * as vega from 'vega';
+import { compile } from 'vega-lite';
+import type { Spec } from './charts/theme.ts';
+
+/** PNGs are drawn at twice the SVG size, so they stay sharp on high-density screens. */
+export const PNG_SCALE = 2;
+
+interface Logger {
+  level(): number;
+  level(_: number): Logger;
+  error(...args: readonly unknown[]): Logger;
+  warn(...args: readonly unknown[]): Logger;
+  info(...args: readonly unknown[]): Logger;
+  debug(...args: readonly unknown[]): Logger;
+}
+
+function collectingLogger(warnings: string[]): Logger {
+  const logger: Logger = {
+    level: ((..._: unknown[]) => (_.length ? logger : vega.Warn)) as Logger['level'],
+    error: (...args) => { throw new Error(args.map(String).join(' ')); },
+    warn: (...args) => { warnings.push(args.map(String).join(' ')); return logger; },
+    info: () => logger,
+    debug: () => logger,
+  };
+  return logger;
+}
+
+export async function renderSvg(spec: Spec, warnings: string[] = []): Promise<string> {
+  const logger = collectingLogger(warnings);
+  const vg = compile(spec, { logger }).spec;
+  const view = new vega.View(vega.parse(vg), { renderer: 'none', logger } as vega.ViewOptions);
+  try {
+    return await view.toSVG();
+  } finally {
+    view.finalize();
+  }
+}
+
+export function renderPng(svg: string): Buffer {
+  const resvg = new Resvg(svg, {
+    fitTo: { mode: 'zoom', value: PNG_SCALE },
+    background: 'white',
+    font: { loadSystemFonts: true, defaultFontFamily: 'DejaVu Sans' },
+  });
+  return resvg.render().asPng();
+}

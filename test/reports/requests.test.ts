@@ -1,0 +1,59 @@
+// requests.csv can hold millions of rows: it is streamed once into bounded aggregates.
+import { once } from 'node:events';
+import { createWriteStream } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readRequests } from '../../reports/requests.ts';
+
+const ROWS = 200_000;
+const CLIENTS = 5_000;
+
+describe('streaming requests.csv', () => {
+  let dir = '';
+  let path = '';
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'fulcrum-requests-'));
+    path = join(dir, 'requests.csv');
+    // Columns in another order than the engines write them: read by header name.
+    const out = createWriteStream(path);
+    out.write('servers,id,outcome,latencyMs,client,endMs,status,startMs,attempts\n');
+    for (let i = 0; i < ROWS; i++) {
+      const client = i % CLIENTS;
+      const failed = i % 1000 === 999;
+      const line = `${failed ? 's1|s2' : `s${(client % 3) + 1}`},${i},${failed ? 'error' : 'ok'},${(i % 100) + 1},${client},${i / 10},${failed ? 502 : 200},${i / 10 - 1},${failed ? 2 : 1}\n`;
+      if (!out.write(line)) await once(out, 'drain');
+    }
+    out.end();
+    await once(out, 'finish');
+  });
+
+  afterAll(async () => { await rm(dir, { recursive: true, force: true }); });
+
+  it(`aggregates ${ROWS} rows: counts, attempts, buckets, percentiles`, async () => {
+    const r = await readRequests(path, 1000);
+    expect(r.count).toBe(ROWS);
+    expect(r.failed).toBe(ROWS / 1000);
+    expect([...r.attempts]).toEqual([[1, ROWS - ROWS / 1000], [2, ROWS / 1000]]);
+    expect(r.buckets).toHaveLength(ROWS / 10 / 1000); // endMs = i / 10, 1 s buckets
+    expect(r.buckets.every((b) => b.completed === 10_000)).toBe(true);
+    expect(r.latency.quantileMs(0.5)).toBeCloseTo(50, 0);
+    expect(r.latency.bucketsUsed).toBeLessThanOrEqual(100);
+  });
+
+  it('stickiness: each client always lands on the same server, except the retried first attempts', async () => {
+    const r = await readRequests(path, 1000);
+    expect(r.stickiness!.eligible).toBe(ROWS - CLIENTS);
+    expect(r.stickiness!.clientsTracked).toBe(CLIENTS);
+    expect(r.stickiness!.same / r.stickiness!.eligible).toBeGreaterThan(0.99);
+  });
+
+  it('stops tracking new clients past the cap instead of growing without bound', async () => {
+    const r = await readRequests(path, 1000, 100);
+    expect(r.stickiness!.clientsTracked).toBe(100);
+    expect(r.stickiness!.clientsCapped).toBe(true);
+    expect(r.stickiness!.eligible).toBe((ROWS / CLIENTS - 1) * 100);
+  });
+});
