@@ -1,13 +1,15 @@
 // npm run sim -- FILE [--validate] [--out DIR] [--no-requests] [--seed N] [--quiet]
 // Exit codes: 0 done, 2 invalid experiment or arguments (nothing written), 1 anything else.
 import { parseArgs } from 'node:util';
+import { DEFAULT_EXPERIMENT } from './cli-defaults.ts';
 import { ExperimentError, loadExperiment } from './experiment.ts';
 import { defaultOutDir, runPlan } from './run.ts';
 import { summaryTable } from './table.ts';
 
 const USAGE = `usage: npm run sim -- FILE [options]
 
-  FILE             experiment file (JSON), e.g. experiments/a1.json
+  FILE             experiment file (JSON), e.g. experiments/a3.json; without one, the
+                   built-in default: the original A-1 (experiments/a1.json)
   --validate       only check the file (and every sweep point and variant); write nothing
   --out DIR        write results to DIR instead of reports/<name>/sim
   --no-requests    skip requests.csv (one row per request)
@@ -36,8 +38,8 @@ async function main(argv: string[]): Promise<number> {
   }
   const { values, positionals } = args;
   if (values.help) { process.stdout.write(`${USAGE}\n`); return 0; }
-  if (positionals.length !== 1) {
-    process.stderr.write(`expected exactly one experiment file, got ${positionals.length}\n\n${USAGE}\n`);
+  if (positionals.length > 1) {
+    process.stderr.write(`expected one experiment file, got ${positionals.length}\n\n${USAGE}\n`);
     return 2;
   }
   let seed: number | undefined;
@@ -49,7 +51,8 @@ async function main(argv: string[]): Promise<number> {
     }
   }
 
-  const file = positionals[0];
+  const file = positionals[0] ?? DEFAULT_EXPERIMENT;
+  if (!positionals[0] && !values.quiet) process.stdout.write(`no experiment file given: running the default, ${DEFAULT_EXPERIMENT}\n`);
   let plan;
   try {
     plan = await loadExperiment(file, { seed });

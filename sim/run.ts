@@ -33,7 +33,7 @@ export async function runPlan(plan: ExperimentPlan, opts: RunOptions): Promise<R
   for (const [index, run] of plan.runs.entries()) {
     results.push(await runOne(plan, run, opts, (share) => opts.onProgress?.(run, index, share)));
   }
-  await writeIndexes(plan, results, opts.outDir);
+  await writeIndexes(plan, results, opts.outDir, 'sim');
   return results;
 }
 
@@ -62,10 +62,12 @@ export async function runOne(
   return { run, summary, eventsHandled: sim.eventsHandled };
 }
 
-/** The index summary.json of a sweep (per variant too) and of a variant list. */
-async function writeIndexes(plan: ExperimentPlan, results: RunResult[], outDir: string): Promise<void> {
-  const head = { experiment: plan.name, mode: 'sim' as const };
-  const sweepOf = (rs: RunResult[]) => ({
+/** The index summary.json of a sweep (per variant too) and of a variant list; both engines write it. */
+export async function writeIndexes(
+  plan: ExperimentPlan, results: ReadonlyArray<Pick<RunResult, 'run' | 'summary'>>, outDir: string, mode: 'sim' | 'live',
+): Promise<void> {
+  const head = { experiment: plan.name, mode };
+  const sweepOf = (rs: ReadonlyArray<Pick<RunResult, 'run' | 'summary'>>) => ({
     path: plan.sweep!.path,
     points: rs.map((r) => ({ value: r.run.sweepValue, ...pointFields(r.summary) })),
   });

@@ -1,0 +1,96 @@
+// npm run live -- FILE [--runtime process|docker] [--docker-base IMAGE] [--out DIR] [--no-requests] [--seed N]
+// Runs an experiment against real replicas and the real proxy; writes the same files as
+// `npm run sim`. Exit codes: 0 done, 2 invalid experiment or arguments, 1 a run failed
+// (including "no Docker engine" for --runtime docker: never a silent fallback).
+import { parseArgs } from 'node:util';
+import { ExperimentError, loadExperiment } from '../sim/experiment.ts';
+import { summaryTable } from '../sim/table.ts';
+import { DEFAULT_EXPERIMENT } from '../sim/cli-defaults.ts';
+import { defaultLiveOutDir, runLivePlan } from './run.ts';
+import { ProcessRuntime } from './runtime/process.ts';
+import { DEFAULT_BASE_IMAGE, DockerRuntime, assertDockerEngine, buildReplicaImage } from './runtime/docker.ts';
+import type { Runtime } from './runtime/types.ts';
+
+const USAGE = `usage: npm run live -- FILE [options]
+
+  FILE                 experiment file (JSON); without one, the default ${DEFAULT_EXPERIMENT}
+  --runtime R          process (default: child processes) or docker (containers, --network host)
+  --docker-base IMAGE  base image for the replica image (default ${DEFAULT_BASE_IMAGE},
+                       or $FULCRUM_DOCKER_BASE); without registry access build one with
+                       live/docker/local-base.sh and pass fulcrum-node-base:local
+  --out DIR            write results to DIR instead of reports/<name>/live
+  --no-requests        skip requests.csv
+  --seed N             replace the file's seed
+  --help               this text`;
+
+async function main(argv: string[]): Promise<number> {
+  let args;
+  try {
+    args = parseArgs({
+      args: argv, allowPositionals: true,
+      options: {
+        runtime: { type: 'string', default: 'process' },
+        'docker-base': { type: 'string' },
+        out: { type: 'string' },
+        'no-requests': { type: 'boolean', default: false },
+        seed: { type: 'string' },
+        help: { type: 'boolean', default: false },
+      },
+    });
+  } catch (e) {
+    process.stderr.write(`${(e as Error).message}\n\n${USAGE}\n`);
+    return 2;
+  }
+  const { values, positionals } = args;
+  if (values.help) { process.stdout.write(`${USAGE}\n`); return 0; }
+  if (positionals.length > 1 || (values.runtime !== 'process' && values.runtime !== 'docker')) {
+    process.stderr.write(`${positionals.length > 1 ? 'expected one experiment file' : `--runtime: got "${values.runtime}"; allowed: process, docker`}\n\n${USAGE}\n`);
+    return 2;
+  }
+  const seed = values.seed === undefined ? undefined : Number(values.seed);
+  if (seed !== undefined && (!Number.isInteger(seed) || seed < 0 || seed > 2 ** 32 - 1)) {
+    process.stderr.write(`--seed: got ${JSON.stringify(values.seed)}; expected an integer 0 … 4294967295\n`);
+    return 2;
+  }
+  let plan;
+  try {
+    plan = await loadExperiment(positionals[0] ?? DEFAULT_EXPERIMENT, { seed });
+  } catch (e) {
+    if (e instanceof ExperimentError) { process.stderr.write(`${e.message}\n`); return 2; }
+    throw e;
+  }
+
+  const log = (line: string) => process.stderr.write(`${line}\n`);
+  let runtime: Runtime;
+  if (values.runtime === 'docker') {
+    try {
+      log(`docker engine ${await assertDockerEngine()}`);
+      const base = values['docker-base'] ?? process.env.FULCRUM_DOCKER_BASE ?? DEFAULT_BASE_IMAGE;
+      runtime = new DockerRuntime(await buildReplicaImage(base));
+    } catch (e) {
+      log((e as Error).message);
+      return 1;
+    }
+  } else {
+    runtime = new ProcessRuntime(log);
+  }
+  // Whatever happens, leave no replica behind: Ctrl-C, SIGTERM or a failed run.
+  const stop = (signal: string) => {
+    log(`${signal}: stopping replicas`);
+    void runtime.closeAll().finally(() => process.exit(130));
+  };
+  process.once('SIGINT', () => stop('SIGINT'));
+  process.once('SIGTERM', () => stop('SIGTERM'));
+  const outDir = values.out ?? defaultLiveOutDir(plan);
+  try {
+    const results = await runLivePlan(plan, { runtime, outDir, writeRequests: !values['no-requests'], log });
+    process.stdout.write(`${summaryTable(results)}\n\nseed ${plan.runs[0]?.config.seed}; results in ${outDir}\n`);
+    return 0;
+  } catch (e) {
+    log(`live run failed: ${(e as Error).message}`);
+    await runtime.closeAll();
+    return 1;
+  }
+}
+
+process.exitCode = await main(process.argv.slice(2));

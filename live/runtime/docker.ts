@@ -1,0 +1,115 @@
+// Replicas as real Docker containers: `--network host` (loopback ports), Docker's own
+// `--restart=always` policy, crash = SIGKILL of the container's main process from the host
+// (so the restart policy applies, as in the original A-3), hang = SIGSTOP of it.
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { fileURLToPath } from 'node:url';
+import { randomBytes } from 'node:crypto';
+import type { Replica, ReplicaSpec, Runtime } from './types.ts';
+import { serverArgs } from './server-args.ts';
+import { waitForHttp } from './wait.ts';
+import { buildServerBundle } from './bundle.ts';
+
+const run = promisify(execFile);
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+export const DEFAULT_BASE_IMAGE = 'node:20-slim';
+
+async function docker(...args: string[]): Promise<string> {
+  const { stdout } = await run('docker', args, { maxBuffer: 16 * 1024 * 1024 });
+  return stdout.trim();
+}
+
+/** Fails loudly when no engine answers: the docker runtime never falls back to processes. */
+export async function assertDockerEngine(): Promise<string> {
+  try {
+    return await docker('version', '--format', '{{.Server.Version}}');
+  } catch (err) {
+    const detail = (err as { stderr?: string }).stderr?.trim() || (err as Error).message;
+    throw new Error(
+      `--runtime docker needs a running Docker engine, and none answered (${detail.split('\n')[0]}). ` +
+      'Install it (apt-get install -y docker.io), start dockerd, or use --runtime process.',
+    );
+  }
+}
+
+/** Builds the replica image from the repository's Dockerfile on top of `baseImage`. */
+export async function buildReplicaImage(baseImage: string, tag = 'fulcrum-server:dev'): Promise<string> {
+  await buildServerBundle();
+  try {
+    await run('docker', ['build', '--quiet', '--build-arg', `BASE=${baseImage}`, '-t', tag, ROOT], {
+      maxBuffer: 16 * 1024 * 1024, env: { ...process.env, DOCKER_BUILDKIT: '0' },
+    });
+  } catch (err) {
+    const stderr = (err as { stderr?: string }).stderr ?? '';
+    throw new Error(`docker build from base image ${baseImage} failed: ${stderr.trim().split('\n').slice(-3).join(' ')}` +
+      (baseImage === DEFAULT_BASE_IMAGE ? ' (without registry access, build a local base: live/docker/local-base.sh, then --docker-base fulcrum-node-base:local)' : ''));
+  }
+  return tag;
+}
+
+class ContainerReplica implements Replica {
+  readonly url: string;
+  constructor(private readonly spec: ReplicaSpec, readonly name: string) {
+    this.url = `http://${spec.host}:${spec.port}`;
+  }
+
+  get id(): string { return this.spec.id; }
+  private lastPid: number | undefined;
+  private restartCount = 0;
+  get restarts(): number { return this.restartCount; }
+
+  pid(): number | undefined { return this.lastPid; }
+
+  /** Re-reads the container's main PID and restart count from the engine. */
+  async refresh(): Promise<void> {
+    const out = await docker('inspect', '-f', '{{.State.Pid}} {{.RestartCount}}', this.name);
+    const [pid, restarts] = out.split(' ').map(Number);
+    this.lastPid = pid > 0 ? pid : undefined;
+    this.restartCount = restarts;
+  }
+
+  async ready(timeoutMs = 30_000): Promise<void> {
+    await waitForHttp(`${this.url}/heartbeat`, timeoutMs);
+    await this.refresh();
+  }
+
+  async crash(): Promise<void> {
+    await this.refresh();
+    if (!this.lastPid) return;
+    try { process.kill(this.lastPid, 'SIGCONT'); process.kill(this.lastPid, 'SIGKILL'); } catch { /* already gone */ }
+    this.lastPid = undefined;
+  }
+
+  pause(): void { if (this.lastPid) process.kill(this.lastPid, 'SIGSTOP'); }
+  resume(): void { if (this.lastPid) process.kill(this.lastPid, 'SIGCONT'); }
+
+  async stop(): Promise<void> {
+    await docker('rm', '-f', this.name).catch(() => '');
+  }
+}
+
+export class DockerRuntime implements Runtime {
+  readonly name = 'docker' as const;
+  /** Containers of this run carry this label, so cleanup finds every one of them. */
+  readonly runId = `fulcrum-${randomBytes(4).toString('hex')}`;
+  private readonly replicas: ContainerReplica[] = [];
+
+  constructor(private readonly image: string) {}
+
+  async start(spec: ReplicaSpec): Promise<Replica> {
+    const name = `${this.runId}-${spec.id}`;
+    const args = [...serverArgs(spec)];
+    if (spec.restartDelayMs) args.push('--restart-delay-ms', String(spec.restartDelayMs));
+    const replica = new ContainerReplica(spec, name);
+    this.replicas.push(replica);
+    await docker('run', '-d', '--name', name, '--label', `fulcrum.run=${this.runId}`, '--network', 'host',
+      '--restart', spec.restart ? 'always' : 'no', this.image, ...args);
+    await replica.ready();
+    return replica;
+  }
+
+  async closeAll(): Promise<void> {
+    const ids = await docker('ps', '-aq', '--filter', `label=fulcrum.run=${this.runId}`).catch(() => '');
+    if (ids) await docker('rm', '-f', ...ids.split('\n')).catch(() => '');
+  }
+}

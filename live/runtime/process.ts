@@ -1,0 +1,108 @@
+// Replicas as child processes on loopback ports, supervised like Docker's
+// `restart: always`: a replica that dies without being asked to is started again after
+// the experiment's restart delay.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Replica, ReplicaSpec, Runtime } from './types.ts';
+import { serverArgs } from './server-args.ts';
+import { waitForHttp } from './wait.ts';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+class ProcessReplica implements Replica {
+  readonly url: string;
+  restarts = 0;
+  private child: ChildProcess | undefined;
+  private stopping = false;
+  private restarting: Promise<void> | undefined;
+
+  constructor(private readonly spec: ReplicaSpec, private readonly log: (line: string) => void) {
+    this.url = `http://${spec.host}:${spec.port}`;
+  }
+
+  get id(): string { return this.spec.id; }
+  pid(): number | undefined { return this.child?.pid; }
+
+  async launch(): Promise<void> {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'server/cli.ts', ...serverArgs(this.spec)], {
+      cwd: ROOT,
+      stdio: ['ignore', 'ignore', 'pipe'],
+      // A scrubbed environment: the replica needs nothing of ours.
+      env: { PATH: process.env.PATH ?? '', NODE_ENV: 'production' },
+    });
+    this.child = child;
+    child.stderr?.setEncoding('utf8').on('data', (d: string) => this.log(`[${this.id}] ${d.trimEnd()}`));
+    child.once('exit', (code, signal) => {
+      if (this.child !== child) return;
+      this.child = undefined;
+      if (this.stopping || !this.spec.restart) return;
+      this.log(`[${this.id}] exited (${signal ?? code}); restarting in ${this.spec.restartDelayMs ?? 0} ms`);
+      this.restarting = this.restartLater();
+    });
+    await this.ready();
+  }
+
+  private async restartLater(): Promise<void> {
+    await sleep(this.spec.restartDelayMs ?? 0);
+    if (this.stopping) return;
+    this.restarts++;
+    await this.launch().catch((err: Error) => this.log(`[${this.id}] restart failed: ${err.message}`));
+  }
+
+  ready(timeoutMs = 15_000): Promise<void> {
+    return waitForHttp(`${this.url}/heartbeat`, timeoutMs);
+  }
+
+  async crash(): Promise<void> {
+    const child = this.child;
+    if (!child?.pid) return;
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill('SIGCONT'); // a paused process must die too
+    child.kill('SIGKILL');
+    await exited;
+  }
+
+  pause(): void { this.child?.kill('SIGSTOP'); }
+  resume(): void { this.child?.kill('SIGCONT'); }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    const child = this.child;
+    if (child?.pid) {
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGCONT');
+      child.kill('SIGTERM');
+      const forced = setTimeout(() => child.kill('SIGKILL'), 3_000);
+      await exited;
+      clearTimeout(forced);
+    }
+    await this.restarting;
+  }
+}
+
+export class ProcessRuntime implements Runtime {
+  readonly name = 'process' as const;
+  private readonly replicas: ProcessReplica[] = [];
+
+  constructor(private readonly log: (line: string) => void = () => {}) {}
+
+  async start(spec: ReplicaSpec): Promise<Replica> {
+    const replica = new ProcessReplica(spec, this.log);
+    this.replicas.push(replica);
+    await replica.launch();
+    return replica;
+  }
+
+  async closeAll(): Promise<void> {
+    await Promise.all(this.replicas.map((r) => r.stop()));
+  }
+
+  /** Synchronous last-resort cleanup for process exit paths: SIGKILL every child still alive. */
+  killAllNow(): void {
+    for (const r of this.replicas) {
+      const pid = r.pid();
+      if (pid) { try { process.kill(pid, 'SIGKILL'); } catch { /* already gone */ } }
+    }
+  }
+}
