@@ -72,7 +72,9 @@ async function main(argv: string[]): Promise<number> {
       return 1;
     }
   } else {
-    runtime = new ProcessRuntime(log);
+    const processes = new ProcessRuntime(log);
+    process.once('exit', () => processes.killAllNow()); // last resort if we die mid-run
+    runtime = processes;
   }
   // Whatever happens, leave no replica behind: Ctrl-C, SIGTERM or a failed run.
   const stop = (signal: string) => {

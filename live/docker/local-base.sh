@@ -9,6 +9,7 @@ node_bin="$(readlink -f "$(command -v node)")"
 ctx="$(mktemp -d)"
 trap 'rm -rf "$ctx"' EXIT
 mkdir -p "$ctx/rootfs/usr/local/bin" "$ctx/rootfs/tmp"
+chmod 1777 "$ctx/rootfs/tmp"
 cp "$node_bin" "$ctx/rootfs/usr/local/bin/node"
 # Every library node links against, at the same path, plus the dynamic loader.
 ldd "$node_bin" | grep -o '/[^ ]*' | while read -r lib; do

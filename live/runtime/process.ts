@@ -17,7 +17,11 @@ class ProcessReplica implements Replica {
   private stopping = false;
   private restarting: Promise<void> | undefined;
 
-  constructor(private readonly spec: ReplicaSpec, private readonly log: (line: string) => void) {
+  constructor(
+    private readonly spec: ReplicaSpec,
+    private readonly log: (line: string) => void,
+    private readonly onSpawn: (pid: number) => void,
+  ) {
     this.url = `http://${spec.host}:${spec.port}`;
   }
 
@@ -32,6 +36,7 @@ class ProcessReplica implements Replica {
       env: { PATH: process.env.PATH ?? '', NODE_ENV: 'production' },
     });
     this.child = child;
+    if (child.pid) this.onSpawn(child.pid);
     child.stderr?.setEncoding('utf8').on('data', (d: string) => this.log(`[${this.id}] ${d.trimEnd()}`));
     child.once('exit', (code, signal) => {
       if (this.child !== child) return;
@@ -40,6 +45,7 @@ class ProcessReplica implements Replica {
       this.log(`[${this.id}] exited (${signal ?? code}); restarting in ${this.spec.restartDelayMs ?? 0} ms`);
       this.restarting = this.restartLater();
     });
+    this.log(`[${this.id}] pid ${child.pid} on ${this.url}`);
     await this.ready();
   }
 
@@ -88,7 +94,7 @@ export class ProcessRuntime implements Runtime {
   constructor(private readonly log: (line: string) => void = () => {}) {}
 
   async start(spec: ReplicaSpec): Promise<Replica> {
-    const replica = new ProcessReplica(spec, this.log);
+    const replica = new ProcessReplica(spec, this.log, (pid) => this.pids.push(pid));
     this.replicas.push(replica);
     await replica.launch();
     return replica;
@@ -97,6 +103,9 @@ export class ProcessRuntime implements Runtime {
   async closeAll(): Promise<void> {
     await Promise.all(this.replicas.map((r) => r.stop()));
   }
+
+  /** Every PID this runtime ever started (tests check they are all gone). */
+  readonly pids: number[] = [];
 
   /** Synchronous last-resort cleanup for process exit paths: SIGKILL every child still alive. */
   killAllNow(): void {

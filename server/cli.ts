@@ -1,0 +1,95 @@
+// `npm run server -- --id s1 --port 9001 [--host 127.0.0.1] [--service-time exponential:5]
+//   [--concurrency 4] [--seed N] [--control-token T] [--log-requests]`
+// Prints one JSON ready line on stdout once listening; SIGTERM/SIGINT close gracefully.
+import { existsSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { parseDistribution } from '../core/distributions.ts';
+import { startReplica } from './replica.ts';
+
+const USAGE = 'usage: npm run server -- --id s1 [--port 9001] [--host 127.0.0.1] [--service-time exponential:5] '
+  + '[--concurrency 4] [--seed N] [--control-token T | env FULCRUM_CONTROL_TOKEN] [--log-requests] [--restart-delay-ms MS]';
+
+function fail(message: string): never {
+  process.stderr.write(`server: ${message}\n${USAGE}\n`);
+  process.exit(2);
+}
+
+function intFlag(name: string, text: string | undefined, fallback: number, min: number, max: number): number {
+  if (text === undefined) return fallback;
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < min || n > max) fail(`--${name}: got "${text}"; allowed: an integer ${min}..${max}`);
+  return n;
+}
+
+async function main(): Promise<void> {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      options: {
+        id: { type: 'string', default: 's1' },
+        port: { type: 'string' },
+        host: { type: 'string', default: '127.0.0.1' },
+        'service-time': { type: 'string', default: 'constant:0' },
+        concurrency: { type: 'string' },
+        seed: { type: 'string', default: '1' },
+        'control-token': { type: 'string' },
+        'log-requests': { type: 'boolean', default: false },
+        'restart-delay-ms': { type: 'string' },
+        help: { type: 'boolean', default: false },
+      },
+      strict: true,
+    }));
+  } catch (err) {
+    fail((err as Error).message);
+  }
+  if (values.help) { process.stdout.write(USAGE + '\n'); return; }
+  if (!/^[A-Za-z0-9._-]{1,64}$/.test(values.id)) fail(`--id: got "${values.id}"; allowed: 1-64 of A-Z a-z 0-9 . _ -`);
+  let serviceTime;
+  try { serviceTime = parseDistribution(values['service-time']); } catch (err) { fail(`--service-time: ${(err as Error).message}`); }
+  const port = intFlag('port', values.port, 0, 0, 65_535);
+  const concurrency = intFlag('concurrency', values.concurrency, 0, 0, 1_000_000);
+  const controlToken = values['control-token'] ?? process.env.FULCRUM_CONTROL_TOKEN;
+  await delayIfRestarted(values.id, intFlag('restart-delay-ms', values['restart-delay-ms'], 0, 0, 3_600_000));
+
+  const replica = await startReplica({
+    id: values.id, host: values.host, port, serviceTime, concurrency, seed: values.seed, controlToken,
+    // stdout is a pipe for supervisors: writes are synchronous on Linux, so a line survives a SIGKILL right after.
+    onRequestLog: values['log-requests'] ? (entry) => process.stdout.write(JSON.stringify(entry) + '\n') : undefined,
+  });
+  process.stdout.write(JSON.stringify({
+    event: 'ready', server: values.id, host: values.host, port: replica.port, url: replica.url, pid: process.pid,
+  }) + '\n');
+
+  let closing = false;
+  const shutdown = (signal: string) => {
+    if (closing) return;
+    closing = true;
+    const force = setTimeout(() => process.exit(1), 10_000);
+    force.unref();
+    replica.close().then(() => {
+      process.stderr.write(`server ${values.id}: ${signal}, closed\n`);
+      process.exit(0);
+    }, () => process.exit(1));
+  };
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
+}
+
+/**
+ * Docker's restart policy brings a killed container back within ~100 ms; the experiment says
+ * how long the outage lasts. A marker in the container's own /tmp (which survives a restart
+ * of the same container) tells a restart from the first start, and the restart waits.
+ */
+async function delayIfRestarted(id: string, delayMs: number): Promise<void> {
+  if (delayMs <= 0) return;
+  const marker = join(tmpdir(), `fulcrum-${id}.started`);
+  if (existsSync(marker)) await new Promise((resolve) => setTimeout(resolve, delayMs));
+  writeFileSync(marker, String(process.pid));
+}
+
+main().catch((err) => {
+  process.stderr.write(`server: ${(err as Error).stack ?? err}\n`);
+  process.exit(1);
+});
