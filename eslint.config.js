@@ -23,7 +23,7 @@ const impure = {
 };
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'reports/**/*.html', 'reports/**/*.js', '**/*.d.ts'] },
+  { ignores: ['node_modules/**', '.build/**', 'reports/**/*.html', 'reports/**/*.js', '**/*.d.ts'] },
   ...tseslint.configs.recommended,
   {
     rules: {

@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import type { Replica, ReplicaSpec, Runtime } from './types.ts';
 import { serverArgs } from './server-args.ts';
 import { waitForHttp } from './wait.ts';
-import { buildServerBundle } from './bundle.ts';
+import { buildBundles } from './bundle.ts';
 
 const run = promisify(execFile);
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -34,7 +34,7 @@ export async function assertDockerEngine(): Promise<string> {
 
 /** Builds the replica image from the repository's Dockerfile on top of `baseImage`. */
 export async function buildReplicaImage(baseImage: string, tag = 'fulcrum-server:dev'): Promise<string> {
-  await buildServerBundle();
+  await buildBundles();
   try {
     await run('docker', ['build', '--quiet', '--build-arg', `BASE=${baseImage}`, '-t', tag, ROOT], {
       maxBuffer: 16 * 1024 * 1024, env: { ...process.env, DOCKER_BUILDKIT: '0' },
@@ -98,7 +98,7 @@ export class DockerRuntime implements Runtime {
 
   async start(spec: ReplicaSpec): Promise<Replica> {
     const name = `${this.runId}-${spec.id}`;
-    const args = [...serverArgs(spec)];
+    const args = ['/app/server.mjs', ...serverArgs(spec)];
     if (spec.restartDelayMs) args.push('--restart-delay-ms', String(spec.restartDelayMs));
     const replica = new ContainerReplica(spec, name);
     this.replicas.push(replica);

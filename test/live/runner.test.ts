@@ -57,7 +57,7 @@ async function roundRobinIsExact(runtime: Runtime) {
 async function crashWithAndWithoutRetries(runtime: Runtime) {
   const plan = parseExperiment({ ...crash, name: 'crash' }, 'crash');
   const dir = out();
-  const [withRetries, without] = await runLivePlan(plan, { runtime, outDir: dir, writeRequests: true, log: quiet });
+  const [withRetries] = await runLivePlan(plan, { runtime, outDir: dir, writeRequests: true, log: quiet });
   // Retries on: every GET gets an answer, though s2 died under load.
   expect(withRetries.summary.requests.failed).toBe(0);
   expect(withRetries.summary.requests.retries).toBeGreaterThan(0);

@@ -1,0 +1,135 @@
+// `npm run proxy -- --listen 127.0.0.1:8080 --backend http://127.0.0.1:9001 --backend s2=http://127.0.0.1:9002
+//   --policy p2c [--config lb.json] [--admin 127.0.0.1:9090] [--admin-token T] [--seed N] ...`
+// Exit code 2 for invalid flags or config (every problem listed, with its JSON path).
+// Prints one JSON ready line on stdout; SIGTERM/SIGINT drain in-flight requests and exit.
+import { parseArgs } from 'node:util';
+import { loadRoutingConfig } from './proxy/config.ts';
+import type { BackendSpec } from './proxy/membership.ts';
+import { ConfigError, type ListenAddress, startProxy } from './proxy/start.ts';
+
+const USAGE = `usage: npm run proxy -- --backend [ID=]URL[@WEIGHT] ... [options]
+  --listen HOST:PORT          data listener (default 127.0.0.1:8080)
+  --backend [ID=]URL[@W]      a backend, repeatable; ids default to s1..sN in order
+  --policy NAME               balancing policy (overrides the config's balancer.policy)
+  --config FILE               routing config (core RoutingSchema: balancer, health, retry, timeouts)
+  --admin HOST:PORT | off     admin listener (default 127.0.0.1:9090)
+  --admin-token T             admin bearer token (or env FULCRUM_ADMIN_TOKEN; random and printed to stderr otherwise)
+  --seed N                    seed for the balancer, jitter and health streams (random otherwise)
+  --trusted-proxy ADDR|CIDR   peer whose X-Forwarded-For is believed, repeatable
+  --allow-backend-host HOST   non-loopback backend host the admin API may add, repeatable
+  --max-body-bytes N          413 above (default 10485760)
+  --max-headers N             431 above (default 100)
+  --access-log                one pino JSON line per request on stdout`;
+
+function fail(problems: string[]): never {
+  process.stderr.write(`proxy: invalid configuration\n  ${problems.join('\n  ')}\n${USAGE}\n`);
+  process.exit(2);
+}
+
+function parseListen(flag: string, text: string): ListenAddress {
+  const m = /^(.*):(\d{1,5})$/.exec(text);
+  if (!m || Number(m[2]) > 65_535) fail([`--${flag}: got "${text}"; allowed: HOST:PORT, e.g. 127.0.0.1:8080`]);
+  return { host: m[1].replace(/^\[|\]$/g, '') || '127.0.0.1', port: Number(m[2]) };
+}
+
+/** `[ID=]URL[@WEIGHT]` */
+export function parseBackendFlag(text: string): BackendSpec {
+  const eq = text.indexOf('=');
+  const id = eq > 0 && !text.slice(0, eq).includes('/') ? text.slice(0, eq) : undefined;
+  let rest = id === undefined ? text : text.slice(eq + 1);
+  let weight: number | undefined;
+  const at = /@([0-9.]+)$/.exec(rest);
+  if (at) { weight = Number(at[1]); rest = rest.slice(0, at.index); }
+  return { id, url: rest, weight };
+}
+
+function positiveInt(flag: string, text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const n = Number(text);
+  if (!Number.isInteger(n) || n <= 0) fail([`--${flag}: got "${text}"; allowed: a positive integer`]);
+  return n;
+}
+
+async function main(): Promise<void> {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      options: {
+        listen: { type: 'string', default: '127.0.0.1:8080' },
+        backend: { type: 'string', multiple: true, default: [] },
+        policy: { type: 'string' },
+        config: { type: 'string' },
+        admin: { type: 'string', default: '127.0.0.1:9090' },
+        'admin-token': { type: 'string' },
+        seed: { type: 'string' },
+        'trusted-proxy': { type: 'string', multiple: true, default: [] },
+        'allow-backend-host': { type: 'string', multiple: true, default: [] },
+        'max-body-bytes': { type: 'string' },
+        'max-headers': { type: 'string' },
+        'access-log': { type: 'boolean', default: false },
+        help: { type: 'boolean', default: false },
+      },
+      strict: true,
+    }));
+  } catch (err) {
+    fail([(err as Error).message]);
+  }
+  if (values.help) { process.stdout.write(USAGE + '\n'); return; }
+  if (values.backend.length === 0) fail(['--backend: at least one backend is required']);
+
+  let routing: unknown;
+  if (values.config !== undefined) {
+    const loaded = loadRoutingConfig(values.config, values.policy);
+    if (!loaded.ok) fail(loaded.problems);
+    routing = loaded.config;
+  }
+  const envToken = process.env.FULCRUM_ADMIN_TOKEN;
+  const adminToken = values['admin-token'] ?? (envToken || undefined);
+  const admin = values.admin === 'off' ? false : parseListen('admin', values.admin);
+
+  let proxy;
+  try {
+    proxy = await startProxy({
+      backends: values.backend.map(parseBackendFlag),
+      routing,
+      policy: values.config === undefined ? values.policy : undefined, // already applied to the file
+      listen: parseListen('listen', values.listen),
+      admin,
+      adminToken,
+      seed: values.seed,
+      trustedProxies: values['trusted-proxy'],
+      allowBackendHosts: values['allow-backend-host'],
+      accessLog: values['access-log'],
+      limits: {
+        ...(values['max-body-bytes'] ? { maxBodyBytes: positiveInt('max-body-bytes', values['max-body-bytes']) } : {}),
+        ...(values['max-headers'] ? { maxHeaderCount: positiveInt('max-headers', values['max-headers']) } : {}),
+      },
+      onAudit: (entry) => process.stderr.write(JSON.stringify({ audit: entry.action, ...entry, at: new Date().toISOString() }) + '\n'),
+    });
+  } catch (err) {
+    if (err instanceof ConfigError) fail(err.problems);
+    throw err;
+  }
+  if (admin !== false && !adminToken) process.stderr.write(`proxy: generated admin token: ${proxy.adminToken}\n`);
+  process.stdout.write(JSON.stringify({
+    event: 'ready', url: proxy.url, port: Number(new URL(proxy.url).port), adminUrl: proxy.adminUrl ?? null,
+    policy: proxy.routing.balancer.policy, seed: proxy.seed, backends: proxy.balancer.ids(), pid: process.pid,
+  }) + '\n');
+
+  let closing = false;
+  const shutdown = (signal: string) => {
+    if (closing) return;
+    closing = true;
+    proxy.close().then(() => {
+      process.stderr.write(`proxy: ${signal}, in-flight requests finished, closed\n`);
+      process.exit(0);
+    }, (err) => { process.stderr.write(`proxy: close failed: ${err}\n`); process.exit(1); });
+  };
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
+}
+
+main().catch((err) => {
+  process.stderr.write(`proxy: ${(err as Error).stack ?? err}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,186 @@
+// startProxy: validates the config, builds the core (Balancer + Router) and the proxy
+// around it, and listens. Tests, the CLI and the live experiment runner all start the
+// proxy this way.
+import { randomBytes, randomInt } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import type { FastifyInstance } from 'fastify';
+import type { Balancer, BalancerEvent, RoutingConfig, Router } from '../../core/index.ts';
+import { buildAdminApp } from './admin/admin-app.ts';
+import { BackendRegistry } from './backends.ts';
+import { ClientIdentity } from './client-identity.ts';
+import { nowMs, seededRng } from './clock.ts';
+import { parseRoutingConfig } from './config.ts';
+import { CoreDriver } from './core-driver.ts';
+import { EventLog } from './event-log.ts';
+import { createForwarder } from './forward.ts';
+import { HealthChecker } from './health-checker.ts';
+import type { Journal } from './journal.ts';
+import { type BackendSpec, Membership } from './membership.ts';
+import { ProxyMetrics } from './metrics.ts';
+import { type ProxyLimits, buildProxyApp } from './proxy-app.ts';
+
+export interface ListenAddress { host?: string; port?: number }
+
+export interface ProxyOptions {
+  backends: BackendSpec[];
+  /** Routing input in core's RoutingSchema (validated here); undefined → DEFAULT_ROUTING_INPUT. */
+  routing?: unknown;
+  /** Overrides `balancer.policy`. */
+  policy?: string;
+  /** Data listener; default 127.0.0.1, port 0 (any free port). */
+  listen?: ListenAddress;
+  /** Admin listener; default 127.0.0.1, port 0. `false` disables it. */
+  admin?: ListenAddress | false;
+  /** Admin bearer token; a random one is generated when absent. */
+  adminToken?: string;
+  /** Seed for the balancer, backoff jitter and health-check jitter streams; random when absent. */
+  seed?: string | number;
+  /** Peers whose X-Forwarded-For is believed (addresses or CIDR blocks). */
+  trustedProxies?: string[];
+  /** Non-loopback backend hosts the admin API may add. */
+  allowBackendHosts?: string[];
+  /** Fastify's pino access log (one line per request); off by default. */
+  accessLog?: boolean;
+  /** Router decision traces on every flow. */
+  trace?: boolean;
+  /** Journal every core call (for replay); implies `trace`. */
+  journal?: boolean;
+  limits?: Partial<ProxyLimits>;
+  upstream?: { connections?: number; keepAliveTimeoutMs?: number };
+  drainTimeoutMs?: number;
+  maxBackends?: number;
+  /** Hears every successful admin mutation. */
+  onAudit?: (entry: { action: string; id?: string; detail?: unknown; client: string }) => void;
+}
+
+export interface RunningProxy {
+  readonly url: string;
+  readonly adminUrl: string | undefined;
+  readonly adminToken: string;
+  readonly seed: string | number;
+  readonly routing: RoutingConfig;
+  readonly balancer: Balancer;
+  readonly router: Router;
+  readonly driver: CoreDriver;
+  readonly journal: Journal | undefined;
+  readonly events: EventLog;
+  readonly metrics: ProxyMetrics;
+  readonly app: FastifyInstance;
+  /** Stops accepting, lets in-flight requests finish (up to `graceMs`), then frees everything. */
+  close(graceMs?: number): Promise<void>;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) { super(`invalid proxy configuration:\n  ${problems.join('\n  ')}`); }
+}
+
+export const DEFAULT_LIMITS: ProxyLimits = {
+  maxBodyBytes: 10 * 1024 * 1024,
+  maxHeaderCount: 100,
+  headersTimeoutMs: 10_000,
+  requestTimeoutMs: 30_000,
+  keepAliveTimeoutMs: 72_000,
+};
+
+export async function startProxy(o: ProxyOptions): Promise<RunningProxy> {
+  const parsed = parseRoutingConfig(o.routing, o.policy);
+  if (!parsed.ok) throw new ConfigError(parsed.problems);
+  const routing = parsed.config;
+  const seed = o.seed ?? randomInt(2 ** 31);
+  const limits: ProxyLimits = { ...DEFAULT_LIMITS, ...o.limits };
+  const adminToken = o.adminToken ?? randomBytes(24).toString('base64url');
+  const events = new EventLog();
+
+  // The Balancer reports through one hook; these are its listeners, wired once built.
+  const listeners: Array<(e: BalancerEvent) => void> = [(e) => events.push(e)];
+  const driver = new CoreDriver({
+    routing, seed, clock: nowMs, trace: o.trace, journal: o.journal,
+    onEvent: (e) => { for (const l of listeners) l(e); },
+  });
+  const registry = new BackendRegistry({
+    connections: o.upstream?.connections ?? 128,
+    connectTimeoutMs: routing.timeouts.connectMs,
+    keepAliveTimeoutMs: o.upstream?.keepAliveTimeoutMs ?? 4_000,
+    bodyIdleTimeoutMs: routing.timeouts.requestMs,
+  });
+  const ejections = new Map<string, number>();
+  const metrics = new ProxyMetrics({
+    balancer: driver.balancer, router: driver.router, now: nowMs, backends: () => registry.all(), ejections: () => ejections,
+  });
+  const health = new HealthChecker(routing.health?.active, driver, seededRng(seed, 'health'), routing.timeouts.connectMs);
+  const membership = new Membership(driver, registry, health, {
+    allowHosts: o.allowBackendHosts ?? [], maxBackends: o.maxBackends ?? 256, drainTimeoutMs: o.drainTimeoutMs ?? 30_000,
+  });
+  listeners.push((e) => membership.onEvent(e), (e) => {
+    if (e.kind === 'ejected') ejections.set(e.id, (ejections.get(e.id) ?? 0) + 1);
+    else if (e.kind === 'removed') ejections.delete(e.id);
+  });
+
+  // All initial backends are checked before any is added: a bad one starts nothing.
+  const reserved = new Set<string>();
+  const specs = o.backends.map((spec, i) => {
+    try {
+      const ok = membership.check(spec, reserved);
+      reserved.add(ok.id);
+      return { ...spec, id: ok.id };
+    } catch (err) {
+      throw new ConfigError([`backend ${i + 1} (${spec.id ?? spec.url}): ${(err as Error).message}`]);
+    }
+  });
+  const firstProbes = specs.map((spec) => membership.add(spec, true).firstProbe);
+
+  const lifecycle = { closing: false };
+  const forward = createForwarder({
+    lifecycle,
+    maxHeaderCount: limits.maxHeaderCount,
+    driver, registry, metrics, identity: new ClientIdentity(o.trustedProxies),
+    limits: { maxBodyBytes: limits.maxBodyBytes, maxReplayBodyBytes: Math.min(routing.retry?.maxReplayBodyBytes ?? 0, limits.maxBodyBytes) },
+    count500: routing.health?.outlier?.count500 ?? false,
+    accessLog: o.accessLog ?? false,
+  });
+  const app = buildProxyApp(limits, forward, o.accessLog ?? false);
+  let admin: FastifyInstance | undefined;
+  try {
+    await Promise.all(firstProbes); // so the first request finds backends already checked
+    await app.listen({ host: o.listen?.host ?? '127.0.0.1', port: o.listen?.port ?? 0 });
+    if (o.admin !== false) {
+      admin = buildAdminApp(adminToken, {
+        balancer: driver.balancer, registry, membership, events, metrics, now: nowMs, routing,
+        onAudit: o.onAudit,
+        config: () => ({ seed, routing, limits, backends: driver.balancer.ids() }),
+      });
+      await admin.listen({ host: o.admin?.host ?? '127.0.0.1', port: o.admin?.port ?? 0 });
+    }
+  } catch (err) {
+    health.stopAll();
+    await Promise.allSettled([app.close(), admin?.close(), registry.closeAll()]);
+    throw err;
+  }
+
+  let closing: Promise<void> | undefined;
+  return {
+    url: urlOf(app), adminUrl: admin ? urlOf(admin) : undefined, adminToken, seed, routing,
+    balancer: driver.balancer, router: driver.router, driver, journal: driver.journal, events, metrics, app,
+    close(graceMs = 10_000) {
+      closing ??= (async () => {
+        lifecycle.closing = true;
+        health.stopAll();
+        // In-flight requests finish (their answers say Connection: close); keep-alive
+        // connections are closed as they fall idle; past the grace period the rest are cut.
+        const sweep = setInterval(() => app.server.closeIdleConnections(), 50);
+        const force = setTimeout(() => app.server.closeAllConnections(), graceMs);
+        await app.close();
+        clearInterval(sweep);
+        clearTimeout(force);
+        await admin?.close();
+        await registry.closeAll();
+      })();
+      return closing;
+    },
+  };
+}
+
+function urlOf(app: FastifyInstance): string {
+  const a = app.server.address() as AddressInfo;
+  return `http://${a.family === 'IPv6' ? `[${a.address}]` : a.address}:${a.port}`;
+}

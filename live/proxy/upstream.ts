@@ -1,0 +1,80 @@
+// The proxy's connection to backends over undici: one pool per backend, a cheap abort
+// signal per attempt, and the mapping from socket errors to the core's attempt outcomes.
+import type { EventEmitter } from 'node:events';
+import { Pool } from 'undici';
+import type { AttemptOutcome } from '../../core/index.ts';
+import { BodyTooLargeError } from './request-body.ts';
+
+export interface UpstreamPoolOptions {
+  /** Connections per backend (undici's and reply-from's default is 128). */
+  connections: number;
+  connectTimeoutMs: number;
+  /** Below the backends' own keep-alive timeout, so the proxy closes idle sockets first. */
+  keepAliveTimeoutMs: number;
+  /** Idle time allowed between response body chunks. */
+  bodyIdleTimeoutMs: number;
+}
+
+export function createPool(origin: string, o: UpstreamPoolOptions): Pool {
+  return new Pool(origin, {
+    connections: o.connections,
+    pipelining: 1,
+    keepAliveTimeout: o.keepAliveTimeoutMs,
+    keepAliveMaxTimeout: o.keepAliveTimeoutMs,
+    connect: { timeout: o.connectTimeoutMs },
+    headersTimeout: 0, // the attempt timer owns time-to-headers (per-try timeout, deadline)
+    bodyTimeout: o.bodyIdleTimeoutMs,
+  });
+}
+
+/**
+ * The part of an EventEmitter undici uses as a request `signal`: one abort listener per
+ * attempt. An AbortController costs several times more on the request path (EventTarget),
+ * and every attempt needs one.
+ */
+export class AttemptSignal {
+  aborted = false;
+  readonly reason = undefined;
+  private listener: (() => void) | undefined;
+
+  on(_event: 'abort', listener: () => void): this { this.listener = listener; return this; }
+  once(_event: 'abort', listener: () => void): this { this.listener = listener; return this; }
+  removeListener(): this { this.listener = undefined; return this; }
+
+  abort(): void {
+    if (this.aborted) return;
+    this.aborted = true;
+    const listener = this.listener;
+    this.listener = undefined;
+    listener?.();
+  }
+
+  /** Typed as what undici's options accept. */
+  asSignal(): EventEmitter { return this as unknown as EventEmitter; }
+}
+
+/** Errors that prove no request byte reached the backend. */
+const CONNECT_CODES = new Set([
+  'ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'EADDRNOTAVAIL', 'ENOTFOUND', 'EAI_AGAIN', 'UND_ERR_CONNECT_TIMEOUT',
+]);
+
+/**
+ * Connect failures are safe to send anywhere; everything else (a reset, a socket closed
+ * mid-exchange, a keep-alive socket the backend closed while we wrote) may have reached
+ * the backend, so it is a `reset` and only idempotent requests are retried after it.
+ */
+export function classifyError(error: unknown): AttemptOutcome {
+  return someCause(error, (e) => CONNECT_CODES.has((e as { code?: string }).code ?? '')) ? { kind: 'connect-error' } : { kind: 'reset' };
+}
+
+export function isBodyTooLarge(error: unknown): boolean {
+  return someCause(error, (e) => e instanceof BodyTooLargeError);
+}
+
+/** Tests an error and its `cause` chain (undici wraps socket errors). */
+function someCause(error: unknown, test: (e: object) => boolean): boolean {
+  for (let e = error, depth = 0; e && typeof e === 'object' && depth < 4; e = (e as { cause?: unknown }).cause, depth++) {
+    if (test(e)) return true;
+  }
+  return false;
+}

@@ -1,0 +1,168 @@
+// One backend replica: `GET /home` (the original project's endpoint), `GET /heartbeat`,
+// and an echo for every other method and path, so tests can check what arrived. Service
+// time is drawn from core/distributions.ts with a seeded stream and served FIFO under a
+// concurrency limit, so a live replica behaves like its simulated twin.
+import { createHash } from 'node:crypto';
+import { METHODS } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import seedrandom from 'seedrandom';
+import { type Distribution, sample } from '../core/distributions.ts';
+import { ServiceQueue } from './service-queue.ts';
+import { type Fault, type FaultAction, faultAction } from './faults.ts';
+import { type ControlState, controlPlugin } from './control.ts';
+
+type ServeAction = Extract<FaultAction, { kind: 'serve' }>;
+
+export interface ReplicaOptions {
+  id: string;
+  host?: string;
+  /** 0 picks a free port. */
+  port?: number;
+  serviceTime?: Distribution;
+  /** Requests in service at once; 0 = unlimited. */
+  concurrency?: number;
+  seed?: string | number;
+  /** Enables `/__control` (loopback + bearer token). */
+  controlToken?: string;
+  /** Called on every request's arrival, before any fault: the request log supervisors count. */
+  onRequestLog?: (entry: RequestLogEntry) => void;
+}
+
+export interface RequestLogEntry {
+  event: 'request';
+  server: string;
+  rid?: string;
+  method: string;
+  path: string;
+}
+
+export interface Replica {
+  readonly app: FastifyInstance;
+  readonly url: string;
+  readonly port: number;
+  close(): Promise<void>;
+}
+
+export async function startReplica(o: ReplicaOptions): Promise<Replica> {
+  const app = buildReplica(o);
+  await app.listen({ host: o.host ?? '127.0.0.1', port: o.port ?? 0 });
+  const { port } = app.server.address() as AddressInfo;
+  const host = o.host ?? '127.0.0.1';
+  return {
+    app, port,
+    url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
+    close: () => app.close(),
+  };
+}
+
+export function buildReplica(o: ReplicaOptions): FastifyInstance {
+  const serviceTime: Distribution = o.serviceTime ?? { dist: 'constant', value: 0 };
+  const seed = String(o.seed ?? 1);
+  // Separate streams: fault draws never shift the service-time sequence.
+  const serviceRng = seedrandom(`${seed}/service`);
+  const faultRng = seedrandom(`${seed}/faults`);
+  const queue = new ServiceQueue(o.concurrency ?? 0);
+  const hung = new Set<Socket>();
+  let served = 0;
+  const state: ControlState = {
+    fault: { mode: 'normal' } as Fault,
+    stats: () => ({ served, inService: queue.busy, queued: queue.queued, hung: hung.size }),
+  };
+
+  const app = Fastify({ logger: false, exposeHeadRoutes: false, bodyLimit: 64 * 1024 });
+  // A hung request never ends by itself; close must not wait for it.
+  app.addHook('preClose', async () => { for (const s of hung) s.destroy(); });
+
+  /** Applies the fault; returns false when the request must get no normal answer. */
+  function survive(action: FaultAction, request: FastifyRequest, reply: FastifyReply): action is ServeAction {
+    switch (action.kind) {
+      case 'serve': return true;
+      case 'error':
+        reply.code(action.status).send({ server: o.id, error: 'injected', status: action.status });
+        return false;
+      case 'reset': {
+        reply.hijack(); // Fastify must not try to answer on a socket we destroyed
+        const socket = request.raw.socket;
+        if (!action.midBody) { socket.resetAndDestroy(); return false; }
+        reply.raw.writeHead(200, { 'content-type': 'text/plain', 'content-length': '1000' });
+        reply.raw.write('x'.repeat(100), () => socket.resetAndDestroy()); // 100 of the promised 1000 bytes
+        return false;
+      }
+      case 'hang': {
+        reply.hijack();
+        const socket = request.raw.socket;
+        hung.add(socket);
+        socket.once('close', () => hung.delete(socket));
+        return false;
+      }
+    }
+  }
+
+  /** Waits for a service slot, then for the sampled service time (× the slow factor). */
+  async function serve(slowFactor: number): Promise<void> {
+    const wait = queue.acquire();
+    if (wait) await wait;
+    try {
+      const ms = sample(serviceTime, serviceRng) * slowFactor;
+      if (ms > 0) await new Promise((r) => setTimeout(r, ms));
+    } finally {
+      queue.release();
+      served++;
+    }
+  }
+
+  function logArrival(request: FastifyRequest): void {
+    const rid = request.headers['x-request-id'];
+    o.onRequestLog?.({ event: 'request', server: o.id, rid: typeof rid === 'string' ? rid : undefined, method: request.method, path: request.url });
+  }
+
+  app.get('/heartbeat', async (request, reply) => {
+    // A replica that is hung, erroring or resetting fails its heartbeats the same way.
+    const action = faultAction(state.fault, faultRng);
+    if (!survive(action, request, reply)) return reply;
+    return { server: o.id, status: 'ok' };
+  });
+
+  app.get('/home', async (request, reply) => {
+    logArrival(request);
+    const action = faultAction(state.fault, faultRng);
+    if (!survive(action, request, reply)) return reply;
+    await serve(action.slowFactor);
+    return { server: o.id, message: `Hello from Server: ${o.id}`, status: 'successful' };
+  });
+
+  // Everything else echoes what arrived, whatever the method (CONNECT aside). Encapsulated:
+  // this context reads bodies raw.
+  for (const method of METHODS) {
+    if (method !== 'CONNECT' && !app.supportedMethods.includes(method)) app.addHttpMethod(method, { hasBody: true });
+  }
+  app.register(async (echo) => {
+    echo.removeAllContentTypeParsers();
+    echo.addContentTypeParser('*', (_req, _payload, done) => done(null));
+    echo.all('/*', async (request, reply) => {
+      logArrival(request);
+      const action = faultAction(state.fault, faultRng);
+      if (!survive(action, request, reply)) return reply;
+      const hash = createHash('sha256');
+      let bytesReceived = 0;
+      const raw = request.raw;
+      if (raw.headers['transfer-encoding'] !== undefined || (raw.headers['content-length'] ?? '0') !== '0') {
+        for await (const chunk of raw) { bytesReceived += (chunk as Buffer).length; hash.update(chunk as Buffer); }
+      }
+      await serve(action.slowFactor);
+      return {
+        server: o.id,
+        method: request.method,
+        path: request.url,
+        requestId: request.headers['x-request-id'] ?? null,
+        bytesReceived,
+        sha256: hash.digest('hex'),
+        headers: request.headers,
+      };
+    });
+  });
+
+  if (o.controlToken) app.register(controlPlugin, { token: o.controlToken, state });
+  return app;
+}
