@@ -5,7 +5,7 @@
 import { parseArgs } from 'node:util';
 import { ExperimentError, loadExperiment } from '../sim/experiment.ts';
 import { summaryTable } from '../sim/table.ts';
-import { DEFAULT_EXPERIMENT } from '../sim/cli-defaults.ts';
+import { DEFAULT_EXPERIMENT, parseSeedFlag } from '../sim/cli-shared.ts';
 import { defaultLiveOutDir, runLivePlan } from './run.ts';
 import { ProcessRuntime } from './runtime/process.ts';
 import { DEFAULT_BASE_IMAGE, DockerRuntime, assertDockerEngine, buildReplicaImage } from './runtime/docker.ts';
@@ -47,11 +47,8 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write(`${positionals.length > 1 ? 'expected one experiment file' : `--runtime: got "${values.runtime}"; allowed: process, docker`}\n\n${USAGE}\n`);
     return 2;
   }
-  const seed = values.seed === undefined ? undefined : Number(values.seed);
-  if (seed !== undefined && (!Number.isInteger(seed) || seed < 0 || seed > 2 ** 32 - 1)) {
-    process.stderr.write(`--seed: got ${JSON.stringify(values.seed)}; expected an integer 0 … 4294967295\n`);
-    return 2;
-  }
+  const { seed, error: seedError } = parseSeedFlag(values.seed);
+  if (seedError) { process.stderr.write(`${seedError}\n`); return 2; }
   let plan;
   try {
     plan = await loadExperiment(positionals[0] ?? DEFAULT_EXPERIMENT, { seed });

@@ -1,7 +1,7 @@
 // npm run sim -- FILE [--validate] [--out DIR] [--no-requests] [--seed N] [--quiet]
 // Exit codes: 0 done, 2 invalid experiment or arguments (nothing written), 1 anything else.
 import { parseArgs } from 'node:util';
-import { DEFAULT_EXPERIMENT } from './cli-defaults.ts';
+import { DEFAULT_EXPERIMENT, parseSeedFlag } from './cli-shared.ts';
 import { ExperimentError, loadExperiment } from './experiment.ts';
 import { defaultOutDir, runPlan } from './run.ts';
 import { summaryTable } from './table.ts';
@@ -42,14 +42,8 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write(`expected one experiment file, got ${positionals.length}\n\n${USAGE}\n`);
     return 2;
   }
-  let seed: number | undefined;
-  if (values.seed !== undefined) {
-    seed = Number(values.seed);
-    if (!Number.isInteger(seed) || seed < 0 || seed > 2 ** 32 - 1) {
-      process.stderr.write(`--seed: got ${JSON.stringify(values.seed)}; expected an integer 0 … 4294967295\n`);
-      return 2;
-    }
-  }
+  const { seed, error: seedError } = parseSeedFlag(values.seed);
+  if (seedError) { process.stderr.write(`${seedError}\n`); return 2; }
 
   const file = positionals[0] ?? DEFAULT_EXPERIMENT;
   if (!positionals[0] && !values.quiet) process.stdout.write(`no experiment file given: running the default, ${DEFAULT_EXPERIMENT}\n`);

@@ -81,8 +81,10 @@ export class Simulation {
     this.faults = new FaultInjector(sim, this.servers);
 
     for (const id of initialServerIds(cfg)) this.addServer(id, undefined, true);
-    this.faults.schedule(cfg.faults);
+    // Changes first: at equal times a server is added before a fault aimed at it (as live,
+    // where every replica exists from the start) and the tie-break keeps that order.
     for (const change of cfg.changes) sim.schedule(change.atMs, { kind: 'change', change });
+    this.faults.schedule(cfg.faults);
     sim.schedule(recorder.bucketMs, { kind: 'tick' }, 0);
 
     const schedule = workloadSchedule(cfg.workload, cfg.seed);
