@@ -56,7 +56,7 @@ export default async function coreBench(): Promise<BenchTable> {
     rows,
     notes: [
       'Each sample times 1,000 picks through Balancer.pick (candidate cache, policy) with half the backends carrying one request; weights 1–3. Baseline = bare array round robin in the same process.',
-      'weighted-round-robin (smooth WRR), least-connections and rendezvous scan every candidate by design, so they grow linearly with the pool; the others are O(1) or O(log n).',
+      'O(n) by design, so they grow with the pool: smooth WRR, least-connections and rendezvous score every candidate; random scans weights when they differ (here they do); bounded-load sums the candidates\' in-flight counts for its bound before an O(log n) ring walk. The rest are O(1) or O(log n). Rendezvous is the one policy above 1 µs at 100 backends: it hashes every (key, backend) pair; use Maglev or ring-hash for large pools.',
     ],
   };
 }

@@ -1,7 +1,10 @@
-// `npm run bench [core|sim|proxy ...]`: runs the bench modules in one process each,
-// prints markdown tables and writes them to bench/results.md for the README.
+// `npm run bench [core|sim|proxy ...]`: runs each bench module in a process of its own (so
+// one module's JIT and heap state cannot slow another), prints markdown tables and, for a
+// full run, writes them to bench/results.md for the README.
+import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import os from 'node:os';
+import { fileURLToPath } from 'node:url';
 import type { BenchTable } from './types.ts';
 
 const MODULES = ['core', 'sim', 'proxy'] as const;
@@ -13,21 +16,28 @@ function markdown(t: BenchTable): string {
   return lines.join('\n');
 }
 
-const wanted = process.argv.slice(2);
-const chosen = wanted.length ? MODULES.filter((m) => wanted.includes(m)) : [...MODULES];
-const unknown = wanted.filter((w) => !(MODULES as readonly string[]).includes(w));
-if (unknown.length) {
-  console.error(`unknown bench ${unknown.join(', ')}; choose from ${MODULES.join(', ')}`);
-  process.exit(2);
+const [mode, only] = process.argv.slice(2);
+if (mode === '--one') {
+  // Child: run one module, hand its table back as JSON on stdout's last line.
+  const mod = (await import(`./${only}.ts`)) as { default: () => Promise<BenchTable> };
+  process.stdout.write(`\n${JSON.stringify(await mod.default())}\n`);
+} else {
+  const wanted = process.argv.slice(2);
+  const unknown = wanted.filter((w) => !(MODULES as readonly string[]).includes(w));
+  if (unknown.length) {
+    console.error(`unknown bench ${unknown.join(', ')}; choose from ${MODULES.join(', ')}`);
+    process.exit(2);
+  }
+  const chosen = wanted.length ? MODULES.filter((m) => wanted.includes(m)) : [...MODULES];
+  const cpu = os.cpus();
+  const sections = [`Measured on ${cpu.length} × ${cpu[0]?.model ?? 'CPU'}, Node ${process.version}, ${new Date().toISOString().slice(0, 10)}.`];
+  for (const name of chosen) {
+    const out = execFileSync(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--one', name], {
+      encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 64 * 1024 * 1024,
+    });
+    const text = markdown(JSON.parse(out.trim().split('\n').at(-1)!) as BenchTable);
+    console.log(`\n${text}\n`);
+    sections.push(text);
+  }
+  if (!wanted.length) writeFileSync(new URL('./results.md', import.meta.url), `${sections.join('\n\n')}\n`);
 }
-
-const header = `Measured on ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'CPU'}, Node ${process.version}, ${new Date().toISOString().slice(0, 10)}.`;
-const sections = [header];
-for (const name of chosen) {
-  const mod = (await import(`./${name}.ts`)) as { default: () => Promise<BenchTable> };
-  const table = await mod.default();
-  const text = markdown(table);
-  console.log(`\n${text}\n`);
-  sections.push(text);
-}
-if (!wanted.length) writeFileSync(new URL('./results.md', import.meta.url), `${sections.join('\n\n')}\n`);
