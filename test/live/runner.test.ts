@@ -9,6 +9,7 @@ import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { parseExperiment } from '../../sim/experiment.ts';
 import { runLivePlan } from '../../live/run.ts';
+import { runPlan } from '../../sim/run.ts';
 import { ProcessRuntime } from '../../live/runtime/process.ts';
 import { DockerRuntime, assertDockerEngine, buildReplicaImage } from '../../live/runtime/docker.ts';
 import type { Runtime } from '../../live/runtime/types.ts';
@@ -85,6 +86,19 @@ describe('live runs on child processes', () => {
     await crashWithAndWithoutRetries(runtime);
     expect(runtime.pids.length).toBeGreaterThanOrEqual(8); // 3 + a restart, twice
     expect(runtime.pids.filter(alive)).toEqual([]);
+  });
+
+  it('per-server counts agree exactly with the simulator for a deterministic policy (ip-hash, 60 Zipf clients)', async () => {
+    const exp = {
+      ...base, name: 'agree', balancer: { policy: 'ip-hash' },
+      workload: { ...base.workload, clients: { count: 60, popularity: { dist: 'zipf', s: 1.1 } } },
+    };
+    const plan = parseExperiment(exp, 'agree');
+    const [sim] = await runPlan(plan, { outDir: out(), writeRequests: false });
+    const [live] = await runLivePlan(plan, { runtime: new ProcessRuntime(), outDir: out(), writeRequests: false, log: quiet });
+    const counts = (s: typeof sim.summary) => Object.fromEntries(Object.entries(s.servers).map(([id, v]) => [id, v.requests]));
+    expect(counts(live.summary)).toEqual(counts(sim.summary));
+    expect(new Set(Object.values(counts(sim.summary))).size).toBeGreaterThan(1); // skewed, so the match is not trivial
   });
 
   it('Ctrl-C mid-run leaves no replica behind', async () => {
