@@ -96,8 +96,12 @@ const NetworkSchema = z.strictObject({
 
 const faultBase = { atMs: timeMs, server: serverId };
 const FaultSchema = z.discriminatedUnion('kind', [
-  /** Process dies: connections refused, in-flight and queued requests reset. */
-  z.strictObject({ ...faultBase, kind: z.literal('crash'), restartAfterMs: spanMs.optional() }),
+  /**
+   * Process dies: connections refused, in-flight and queued requests reset. The restart
+   * policy starts it again after restartAfterMs; startupMs is how long the new process then
+   * needs before it listens (simulator only: live, the real process takes its real time).
+   */
+  z.strictObject({ ...faultBase, kind: z.literal('crash'), restartAfterMs: spanMs.optional(), startupMs: spanMs.optional() }),
   /** Process stops answering (SIGSTOP): accepts, never responds, until durationMs passes. */
   z.strictObject({ ...faultBase, kind: z.literal('hang'), durationMs: spanMs.optional() }),
   /** Service times multiplied by `factor`. */

@@ -24,7 +24,8 @@ export class FaultInjector {
       case 'crash':
         server.crash();
         if (fault.restartAfterMs !== undefined) {
-          this.scheduler.schedule(fault.restartAfterMs, { kind: 'restart', serverId: server.id, epoch: server.epoch });
+          const listensAfterMs = fault.restartAfterMs + (fault.startupMs ?? 0);
+          this.scheduler.schedule(listensAfterMs, { kind: 'restart', serverId: server.id, epoch: server.epoch });
         }
         return;
       case 'hang': server.hang(nowMs); break;

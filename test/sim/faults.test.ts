@@ -50,6 +50,22 @@ describe('s2 crashes at 2 s and restarts at 3.5 s (test/sim/fixtures/crash-resta
     expect(after.every((r) => r.outcome === 'ok')).toBe(true);
   });
 
+  it('startupMs delays the restarted server: it listens only restartAfterMs + startupMs after the crash', () => {
+    const cfg = variant('no-health');
+    const slowStart = structuredClone(cfg);
+    const crash = slowStart.faults![0] as { startupMs?: number };
+    crash.startupMs = 400;
+    const listensAtMs = RESTART_AT_MS + 400;
+    const { recorder } = simulate(slowStart);
+    const failed = recorder.requests.filter((r) => r.outcome !== 'ok');
+    expect(failed.every((r) => r.servers[0] === 's2' && r.endMs <= listensAtMs + 1)).toBe(true);
+    expect(failed.some((r) => r.startMs > RESTART_AT_MS + 10)).toBe(true); // refused during the start-up
+    expect(failed.length).toBeGreaterThan(simulate(cfg).recorder.requests.filter((r) => r.outcome !== 'ok').length);
+    const after = recorder.requests.filter((r) => r.servers[0] === 's2' && r.startMs > listensAtMs + 1);
+    expect(after.length).toBeGreaterThan(0);
+    expect(after.every((r) => r.outcome === 'ok')).toBe(true);
+  });
+
   it('a retry budget of 3 is used up by the resets at the crash: some connect failures leak through', () => {
     const { recorder, sim } = simulate(variant('tight-budget'));
     expect(sim.router.counts.budgetOverflows).toBeGreaterThan(0);
