@@ -51,6 +51,12 @@ export const stickinessOf = (r: RunResult): number | null => {
   return s && s.eligible > 0 ? ratio(s.same / s.eligible) : null;
 };
 
+/** Share of clients seen more than once whose first attempts did not always go to one server: keys moved. */
+export const clientsMovedOf = (r: RunResult): number | null => {
+  const s = r.requests?.stickiness;
+  return s && s.repeatClients > 0 ? ratio(s.movedClients / s.repeatClients) : null;
+};
+
 export interface RunRow extends RunColumns {
   policy: string;
   seed: number | null;
@@ -69,6 +75,7 @@ export interface RunRow extends RunColumns {
   maxOverMean: number | null;
   jain: number | null;
   stickiness: number | null;
+  clientsMoved: number | null;
   durationMs: number;
   throughputPerSec: number | null;
 }
@@ -95,6 +102,7 @@ export function runRows(e: ExperimentResults): RunRow[] {
       maxOverMean: s.fairness.maxOverMean === null ? null : ratio(s.fairness.maxOverMean),
       jain: s.fairness.jain === null ? null : ratio(s.fairness.jain),
       stickiness: stickinessOf(r),
+      clientsMoved: clientsMovedOf(r),
       durationMs: ms(s.durationMs),
       throughputPerSec: throughputPerSec(r),
     };
@@ -161,6 +169,7 @@ const METRICS: Metric[] = [
   { name: 'max/mean load', unit: 'ratio', digits: 6, get: (r) => r.summary.fairness.maxOverMean },
   { name: 'Jain index', unit: 'ratio', digits: 6, get: (r) => r.summary.fairness.jain },
   { name: 'stickiness', unit: 'ratio', digits: 6, get: stickinessOf },
+  { name: 'clients moved', unit: 'ratio', digits: 6, get: clientsMovedOf },
   { name: 'duration', unit: 'ms', digits: 3, get: (r) => r.summary.durationMs },
 ];
 

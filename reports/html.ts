@@ -128,6 +128,7 @@ function runsTable(rows: readonly RunRow[]): string {
     ['max/mean', (r) => formatNumber(r.maxOverMean, 4)],
     ['Jain', (r) => formatNumber(r.jain, 4)],
     ['stickiness', (r) => formatNumber(r.stickiness, 4)],
+    ['clients moved', (r) => formatNumber(r.clientsMoved, 4)],
     ['throughput (req/s)', (r) => formatNumber(r.throughputPerSec, 1)],
     ['duration (s)', (r) => formatNumber(r.durationMs / 1000, 3)],
   ];

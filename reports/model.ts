@@ -58,8 +58,14 @@ export interface RequestStats {
   outcomes: Map<string, number>;
   bucketMs: number;
   buckets: RequestBucket[];
-  /** Requests whose first attempt went where the same client's previous request went. */
-  stickiness: { same: number; eligible: number; clientsTracked: number; clientsCapped: boolean } | null;
+  /**
+   * Requests whose first attempt went where the same client's previous request went; and
+   * clients seen more than once (`repeatClients`), of which `movedClients` changed server at
+   * least once (keys moved, e.g. when a server joins a hash ring).
+   */
+  stickiness: {
+    same: number; eligible: number; clientsTracked: number; clientsCapped: boolean; repeatClients: number; movedClients: number;
+  } | null;
 }
 
 export interface RunResult {

@@ -149,8 +149,8 @@ function variantCharts(e: ExperimentResults, d: Derived, variants: string[]): Ch
   ));
   bars('imbalance', { title: 'Load imbalance per variant', yTitle: 'value (ratio)', format: '.3f', independentY: true },
     [['max/mean (1 = even)', (r) => r.maxOverMean], ['Jain index (1 = even)', (r) => r.jain]]);
-  bars('stickiness', { title: 'Stickiness per variant', yTitle: 'sticky requests (share)', format: '.1%', axisFormat: '%' },
-    [['stickiness', (r) => r.stickiness]]);
+  bars('stickiness', { title: 'Stickiness per variant', yTitle: 'share', format: '.1%', axisFormat: '%' },
+    [['sticky requests', (r) => r.stickiness], ['clients that changed server', (r) => r.clientsMoved]]);
   bars('latency', { title: 'Latency per variant', yTitle: 'latency (ms)', format: '.1f' }, [['p50', (r) => r.latencyP50Ms], ['p99', (r) => r.latencyP99Ms]]);
   const cdf = d.cdf.filter((r) => r.variant !== '').map(({ mode, variant, quantile, latencyMs }) => ({ mode, variant, quantile, latencyMs }));
   if (cdf.length) add('cdf', 'Latency CDF per variant', 'cdf.csv', cdfSpec(cdf, present(cdf), variants, sub));

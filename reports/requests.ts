@@ -26,6 +26,8 @@ export async function readRequests(path: string, bucketMs: number, maxClients = 
   const outcomes = new Map<string, number>();
   const buckets = new Map<number, RequestBucket>();
   const lastServer = new Map<string, string>();
+  const repeatClients = new Set<string>();
+  const movedClients = new Set<string>();
   let same = 0;
   let eligible = 0;
   let capped = false;
@@ -59,7 +61,9 @@ export async function readRequests(path: string, bucketMs: number, maxClients = 
       const previous = lastServer.get(client);
       if (previous !== undefined) {
         eligible++;
+        repeatClients.add(client);
         if (previous === first) same++;
+        else movedClients.add(client);
         lastServer.set(client, first);
       } else if (lastServer.size < maxClients) {
         lastServer.set(client, first);
@@ -77,6 +81,8 @@ export async function readRequests(path: string, bucketMs: number, maxClients = 
     outcomes,
     bucketMs,
     buckets: [...buckets.values()].sort((a, b) => a.tMs - b.tMs),
-    stickiness: trackStickiness ? { same, eligible, clientsTracked: lastServer.size, clientsCapped: capped } : null,
+    stickiness: trackStickiness
+      ? { same, eligible, clientsTracked: lastServer.size, clientsCapped: capped, repeatClients: repeatClients.size, movedClients: movedClients.size }
+      : null,
   };
 }

@@ -37,7 +37,8 @@ describe('loading results', () => {
     expect([...r.attempts]).toEqual([[1, 8], [2, 2]]);
     expect(Object.fromEntries(r.outcomes)).toEqual({ ok: 9, error: 1 });
     // Two clients alternate; of the 8 requests with a previous one, 2 return to the same first server.
-    expect(r.stickiness).toMatchObject({ same: 2, eligible: 8, clientsTracked: 2, clientsCapped: false });
+    // Both clients come back and both change server at least once: 2 of 2 moved.
+    expect(r.stickiness).toMatchObject({ same: 2, eligible: 8, clientsTracked: 2, clientsCapped: false, repeatClients: 2, movedClients: 2 });
     // By completion time: ends at 10 20 40 60 90 | 150 160(failed) | 230 230 | 320.
     expect(r.buckets.map((b) => [b.tMs, b.completed, b.failed])).toEqual([[0, 5, 0], [100, 2, 1], [200, 2, 0], [300, 1, 0]]);
   });

@@ -57,3 +57,22 @@ describe('streaming requests.csv', () => {
     expect(r.stickiness!.eligible).toBe((ROWS / CLIENTS - 1) * 100);
   });
 });
+
+describe('keys moved', () => {
+  it('counts clients seen more than once whose first attempts changed server (a hash ring gaining a server)', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'fulcrum-moved-'));
+    const path = join(dir, 'requests.csv');
+    const rows = [
+      ['0', 's1'], ['1', 's1'], ['2', 's3'], ['3', 's2'], // before the join
+      ['0', 's1'], ['1', 's4'], ['3', 's2'], // after: client 1 moved to the new s4; client 2 never came back
+    ];
+    const out = createWriteStream(path);
+    out.write('id,client,startMs,endMs,latencyMs,status,outcome,attempts,servers\n');
+    rows.forEach(([client, server], i) => out.write(`${i},${client},${i},${i + 1},1,200,ok,1,${server}\n`));
+    out.end();
+    await once(out, 'finish');
+    const r = await readRequests(path, 1000);
+    expect(r.stickiness).toMatchObject({ repeatClients: 3, movedClients: 1, same: 2, eligible: 3 });
+    await rm(dir, { recursive: true, force: true });
+  });
+});
