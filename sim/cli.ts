@@ -13,6 +13,8 @@ const USAGE = `usage: npm run sim -- FILE [options]
   --validate       only check the file (and every sweep point and variant); write nothing
   --out DIR        write results to DIR instead of reports/<name>/sim
   --no-requests    skip requests.csv (one row per request)
+  --trace          also write trace.jsonl: every request's decisions (picks with
+                   candidates and skip reasons, outcomes, retries, failures)
   --seed N         replace the file's seed
   --quiet          no progress bar, no table
   --help           this text`;
@@ -27,6 +29,7 @@ async function main(argv: string[]): Promise<number> {
         validate: { type: 'boolean', default: false },
         out: { type: 'string' },
         'no-requests': { type: 'boolean', default: false },
+        trace: { type: 'boolean', default: false },
         seed: { type: 'string' },
         quiet: { type: 'boolean', default: false },
         help: { type: 'boolean', default: false },
@@ -64,7 +67,7 @@ async function main(argv: string[]): Promise<number> {
   const seeds = [...new Set(plan.runs.map((r) => r.config.seed))].join(', ');
   let results;
   try {
-    results = await runPlan(plan, { outDir, writeRequests: !values['no-requests'], onProgress: progress?.update });
+    results = await runPlan(plan, { outDir, writeRequests: !values['no-requests'], writeTrace: values.trace, onProgress: progress?.update });
   } catch (e) {
     progress?.clear();
     process.stderr.write(`run failed (seed ${seeds}; replay with the same file and seed)\n`);

@@ -1,6 +1,9 @@
 // Runs a validated plan: every sweep point and variant as a full simulation, each into its
 // own folder, plus the index summary.json a sweep or a variant list gets on top.
+import { once } from 'node:events';
+import { createWriteStream } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
+import { finished } from 'node:stream/promises';
 import { join } from 'node:path';
 import { type ExperimentPlan, type PlannedRun, initialServerIds, timelineBucketMs } from './experiment.ts';
 import { Simulation } from './model/simulation.ts';
@@ -11,6 +14,8 @@ export interface RunOptions {
   /** The mode folder: reports/<name>/sim by default. */
   outDir: string;
   writeRequests: boolean;
+  /** Write each request's decision trace (core `Decision`s) to trace.jsonl in the run folder. */
+  writeTrace?: boolean;
   /** Called between slices of events with the share done (0..1) of the current run. */
   onProgress?: (run: PlannedRun, index: number, doneShare: number) => void;
 }
@@ -23,6 +28,9 @@ export interface RunResult {
 
 /** Events per slice between looks at the output streams and the progress bar. */
 const SLICE_EVENTS = 200_000;
+
+/** One JSON line per request: `{"id":…,"decisions":[…]}`, the core's Decision records. */
+export const TRACE_FILE = 'trace.jsonl';
 
 export function defaultOutDir(plan: Pick<ExperimentPlan, 'name'>): string {
   return join('reports', plan.name, 'sim');
@@ -48,10 +56,12 @@ export async function runOne(
     bucketMs: timelineBucketMs(cfg),
     writeRequests: opts.writeRequests,
   });
-  const sim = new Simulation(cfg, writer);
+  const trace = opts.writeTrace ? createWriteStream(join(opts.outDir, run.dir, TRACE_FILE)) : undefined;
+  const sim = new Simulation(cfg, writer, trace && ((id, decisions) => { trace.write(`${JSON.stringify({ id, decisions })}\n`); }));
   const w = cfg.workload;
   while (!sim.step(SLICE_EVENTS)) {
     if (writer.backpressured) await writer.drain();
+    if (trace?.writableNeedDrain) await once(trace, 'drain');
     if (onProgress) {
       const byCount = w.requests ? sim.finished / w.requests : 0;
       const byTime = w.durationMs ? sim.nowMs / w.durationMs : 0;
@@ -59,6 +69,7 @@ export async function runOne(
     }
   }
   const summary = await writer.close({ atMs: sim.nowMs, servers: sim.snapshot() });
+  if (trace) { trace.end(); await finished(trace); }
   return { run, summary, eventsHandled: sim.eventsHandled };
 }
 

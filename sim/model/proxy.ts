@@ -1,7 +1,7 @@
 // The proxy as the simulator sees it: sockets and timers are events, and every decision —
 // which backend, retry or not, which status — is the core Router's, called exactly as the
 // live proxy calls it: start → next → attemptEnded / deadlineExceeded.
-import type { AttemptOutcome, Backend, Router, Step } from '../../core/index.ts';
+import type { AttemptOutcome, Backend, Decision, Router, Step } from '../../core/index.ts';
 import type { RequestOutcome, Recorder } from '../records.ts';
 import { clientAddress } from '../workload.ts';
 import type { Lane } from '../engine/lanes.ts';
@@ -24,6 +24,8 @@ export interface ProxyOptions {
   usualTimeoutMs: number;
   /** The response reached the client at `endMs`. */
   onFinished(request: SimRequest, endMs: number): void;
+  /** Hears each request's decision trace (core `Decision`s) when tracing is on. */
+  onDecisions?: (requestId: number, decisions: readonly Decision[]) => void;
 }
 
 export class ProxyModel {
@@ -125,6 +127,7 @@ export class ProxyModel {
       outcome,
       servers: request.flow!.path,
     });
+    if (this.o.onDecisions && request.flow!.decisions) this.o.onDecisions(request.id, request.flow!.decisions);
     this.o.onFinished(request, endMs);
   }
 }

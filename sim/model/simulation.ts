@@ -1,7 +1,7 @@
 // One simulated run: builds servers, network, balancer, router and prober from a validated
 // experiment, feeds the workload in, and dispatches every event to the part it concerns.
 // Stops when the workload is exhausted and the last response has left the proxy.
-import { Balancer, type BalancerEvent, Router } from '../../core/index.ts';
+import { Balancer, type BalancerEvent, type Decision, Router } from '../../core/index.ts';
 import { Simulator } from '../engine/loop.ts';
 import { rngTree } from '../engine/rng.ts';
 import { type Change, type RunConfig, type ServerSpec, initialServerIds } from '../experiment.ts';
@@ -41,7 +41,12 @@ export class Simulation {
   /** When the last response reached its client. */
   lastResponseMs = 0;
 
-  constructor(private readonly cfg: RunConfig, private readonly recorder: Recorder) {
+  constructor(
+    private readonly cfg: RunConfig,
+    private readonly recorder: Recorder,
+    /** Hears each request's decision trace; tracing is on only when given (it costs memory per request in flight). */
+    onDecisions?: (requestId: number, decisions: readonly Decision[]) => void,
+  ) {
     this.streams = rngTree(cfg.seed);
     this.sim = new Simulator<SimEvent>((e) => this.handle(e));
     this.balancer = new Balancer({
@@ -50,7 +55,9 @@ export class Simulation {
       rng: this.streams('balancer'),
       onEvent: (e) => { if (this.balancerEvents.length < 10_000) this.balancerEvents.push(e); },
     });
-    this.router = new Router({ balancer: this.balancer, retry: cfg.retry, timeouts: cfg.timeouts, rng: this.streams('retry-backoff') });
+    this.router = new Router({
+      balancer: this.balancer, retry: cfg.retry, timeouts: cfg.timeouts, rng: this.streams('retry-backoff'), trace: onDecisions !== undefined,
+    });
     this.network = createNetwork(cfg.network, this.streams('network'), this.sim);
     const sim = this.sim;
     const network = this.network;
@@ -73,6 +80,7 @@ export class Simulation {
       connectTimeoutMs: cfg.timeouts.connectMs,
       usualTimeoutMs: Math.min(cfg.timeouts.perTryMs ?? Infinity, cfg.timeouts.requestMs),
       onFinished: (request, endMs) => this.requestFinished(request, endMs),
+      onDecisions,
     });
     const active = cfg.health?.active;
     this.prober = active
