@@ -35,7 +35,10 @@ export function variantBarsSpec(c: VariantChart, rows: readonly VariantValue[], 
       },
     },
     {
-      mark: { type: 'text', baseline: 'bottom', dy: -2, fontSize: 10 },
+      // Side-by-side sim and live bars are too narrow for horizontal labels: stand them up.
+      mark: modes.length > 1
+        ? { type: 'text', angle: -90, align: 'left', baseline: 'middle', dx: 3, fontSize: 10 }
+        : { type: 'text', baseline: 'bottom', dy: -2, fontSize: 10 },
       encoding: { x, xOffset, y: { field: 'value', type: 'quantitative' }, text: { field: 'value', format: c.format } },
     },
   ];
