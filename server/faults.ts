@@ -31,18 +31,18 @@ export type Fault = z.infer<typeof FaultSchema>;
 
 /** What to do with one request under the current fault. */
 export type FaultAction =
-  | { kind: 'serve'; slowFactor: number }
+  | { kind: 'serve' }
   | { kind: 'error'; status: number }
   | { kind: 'hang' }
   | { kind: 'reset'; midBody: boolean };
 
-const SERVE: FaultAction = { kind: 'serve', slowFactor: 1 };
+const SERVE: FaultAction = { kind: 'serve' };
 
 /** Decides one request's fate. Draws from `rng` only for probabilistic modes. */
 export function faultAction(fault: Fault, rng: Rng): FaultAction {
   switch (fault.mode) {
     case 'normal': return SERVE;
-    case 'slow': return { kind: 'serve', slowFactor: fault.factor };
+    case 'slow': return SERVE; // the factor applies when service starts (replica.ts)
     case 'error': return rng() < fault.probability ? { kind: 'error', status: fault.status } : SERVE;
     case 'hang': return { kind: 'hang' };
     case 'reset': return rng() < fault.probability ? { kind: 'reset', midBody: fault.when === 'mid-body' } : SERVE;

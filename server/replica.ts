@@ -99,11 +99,16 @@ export function buildReplica(o: ReplicaOptions): FastifyInstance {
     }
   }
 
-  /** Waits for a service slot, then for the sampled service time (× the slow factor). */
-  async function serve(slowFactor: number): Promise<void> {
+  /**
+   * Waits for a service slot, then for the sampled service time × the slow factor in force
+   * when service starts (not when the request arrived): a request queued during a slow spell
+   * but served after it runs at normal speed, as in the simulator.
+   */
+  async function serve(): Promise<void> {
     const wait = queue.acquire();
     if (wait) await wait;
     try {
+      const slowFactor = state.fault.mode === 'slow' ? state.fault.factor : 1;
       const ms = sample(serviceTime, serviceRng) * slowFactor;
       if (ms > 0) await new Promise((r) => setTimeout(r, ms));
     } finally {
@@ -128,7 +133,7 @@ export function buildReplica(o: ReplicaOptions): FastifyInstance {
     logArrival(request);
     const action = faultAction(state.fault, faultRng);
     if (!survive(action, request, reply)) return reply;
-    await serve(action.slowFactor);
+    await serve();
     return { server: o.id, message: `Hello from Server: ${o.id}`, status: 'successful' };
   });
 
@@ -150,7 +155,7 @@ export function buildReplica(o: ReplicaOptions): FastifyInstance {
       if (raw.headers['transfer-encoding'] !== undefined || (raw.headers['content-length'] ?? '0') !== '0') {
         for await (const chunk of raw) { bytesReceived += (chunk as Buffer).length; hash.update(chunk as Buffer); }
       }
-      await serve(action.slowFactor);
+      await serve();
       return {
         server: o.id,
         method: request.method,
