@@ -6,11 +6,10 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { request } from 'undici';
 import {
-  type ExperimentPlan, type Fault, type PlannedRun, type RunConfig, initialServerIds, timelineBucketMs,
+  type ExperimentPlan, type Fault, type PlannedRun, type RunConfig, initialServerIds,
 } from '../sim/experiment.ts';
-import { ResultWriter } from '../sim/results.ts';
 import type { RequestOutcome, ServerSnapshot } from '../sim/records.ts';
-import { type RunResult, writeIndexes } from '../sim/run.ts';
+import { type RunResult, openRunWriter, writeIndexes } from '../sim/run.ts';
 import type { RunSummary } from '../sim/summary.ts';
 import { clientAddress, workloadSchedule } from '../sim/workload.ts';
 import { type Completed, type LoadReport, runClosedLoad, runOpenLoad } from './loadgen.ts';
@@ -64,8 +63,9 @@ export async function runLiveOne(plan: Pick<ExperimentPlan, 'name'>, run: Planne
   try {
     // Replicas for servers added later start now too, outside the pool, so an `add` at
     // time T makes a server available at T, as in the simulator.
+    const specOf = (id: string) => ({ ...cfg.servers.template, ...cfg.servers.overrides?.[id] });
     for (const id of ids) {
-      const spec = { ...cfg.servers.template, ...cfg.servers.overrides?.[id] };
+      const spec = specOf(id);
       const crash = cfg.faults?.find((f): f is Extract<Fault, { kind: 'crash' }> => f.kind === 'crash' && f.server === id);
       replicas.set(id, await opts.runtime.start({
         id, host: '127.0.0.1', port: await freePort(),
@@ -74,21 +74,14 @@ export async function runLiveOne(plan: Pick<ExperimentPlan, 'name'>, run: Planne
         restart: crash?.restartAfterMs !== undefined, restartDelayMs: crash?.restartAfterMs,
       }));
     }
-    const weightOf = (id: string) => ({ ...cfg.servers.template, ...cfg.servers.overrides?.[id] }).weight;
     proxy = await startProxy({
-      backends: [...initial].map((id) => ({ id, url: replicas.get(id)!.url, weight: weightOf(id) })),
+      backends: [...initial].map((id) => ({ id, url: replicas.get(id)!.url, weight: specOf(id).weight })),
       routing: { balancer: cfg.balancer, health: cfg.health, retry: cfg.retry, timeouts: cfg.timeouts },
       seed: cfg.seed,
       drainTimeoutMs: cfg.timeouts.requestMs,
     });
     const running = proxy;
-    const writer = await ResultWriter.open({
-      dir: join(opts.outDir, run.dir),
-      meta: { experiment: plan.name, mode: 'live', variant: run.variant?.name, seed: cfg.seed, policy: cfg.balancer.policy },
-      serverIds: initialServerIds(cfg),
-      bucketMs: timelineBucketMs(cfg),
-      writeRequests: opts.writeRequests,
-    });
+    const writer = await openRunWriter(plan, run, 'live', opts);
 
     const t0 = performance.now();
     const now = () => performance.now() - t0;

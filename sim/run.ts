@@ -49,13 +49,7 @@ export async function runOne(
   plan: Pick<ExperimentPlan, 'name'>, run: PlannedRun, opts: RunOptions, onProgress?: (share: number) => void,
 ): Promise<RunResult> {
   const cfg = run.config;
-  const writer = await ResultWriter.open({
-    dir: join(opts.outDir, run.dir),
-    meta: { experiment: plan.name, mode: 'sim', variant: run.variant?.name, seed: cfg.seed, policy: cfg.balancer.policy },
-    serverIds: initialServerIds(cfg),
-    bucketMs: timelineBucketMs(cfg),
-    writeRequests: opts.writeRequests,
-  });
+  const writer = await openRunWriter(plan, run, 'sim', opts);
   const trace = opts.writeTrace ? createWriteStream(join(opts.outDir, run.dir, TRACE_FILE)) : undefined;
   const sim = new Simulation(cfg, writer, trace && ((id, decisions) => { trace.write(`${JSON.stringify({ id, decisions })}\n`); }));
   const w = cfg.workload;
@@ -71,6 +65,20 @@ export async function runOne(
   const summary = await writer.close({ atMs: sim.nowMs, servers: sim.snapshot() });
   if (trace) { trace.end(); await finished(trace); }
   return { run, summary, eventsHandled: sim.eventsHandled };
+}
+
+/** The result writer of one planned run, in either engine's mode folder. */
+export function openRunWriter(
+  plan: Pick<ExperimentPlan, 'name'>, run: PlannedRun, mode: 'sim' | 'live', opts: { outDir: string; writeRequests: boolean },
+): Promise<ResultWriter> {
+  const cfg = run.config;
+  return ResultWriter.open({
+    dir: join(opts.outDir, run.dir),
+    meta: { experiment: plan.name, mode, variant: run.variant?.name, seed: cfg.seed, policy: cfg.balancer.policy },
+    serverIds: initialServerIds(cfg),
+    bucketMs: timelineBucketMs(cfg),
+    writeRequests: opts.writeRequests,
+  });
 }
 
 /** The index summary.json of a sweep (per variant too) and of a variant list; both engines write it. */
