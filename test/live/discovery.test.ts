@@ -207,6 +207,14 @@ describe('DNS discovery', () => {
   });
 });
 
+describe('discovery with the system resolver', () => {
+  it('resolves through getaddrinfo (/etc/hosts: localhost)', async () => {
+    const p = await proxy({ backends: [], discovery: { targets: [{ host: 'localhost', port }], intervalMs: 60_000 } });
+    expect(p.balancer.ids()).toContain(id(1));
+    expect(await servedBy(p, 2)).toEqual(['r1', 'r1']);
+  });
+});
+
 describe('discovery with an injected resolver', () => {
   it('bounds a hanging lookup by the timeout, never overlaps rounds, and stops on close', async () => {
     let calls = 0;
