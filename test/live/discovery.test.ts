@@ -252,6 +252,29 @@ describe('discovery with an injected resolver', () => {
     expect(refused.text).toContain('not loopback and not in the allow-list');
   });
 
+  it('logs an address the backend limit refuses once, not every round', async () => {
+    let calls = 0;
+    const p = await proxy({
+      backends: [], routing: {}, maxBackends: 2,
+      discovery: { targets: [{ host: 'many.test', port: 8080 }], intervalMs: 10, resolve: async () => { calls++; return ['192.0.2.3', '192.0.2.1', '192.0.2.2']; } },
+    });
+    await waitFor('five rounds', () => calls >= 5, 10_000);
+    expect(p.balancer.ids()).toEqual(['192.0.2.1_8080', '192.0.2.2_8080']);
+    expect(p.events.list().filter((e) => e.kind === 'discovery-failed')).toEqual([
+      expect.objectContaining({ target: 'many.test:8080', id: '192.0.2.3_8080', error: 'not added: at most 2 backends', keptAddresses: 3 }),
+    ]);
+  });
+
+  it('an admin DELETE of a discovered backend lasts only until its drain ends while DNS still lists it', async () => {
+    const p = await proxy({
+      backends: [], routing: {},
+      discovery: { targets: [{ host: 'kept.test', port: 8080 }], intervalMs: 60_000, resolve: async () => ['192.0.2.7'] },
+    });
+    expect((await admin(p, 'DELETE', '/backends/192.0.2.7_8080')).status).toBe(200); // nothing in flight: removed at once
+    await waitFor('added back', () => p.balancer.has('192.0.2.7_8080'));
+    expect(eventsOf(p, '192.0.2.7_8080')).toEqual(['discovered', 'draining', 'removed', 'discovered']);
+  });
+
   it('refuses bad discovery options, naming each field', async () => {
     await expect(proxy({
       backends: [], discovery: { targets: [{ host: 'bad host', port: 0 }], intervalMs: 0, dnsServer: 'dns.test:53' },
