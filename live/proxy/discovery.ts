@@ -151,10 +151,9 @@ export class Discovery {
     try {
       addresses = await Promise.race([this.resolve(t.target.host, signal), rejectOnAbort(signal, this.timeoutMs)]);
     } catch (err) {
-      // One wording for a silent server, whoever noticed first (c-ares or our timer), so
-      // an outage is logged once.
-      // The code alone, not c-ares' "queryA"/"queryAaaa" prefix: whichever query failed
-      // first, the same outage reads the same.
+      // One wording per outage, so it is logged once: a silent server reads the same
+      // whoever noticed first (c-ares or our timer), and an error is its code alone, not
+      // c-ares' "queryA"/"queryAaaa" prefix, whichever of the two queries failed first.
       const code = (err as NodeJS.ErrnoException).code;
       const silent = signal.aborted || code === 'ETIMEOUT';
       this.failed(t, 'error', silent ? `no answer within ${this.timeoutMs} ms` : code ? `${code} ${t.target.host}` : (err as Error).message);
