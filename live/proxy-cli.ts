@@ -1,15 +1,22 @@
 // `npm run proxy -- --listen 127.0.0.1:8080 --backend http://127.0.0.1:9001 --backend s2=http://127.0.0.1:9002
 //   --policy p2c [--config lb.json] [--admin 127.0.0.1:9090] [--admin-token T] [--seed N] ...`
+// or, in Kubernetes, `--discover replicas.NAMESPACE.svc.cluster.local:9001` instead of --backend.
 // Exit code 2 for invalid flags or config (every problem listed, with its JSON path).
 // Prints one JSON ready line on stdout; SIGTERM/SIGINT drain in-flight requests and exit.
 import { parseArgs } from 'node:util';
 import { loadRoutingConfig } from './proxy/config.ts';
+import { type DiscoveryTarget, parseHostPort } from './proxy/discovery-plan.ts';
+import type { DiscoveryEvent } from './proxy/discovery.ts';
 import type { BackendSpec } from './proxy/membership.ts';
 import { ConfigError, type ListenAddress, startProxy } from './proxy/start.ts';
 
-const USAGE = `usage: npm run proxy -- --backend [ID=]URL[@WEIGHT] ... [options]
+const USAGE = `usage: npm run proxy -- (--backend [ID=]URL[@WEIGHT] | --discover HOST:PORT) ... [options]
   --listen HOST:PORT          data listener (default 127.0.0.1:8080)
   --backend [ID=]URL[@W]      a backend, repeatable; ids default to s1..sN in order
+  --discover HOST:PORT        resolve HOST periodically; each address is a backend http://ADDR:PORT
+                              (id ADDR_PORT), repeatable; combines with --backend
+  --discover-interval-ms N    re-resolve every N ms (default 5000)
+  --dns-server IP:PORT        ask this DNS server (A and AAAA) instead of the system resolver
   --policy NAME               balancing policy (overrides the config's balancer.policy)
   --config FILE               routing config (core RoutingSchema: balancer, health, retry, timeouts)
   --admin HOST:PORT | off     admin listener (default 127.0.0.1:9090)
@@ -50,6 +57,29 @@ function positiveInt(flag: string, text: string | undefined): number | undefined
   return n;
 }
 
+function parseDiscovery(targets: string[], intervalText: string | undefined, dnsServer: string | undefined) {
+  if (targets.length === 0) {
+    const orphan = intervalText !== undefined ? 'discover-interval-ms' : dnsServer !== undefined ? 'dns-server' : undefined;
+    if (orphan) fail([`--${orphan}: only allowed with --discover HOST:PORT`]);
+    return undefined;
+  }
+  const problems: string[] = [];
+  const parsed: DiscoveryTarget[] = [];
+  for (const text of targets) {
+    const t = parseHostPort(text);
+    if (t.ok) parsed.push({ host: t.host, port: t.port }); else problems.push(`--discover: ${t.message}`);
+  }
+  if (dnsServer !== undefined) {
+    const s = parseHostPort(dnsServer, true);
+    if (!s.ok) problems.push(`--dns-server: ${s.message}`);
+  }
+  if (problems.length > 0) fail(problems);
+  return {
+    targets: parsed, intervalMs: positiveInt('discover-interval-ms', intervalText) ?? 5_000, dnsServer,
+    onEvent: (e: DiscoveryEvent) => process.stderr.write(JSON.stringify({ ...e, at: new Date(e.atMs).toISOString() }) + '\n'),
+  };
+}
+
 async function main(): Promise<void> {
   let values;
   try {
@@ -57,6 +87,9 @@ async function main(): Promise<void> {
       options: {
         listen: { type: 'string', default: '127.0.0.1:8080' },
         backend: { type: 'string', multiple: true, default: [] },
+        discover: { type: 'string', multiple: true, default: [] },
+        'discover-interval-ms': { type: 'string' },
+        'dns-server': { type: 'string' },
         policy: { type: 'string' },
         config: { type: 'string' },
         admin: { type: 'string', default: '127.0.0.1:9090' },
@@ -75,7 +108,8 @@ async function main(): Promise<void> {
     fail([(err as Error).message]);
   }
   if (values.help) { process.stdout.write(USAGE + '\n'); return; }
-  if (values.backend.length === 0) fail(['--backend: at least one backend is required']);
+  if (values.backend.length === 0 && values.discover.length === 0) fail(['--backend: at least one backend (or --discover) is required']);
+  const discovery = parseDiscovery(values.discover, values['discover-interval-ms'], values['dns-server']);
 
   let routing: unknown;
   if (values.config !== undefined) {
@@ -91,6 +125,7 @@ async function main(): Promise<void> {
   try {
     proxy = await startProxy({
       backends: values.backend.map(parseBackendFlag),
+      discovery,
       routing,
       policy: values.config === undefined ? values.policy : undefined, // already applied to the file
       listen: parseListen('listen', values.listen),

@@ -5,8 +5,11 @@ import { isLoopbackHost } from '../http-security.ts';
 
 export type UrlCheck = { ok: true; origin: string } | { ok: false; message: string };
 
-/** `allowHosts` entries are hostnames or addresses, compared exactly (`10.0.0.7`, `api.internal`). */
-export function checkBackendUrl(text: string, allowHosts: readonly string[] = []): UrlCheck {
+/**
+ * `allowHosts` entries are hostnames or addresses, compared exactly (`10.0.0.7`, `api.internal`);
+ * `'any'` is for hosts the operator named (DNS discovery), which need no allow-list.
+ */
+export function checkBackendUrl(text: string, allowHosts: readonly string[] | 'any' = []): UrlCheck {
   let url: URL;
   try { url = new URL(text); } catch { return { ok: false, message: 'must be an absolute URL like http://127.0.0.1:9001' }; }
   if (url.protocol !== 'http:') return { ok: false, message: 'scheme must be http' };
@@ -15,7 +18,7 @@ export function checkBackendUrl(text: string, allowHosts: readonly string[] = []
     return { ok: false, message: 'must be an origin only (no path, query or fragment)' };
   }
   const host = url.hostname;
-  if (!isLoopbackHost(host) && !allowHosts.includes(host.replace(/^\[|\]$/g, ''))) {
+  if (allowHosts !== 'any' && !isLoopbackHost(host) && !allowHosts.includes(host.replace(/^\[|\]$/g, ''))) {
     return { ok: false, message: `host ${host} is not loopback and not in the allow-list` };
   }
   return { ok: true, origin: url.origin };

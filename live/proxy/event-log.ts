@@ -1,8 +1,10 @@
-// The balancer's recent events (ejections, health changes, drains, panic) for the admin
-// API: a bounded ring, newest last, times as ISO strings for people.
+// The balancer's recent events (ejections, health changes, drains, panic) and DNS
+// discovery's, for the admin API: a bounded ring, newest last, times as ISO strings for people.
 import type { BalancerEvent } from '../../core/index.ts';
+import type { DiscoveryEvent } from './discovery.ts';
 
-export type LoggedEvent = BalancerEvent & { at: string; seq: number };
+export type ProxyEvent = BalancerEvent | DiscoveryEvent;
+export type LoggedEvent = ProxyEvent & { at: string; seq: number };
 
 export class EventLog {
   private readonly ring: LoggedEvent[] = [];
@@ -10,7 +12,7 @@ export class EventLog {
 
   constructor(private readonly capacity = 1_000) {}
 
-  push(e: BalancerEvent): void {
+  push(e: ProxyEvent): void {
     this.ring.push({ ...e, at: new Date(e.atMs).toISOString(), seq: this.seq++ });
     if (this.ring.length > this.capacity) this.ring.shift();
   }

@@ -37,9 +37,12 @@ export class Membership {
     private readonly o: MembershipOptions,
   ) {}
 
-  /** Checks a spec without changing anything; returns the id and origin to use. */
-  check(spec: BackendSpec, reserved: ReadonlySet<string> = new Set()): { id: string; origin: string; weight: number } {
-    const url = checkBackendUrl(spec.url, this.o.allowHosts);
+  /**
+   * Checks a spec without changing anything; returns the id and origin to use.
+   * `trustHost`: the operator named the host (DNS discovery), so the allow-list does not apply.
+   */
+  check(spec: BackendSpec, reserved: ReadonlySet<string> = new Set(), trustHost = false): { id: string; origin: string; weight: number } {
+    const url = checkBackendUrl(spec.url, trustHost ? 'any' : this.o.allowHosts);
     if (!url.ok) throw new MembershipError('invalid', url.message, '/url');
     const weight = spec.weight ?? 1;
     if (!(weight > 0) || !Number.isFinite(weight)) throw new MembershipError('invalid', 'must be > 0', '/weight');
@@ -56,8 +59,8 @@ export class Membership {
   }
 
   /** Adds a backend; resolves when its first health probe (if any) has been reported. */
-  add(spec: BackendSpec, initial: boolean): { record: BackendRecord; firstProbe: Promise<void> } {
-    const { id, origin, weight } = this.check(spec);
+  add(spec: BackendSpec, initial: boolean, trustHost = false): { record: BackendRecord; firstProbe: Promise<void> } {
+    const { id, origin, weight } = this.check(spec, new Set(), trustHost);
     const record = this.registry.create(id, origin);
     this.driver.add(id, weight, initial);
     return { record, firstProbe: this.health.start(id, origin) };

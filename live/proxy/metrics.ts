@@ -6,6 +6,7 @@
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Balancer, BackendStatus, Router } from '../../core/index.ts';
 import type { BackendStats, StatusClass } from './backend-stats.ts';
+import type { ResolutionResult, TargetStats } from './discovery.ts';
 import { LatencyHistogram, registerHistogram } from './latency-histogram.ts';
 
 const CLASSES: StatusClass[] = ['1xx', '2xx', '3xx', '4xx', '5xx', 'error'];
@@ -18,7 +19,11 @@ export interface MetricSources {
   backends: () => Iterable<{ id: string; stats: BackendStats }>;
   /** Ejections so far per backend id. */
   ejections: () => ReadonlyMap<string, number>;
+  /** DNS discovery's counts per target (the targets are the operator's flags: bounded). */
+  discovery: () => readonly TargetStats[];
 }
+
+const RESOLUTION_RESULTS: ResolutionResult[] = ['ok', 'empty', 'error'];
 
 export class ProxyMetrics {
   readonly registry = new Registry();
@@ -81,6 +86,18 @@ export class ProxyMetrics {
     perBackend('fulcrum_backend_routable', '1 when the backend may get new requests.', (s) => (s.routable ? 1 : 0));
     perBackend('fulcrum_backend_in_flight', 'Attempts outstanding on the backend.', (s) => s.inFlight);
     perBackend('fulcrum_backend_weight', 'Effective weight (after slow start).', (s) => s.effectiveWeight);
+    new Counter({
+      name: 'fulcrum_discovery_resolutions_total', help: 'DNS discovery lookups per target, by result (empty and error keep the last known addresses).',
+      labelNames: ['target', 'result'], registers,
+      collect() {
+        this.reset();
+        for (const t of src.discovery()) for (const r of RESOLUTION_RESULTS) this.inc({ target: t.target, result: r }, t.resolutions[r]);
+      },
+    });
+    new Gauge({
+      name: 'fulcrum_discovered_backends', help: 'Addresses in each DNS target\'s last good answer.', labelNames: ['target'], registers,
+      collect() { this.reset(); for (const t of src.discovery()) this.set({ target: t.target }, t.addresses); },
+    });
     new Gauge({
       name: 'fulcrum_panic', help: '1 while too few backends are healthy and the balancer ignores health.', registers,
       collect() { this.set(src.balancer.inPanic ? 1 : 0); },

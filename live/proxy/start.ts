@@ -11,6 +11,7 @@ import { ClientIdentity } from './client-identity.ts';
 import { nowMs, seededRng } from './clock.ts';
 import { parseRoutingConfig } from './config.ts';
 import { CoreDriver } from './core-driver.ts';
+import { Discovery, type DiscoveryOptions, discoveryProblems } from './discovery.ts';
 import { EventLog } from './event-log.ts';
 import { createForwarder } from './forward.ts';
 import { HealthChecker } from './health-checker.ts';
@@ -23,6 +24,8 @@ export interface ListenAddress { host?: string; port?: number }
 
 export interface ProxyOptions {
   backends: BackendSpec[];
+  /** Backends found by resolving DNS names every intervalMs (see discovery.ts). */
+  discovery?: DiscoveryOptions;
   /** Routing input in core's RoutingSchema (validated here); undefined → DEFAULT_ROUTING_INPUT. */
   routing?: unknown;
   /** Overrides `balancer.policy`. */
@@ -85,6 +88,8 @@ export const DEFAULT_LIMITS: ProxyLimits = {
 export async function startProxy(o: ProxyOptions): Promise<RunningProxy> {
   const parsed = parseRoutingConfig(o.routing, o.policy);
   if (!parsed.ok) throw new ConfigError(parsed.problems);
+  const discoveryErrors = o.discovery ? discoveryProblems(o.discovery) : [];
+  if (discoveryErrors.length > 0) throw new ConfigError(discoveryErrors);
   const routing = parsed.config;
   const seed = o.seed ?? randomInt(2 ** 31);
   const limits: ProxyLimits = { ...DEFAULT_LIMITS, ...o.limits };
@@ -106,6 +111,7 @@ export async function startProxy(o: ProxyOptions): Promise<RunningProxy> {
   const ejections = new Map<string, number>();
   const metrics = new ProxyMetrics({
     balancer: driver.balancer, router: driver.router, now: nowMs, backends: () => registry.all(), ejections: () => ejections,
+    discovery: () => discovery?.stats() ?? [],
   });
   const health = new HealthChecker(routing.health?.active, driver, seededRng(seed, 'health'), routing.timeouts.connectMs);
   const membership = new Membership(driver, registry, health, {
@@ -115,6 +121,10 @@ export async function startProxy(o: ProxyOptions): Promise<RunningProxy> {
     if (e.kind === 'ejected') ejections.set(e.id, (ejections.get(e.id) ?? 0) + 1);
     else if (e.kind === 'removed') ejections.delete(e.id);
   });
+  const discovery = o.discovery && new Discovery(o.discovery, {
+    membership, balancer: driver.balancer, now: nowMs, log: (e) => { events.push(e); o.discovery?.onEvent?.(e); },
+  });
+  if (discovery) listeners.push((e) => discovery.onBalancerEvent(e));
 
   // All initial backends are checked before any is added: a bad one starts nothing.
   const reserved = new Set<string>();
@@ -141,17 +151,25 @@ export async function startProxy(o: ProxyOptions): Promise<RunningProxy> {
   const app = buildProxyApp(limits, forward, o.accessLog ?? false);
   let admin: FastifyInstance | undefined;
   try {
-    await Promise.all(firstProbes); // so the first request finds backends already checked
+    // So the first request finds backends already checked (and discovered).
+    await Promise.all([...firstProbes, discovery?.start()]);
     await app.listen({ host: o.listen?.host ?? '127.0.0.1', port: o.listen?.port ?? 0 });
     if (o.admin !== false) {
       admin = buildAdminApp(adminToken, {
         balancer: driver.balancer, registry, membership, events, metrics, now: nowMs, routing,
         onAudit: o.onAudit,
-        config: () => ({ seed, routing, limits, backends: driver.balancer.ids() }),
+        config: () => ({
+          seed, routing, limits, backends: driver.balancer.ids(),
+          discovery: o.discovery ? { targets: o.discovery.targets, intervalMs: o.discovery.intervalMs, dnsServer: o.discovery.dnsServer ?? null } : null,
+        }),
+      }, {
+        closing: () => lifecycle.closing, dataListening: () => app.server.listening, balancer: driver.balancer, now: nowMs,
       });
       await admin.listen({ host: o.admin?.host ?? '127.0.0.1', port: o.admin?.port ?? 0 });
     }
+    discovery?.schedule();
   } catch (err) {
+    discovery?.stop();
     health.stopAll();
     await Promise.allSettled([app.close(), admin?.close(), registry.closeAll()]);
     throw err;
@@ -163,7 +181,8 @@ export async function startProxy(o: ProxyOptions): Promise<RunningProxy> {
     balancer: driver.balancer, router: driver.router, driver, journal: driver.journal, events, metrics, app,
     close(graceMs = 10_000) {
       closing ??= (async () => {
-        lifecycle.closing = true;
+        lifecycle.closing = true; // /readyz answers 503 from here on
+        discovery?.stop();
         health.stopAll();
         // In-flight requests finish (their answers say Connection: close); keep-alive
         // connections are closed as they fall idle; past the grace period the rest are cut.

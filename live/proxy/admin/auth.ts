@@ -1,11 +1,12 @@
-// Admin access: a bearer token on every route (missing → 401, wrong → 403, compared in
-// constant time), and no cross-site callers (a browser's Origin from another site → 403).
+// Admin access: a bearer token on every route but the probes (missing → 401, wrong → 403,
+// compared in constant time), and no cross-site callers (a browser's Origin from another site → 403).
 import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
 import { checkBearer } from '../../http-security.ts';
 import { AdminError, sendAdminError } from './errors.ts';
 
 export function adminAuth(token: string) {
   return function authenticate(request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction): void {
+    if ((request.routeOptions.config as { public?: boolean }).public === true) { done(); return; }
     const check = checkBearer(request.headers.authorization, token);
     if (check === 'missing') {
       reply.header('www-authenticate', 'Bearer realm="fulcrum-admin"');
