@@ -120,6 +120,7 @@ describe.runIf(hasCompose)('docker-compose up: the whole project on this engine'
     const ok = answers.filter((a) => a.status === 200);
     // As in the container smoke test: a failure can only be a retry the budget refused.
     expect(ok.length, JSON.stringify(answers.filter((a) => a.status !== 200).slice(0, 3))).toBeGreaterThanOrEqual(392);
+    console.info(`compose smoke: 400 GETs, ${400 - ok.length} failed after a replica container was SIGKILLed`);
     await waitFor('the killed replica restarted by Docker', async () => Number(await docker('inspect', '-f', '{{.RestartCount}}', victim)) >= 1, 30_000);
     await waitFor('the restarted replica answering through the proxy again', async () => (await home(proxyUrl)).server === victimId, 30_000);
 
@@ -139,6 +140,9 @@ describe.runIf(hasCompose)('docker-compose up: the whole project on this engine'
       return served.size === 4;
     }, 30_000);
     expect(served).toEqual(ids);
+    // The image's HEALTHCHECK, pointed at the proxy's /healthz by compose.yaml.
+    const [proxyContainer] = (await up(['ps', '-q', 'proxy'])).stdout.trim().split('\n');
+    await waitFor('the proxy container healthy by its HEALTHCHECK', async () => await docker('inspect', '-f', '{{.State.Health.Status}}', proxyContainer) === 'healthy', 60_000);
 
     await up(['down', '-v', '--remove-orphans', '-t', '2']);
     expect(await docker('ps', '-aq', '--filter', `label=com.docker.compose.project=${project}`)).toBe('');
