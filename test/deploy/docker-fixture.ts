@@ -25,8 +25,11 @@ export async function dockerEngine(): Promise<boolean> {
 }
 
 export const BASE_IMAGE = process.env.FULCRUM_DOCKER_BASE ?? 'fulcrum-node-base:local';
-/** The repository's image (multi-stage Dockerfile); shares its tag and layer cache with the docker runtime's. */
-export const buildImage = (tag?: string) => buildReplicaImage(BASE_IMAGE, tag);
+/**
+ * The repository's image (multi-stage Dockerfile), tagged as compose.yaml tags it; the
+ * docker runtime's build of the same Dockerfile shares its layer cache.
+ */
+export const buildImage = () => buildReplicaImage(BASE_IMAGE, 'fulcrum:local');
 
 /** A name prefix and label for everything one test file creates; removed after the file, pass or fail. */
 export function dockerRun(prefix: string): string {

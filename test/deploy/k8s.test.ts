@@ -82,6 +82,18 @@ describe('Kubernetes manifests (deploy/k8s)', () => {
     expect(json).toEqual(JSON.parse(readFileSync('deploy/routing.json', 'utf8')));
   });
 
+  it('the pods run the image as built: its numeric non-root user, its two entry files, its base default', () => {
+    const dockerfile = readFileSync('Dockerfile', 'utf8');
+    expect(dockerfile).toMatch(/^ARG BASE=node:20-slim$/m);
+    expect(dockerfile).toMatch(/^USER 1000:1000$/m);
+    for (const dep of ['fulcrum-proxy', 'fulcrum-server']) {
+      const pod = byName('Deployment', dep).spec.template.spec;
+      expect(pod.securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: 1000, runAsGroup: 1000 });
+      const entry = pod.containers[0].args[0] as string;
+      expect(dockerfile).toContain(`/src/.build/app/${entry.slice('/app/'.length)}`);
+    }
+  });
+
   it('both containers\' args are accepted by the programs\' own CLIs (strict flag parsing)', async () => {
     for (const [dep, entry] of [['fulcrum-proxy', 'live/proxy-cli.ts'], ['fulcrum-server', 'server/cli.ts']] as const) {
       const [script, ...args] = containerOf(dep).args as string[];
