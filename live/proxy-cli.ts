@@ -15,7 +15,7 @@ const USAGE = `usage: npm run proxy -- (--backend [ID=]URL[@WEIGHT] | --discover
   --backend [ID=]URL[@W]      a backend, repeatable; ids default to s1..sN in order
   --discover HOST:PORT        resolve HOST periodically; each address is a backend http://ADDR:PORT
                               (id ADDR_PORT), repeatable; combines with --backend
-  --discover-interval-ms N    re-resolve every N ms (default 5000)
+  --discover-interval-ms N    pause between resolution rounds (default 5000)
   --dns-server IP:PORT        ask this DNS server (A and AAAA) instead of the system resolver
   --policy NAME               balancing policy (overrides the config's balancer.policy)
   --config FILE               routing config (core RoutingSchema: balancer, health, retry, timeouts)

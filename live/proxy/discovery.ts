@@ -151,7 +151,13 @@ export class Discovery {
     try {
       addresses = await Promise.race([this.resolve(t.target.host, signal), rejectOnAbort(signal, this.timeoutMs)]);
     } catch (err) {
-      this.failed(t, 'error', (err as Error).message);
+      // One wording for a silent server, whoever noticed first (c-ares or our timer), so
+      // an outage is logged once.
+      // The code alone, not c-ares' "queryA"/"queryAaaa" prefix: whichever query failed
+      // first, the same outage reads the same.
+      const code = (err as NodeJS.ErrnoException).code;
+      const silent = signal.aborted || code === 'ETIMEOUT';
+      this.failed(t, 'error', silent ? `no answer within ${this.timeoutMs} ms` : code ? `${code} ${t.target.host}` : (err as Error).message);
       return;
     }
     if (this.stopped) return;
@@ -193,8 +199,8 @@ export class Discovery {
     const plan = planDiscovery(this.wanted, active, draining);
 
     for (const id of plan.remove) {
+      log({ kind: 'undiscovered', id, target: this.ours.get(id)!, atMs: now() }); // the reason, before the drain's own events
       membership.remove(id);
-      log({ kind: 'undiscovered', id, target: this.ours.get(id)!, atMs: now() });
     }
     const probes: Array<Promise<void>> = [];
     for (const id of plan.add) {

@@ -64,7 +64,7 @@ describe('planDiscovery', () => {
   });
 
   it('after the plan, the active set is the wanted set less what is still draining', () => {
-    const id = fc.constantFrom('a', 'b', 'c', 'd', 'e', 'f', 'g', 'h');
+    const id = fc.constantFrom<string>('a', 'b', 'c', 'd', 'e', 'f', 'g', 'h');
     fc.assert(fc.property(fc.uniqueArray(id), fc.uniqueArray(id), fc.uniqueArray(id), (w, activeIds, drainingIds) => {
       const active = new Set(activeIds);
       const draining = new Set(drainingIds.filter((x) => !active.has(x))); // a backend is one or the other
