@@ -1,7 +1,7 @@
 // compose.yaml: validated by docker-compose itself (`config`), the monitoring profile's
 // Prometheus and Grafana files checked against the proxy's real metric names, and the
 // project brought up for real: the proxy discovers the replicas through Docker's DNS,
-// answers, fails over when a replica container is killed, and follows a scale-up.
+// answers, fails over when a replica container is killed, and follows scaling up and down.
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { promisify } from 'node:util';
@@ -90,7 +90,7 @@ describe.runIf(hasCompose)('docker-compose up: the whole project on this engine'
     await up(['down', '-v', '--remove-orphans', '-t', '2']).catch(() => undefined);
   });
 
-  it('answers through the proxy, survives a killed replica container, and follows a scale-up by DNS', async () => {
+  it('answers through the proxy, survives a killed replica container, and follows scaling up and down by DNS', async () => {
     await up(['up', '-d', '--build']);
     const port = async (service: string, p: number) => Number(/:(\d+)$/.exec((await up(['port', service, String(p)])).stdout.trim())?.[1]);
     const proxyUrl = `http://127.0.0.1:${await port('proxy', 8080)}`;
@@ -140,6 +140,13 @@ describe.runIf(hasCompose)('docker-compose up: the whole project on this engine'
       return served.size === 4;
     }, 30_000);
     expect(served).toEqual(ids);
+    // Scale to 2: the stopped containers leave DNS; the proxy drains and removes them.
+    await up(['up', '-d', '--no-recreate', '--scale', 'server=2']);
+    await waitFor('2 backends after scaling down', async () => /^fulcrum_discovered_backends\{target="server:9001"\} 2$/m.test(await metrics()), 30_000);
+    const afterDown = await load(proxyUrl, 60, 2);
+    expect(afterDown.filter((a) => a.status !== 200)).toEqual([]);
+    expect(new Set(afterDown.map((a) => a.server)).size).toBe(2);
+
     // The image's HEALTHCHECK, pointed at the proxy's /healthz by compose.yaml.
     const [proxyContainer] = (await up(['ps', '-q', 'proxy'])).stdout.trim().split('\n');
     await waitFor('the proxy container healthy by its HEALTHCHECK', async () => await docker('inspect', '-f', '{{.State.Health.Status}}', proxyContainer) === 'healthy', 60_000);

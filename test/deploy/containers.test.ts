@@ -28,6 +28,7 @@ describe.runIf(engine)('the image on Docker: proxy container + replica container
     const proxyName = `${runId}-proxy`;
     await docker('run', '-d', '--name', proxyName, '--label', `fulcrum.run=${runId}`, '--network', runId,
       '-p', '127.0.0.1::8080', '-p', '127.0.0.1::9090', '-e', `FULCRUM_ADMIN_TOKEN=${ADMIN_TOKEN}`,
+      '-e', 'FULCRUM_HEALTHCHECK_URL=http://127.0.0.1:9090/healthz',
       '-v', `${ROOT}deploy/routing.json:/etc/fulcrum/routing.json:ro`, image,
       '/app/proxy.mjs', '--listen', '0.0.0.0:8080', '--admin', '0.0.0.0:9090', '--config', '/etc/fulcrum/routing.json',
       ...ids.flatMap((id, i) => ['--backend', `${id}=http://${names[i]}:9001`, '--allow-backend-host', names[i]]));
@@ -88,9 +89,9 @@ describe.runIf(engine)('the image on Docker: proxy container + replica container
     // Every failed GET is a retry the budget refused (and counted).
     expect(counter('fulcrum_router_retry_budget_overflows_total')).toBeGreaterThanOrEqual(failed.length);
 
-    // The image's HEALTHCHECK (node, no curl) reports the replicas healthy.
-    await waitFor('replica containers healthy by the image HEALTHCHECK', async () =>
-      (await Promise.all(names.map((n) => docker('inspect', '-f', '{{.State.Health.Status}}', n)))).every((s) => s === 'healthy'), 60_000);
+    // The image's HEALTHCHECK (node, no curl) reports the replicas and the proxy (its /healthz) healthy.
+    await waitFor('containers healthy by the image HEALTHCHECK', async () =>
+      (await Promise.all([...names, proxyName].map((n) => docker('inspect', '-f', '{{.State.Health.Status}}', n)))).every((s) => s === 'healthy'), 60_000);
 
     console.info(`container smoke: 600 GETs, ${failed.length} failed, s2 killed at ${Math.round(killedAtMs)} ms, ` +
       `last answer at ${Math.round(Math.max(...answers.map((a) => a.atMs)))} ms, retries ${counter('fulcrum_router_retries_total')}, ` +
