@@ -34,6 +34,7 @@ describe.runIf(hasCompose)('compose.yaml, validated by docker-compose', () => {
     expect(Object.keys(services).sort()).toEqual(['grafana', 'prometheus', 'proxy', 'server']);
     expect(services.server).toMatchObject({ restart: 'always', scale: 3, build: { args: { BASE: 'node:20-slim' } } });
     expect(services.proxy.restart).toBe('always');
+    for (const name of ['server', 'proxy']) expect(services[name]).toMatchObject({ read_only: true, cap_drop: ['ALL'], tmpfs: ['/tmp'] });
     expect(services.proxy.command).toEqual(expect.arrayContaining(['--discover=server:9001', '--admin=0.0.0.0:9090', '--listen=0.0.0.0:8080']));
     expect(services.proxy.environment.FULCRUM_ADMIN_TOKEN).toBe(TOKEN);
     expect(services.proxy.ports).toEqual(['127.0.0.1:8080:8080/tcp', '127.0.0.1:9090:9090/tcp']);
