@@ -1,29 +1,53 @@
 #!/usr/bin/env bash
-# Builds a Node base image without any registry: FROM scratch + this host's `node` binary
-# and the shared libraries `ldd` lists. For machines that cannot pull node:20-slim (CI
-# here); everywhere else build the replica image from node:20-slim instead.
+# Builds a Node base image without any registry, a look-alike of node:20-slim for what the
+# Dockerfile needs: FROM scratch + this host's `node`, npm (as /usr/local/bin/npm), /bin/sh
+# (dash) and /usr/bin/env for RUN steps and npm scripts, the shared libraries they link
+# against, and the host's CA bundle (NODE_EXTRA_CA_CERTS), so `npm ci` inside a build works
+# behind a TLS-intercepting proxy. For machines that cannot pull node:20-slim (CI here);
+# everywhere else build from node:20-slim.
 #   live/docker/local-base.sh [TAG]      (default tag: fulcrum-node-base:local)
 set -euo pipefail
 tag="${1:-fulcrum-node-base:local}"
 node_bin="$(readlink -f "$(command -v node)")"
+npm_dir="$(readlink -f "$(dirname "$(readlink -f "$(command -v npm)")")/..")"
+ca_bundle=/etc/ssl/certs/ca-certificates.crt
 ctx="$(mktemp -d)"
 trap 'rm -rf "$ctx"' EXIT
-mkdir -p "$ctx/rootfs/usr/local/bin" "$ctx/rootfs/tmp"
-chmod 1777 "$ctx/rootfs/tmp"
-cp "$node_bin" "$ctx/rootfs/usr/local/bin/node"
-# Every library node links against, at the same path, plus the dynamic loader.
-ldd "$node_bin" | grep -o '/[^ ]*' | while read -r lib; do
-  mkdir -p "$ctx/rootfs$(dirname "$lib")"
-  cp -L "$lib" "$ctx/rootfs$lib"
+root="$ctx/rootfs"
+mkdir -p "$root/usr/local/bin" "$root/usr/local/lib/node_modules" "$root/bin" "$root/usr/bin" \
+  "$root/tmp" "$root/root" "$root/home/node" "$root/etc/ssl/certs"
+chmod 1777 "$root/tmp"
+chown 1000:1000 "$root/home/node"
+
+# A binary at a path, and every library it links against at the same path (+ the loader).
+copy_binary() {
+  cp -L "$1" "$root$2"
+  ldd "$1" | grep -o '/[^ ]*' | while read -r lib; do
+    mkdir -p "$root$(dirname "$lib")"
+    cp -L "$lib" "$root$lib"
+  done
+}
+copy_binary "$node_bin" /usr/local/bin/node
+copy_binary "$(readlink -f /bin/dash)" /bin/sh
+copy_binary "$(readlink -f /usr/bin/env)" /usr/bin/env
+
+# npm where node:20-slim has it; wrappers instead of symlinks so no shebang lookup is needed.
+cp -a "$npm_dir" "$root/usr/local/lib/node_modules/npm"
+for cmd in npm npx; do
+  printf '#!/bin/sh\nexec /usr/local/bin/node /usr/local/lib/node_modules/npm/bin/%s-cli.js "$@"\n' "$cmd" > "$root/usr/local/bin/$cmd"
+  chmod 755 "$root/usr/local/bin/$cmd"
 done
-# Name resolution for "localhost" inside the container.
-mkdir -p "$ctx/rootfs/etc"
-printf '127.0.0.1 localhost\n::1 localhost\n' > "$ctx/rootfs/etc/hosts"
-printf 'root:x:0:0:root:/root:/sbin/nologin\nnode:x:1000:1000:node:/home/node:/sbin/nologin\n' > "$ctx/rootfs/etc/passwd"
+if [ -f "$ca_bundle" ]; then cp -L "$ca_bundle" "$root$ca_bundle"; fi
+
+# Name resolution for "localhost" inside the container; users as in node:20-slim.
+printf '127.0.0.1 localhost\n::1 localhost\n' > "$root/etc/hosts"
+printf 'root:x:0:0:root:/root:/bin/sh\nnode:x:1000:1000:node:/home/node:/bin/sh\n' > "$root/etc/passwd"
+printf 'root:x:0:\nnode:x:1000:\n' > "$root/etc/group"
 cat > "$ctx/Dockerfile" <<'DOCKERFILE'
 FROM scratch
 COPY rootfs/ /
-ENV PATH=/usr/local/bin
+ENV PATH=/usr/local/bin:/usr/bin:/bin NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt
+CMD ["node"]
 DOCKERFILE
 docker build -q -t "$tag" "$ctx" >/dev/null
 echo "$tag"

@@ -8,7 +8,6 @@ import { randomBytes } from 'node:crypto';
 import type { Replica, ReplicaSpec, Runtime } from './types.ts';
 import { serverArgs } from './server-args.ts';
 import { waitForHttp } from './wait.ts';
-import { buildBundles } from './bundle.ts';
 
 const run = promisify(execFile);
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -32,11 +31,14 @@ export async function assertDockerEngine(): Promise<string> {
   }
 }
 
-/** Builds the replica image from the repository's Dockerfile on top of `baseImage`. */
+/**
+ * Builds the repository's multi-stage Dockerfile on top of `baseImage` (sources bundled
+ * inside the build; Docker's layer cache makes a rebuild without changes take seconds).
+ * `--network host`: the build stage's `npm ci` reaches the registry the way the host does.
+ */
 export async function buildReplicaImage(baseImage: string, tag = 'fulcrum-server:dev'): Promise<string> {
-  await buildBundles();
   try {
-    await run('docker', ['build', '--quiet', '--build-arg', `BASE=${baseImage}`, '-t', tag, ROOT], {
+    await run('docker', ['build', '--quiet', '--network', 'host', '--build-arg', `BASE=${baseImage}`, '-t', tag, ROOT], {
       maxBuffer: 16 * 1024 * 1024, env: { ...process.env, DOCKER_BUILDKIT: '0' },
     });
   } catch (err) {
@@ -103,6 +105,7 @@ export class DockerRuntime implements Runtime {
     const replica = new ContainerReplica(spec, name);
     this.replicas.push(replica);
     await docker('run', '-d', '--name', name, '--label', `fulcrum.run=${this.runId}`, '--network', 'host',
+      '-e', `FULCRUM_HEALTHCHECK_URL=http://127.0.0.1:${spec.port}/heartbeat`,
       '--restart', spec.restart ? 'always' : 'no', this.image, ...args);
     await replica.ready();
     return replica;
