@@ -56,7 +56,7 @@ describe.runIf(hasCompose)('compose.yaml, validated by docker-compose', () => {
 });
 
 describe('the monitoring profile: Prometheus scrape config and Grafana dashboard', () => {
-  const prometheus = parse(readFileSync('deploy/compose/prometheus.yml', 'utf8'));
+  const prometheus = parse(readFileSync('live/deploy/compose/prometheus.yml', 'utf8'));
   const composeFile = parse(readFileSync('compose.yaml', 'utf8'));
 
   it('Prometheus scrapes the proxy admin port with the bearer token from the file its entrypoint writes', () => {
@@ -74,7 +74,7 @@ describe('the monitoring profile: Prometheus scrape config and Grafana dashboard
     const res = await request(`${p.adminUrl}/metrics`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
     const exported = new Set([...(await res.body.text()).matchAll(/^# TYPE (\w+) (\w+)/gm)].flatMap(([, name, type]) =>
       type === 'histogram' ? [`${name}_bucket`, `${name}_sum`, `${name}_count`] : [name]));
-    const dashboard = JSON.parse(readFileSync('deploy/compose/grafana/dashboards/fulcrum-proxy.json', 'utf8'));
+    const dashboard = JSON.parse(readFileSync('live/deploy/compose/grafana/dashboards/fulcrum-proxy.json', 'utf8'));
     const queried = new Set<string>(dashboard.panels.flatMap((panel: { targets: Array<{ expr: string }> }) =>
       panel.targets.flatMap((t) => [...t.expr.matchAll(/\bfulcrum_\w+/g)].map((m) => m[0]))));
     expect(queried.size).toBeGreaterThanOrEqual(10);

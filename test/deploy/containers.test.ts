@@ -29,7 +29,7 @@ describe.runIf(engine)('the image on Docker: proxy container + replica container
     await docker('run', '-d', '--name', proxyName, '--label', `fulcrum.run=${runId}`, '--network', runId,
       '-p', '127.0.0.1::8080', '-p', '127.0.0.1::9090', '-e', `FULCRUM_ADMIN_TOKEN=${ADMIN_TOKEN}`,
       '-e', 'FULCRUM_HEALTHCHECK_URL=http://127.0.0.1:9090/healthz',
-      '-v', `${ROOT}deploy/routing.json:/etc/fulcrum/routing.json:ro`, image,
+      '-v', `${ROOT}live/deploy/routing.json:/etc/fulcrum/routing.json:ro`, image,
       '/app/proxy.mjs', '--listen', '0.0.0.0:8080', '--admin', '0.0.0.0:9090', '--config', '/etc/fulcrum/routing.json',
       ...ids.flatMap((id, i) => ['--backend', `${id}=http://${names[i]}:9001`, '--allow-backend-host', names[i]]));
     const proxyUrl = `http://127.0.0.1:${await publishedPort(proxyName, 8080)}`;
@@ -54,7 +54,7 @@ describe.runIf(engine)('the image on Docker: proxy container + replica container
     });
     expect(killedAtMs).toBeLessThan(Infinity);
     expect(answers).toHaveLength(600);
-    // Retries (deploy/routing.json: 3 attempts, Envoy's budget of 20 % / at least 3 at once)
+    // Retries (live/deploy/routing.json: 3 attempts, Envoy's budget of 20 % / at least 3 at once)
     // and ejection hide the kill, except for retries the budget refuses: a burst of requests
     // sent to s2 in the moment it died (idle in the proxy's eyes) can exceed 3 concurrent
     // retries. Each such failure must be a single attempt on s2, right after the kill.

@@ -8,14 +8,14 @@ import { describe, expect, it } from 'vitest';
 import { type Doc, flagValue, proxyRouting, readManifests, referenceProblems, schemaProblems } from './k8s-manifests.ts';
 
 const run = promisify(execFile);
-const main = readManifests('deploy/k8s/fulcrum.yaml');
-const monitor = readManifests('deploy/k8s/servicemonitor.yaml');
+const main = readManifests('live/deploy/k8s/fulcrum.yaml');
+const monitor = readManifests('live/deploy/k8s/servicemonitor.yaml');
 const all = [...main, ...monitor];
 const byName = (kind: string, name: string) => all.find((d) => d.kind === kind && d.metadata.name === name)!;
 const containerOf = (name: string) => byName('Deployment', name).spec.template.spec.containers[0];
 const clone = (docs: Doc[]) => structuredClone(docs);
 
-describe('Kubernetes manifests (deploy/k8s)', () => {
+describe('Kubernetes manifests (live/deploy/k8s)', () => {
   it('hold the objects the deployment needs, each valid against its Kubernetes schema', () => {
     expect(all.map((d) => `${d.kind}/${d.metadata.name}`).sort()).toEqual([
       'ConfigMap/fulcrum-routing', 'Deployment/fulcrum-proxy', 'Deployment/fulcrum-server',
@@ -76,10 +76,10 @@ describe('Kubernetes manifests (deploy/k8s)', () => {
     expect(byName('Service', 'fulcrum').spec.ports.map((p: { name: string }) => p.name)).toEqual(['http']);
   });
 
-  it('the routing ConfigMap the proxy mounts passes the proxy config parser and equals deploy/routing.json', () => {
+  it('the routing ConfigMap the proxy mounts passes the proxy config parser and equals live/deploy/routing.json', () => {
     const { problems, json } = proxyRouting(all, 'fulcrum-proxy');
     expect(problems).toEqual([]);
-    expect(json).toEqual(JSON.parse(readFileSync('deploy/routing.json', 'utf8')));
+    expect(json).toEqual(JSON.parse(readFileSync('live/deploy/routing.json', 'utf8')));
   });
 
   it('the pods run the image as built: its numeric non-root user, its two entry files, its base default', () => {
