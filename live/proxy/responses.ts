@@ -51,7 +51,13 @@ export function sendProxyError(
     .header('content-type', 'application/json; charset=utf-8');
   if (status === 503) reply.header('retry-after', '1');
   // The rest of a rejected request may still be on the wire: do not read it, close.
-  if (opts.close) { reply.header('connection', 'close'); closingConnections.add(reply.request.raw.socket); }
+  if (opts.close) {
+    reply.header('connection', 'close');
+    // The request's socket: a queued pipelined response has none of its own yet; a request
+    // whose body stream was destroyed may have dropped its reference.
+    const socket = reply.request.raw.socket ?? reply.raw.socket;
+    if (socket) closingConnections.add(socket);
+  }
   return reply.send(JSON.stringify({ statusCode: status, code, message: MESSAGES[code] }));
 }
 

@@ -12,7 +12,9 @@ import { exchange, held, printHeldRows, req, seenSince, waitForPath } from './he
 let rs: SpawnedReplica[];
 let p: RunningProxy;
 let port: number;
-const MAX_BODY = 100_000;
+// Below the 64 KiB replay buffer: an over-limit body is found before anything is forwarded.
+// (A body that streams past the buffer and then the limit is the last test here.)
+const MAX_BODY = 50_000;
 
 beforeAll(async () => {
   rs = await replicas(1);
@@ -151,5 +153,23 @@ describe('malformed and hostile requests on raw sockets', () => {
 
   it('no smuggled request ever reached the backend', () => {
     expect(rs[0].requests.filter((e) => e.path.includes('smuggled'))).toEqual([]);
+  });
+
+  it('a chunked body that streams past the replay buffer and then the limit: 413, the upstream request aborted', async () => {
+    const [r] = await replicas(1);
+    const limited = await proxy({ backends: [{ url: r.url }], limits: { maxBodyBytes: 100_000 } });
+    const chunk = `${(20_000).toString(16)}\r\n${'z'.repeat(20_000)}\r\n`;
+    const ex = await exchange(Number(new URL(limited.url).port),
+      [req(['POST /streamed HTTP/1.1', 'Host: a', 'Transfer-Encoding: chunked']), ...Array(8).fill(chunk), '0\r\n\r\n'], { gapMs: 20 });
+    expect(ex.statuses).toEqual([413]);
+    expect(ex.codes).toEqual(['body_too_large']);
+    expect(ex.closedByServer).toBe(true);
+    // Streaming had begun (past 64 KiB), so the backend may have seen the request start; it
+    // never answered it, and no answer of its reached the client.
+    expect(ex.text).not.toContain('"server":"s1"');
+    expect((await send(`${limited.url}/after-streamed`)).status).toBe(200);
+    await waitForPath(r, '/after-streamed');
+    expect(seenSince(r, 0).filter((l) => l !== 'POST /streamed')).toEqual(['GET /after-streamed']);
+    held('chunked body streaming past the 64 KiB replay buffer, then the 100 kB limit', 2, '413 `body_too_large`; upstream request aborted');
   });
 });
