@@ -26,6 +26,7 @@ const USAGE = `usage: npm run proxy -- (--backend [ID=]URL[@WEIGHT] | --discover
   --allow-backend-host HOST   non-loopback backend host the admin API may add, repeatable
   --max-body-bytes N          413 above (default 10485760)
   --max-headers N             431 above (default 100)
+  --max-connections N         open client connections at most; more are closed on accept (default 10000)
   --access-log                one pino JSON line per request on stdout`;
 
 function fail(problems: string[]): never {
@@ -99,6 +100,7 @@ async function main(): Promise<void> {
         'allow-backend-host': { type: 'string', multiple: true, default: [] },
         'max-body-bytes': { type: 'string' },
         'max-headers': { type: 'string' },
+        'max-connections': { type: 'string' },
         'access-log': { type: 'boolean', default: false },
         help: { type: 'boolean', default: false },
       },
@@ -138,6 +140,7 @@ async function main(): Promise<void> {
       limits: {
         ...(values['max-body-bytes'] ? { maxBodyBytes: positiveInt('max-body-bytes', values['max-body-bytes']) } : {}),
         ...(values['max-headers'] ? { maxHeaderCount: positiveInt('max-headers', values['max-headers']) } : {}),
+        ...(values['max-connections'] ? { maxConnections: positiveInt('max-connections', values['max-connections']) } : {}),
       },
       onAudit: (entry) => process.stderr.write(JSON.stringify({ audit: entry.action, ...entry, at: new Date().toISOString() }) + '\n'),
     });

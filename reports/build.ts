@@ -9,7 +9,7 @@ import { exists, listExperiments } from './discover.ts';
 import { ReportInputError } from './errors.ts';
 import { type IndexEntry, experimentHtml, indexHtml } from './html.ts';
 import { type LoadOptions, loadExperimentResults } from './load.ts';
-import type { Mode } from './model.ts';
+import type { ExperimentResults, Mode } from './model.ts';
 import { planSections } from './plan.ts';
 import { renderPng, renderSvg } from './render.ts';
 import { sortNatural } from './sort.ts';
@@ -43,7 +43,10 @@ export interface BuildResult {
 }
 
 export async function buildExperiment(name: string, opts: BuildOptions): Promise<BuildResult> {
-  const e = await loadExperimentResults(name, opts);
+  return writeExperiment(name, await loadExperimentResults(name, opts), opts);
+}
+
+async function writeExperiment(name: string, e: ExperimentResults, opts: BuildOptions): Promise<BuildResult> {
   const d = derive(e);
   const sections = planSections(e, d);
   const out = join(opts.root, name);
@@ -123,9 +126,13 @@ export async function buildReports(
   if (todo.length === 0) {
     throw new ReportInputError(opts.root, 'no results in any <name>/sim or <name>/live folder (run "npm run sim experiments/a1.json" first)');
   }
+  // Every input is read and checked before anything is written: one bad experiment leaves
+  // every report, and the index, as they were.
+  const loaded: Array<[string, ExperimentResults]> = [];
+  for (const name of todo) loaded.push([name, await loadExperimentResults(name, opts)]);
   const built: BuildResult[] = [];
-  for (const name of todo) {
-    const r = await buildExperiment(name, opts);
+  for (const [name, e] of loaded) {
+    const r = await writeExperiment(name, e, opts);
     onBuilt(r);
     built.push(r);
   }

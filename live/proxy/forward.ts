@@ -17,7 +17,7 @@ import { type OutgoingHeaders, clientResponseHeaders, upstreamRequestHeaders } f
 import { malformedRequest } from './request-guards.ts';
 import type { ProxyMetrics } from './metrics.ts';
 import { type BodyLimits, type RequestBody, StreamedBody, readRequestBody } from './request-body.ts';
-import { sendProxyError } from './responses.ts';
+import { isClosing, sendProxyError } from './responses.ts';
 import { AttemptSignal, classifyError, isBodyTooLarge } from './upstream.ts';
 
 export interface ForwarderDeps {
@@ -81,6 +81,8 @@ class Exchange {
   }
 
   begin(): void {
+    // Pipelined behind an answer that closes the connection: never answered, never forwarded.
+    if (isClosing(this.request.raw.socket)) return;
     this.d.metrics.requestStarted();
     (this.reply.raw as ServerResponse & Carrier)[kExchange] = this;
     this.reply.raw.once('close', onClientClose);

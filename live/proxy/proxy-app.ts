@@ -15,6 +15,8 @@ export interface ProxyLimits {
   /** Time allowed to receive the whole request from the client. */
   requestTimeoutMs: number;
   keepAliveTimeoutMs: number;
+  /** Open client connections at most; Node closes any beyond it on accept (slowloris with many sockets). */
+  maxConnections: number;
 }
 
 export function buildProxyApp(limits: ProxyLimits, forward: ReturnType<typeof createForwarder>, accessLog: boolean): FastifyInstance {
@@ -40,6 +42,7 @@ export function buildProxyApp(limits: ProxyLimits, forward: ReturnType<typeof cr
     frameworkErrors: (_err, _request, reply) => { sendProxyError(reply, 400, 'bad_target', [], { close: true }); },
   });
   app.server.headersTimeout = limits.headersTimeoutMs;
+  app.server.maxConnections = limits.maxConnections;
   // One more than the limit, so a request at the limit is seen whole and one over it is refused.
   app.server.maxHeadersCount = limits.maxHeaderCount + 1;
 

@@ -1,21 +1,41 @@
 // Checks Node's HTTP parser does not make (reliability.md §3.1): Node accepts two Host
-// headers and absolute-form targets (and Host presence is checked here, see proxy-app.ts), and silently drops headers beyond maxHeadersCount (so a
-// request at the limit may be missing some: refuse it). Run first thing in the handler,
+// headers, absolute-form targets, versions other than 1.x, Transfer-Encoding on HTTP/1.0
+// and transfer codings before `chunked` that it does not decode; and it silently drops
+// headers beyond maxHeadersCount (so a request at the limit may be missing some: refuse it).
+// Host presence is checked here too (see proxy-app.ts). Run first thing in the handler,
 // which costs less than a Fastify hook on every request.
 import type { IncomingMessage } from 'node:http';
 import type { ClientError } from './responses.ts';
 
 const SLASH = 47;
+/** RFC 9110 §7.2 Host = uri-host [ ":" port ]: an IP-literal or a reg-name (RFC 3986 §3.2.2). */
+const HOST_VALUE = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9\-._~!$&'()*+,;=%]*)(?::\d*)?$/;
 
 /** The status and code to refuse `raw` with, or undefined when it may be forwarded. */
 export function malformedRequest(raw: IncomingMessage, maxHeaderCount: number): [number, ClientError] | undefined {
+  // llhttp accepts `HTTP/0.9` and `HTTP/2.0` request lines; this proxy speaks HTTP/1.x only.
+  if (raw.httpVersionMajor !== 1) return [505, 'unsupported_version'];
   // Absolute-form (`GET http://169.254.169.254/`) or `*`: the proxy picks the origin, never the client.
   if (raw.url!.charCodeAt(0) !== SLASH) return [400, 'bad_target'];
   const rh = raw.rawHeaders;
   if (rh.length / 2 > maxHeaderCount) return [431, 'too_many_headers'];
   let hosts = 0;
-  for (let i = 0; i < rh.length; i += 2) if (rh[i].length === 4 && rh[i].toLowerCase() === 'host') hosts++;
+  let host = '';
+  for (let i = 0; i < rh.length; i += 2) if (rh[i].length === 4 && rh[i].toLowerCase() === 'host') { hosts++; host = rh[i + 1]; }
   if (hosts > 1) return [400, 'duplicate_host'];
   if (hosts === 0 && raw.httpVersionMinor >= 1) return [400, 'missing_host']; // HTTP/1.1 requires one (RFC 9112 §3.2)
+  if (hosts === 1 && !HOST_VALUE.test(host)) return [400, 'bad_host']; // RFC 9112 §3.2: invalid field value → 400
+  const te = raw.headers['transfer-encoding'];
+  if (te !== undefined) {
+    // RFC 9112 §6.1: Transfer-Encoding in an HTTP/1.0 message means the framing is faulty
+    // (an HTTP/1.0 hop in front may have read the body by Content-Length or to the close).
+    if (raw.httpVersionMinor === 0) return [400, 'bad_framing'];
+    const codings = te.toLowerCase().split(',').map((c) => c.trim());
+    // §6.3: chunked not last → the length cannot be known: 400 (Node lets such a request through).
+    if (codings.at(-1) !== 'chunked') return [400, 'bad_framing'];
+    // Node frames any list ending in `chunked` (`gzip, chunked`) but decodes only chunked; the
+    // proxy drops the hop-by-hop header, so the backend would get still-coded bytes. §6.1: 501.
+    if (codings.length > 1) return [501, 'unsupported_transfer_coding'];
+  }
   return undefined;
 }

@@ -83,6 +83,9 @@ export const DEFAULT_LIMITS: ProxyLimits = {
   headersTimeoutMs: 10_000,
   requestTimeoutMs: 30_000,
   keepAliveTimeoutMs: 72_000,
+  // Far above what the load generator opens (64 per client) and below the usual fd limits
+  // (20,000 here), so sockets opened and left idle cannot exhaust the process.
+  maxConnections: 10_000,
 };
 
 export async function startProxy(o: ProxyOptions): Promise<RunningProxy> {
