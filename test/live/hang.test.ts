@@ -29,7 +29,8 @@ async function checkHungBackendIsRoutedAround(p: Awaited<ReturnType<typeof hangP
   expect(hitHung.length).toBe(failuresLeft);
   for (const r of hitHung) {
     expect(r.ms).toBeGreaterThanOrEqual(PER_TRY_MS - 5);
-    expect(r.ms).toBeLessThan(PER_TRY_MS + 250); // the timeout, a short backoff, one fast retry
+    // Cut at the per-try timeout, not the 2 s request deadline (slack for a loaded machine).
+    expect(r.ms).toBeLessThan(PER_TRY_MS * 3);
   }
   const firstAfter = results.indexOf(hitHung[failuresLeft - 1]) + 1;
   expect(results.slice(firstAfter).some((r) => attempts(r).includes('s2'))).toBe(false);
@@ -51,7 +52,7 @@ describe('hung replica', () => {
     expect(post.status).toBe(504);
     expect(post.headers['x-fulcrum-error']).toBe('upstream_timeout');
     expect(attempts(post)).toBe('s2');
-    expect(post.ms).toBeLessThan(PER_TRY_MS + 200);
+    expect(post.ms).toBeLessThan(PER_TRY_MS * 3);
     expect(seenCounts(rs).get('post-1')).toBe(1);
 
     await checkHungBackendIsRoutedAround(p, 1); // the POST's timeout was the first failure
@@ -73,17 +74,18 @@ describe('hung replica', () => {
     const rs = await replicas(2);
     const p = await proxy({
       backends: rs.map((r) => ({ url: r.url })),
-      routing: { health: { active: { intervalMs: 100, timeoutMs: 50, fall: 2, rise: 2 } } },
+      routing: { health: { active: { intervalMs: 200, timeoutMs: 150, fall: 2, rise: 2 } } },
     });
     const health = () => p.balancer.status(p.driver.now()).find((s) => s.id === 's2')!.health;
     expect(health()).toBe('healthy'); // startProxy waited for the first probe round
     await rs[1].setFault({ mode: 'hang' });
     const t0 = Date.now();
-    await waitFor('s2 unhealthy', () => health() === 'unhealthy', 2_000);
-    expect(Date.now() - t0).toBeLessThan(600);
+    await waitFor('s2 unhealthy', () => health() === 'unhealthy', 3_000);
+    // fall × (interval + timeout) = 700 ms, plus slack for a loaded machine.
+    expect(Date.now() - t0).toBeLessThan(1_500);
     for (let i = 0; i < 6; i++) expect(attempts(await send(`${p.url}/home`))).toBe('s1');
     await rs[1].setFault({ mode: 'normal' });
-    await waitFor('s2 healthy again', () => health() === 'healthy', 2_000);
+    await waitFor('s2 healthy again', () => health() === 'healthy', 3_000);
     expect(p.events.list({ backend: 's2' }).filter((e) => e.kind === 'health').map((e) => 'status' in e && e.status))
       .toEqual(['healthy', 'unhealthy', 'healthy']); // first pass (warming), down, up again
   });
