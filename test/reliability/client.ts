@@ -47,6 +47,8 @@ export interface LoadOptions {
   keep?: boolean;
   /** Stops issuing new requests when it returns true. */
   stop?: () => boolean;
+  /** Pause of each worker between requests (paces the load, e.g. through an outage). */
+  thinkMs?: number;
 }
 
 export const nowMs = (): number => performance.now();
@@ -87,6 +89,7 @@ export function startLoad(o: LoadOptions): LoadRun {
       doneCount++;
       if (o.keep !== false) run.records.push(record);
       o.onRecord?.(record);
+      if (o.thinkMs) await new Promise((r) => setTimeout(r, o.thinkMs));
     }
   };
   run.finished = Promise.all(Array.from({ length: o.concurrency }, worker)).then(() => agent.close());
