@@ -13,10 +13,10 @@ import { type RunningProxy, startProxy } from '../../live/proxy/start.ts';
 import type { RequestLogEntry, ResponseLogEntry } from '../../server/replica.ts';
 import { type SpawnedReplica, spawnReplica } from '../../server/spawn.ts';
 import { type FaultProxy, startFaultProxy } from './fault-proxy.ts';
+import { BUILD_DIR } from './paths.ts';
 
 export const CONTROL_TOKEN = 'rel-control-token';
 export const ADMIN_TOKEN = 'rel-admin-token';
-export const BUILD_DIR = fileURLToPath(new URL('../../.build/reliability/', import.meta.url));
 const PROXY_CLI = fileURLToPath(new URL('../../live/proxy-cli.ts', import.meta.url));
 const TSX = import.meta.resolve('tsx');
 

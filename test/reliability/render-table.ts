@@ -2,7 +2,7 @@
 // the reliability scenarios) as the Markdown table in README's "Reliability" section. The
 // last line per scenario wins, so a re-run replaces older rows.
 import { readFileSync } from 'node:fs';
-import { SUMMARY_FILE } from './scenario.ts';
+import { SUMMARY_FILE } from './paths.ts';
 
 interface SummaryLine {
   scenario: string; faults: string[]; requests: number; attempts: number; outcomes: Record<string, number>;

@@ -2,12 +2,11 @@
 // checker reads the histories and the proxy's metrics, and a one-line summary goes to
 // .build/reliability/summary.jsonl (rendered into the README table by render-table.ts).
 import { appendFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { type CheckResult, type Interval, checkHistory, violationCounts } from './checker.ts';
 import { type ClientRecord, type LoadOptions, nowMs, startLoad } from './client.ts';
-import { BUILD_DIR, type Cluster, ROUTING } from './cluster.ts';
+import { type Cluster, ROUTING } from './cluster.ts';
+import { SUMMARY_FILE } from './paths.ts';
 
-export const SUMMARY_FILE = join(BUILD_DIR, 'summary.jsonl');
 /** Generous on a shared 2-core machine: a hang is minutes, not this. */
 const SLACK_MS = 1_500;
 

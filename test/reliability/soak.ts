@@ -11,7 +11,8 @@ import { parseArgs } from 'node:util';
 import seedrandom from 'seedrandom';
 import { checkHistory, violationCounts } from './checker.ts';
 import { type ClientRecord, nowMs, startLoad } from './client.ts';
-import { BUILD_DIR, type Cluster, ROUTING, startCluster } from './cluster.ts';
+import { type Cluster, ROUTING, startCluster } from './cluster.ts';
+import { BUILD_DIR } from './paths.ts';
 
 /** RSS may grow this much from the end of warm-up to the end of the run. */
 const RSS_GROWTH_LIMIT_MB = 64;
