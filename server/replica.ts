@@ -25,17 +25,42 @@ export interface ReplicaOptions {
   seed?: string | number;
   /** Enables `/__control` (loopback + bearer token). */
   controlToken?: string;
-  /** Called on every request's arrival, before any fault: the request log supervisors count. */
-  onRequestLog?: (entry: RequestLogEntry) => void;
+  /**
+   * Called on every request's arrival, before any fault, and just before every full answer
+   * is written: the replica's side of a test history.
+   */
+  onRequestLog?: (entry: RequestLogEntry | ResponseLogEntry) => void;
 }
 
+/** One attempt that arrived. */
 export interface RequestLogEntry {
   event: 'request';
   server: string;
   rid?: string;
+  /** The proxy's x-fulcrum-attempt (1-based), absent when not sent through the proxy. */
+  attempt?: number;
   method: string;
   path: string;
 }
+
+/**
+ * One answer about to be written in full: its status, size and digest, and the request
+ * bytes that were read. Logged before the write so a SIGKILL right after cannot lose the
+ * line; a client that got these exact bytes proves they arrived complete.
+ */
+export interface ResponseLogEntry {
+  event: 'response';
+  server: string;
+  rid?: string;
+  attempt?: number;
+  status: number;
+  bytesReceived: number;
+  bytes: number;
+  sha256: string;
+}
+
+/** `?bytes=N` pads an echo answer to at least N bytes (multi-chunk bodies make truncation and splicing visible). */
+const MAX_PAD_BYTES = 4 * 1024 * 1024;
 
 export interface Replica {
   readonly app: FastifyInstance;
@@ -79,7 +104,7 @@ export function buildReplica(o: ReplicaOptions): FastifyInstance {
     switch (action.kind) {
       case 'serve': return true;
       case 'error':
-        reply.code(action.status).send({ server: o.id, error: 'injected', status: action.status });
+        respond(request, reply, action.status, { server: o.id, error: 'injected', status: action.status, requestId: requestIdOf(request) ?? null, attempt: attemptOf(request) ?? null }, 0);
         return false;
       case 'reset': {
         reply.hijack(); // Fastify must not try to answer on a socket we destroyed
@@ -118,8 +143,17 @@ export function buildReplica(o: ReplicaOptions): FastifyInstance {
   }
 
   function logArrival(request: FastifyRequest): void {
-    const rid = request.headers['x-request-id'];
-    o.onRequestLog?.({ event: 'request', server: o.id, rid: typeof rid === 'string' ? rid : undefined, method: request.method, path: request.url });
+    o.onRequestLog?.({ event: 'request', server: o.id, rid: requestIdOf(request), attempt: attemptOf(request), method: request.method, path: request.url });
+  }
+
+  /** Serialises the answer here (not in Fastify) so the logged digest is of exactly the bytes sent. */
+  function respond(request: FastifyRequest, reply: FastifyReply, status: number, payload: object, bytesReceived: number): FastifyReply {
+    const body = Buffer.from(JSON.stringify(payload));
+    o.onRequestLog?.({
+      event: 'response', server: o.id, rid: requestIdOf(request), attempt: attemptOf(request), status, bytesReceived,
+      bytes: body.length, sha256: createHash('sha256').update(body).digest('hex'),
+    });
+    return reply.code(status).type('application/json; charset=utf-8').send(body);
   }
 
   app.get('/heartbeat', async (request, reply) => {
@@ -134,7 +168,7 @@ export function buildReplica(o: ReplicaOptions): FastifyInstance {
     const action = faultAction(state.fault, faultRng);
     if (!survive(action, request, reply)) return reply;
     await serve();
-    return { server: o.id, message: `Hello from Server: ${o.id}`, status: 'successful' };
+    return respond(request, reply, 200, { server: o.id, message: `Hello from Server: ${o.id}`, status: 'successful' }, 0);
   });
 
   // Everything else echoes what arrived, whatever the method (CONNECT aside). Encapsulated:
@@ -156,18 +190,44 @@ export function buildReplica(o: ReplicaOptions): FastifyInstance {
         for await (const chunk of raw) { bytesReceived += (chunk as Buffer).length; hash.update(chunk as Buffer); }
       }
       await serve();
-      return {
+      const answer: Record<string, unknown> = {
         server: o.id,
         method: request.method,
         path: request.url,
         requestId: request.headers['x-request-id'] ?? null,
+        attempt: attemptOf(request) ?? null,
         bytesReceived,
         sha256: hash.digest('hex'),
         headers: request.headers,
       };
+      const padBytes = padBytesOf(request.query);
+      if (padBytes > 0) answer.pad = padding(padBytes, String(answer.requestId), String(answer.attempt));
+      return respond(request, reply, 200, answer, bytesReceived);
     });
   });
 
   if (o.controlToken) app.register(controlPlugin, { token: o.controlToken, state });
   return app;
+}
+
+function requestIdOf(request: FastifyRequest): string | undefined {
+  const rid = request.headers['x-request-id'];
+  return typeof rid === 'string' ? rid : undefined;
+}
+
+function attemptOf(request: FastifyRequest): number | undefined {
+  const n = Number(request.headers['x-fulcrum-attempt']);
+  return Number.isInteger(n) && n > 0 ? n : undefined;
+}
+
+function padBytesOf(query: unknown): number {
+  const text = (query as Record<string, unknown> | undefined)?.bytes;
+  const n = Number(text);
+  return typeof text === 'string' && Number.isInteger(n) && n > 0 ? Math.min(n, MAX_PAD_BYTES) : 0;
+}
+
+/** Filler that differs per request and attempt, so bytes of two attempts can never be mistaken for one. */
+function padding(bytes: number, rid: string, attempt: string): string {
+  const unit = createHash('sha256').update(`${rid}/${attempt}`).digest('hex');
+  return unit.repeat(Math.ceil(bytes / unit.length)).slice(0, bytes);
 }

@@ -5,7 +5,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { type Distribution, formatDistribution } from '../core/distributions.ts';
 import type { FaultInput } from './control.ts';
-import type { RequestLogEntry } from './replica.ts';
+import type { RequestLogEntry, ResponseLogEntry } from './replica.ts';
 
 const CLI = fileURLToPath(new URL('./cli.ts', import.meta.url));
 const TSX = import.meta.resolve('tsx');
@@ -30,6 +30,8 @@ export interface SpawnedReplica {
   readonly child: ChildProcess;
   /** Every request the replica logged on arrival (with `logRequests`). */
   readonly requests: RequestLogEntry[];
+  /** Every full answer the replica logged just before writing it (with `logRequests`). */
+  readonly responses: ResponseLogEntry[];
   /** Resolves when the process has exited. */
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   kill(signal?: NodeJS.Signals): void;
@@ -51,6 +53,7 @@ export async function spawnReplica(o: SpawnOptions): Promise<SpawnedReplica> {
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env, shell: false });
 
   const requests: RequestLogEntry[] = [];
+  const responses: ResponseLogEntry[] = [];
   let stderr = '';
   child.stderr!.setEncoding('utf8').on('data', (d: string) => { stderr = (stderr + d).slice(-4_000); });
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
@@ -64,6 +67,7 @@ export async function spawnReplica(o: SpawnOptions): Promise<SpawnedReplica> {
       let msg: { event?: string; port?: number; url?: string };
       try { msg = JSON.parse(line); } catch { return; }
       if (msg.event === 'request') requests.push(msg as RequestLogEntry);
+      else if (msg.event === 'response') responses.push(msg as ResponseLogEntry);
       else if (msg.event === 'ready') { clearTimeout(timer); resolve({ port: msg.port!, url: msg.url! }); }
     });
     exited.then(({ code, signal }) => { clearTimeout(timer); reject(new Error(`replica ${o.id} exited (${code ?? signal}) before ready: ${stderr}`)); });
@@ -71,7 +75,7 @@ export async function spawnReplica(o: SpawnOptions): Promise<SpawnedReplica> {
 
   let stopping: Promise<void> | undefined;
   return {
-    id: o.id, url: ready.url, port: ready.port, pid: child.pid!, child, requests, exited,
+    id: o.id, url: ready.url, port: ready.port, pid: child.pid!, child, requests, responses, exited,
     kill(signal: NodeJS.Signals = 'SIGKILL') { if (child.exitCode === null && child.signalCode === null) child.kill(signal); },
     stop(graceMs = 3_000) {
       stopping ??= (async () => {

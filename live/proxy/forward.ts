@@ -135,6 +135,8 @@ class Exchange {
       return;
     }
     this.timedOut = false;
+    // Tells the backend which attempt this is (1-based), so its log can prove a retry; clients cannot forge it (forwarding-headers.ts strips x-fulcrum-*).
+    this.headers!['x-fulcrum-attempt'] = String(step.attempt + 1);
     const signal = this.signal = new AttemptSignal();
     this.timer = setTimeout(onAttemptTimeout, step.timeoutMs, this);
     record.pool.request<Exchange>({
