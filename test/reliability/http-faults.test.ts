@@ -16,7 +16,7 @@ async function withFault(name: string, fault: Parameters<Cluster['replicas'][0][
   cluster = await startCluster({ name, replicas: 3, routing });
   const c = cluster;
   return runScenario({
-    name, cluster: c, load: { total: 3_000 }, routing,
+    name, cluster: c, load: { total: 20_000 }, routing,
     nemesis: async (t, done) => {
       await after(done, 300);
       t.fault(label);

@@ -20,7 +20,7 @@ describe('proxy-side changes under load', () => {
     let inFlightAtRemoval = -1;
     let readdedAt = 0;
     const run = await runScenario({
-      name: 'remove-in-flight', cluster: c, load: { total: 3_000 },
+      name: 'remove-in-flight', cluster: c, load: { total: 20_000 },
       nemesis: async (t, done) => {
         await after(done, 200);
         t.fault('DELETE s2 (drain)');
@@ -50,7 +50,7 @@ describe('proxy-side changes under load', () => {
     const c = cluster;
     let backAt = 0;
     const run = await runScenario({
-      name: 'proxy-restart', cluster: c, load: { total: 3_000, thinkMs: 10 }, metrics: false,
+      name: 'proxy-restart', cluster: c, load: { total: 20_000, thinkMs: 10 }, metrics: false,
       nemesis: async (t, done) => {
         await after(done, 300);
         t.fault('SIGKILL proxy, restart on the same port');

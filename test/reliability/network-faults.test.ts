@@ -17,7 +17,7 @@ async function withToxics(name: string, toxics: Toxics, label: string, holdMs = 
   cluster = await startCluster({ name, replicas: 3, faultProxies: true });
   const c = cluster;
   const run = await runScenario({
-    name, cluster: c, load: { total: 3_000 },
+    name, cluster: c, load: { total: 20_000 },
     nemesis: async (t, done) => {
       await after(done, 300);
       t.fault(label);

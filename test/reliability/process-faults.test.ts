@@ -14,7 +14,7 @@ describe('process faults under load', () => {
     cluster = await startCluster({ name: 'sigkill', replicas: 3 });
     const c = cluster;
     const run = await runScenario({
-      name: 'sigkill', cluster: c, load: { total: 3_000 },
+      name: 'sigkill', cluster: c, load: { total: 20_000 },
       nemesis: async (t, done) => {
         await after(done, 300);
         t.fault('SIGKILL s2');
@@ -35,7 +35,7 @@ describe('process faults under load', () => {
     const c = cluster;
     let stoppedAt = 0;
     const run = await runScenario({
-      name: 'sigstop', cluster: c, load: { total: 3_000 },
+      name: 'sigstop', cluster: c, load: { total: 20_000 },
       nemesis: async (t, done) => {
         await after(done, 300);
         t.fault('SIGSTOP s2 1.5 s');
@@ -59,7 +59,7 @@ describe('process faults under load', () => {
     const outage: [number, number] = [0, 0];
     let recovered = 0;
     const run = await runScenario({
-      name: 'total-outage', cluster: c, load: { total: 3_000 },
+      name: 'total-outage', cluster: c, load: { total: 20_000 },
       nemesis: async (t, done) => {
         await after(done, 300);
         t.fault('SIGKILL all replicas');
@@ -91,7 +91,7 @@ describe('process faults under load', () => {
     cluster = await startCluster({ name: 'flapping', replicas: 3 });
     const c = cluster;
     const run = await runScenario({
-      name: 'flapping', cluster: c, load: { total: 3_000 },
+      name: 'flapping', cluster: c, load: { total: 20_000 },
       nemesis: async (t, done) => {
         await after(done, 200);
         t.fault('s2 flaps 503/ok every 300 ms');

@@ -68,7 +68,13 @@ export async function runScenario(o: ScenarioOptions): Promise<ScenarioRun> {
     url: o.cluster.url, concurrency: 12, thinkMs: 5, runDeadlineMs: 60_000, requestTimeoutMs: routing.timeouts.requestMs + 10_000,
     ridPrefix: o.name, stop: () => tailFrom !== undefined && load.done() >= tailFrom + tail, ...o.load,
   });
-  await Promise.all([load.finished, o.nemesis(t, load.done).then(() => { tailFrom = load.done(); })]);
+  let loadEndedFirst = false;
+  await Promise.all([
+    load.finished.then(() => { loadEndedFirst = tailFrom === undefined; }),
+    o.nemesis(t, load.done).then(() => { tailFrom = load.done(); }),
+  ]);
+  // A load that ran out before the faults were over observed neither them all nor recovery.
+  if (loadEndedFirst) throw new Error(`${o.name}: the load (total ${o.load.total}) ended before the nemesis; raise load.total`);
   const endMs = nowMs();
   const metricsText = o.metrics === false ? undefined : await settledMetrics(o.cluster);
   const result = checkHistory({
