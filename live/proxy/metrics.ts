@@ -30,6 +30,7 @@ export class ProxyMetrics {
   private readonly requestsByClass: Record<StatusClass, number> = { '1xx': 0, '2xx': 0, '3xx': 0, '4xx': 0, '5xx': 0, error: 0 };
   private readonly requestSeconds = new LatencyHistogram();
   private inFlight = 0;
+  private connectionsDropped = 0;
 
   constructor(src: MetricSources) {
     const registers = [this.registry];
@@ -37,6 +38,7 @@ export class ProxyMetrics {
     const requestsByClass = this.requestsByClass;
     const requestSeconds = this.requestSeconds;
     const inFlight = () => this.inFlight;
+    const connectionsDropped = () => this.connectionsDropped;
     collectDefaultMetrics({ register: this.registry, prefix: 'fulcrum_' });
 
     new Counter({
@@ -102,7 +104,14 @@ export class ProxyMetrics {
       name: 'fulcrum_panic', help: '1 while too few backends are healthy and the balancer ignores health.', registers,
       collect() { this.set(src.balancer.inPanic ? 1 : 0); },
     });
+    new Counter({
+      name: 'fulcrum_client_connections_dropped_total', help: 'Client connections closed on accept because maxConnections were open.', registers,
+      collect() { this.reset(); this.inc(connectionsDropped()); },
+    });
   }
+
+  /** Node's `drop` event: a connection refused at the maxConnections cap. */
+  connectionDropped(): void { this.connectionsDropped++; }
 
   requestStarted(): void { this.inFlight++; }
 

@@ -152,6 +152,7 @@ export async function startProxy(o: ProxyOptions): Promise<RunningProxy> {
     accessLog: o.accessLog ?? false,
   });
   const app = buildProxyApp(limits, forward, o.accessLog ?? false);
+  app.server.on('drop', () => metrics.connectionDropped());
   let admin: FastifyInstance | undefined;
   try {
     // So the first request finds backends already checked (and discovered).

@@ -110,6 +110,7 @@ describe('slowloris and slow bodies', () => {
       const refused = await exchange(portOf(p.url), 'GET /home HTTP/1.1\r\nHost: a\r\n\r\n', { timeoutMs: 5_000 });
       expect(refused.statuses).toEqual([]);
       expect(refused.closedByServer).toBe(true);
+      expect(await p.metrics.registry.getSingleMetricAsString('fulcrum_client_connections_dropped_total')).toMatch(/_total 1$/m);
       for (const s of idle.splice(0, 5)) s.destroy();
       await waitFor('freed connections to be gone', async () => (await connections(p.app.server)) <= LIMIT - 5);
       expect((await timedGets(p.url, 3)).statuses).toEqual([200, 200, 200]);
