@@ -52,6 +52,11 @@ export class Membership {
     if (this.registry.has(id) || this.driver.balancer.has(id) || reserved.has(id)) {
       throw new MembershipError('conflict', `backend ${id} already exists`, '/id');
     }
+    // One backend per origin: the same server twice (a --backend that DNS also lists, an admin
+    // add repeated under another id) would silently double its share; weight is the way to do that.
+    for (const r of this.registry.all()) {
+      if (r.origin === url.origin) throw new MembershipError('conflict', `backend ${r.id} already has origin ${url.origin}`, '/url');
+    }
     if (this.registry.size + reserved.size >= this.o.maxBackends) {
       throw new MembershipError('limit', `at most ${this.o.maxBackends} backends`);
     }

@@ -131,10 +131,14 @@ export async function startProxy(o: ProxyOptions): Promise<RunningProxy> {
 
   // All initial backends are checked before any is added: a bad one starts nothing.
   const reserved = new Set<string>();
+  const origins = new Map<string, string>();
   const specs = o.backends.map((spec, i) => {
     try {
       const ok = membership.check(spec, reserved);
+      const twin = origins.get(ok.origin);
+      if (twin !== undefined) throw new Error(`backend ${twin} already has origin ${ok.origin}`);
       reserved.add(ok.id);
+      origins.set(ok.origin, ok.id);
       return { ...spec, id: ok.id };
     } catch (err) {
       throw new ConfigError([`backend ${i + 1} (${spec.id ?? spec.url}): ${(err as Error).message}`]);

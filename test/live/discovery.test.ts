@@ -268,6 +268,17 @@ describe('discovery with an injected resolver', () => {
     ]);
   });
 
+  it('an address a --backend already names is not added twice (its share would double)', async () => {
+    const p = await proxy({
+      backends: [{ url: rs[0].url }], routing: {},
+      discovery: { targets: [{ host: 'twin.test', port }], intervalMs: 60_000, resolve: async () => ['127.0.0.1'] },
+    });
+    expect(p.balancer.ids()).toEqual(['s1']);
+    expect(p.events.list().filter((e) => e.kind === 'discovery-failed')).toEqual([
+      expect.objectContaining({ id: `127.0.0.1_${port}`, error: `not added: backend s1 already has origin ${rs[0].url}` }),
+    ]);
+  });
+
   it('an admin DELETE of a discovered backend lasts only until its drain ends while DNS still lists it', async () => {
     const p = await proxy({
       backends: [], routing: {},

@@ -4,7 +4,7 @@
 // oversized bodies, cross-site callers. After every refusal the full backend list is
 // byte-for-byte what it was, the event log gained nothing and nothing was audit-logged.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RunningProxy } from '../../live/proxy/start.ts';
+import { type RunningProxy, startProxy } from '../../live/proxy/start.ts';
 import type { SpawnedReplica } from '../../server/spawn.ts';
 import { ADMIN_TOKEN, admin, proxy, replicas, send } from '../live/helpers.ts';
 import { held, printHeldRows } from './helpers.ts';
@@ -112,6 +112,19 @@ describe('admin API refuses bad calls and changes nothing', () => {
     expect(r.json.errors!.find((e) => e.path === '/colour')!.message).toBe('unknown field');
     expect(await state()).toEqual(before);
     held('admin: four schema errors in one body', 1, '400 with all four JSON paths; state unchanged');
+  });
+
+  it('an origin already held, under another id → 409 conflict at /url; the same twice at start-up starts nothing', async () => {
+    const before = await state();
+    const r = await admin(p, 'POST', '/backends', { id: 'twin', url: rs[0].url });
+    expect(r.status).toBe(409);
+    expect(r.json).toMatchObject({ code: 'conflict' });
+    expect(r.text).toContain(`backend s1 already has origin ${rs[0].url}`);
+    expect(await state()).toEqual(before);
+    expect(audited).toEqual([]);
+    await expect(startProxy({ backends: [{ url: rs[0].url }, { url: `${rs[0].url}/` }], admin: false }))
+      .rejects.toThrow(`backend 2 (${rs[0].url}/): backend s1 already has origin ${rs[0].url}`);
+    held('admin: a second backend with an origin already held', 1, '409 `conflict`; state unchanged');
   });
 
   it('an allow-listed host is accepted (the check is not a blanket refusal), and audited', async () => {
