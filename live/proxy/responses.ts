@@ -19,7 +19,7 @@ const MESSAGES: Record<GatewayError | ClientError, string> = {
   deadline: 'the request deadline passed',
   bad_request: 'malformed request',
   bad_framing: 'the body length cannot be determined (Transfer-Encoding)',
-  bad_target: 'request target must be origin-form (start with /)',
+  bad_target: 'request target must be origin-form (start with /, no fragment, valid percent-encoding)',
   duplicate_host: 'more than one Host header',
   missing_host: 'HTTP/1.1 request without a Host header',
   bad_host: 'Host header is not a valid host[:port]',
