@@ -14,7 +14,7 @@ export type ClientError =
 const MESSAGES: Record<GatewayError | ClientError, string> = {
   no_backend: 'no healthy backend is available',
   connect_failed: 'could not connect to a backend',
-  upstream_reset: 'the backend closed the connection before answering',
+  upstream_reset: 'the backend closed the connection or sent an invalid answer',
   upstream_timeout: 'the backend did not answer in time',
   deadline: 'the request deadline passed',
   bad_request: 'malformed request',
