@@ -1,7 +1,8 @@
 // Checks Node's HTTP parser does not make (reliability.md §3.1): Node accepts two Host
 // headers, absolute-form targets, fragments in the target, versions other than 1.x,
-// Transfer-Encoding on HTTP/1.0 and transfer codings before `chunked` that it does not decode; and it silently drops
-// headers beyond maxHeadersCount (so a request at the limit may be missing some: refuse it).
+// Transfer-Encoding on HTTP/1.0 and transfer codings before `chunked` that it does not
+// decode; and it silently drops headers beyond maxHeadersCount (so a request at the limit
+// may be missing some: refuse it).
 // Host presence is checked here too (see proxy-app.ts). Run first thing in the handler,
 // which costs less than a Fastify hook on every request.
 import type { IncomingMessage } from 'node:http';
