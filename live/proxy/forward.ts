@@ -18,7 +18,7 @@ import { malformedRequest } from './request-guards.ts';
 import type { ProxyMetrics } from './metrics.ts';
 import { type BodyLimits, type RequestBody, StreamedBody, readRequestBody } from './request-body.ts';
 import { isClosing, sendProxyError } from './responses.ts';
-import { AttemptSignal, classifyError, isBodyTooLarge } from './upstream.ts';
+import { AttemptSignal, classifyError, invalidResponse, isBodyTooLarge } from './upstream.ts';
 
 export interface ForwarderDeps {
   maxHeaderCount: number;
@@ -173,6 +173,9 @@ class Exchange {
     const { driver } = this.d;
     const flow = this.flow!;
     if (this.clientGone) { res.body.destroy(); driver.clientAborted(flow); return; }
+    // Nothing is relayed yet: an answer unfit to pass on fails the attempt like a reset.
+    const invalid = invalidResponse(res.statusCode, res.headers['transfer-encoding']);
+    if (invalid) { res.body.destroy(); this.attemptFailed(invalid); return; }
     this.status = res.statusCode;
     const outcome: AttemptOutcome = { kind: 'response', status: res.statusCode };
     if (failurePoint(outcome)) {

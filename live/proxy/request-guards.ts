@@ -1,7 +1,8 @@
 // Checks Node's HTTP parser does not make (reliability.md §3.1): Node accepts two Host
-// headers, absolute-form targets, versions other than 1.x, Transfer-Encoding on HTTP/1.0
-// and transfer codings before `chunked` that it does not decode; and it silently drops
-// headers beyond maxHeadersCount (so a request at the limit may be missing some: refuse it).
+// headers, absolute-form targets, fragments in the target, versions other than 1.x,
+// Transfer-Encoding on HTTP/1.0 and transfer codings before `chunked` that it does not
+// decode; and it silently drops headers beyond maxHeadersCount (so a request at the limit
+// may be missing some: refuse it).
 // Host presence is checked here too (see proxy-app.ts). Run first thing in the handler,
 // which costs less than a Fastify hook on every request.
 import type { IncomingMessage } from 'node:http';
@@ -17,6 +18,9 @@ export function malformedRequest(raw: IncomingMessage, maxHeaderCount: number): 
   if (raw.httpVersionMajor !== 1) return [505, 'unsupported_version'];
   // Absolute-form (`GET http://169.254.169.254/`) or `*`: the proxy picks the origin, never the client.
   if (raw.url!.charCodeAt(0) !== SLASH) return [400, 'bad_target'];
+  // A fragment is never part of a request-target (RFC 9112 §3.2), yet llhttp passes it on and
+  // backends disagree on what `/index.html#.png` names (HAProxy CVE-2023-45539): refuse it.
+  if (raw.url!.includes('#')) return [400, 'bad_target'];
   const rh = raw.rawHeaders;
   if (rh.length / 2 > maxHeaderCount) return [431, 'too_many_headers'];
   let hosts = 0;

@@ -53,6 +53,24 @@ export class AttemptSignal {
   asSignal(): EventEmitter { return this as unknown as EventEmitter; }
 }
 
+/** A backend answer the proxy cannot pass on faithfully; handled like a reset before any response byte. */
+export class InvalidResponseError extends Error {}
+
+/**
+ * Why a response undici parsed is still unfit to relay, or undefined. RFC 9110 §15: a status
+ * outside 100–599 is invalid (a client would have to treat it as a 5xx anyway). RFC 9112
+ * §6.1: the proxy decodes only `chunked` and drops the hop-by-hop Transfer-Encoding, so any
+ * other coding would reach the client still applied and undeclared; NGINX answers 502 for
+ * the same ("upstream sent unknown Transfer-Encoding").
+ */
+export function invalidResponse(status: number, transferEncoding: string | string[] | undefined): InvalidResponseError | undefined {
+  if (status < 100 || status > 599) return new InvalidResponseError(`invalid status ${status}`);
+  if (transferEncoding !== undefined && (typeof transferEncoding !== 'string' || transferEncoding.trim().toLowerCase() !== 'chunked')) {
+    return new InvalidResponseError(`unsupported transfer coding ${String(transferEncoding)}`);
+  }
+  return undefined;
+}
+
 /** Errors that prove no request byte reached the backend. */
 const CONNECT_CODES = new Set([
   'ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'EADDRNOTAVAIL', 'ENOTFOUND', 'EAI_AGAIN', 'UND_ERR_CONNECT_TIMEOUT',
