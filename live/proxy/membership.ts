@@ -38,10 +38,11 @@ export class Membership {
   ) {}
 
   /**
-   * Checks a spec without changing anything; returns the id and origin to use.
+   * Checks a spec without changing anything; returns the id and origin to use. `reserved`:
+   * id → origin of backends checked but not yet added (start-up checks them all first).
    * `trustHost`: the operator named the host (DNS discovery), so the allow-list does not apply.
    */
-  check(spec: BackendSpec, reserved: ReadonlySet<string> = new Set(), trustHost = false): { id: string; origin: string; weight: number } {
+  check(spec: BackendSpec, reserved: ReadonlyMap<string, string> = new Map(), trustHost = false): { id: string; origin: string; weight: number } {
     const url = checkBackendUrl(spec.url, trustHost ? 'any' : this.o.allowHosts);
     if (!url.ok) throw new MembershipError('invalid', url.message, '/url');
     const weight = spec.weight ?? 1;
@@ -54,9 +55,9 @@ export class Membership {
     }
     // One backend per origin: the same server twice (a --backend that DNS also lists, an admin
     // add repeated under another id) would silently double its share; weight is the way to do that.
-    for (const r of this.registry.all()) {
-      if (r.origin === url.origin) throw new MembershipError('conflict', `backend ${r.id} already has origin ${url.origin}`, '/url');
-    }
+    const twin = [...this.registry.all()].find((r) => r.origin === url.origin)?.id
+      ?? [...reserved].find(([, origin]) => origin === url.origin)?.[0];
+    if (twin !== undefined) throw new MembershipError('conflict', `backend ${twin} already has origin ${url.origin}`, '/url');
     if (this.registry.size + reserved.size >= this.o.maxBackends) {
       throw new MembershipError('limit', `at most ${this.o.maxBackends} backends`);
     }
@@ -65,7 +66,7 @@ export class Membership {
 
   /** Adds a backend; resolves when its first health probe (if any) has been reported. */
   add(spec: BackendSpec, initial: boolean, trustHost = false): { record: BackendRecord; firstProbe: Promise<void> } {
-    const { id, origin, weight } = this.check(spec, new Set(), trustHost);
+    const { id, origin, weight } = this.check(spec, new Map(), trustHost);
     const record = this.registry.create(id, origin);
     this.driver.add(id, weight, initial);
     return { record, firstProbe: this.health.start(id, origin) };
@@ -107,7 +108,7 @@ export class Membership {
   }
 
   /** The first `sN` not in use, counting from the current size (s1..sN at start). */
-  private freeId(reserved: ReadonlySet<string>): string {
+  private freeId(reserved: ReadonlyMap<string, string>): string {
     for (let n = this.registry.size + reserved.size + 1; ; n++) {
       const id = `s${n}`;
       if (!this.registry.has(id) && !this.driver.balancer.has(id) && !reserved.has(id)) return id;

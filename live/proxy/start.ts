@@ -130,15 +130,11 @@ export async function startProxy(o: ProxyOptions): Promise<RunningProxy> {
   if (discovery) listeners.push((e) => discovery.onBalancerEvent(e));
 
   // All initial backends are checked before any is added: a bad one starts nothing.
-  const reserved = new Set<string>();
-  const origins = new Map<string, string>();
+  const reserved = new Map<string, string>();
   const specs = o.backends.map((spec, i) => {
     try {
       const ok = membership.check(spec, reserved);
-      const twin = origins.get(ok.origin);
-      if (twin !== undefined) throw new Error(`backend ${twin} already has origin ${ok.origin}`);
-      reserved.add(ok.id);
-      origins.set(ok.origin, ok.id);
+      reserved.set(ok.id, ok.origin);
       return { ...spec, id: ok.id };
     } catch (err) {
       throw new ConfigError([`backend ${i + 1} (${spec.id ?? spec.url}): ${(err as Error).message}`]);
