@@ -127,15 +127,19 @@ export function buildReplica(o: ReplicaOptions): FastifyInstance {
   /**
    * Waits for a service slot, then for the sampled service time × the slow factor in force
    * when service starts (not when the request arrived): a request queued during a slow spell
-   * but served after it runs at normal speed, as in the simulator.
+   * but served after it runs at normal speed, as in the simulator. Returns both durations as a
+   * Server-Timing value, so a client can tell queueing and service from the network and proxy.
    */
-  async function serve(): Promise<void> {
+  async function serve(): Promise<string> {
+    const queuedAt = performance.now();
     const wait = queue.acquire();
     if (wait) await wait;
+    const queuedMs = performance.now() - queuedAt;
     try {
       const slowFactor = state.fault.mode === 'slow' ? state.fault.factor : 1;
       const ms = sample(serviceTime, serviceRng) * slowFactor;
       if (ms > 0) await new Promise((r) => setTimeout(r, ms));
+      return `queue;dur=${queuedMs.toFixed(3)}, service;dur=${ms.toFixed(3)}`;
     } finally {
       queue.release();
       served++;
@@ -167,7 +171,7 @@ export function buildReplica(o: ReplicaOptions): FastifyInstance {
     logArrival(request);
     const action = faultAction(state.fault, faultRng);
     if (!survive(action, request, reply)) return reply;
-    await serve();
+    reply.header('server-timing', await serve());
     return respond(request, reply, 200, { server: o.id, message: `Hello from Server: ${o.id}`, status: 'successful' }, 0);
   });
 
@@ -189,7 +193,7 @@ export function buildReplica(o: ReplicaOptions): FastifyInstance {
       if (raw.headers['transfer-encoding'] !== undefined || (raw.headers['content-length'] ?? '0') !== '0') {
         for await (const chunk of raw) { bytesReceived += (chunk as Buffer).length; hash.update(chunk as Buffer); }
       }
-      await serve();
+      reply.header('server-timing', await serve());
       const answer: Record<string, unknown> = {
         server: o.id,
         method: request.method,

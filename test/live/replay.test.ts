@@ -54,9 +54,10 @@ describe('live decisions replay through a fresh core', () => {
     expect(events).toEqual(journal.events);
     expect(router.counts).toEqual(p.router.counts);
 
-    // Not a trivial run: retries, 503s passed on, an ejection, and probes all happened.
+    // Not a trivial run: retries, an ejection, and probes all happened. How many retries
+    // depends on timing (8-23 in 8 runs alone, 4 in one CI run), so only their presence is asserted.
     const all = [...live.values()].flat();
-    expect(all.filter((d) => d.kind === 'retry').length).toBeGreaterThan(5);
+    expect(all.filter((d) => d.kind === 'retry').length).toBeGreaterThan(0);
     expect(journal.events.some((e) => e.kind === 'ejected')).toBe(true);
     expect(journal.entries.filter((e) => e.op === 'probe').length).toBeGreaterThan(3);
     expect(journal.entries.some((e) => e.op === 'start' && e.hashKey === '127.0.0.1')).toBe(true);

@@ -44,18 +44,23 @@ describe('replica', () => {
     expect(performance.now() - t0).toBeGreaterThanOrEqual(3 * 80 - 5);
   });
 
-  it('draws service times from the seeded stream: same seed, same sequence', async () => {
+  it('draws service times from the seeded stream: same seed, same sequence, reported in Server-Timing', async () => {
     const times = async (seed: number) => {
       const r = await replica({ seed, serviceTime: { dist: 'exponential', mean: 15 }, concurrency: 1 });
-      const out: number[] = [];
-      for (let i = 0; i < 6; i++) out.push((await send(`${r.url}/home`)).ms);
+      const out: Array<{ drawn: number; ms: number }> = [];
+      for (let i = 0; i < 6; i++) {
+        const reply = await send(`${r.url}/home`);
+        const timing = /^queue;dur=([\d.]+), service;dur=([\d.]+)$/.exec(String(reply.headers['server-timing']));
+        expect(timing, String(reply.headers['server-timing'])).not.toBeNull();
+        out.push({ drawn: Number(timing![2]), ms: reply.ms });
+      }
       return out;
     };
-    const [a, b] = [await times(11), await times(11)];
-    // Wall-clock noise is a few ms; the exponential draws differ by far more between requests.
-    const spread = Math.max(...a) - Math.min(...a);
-    expect(spread).toBeGreaterThan(10);
-    for (let i = 0; i < a.length; i++) expect(Math.abs(a[i] - b[i])).toBeLessThan(Math.max(6, spread / 3));
+    const [a, b, c] = [await times(11), await times(11), await times(12)];
+    expect(b.map((t) => t.drawn)).toEqual(a.map((t) => t.drawn));
+    expect(c.map((t) => t.drawn)).not.toEqual(a.map((t) => t.drawn));
+    // The header reports the sleep that really happened: the client waited at least that long.
+    for (const t of [...a, ...b, ...c]) expect(t.ms).toBeGreaterThanOrEqual(t.drawn - 1);
   });
 
   it('fault modes: error (heartbeat too), slow, reset, hang (heartbeat too), normal again', async () => {
