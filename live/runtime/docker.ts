@@ -39,18 +39,19 @@ export async function assertDockerEngine(): Promise<string> {
  * tag, but each run keeps the image it built.
  */
 export async function buildReplicaImage(baseImage: string, tag = 'fulcrum-server:dev'): Promise<string> {
+  let stdout: string;
   try {
-    const { stdout } = await run('docker', ['build', '--quiet', '--network', 'host', '--build-arg', `BASE=${baseImage}`, '-t', tag, ROOT], {
+    ({ stdout } = await run('docker', ['build', '--quiet', '--network', 'host', '--build-arg', `BASE=${baseImage}`, '-t', tag, ROOT], {
       maxBuffer: 16 * 1024 * 1024, env: { ...process.env, DOCKER_BUILDKIT: '0' },
-    });
-    const id = /sha256:[0-9a-f]{64}/.exec(stdout)?.[0];
-    if (!id) throw Object.assign(new Error('no image ID'), { stderr: `docker build printed no image ID: ${stdout.trim()}` });
-    return id;
+    }));
   } catch (err) {
     const stderr = (err as { stderr?: string }).stderr ?? '';
     throw new Error(`docker build from base image ${baseImage} failed: ${stderr.trim().split('\n').slice(-3).join(' ')}` +
       (baseImage === DEFAULT_BASE_IMAGE ? ' (without registry access, build a local base: live/docker/local-base.sh, then --docker-base fulcrum-node-base:local)' : ''));
   }
+  const id = /sha256:[0-9a-f]{64}/.exec(stdout)?.[0];
+  if (!id) throw new Error(`docker build from base image ${baseImage} printed no image ID: ${stdout.trim()}`);
+  return id;
 }
 
 class ContainerReplica implements Replica {
