@@ -17,7 +17,7 @@ const USAGE = `usage: npm run live -- FILE [options]
   --runtime R          process (default: child processes) or docker (containers, --network host)
   --docker-base IMAGE  base image for the replica image (default ${DEFAULT_BASE_IMAGE},
                        or $FULCRUM_DOCKER_BASE); without registry access build one with
-                       live/docker/local-base.sh and pass fulcrum-node-base:local
+                       live/docker/local-base.sh and pass fulcrum-node24-base:local
   --out DIR            write results to DIR instead of reports/<name>/live
   --no-requests        skip requests.csv
   --seed N             replace the file's seed

@@ -43,8 +43,10 @@ export function buildProxyApp(limits: ProxyLimits, forward: ReturnType<typeof cr
   });
   app.server.headersTimeout = limits.headersTimeoutMs;
   app.server.maxConnections = limits.maxConnections;
-  // One more than the limit, so a request at the limit is seen whole and one over it is refused.
-  app.server.maxHeadersCount = limits.maxHeaderCount + 1;
+  // Room above the limit, so request-guards sees every header and answers too_many_headers:
+  // Node 24's parser fails a request over maxHeadersCount outright (HPE_HEADER_OVERFLOW) where
+  // Node 20 dropped the extra headers. 2000 is Node's default.
+  app.server.maxHeadersCount = Math.max(2000, limits.maxHeaderCount + 1);
 
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', (_request, _payload, done) => done(null)); // the forwarder reads the raw stream

@@ -11,7 +11,7 @@ import { waitForHttp } from './wait.ts';
 
 const run = promisify(execFile);
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-export const DEFAULT_BASE_IMAGE = 'node:20-slim';
+export const DEFAULT_BASE_IMAGE = 'node:24-slim';
 
 async function docker(...args: string[]): Promise<string> {
   const { stdout } = await run('docker', args, { maxBuffer: 16 * 1024 * 1024 });
@@ -47,7 +47,7 @@ export async function buildReplicaImage(baseImage: string, tag = 'fulcrum-server
   } catch (err) {
     const stderr = (err as { stderr?: string }).stderr ?? '';
     throw new Error(`docker build from base image ${baseImage} failed: ${stderr.trim().split('\n').slice(-3).join(' ')}` +
-      (baseImage === DEFAULT_BASE_IMAGE ? ' (without registry access, build a local base: live/docker/local-base.sh, then --docker-base fulcrum-node-base:local)' : ''));
+      (baseImage === DEFAULT_BASE_IMAGE ? ' (without registry access, build a local base: live/docker/local-base.sh, then --docker-base fulcrum-node24-base:local)' : ''));
   }
   const id = /sha256:[0-9a-f]{64}/.exec(stdout)?.[0];
   if (!id) throw new Error(`docker build from base image ${baseImage} printed no image ID: ${stdout.trim()}`);

@@ -32,7 +32,7 @@ describe.runIf(hasCompose)('compose.yaml, validated by docker-compose', () => {
     const { stdout } = await compose(['config']);
     const { services } = parse(stdout);
     expect(Object.keys(services).sort()).toEqual(['grafana', 'prometheus', 'proxy', 'server']);
-    expect(services.server).toMatchObject({ restart: 'always', scale: 3, build: { args: { BASE: 'node:20-slim' } } });
+    expect(services.server).toMatchObject({ restart: 'always', scale: 3, build: { args: { BASE: 'node:24-slim' } } });
     expect(services.proxy.restart).toBe('always');
     for (const name of ['server', 'proxy']) expect(services[name]).toMatchObject({ read_only: true, cap_drop: ['ALL'], tmpfs: ['/tmp'] });
     expect(services.proxy.command).toEqual(expect.arrayContaining(['--discover=server:9001', '--admin=0.0.0.0:9090', '--listen=0.0.0.0:8080']));
@@ -48,9 +48,9 @@ describe.runIf(hasCompose)('compose.yaml, validated by docker-compose', () => {
   });
 
   it('the base image, bind address and host ports come from the environment (empty port = Docker picks)', async () => {
-    const { stdout } = await compose(['config'], { FULCRUM_BASE: 'fulcrum-node-base:local', FULCRUM_BIND: '0.0.0.0', FULCRUM_HTTP_PORT: '', FULCRUM_ADMIN_PORT: '19090' });
+    const { stdout } = await compose(['config'], { FULCRUM_BASE: 'fulcrum-node24-base:local', FULCRUM_BIND: '0.0.0.0', FULCRUM_HTTP_PORT: '', FULCRUM_ADMIN_PORT: '19090' });
     const { services } = parse(stdout);
-    expect(services.server.build.args.BASE).toBe('fulcrum-node-base:local');
+    expect(services.server.build.args.BASE).toBe('fulcrum-node24-base:local');
     expect(services.proxy.ports).toEqual(['0.0.0.0::8080/tcp', '0.0.0.0:19090:9090/tcp']);
   });
 });

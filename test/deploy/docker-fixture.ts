@@ -24,7 +24,7 @@ export async function dockerEngine(): Promise<boolean> {
   });
 }
 
-export const BASE_IMAGE = process.env.FULCRUM_DOCKER_BASE ?? 'fulcrum-node-base:local';
+export const BASE_IMAGE = process.env.FULCRUM_DOCKER_BASE ?? 'fulcrum-node24-base:local';
 /**
  * The repository's image (multi-stage Dockerfile), tagged as compose.yaml tags it; the
  * docker runtime's build of the same Dockerfile shares its layer cache.

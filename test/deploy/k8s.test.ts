@@ -84,7 +84,7 @@ describe('Kubernetes manifests (live/deploy/k8s)', () => {
 
   it('the pods run the image as built: its numeric non-root user, its two entry files, its base default', () => {
     const dockerfile = readFileSync('Dockerfile', 'utf8');
-    expect(dockerfile).toMatch(/^ARG BASE=node:20-slim$/m);
+    expect(dockerfile).toMatch(/^ARG BASE=node:24-slim$/m);
     expect(dockerfile).toMatch(/^USER 1000:1000$/m);
     for (const dep of ['fulcrum-proxy', 'fulcrum-server']) {
       const pod = byName('Deployment', dep).spec.template.spec;

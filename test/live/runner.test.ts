@@ -134,7 +134,7 @@ const engine = await assertDockerEngine().then(() => true, (err: Error) => {
 
 describe.runIf(engine)('live runs on Docker containers', () => {
   it('round robin is exact; a SIGKILLed container comes back by its restart policy; all containers are gone after', async () => {
-    const image = await buildReplicaImage(process.env.FULCRUM_DOCKER_BASE ?? 'fulcrum-node-base:local');
+    const image = await buildReplicaImage(process.env.FULCRUM_DOCKER_BASE ?? 'fulcrum-node24-base:local');
     const runtime = new DockerRuntime(image);
     await roundRobinIsExact(runtime);
     await crashWithAndWithoutRetries(runtime);
