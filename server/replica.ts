@@ -1,4 +1,4 @@
-// One backend replica: `GET /home` (the original project's endpoint), `GET /heartbeat`,
+// One backend replica: `GET /home` (the original project's endpoint), `GET /heartbeat`, `GET /metrics`,
 // and an echo for every other method and path, so tests can check what arrived. Service
 // time is drawn from core/distributions.ts with a seeded stream and served FIFO under a
 // concurrency limit, so a live replica behaves like its simulated twin.
@@ -11,6 +11,7 @@ import { type Distribution, sample } from '../core/distributions.ts';
 import { ServiceQueue } from './service-queue.ts';
 import { type Fault, type FaultAction, faultAction } from './faults.ts';
 import { type ControlState, controlPlugin } from './control.ts';
+import { replicaMetricsPlugin } from './metrics.ts';
 
 type ServeAction = Extract<FaultAction, { kind: 'serve' }>;
 
@@ -90,6 +91,7 @@ export function buildReplica(o: ReplicaOptions): FastifyInstance {
   const queue = new ServiceQueue(o.concurrency ?? 0);
   const hung = new Set<Socket>();
   let served = 0;
+  let arrived = 0;
   const state: ControlState = {
     fault: { mode: 'normal' } as Fault,
     stats: () => ({ served, inService: queue.busy, queued: queue.queued, hung: hung.size }),
@@ -147,6 +149,7 @@ export function buildReplica(o: ReplicaOptions): FastifyInstance {
   }
 
   function logArrival(request: FastifyRequest): void {
+    arrived++;
     o.onRequestLog?.({ event: 'request', server: o.id, rid: requestIdOf(request), attempt: attemptOf(request), method: request.method, path: request.url });
   }
 
@@ -210,6 +213,7 @@ export function buildReplica(o: ReplicaOptions): FastifyInstance {
     });
   });
 
+  replicaMetricsPlugin(app, { id: o.id, counts: () => ({ arrived, served, inService: queue.busy, queued: queue.queued, hung: hung.size }) });
   if (o.controlToken) app.register(controlPlugin, { token: o.controlToken, state });
   return app;
 }

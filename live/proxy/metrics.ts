@@ -2,11 +2,14 @@
 // one process stay apart). The request path only bumps plain numbers (here and in each
 // backend's BackendStats); everything is turned into metrics at scrape time, and Router
 // counters and balancer state are read from the core then, so it stays the one source of
-// truth. Labels are bounded: backend id (at most maxBackends) and status class.
-import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+// truth. Labels are bounded: backend id (at most maxBackends) and status class. Counters are
+// exported at 0 from the start, so rate() and increase() count the first request, retry or
+// ejection (a series that appears at 1 has no earlier sample to rise from).
+import { Counter, Gauge, Registry } from 'prom-client';
 import type { Balancer, BackendStatus, Router } from '../../core/index.ts';
 import type { BackendStats, StatusClass } from './backend-stats.ts';
 import type { ResolutionResult, TargetStats } from './discovery.ts';
+import { registerProcessMetrics } from '../process-metrics.ts';
 import { LatencyHistogram, registerHistogram } from './latency-histogram.ts';
 
 const CLASSES: StatusClass[] = ['1xx', '2xx', '3xx', '4xx', '5xx', 'error'];
@@ -39,12 +42,12 @@ export class ProxyMetrics {
     const requestSeconds = this.requestSeconds;
     const inFlight = () => this.inFlight;
     const connectionsDropped = () => this.connectionsDropped;
-    collectDefaultMetrics({ register: this.registry, prefix: 'fulcrum_' });
+    registerProcessMetrics(this.registry, 'fulcrum_');
 
     new Counter({
       name: 'fulcrum_requests_total', help: 'Client requests answered, by final status class (proxy errors included; error = no complete answer).',
       labelNames: ['status_class'], registers,
-      collect() { this.reset(); for (const c of CLASSES) if (requestsByClass[c]) this.inc({ status_class: c }, requestsByClass[c]); },
+      collect() { this.reset(); for (const c of CLASSES) this.inc({ status_class: c }, requestsByClass[c]); },
     });
     registerHistogram(this.registry, 'fulcrum_request_duration_seconds',
       'Client request duration in the proxy, all attempts and backoffs included.', () => [[{}, requestSeconds]]);
@@ -58,7 +61,7 @@ export class ProxyMetrics {
       labelNames: ['backend', 'status_class'], registers,
       collect() {
         this.reset();
-        for (const b of src.backends()) for (const c of CLASSES) if (b.stats.byClass[c]) this.inc({ backend: b.id, status_class: c }, b.stats.byClass[c]);
+        for (const b of src.backends()) for (const c of CLASSES) this.inc({ backend: b.id, status_class: c }, b.stats.byClass[c]);
       },
     });
     registerHistogram(this.registry, 'fulcrum_upstream_attempt_duration_seconds',
@@ -66,7 +69,11 @@ export class ProxyMetrics {
       function* () { for (const b of src.backends()) yield [{ backend: b.id }, b.stats.histogram]; });
     new Counter({
       name: 'fulcrum_ejections_total', help: 'Outlier ejections per backend.', labelNames: ['backend'], registers,
-      collect() { this.reset(); for (const [id, n] of src.ejections()) this.inc({ backend: id }, n); },
+      collect() {
+        this.reset();
+        const ejections = src.ejections();
+        for (const b of src.backends()) this.inc({ backend: b.id }, ejections.get(b.id) ?? 0);
+      },
     });
 
     const fromRouter = (name: string, help: string, read: () => number) => new Counter({
