@@ -1,4 +1,4 @@
-// npm run live -- FILE [--runtime process|docker] [--docker-base IMAGE] [--out DIR] [--no-requests] [--seed N]
+// npm run live -- FILE [--runtime process|docker] [--docker-base IMAGE] [--out DIR] [--no-requests] [--seed N] [--metrics MS]
 // Runs an experiment against real replicas and the real proxy; writes the same files as
 // `npm run sim`. Exit codes: 0 done, 2 invalid experiment or arguments, 1 a run failed
 // (including "no Docker engine" for --runtime docker: never a silent fallback).
@@ -21,6 +21,8 @@ const USAGE = `usage: npm run live -- FILE [options]
   --out DIR            write results to DIR instead of reports/<name>/live
   --no-requests        skip requests.csv
   --seed N             replace the file's seed
+  --metrics MS         record the proxy's and replicas' metrics every MS ms into each run's
+                       metrics.om (OpenMetrics; import with promtool tsdb create-blocks-from)
   --help               this text`;
 
 async function main(argv: string[]): Promise<number> {
@@ -34,6 +36,7 @@ async function main(argv: string[]): Promise<number> {
         out: { type: 'string' },
         'no-requests': { type: 'boolean', default: false },
         seed: { type: 'string' },
+        metrics: { type: 'string' },
         help: { type: 'boolean', default: false },
       },
     });
@@ -49,6 +52,11 @@ async function main(argv: string[]): Promise<number> {
   }
   const { seed, error: seedError } = parseSeedFlag(values.seed);
   if (seedError) { process.stderr.write(`${seedError}\n`); return 2; }
+  const metricsIntervalMs = values.metrics === undefined ? undefined : Number(values.metrics);
+  if (metricsIntervalMs !== undefined && !(Number.isInteger(metricsIntervalMs) && metricsIntervalMs >= 100 && metricsIntervalMs <= 60_000)) {
+    process.stderr.write(`--metrics: got "${values.metrics}"; allowed: an integer 100..60000 (ms between scrapes)\n`);
+    return 2;
+  }
   let plan;
   try {
     plan = await loadExperiment(positionals[0] ?? DEFAULT_EXPERIMENT, { seed });
@@ -82,7 +90,7 @@ async function main(argv: string[]): Promise<number> {
   process.once('SIGTERM', () => stop('SIGTERM'));
   const outDir = values.out ?? defaultLiveOutDir(plan);
   try {
-    const results = await runLivePlan(plan, { runtime, outDir, writeRequests: !values['no-requests'], log });
+    const results = await runLivePlan(plan, { runtime, outDir, writeRequests: !values['no-requests'], log, metricsIntervalMs });
     process.stdout.write(`${summaryTable(results)}\n\nseed ${plan.runs[0]?.config.seed}; results in ${outDir}\n`);
     return 0;
   } catch (e) {

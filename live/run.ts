@@ -13,6 +13,7 @@ import { type RunResult, openRunWriter, writeIndexes } from '../sim/run.ts';
 import type { RunSummary } from '../sim/summary.ts';
 import { clientAddress, workloadSchedule } from '../sim/workload.ts';
 import { type Completed, type LoadReport, runClosedLoad, runOpenLoad } from './loadgen.ts';
+import { MetricsRecorder, httpSource } from './metrics-recorder.ts';
 import { type RunningProxy, startProxy } from './proxy/start.ts';
 import type { Replica, Runtime } from './runtime/types.ts';
 
@@ -24,6 +25,8 @@ export interface LiveOptions {
   log: (line: string) => void;
   /** Fail the run when the generator achieved less than this share of the requested rate. */
   minRateShare?: number;
+  /** Record the proxy's and replicas' metrics every this many ms into the run's metrics.om (metrics-recorder.ts). */
+  metricsIntervalMs?: number;
 }
 
 export interface LiveRunResult extends RunResult {
@@ -60,6 +63,7 @@ export async function runLiveOne(plan: Pick<ExperimentPlan, 'name'>, run: Planne
   const replicas = new Map<string, Replica>();
   let proxy: RunningProxy | undefined;
   const timers: NodeJS.Timeout[] = [];
+  let recorder: MetricsRecorder | undefined;
   try {
     // Replicas for servers added later start now too, outside the pool, so an `add` at
     // time T makes a server available at T, as in the simulator.
@@ -82,6 +86,9 @@ export async function runLiveOne(plan: Pick<ExperimentPlan, 'name'>, run: Planne
     });
     const running = proxy;
     const writer = await openRunWriter(plan, run, 'live', opts);
+    if (opts.metricsIntervalMs) {
+      recorder = new MetricsRecorder([() => running.metrics.registry.metrics(), ...[...replicas.values()].map((r) => httpSource(`${r.url}/metrics`))], opts.metricsIntervalMs);
+    }
 
     const t0 = performance.now();
     const now = () => performance.now() - t0;
@@ -113,6 +120,7 @@ export async function runLiveOne(plan: Pick<ExperimentPlan, 'name'>, run: Planne
       : await runClosedLoad({ ...common, loop: schedule.loop });
     for (const t of timers) clearTimeout(t);
     const summary: RunSummary = await writer.close({ atMs: now(), servers: snapshot() });
+    await recorder?.finish(join(opts.outDir, run.dir, 'metrics.om'));
     const minShare = opts.minRateShare ?? 0.95;
     opts.log(`  sent ${load.sent} requests: requested ${load.requestedPerSec.toFixed(1)}/s, achieved ${load.achievedPerSec.toFixed(1)}/s, worst send lag ${load.maxLagMs.toFixed(1)} ms`);
     if (schedule.kind === 'open' && load.sent > 1 && load.achievedPerSec < minShare * load.requestedPerSec) {
@@ -121,6 +129,7 @@ export async function runLiveOne(plan: Pick<ExperimentPlan, 'name'>, run: Planne
     return { run, summary, eventsHandled: 0, load };
   } finally {
     for (const t of timers) clearTimeout(t);
+    recorder?.cancel();
     await proxy?.close(1_000);
     await opts.runtime.closeAll();
   }
