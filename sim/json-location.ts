@@ -1,5 +1,5 @@
-// Where a JSON text first goes wrong, as line and column. JSON.parse in Node 20 does not
-// always say (e.g. `Unexpected token '}'` carries no position), so on failure a small
+// Where a JSON text first goes wrong, as line and column. JSON.parse does not always say,
+// Node 24 included (`Unexpected token '}'` carries no position), so on failure a small
 // scanner walks the grammar (RFC 8259) and stops at the first byte it cannot accept.
 
 export interface JsonSyntaxProblem {
