@@ -1,8 +1,8 @@
 // Checks Node's HTTP parser does not make (reliability.md §3.1): Node accepts two Host
 // headers, absolute-form targets, fragments in the target, versions other than 1.x,
 // Transfer-Encoding on HTTP/1.0 and transfer codings before `chunked` that it does not
-// decode; and it silently drops headers beyond maxHeadersCount (so a request at the limit
-// may be missing some: refuse it).
+// decode; and it has no header-count limit of its own below maxHeadersCount (which
+// proxy-app.ts sets above ours: over it, Node 24's parser fails the request outright).
 // Host presence is checked here too (see proxy-app.ts). Run first thing in the handler,
 // which costs less than a Fastify hook on every request.
 import type { IncomingMessage } from 'node:http';
