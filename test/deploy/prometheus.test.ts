@@ -167,8 +167,14 @@ describe.runIf(installed)('the real Prometheus scraping a proxy and three replic
       sent.ok += replies.filter((r) => r.status === 200).length;
       await new Promise((r) => setTimeout(r, 30));
     }
-    // Prometheus has the final counts once it scraped after the last answer.
-    await waitFor('the last requests scraped', async () => (await value('sum(fulcrum_requests_total)')) === sent.total, 30_000);
+    // Prometheus has the final counts once it scraped the proxy and every replica (separate
+    // targets, scraped at different moments) after the last answer; the replicas' request logs
+    // (read from their stdout) must be complete too.
+    await waitFor('the last requests scraped from the proxy and every replica', async () => {
+      if ((await value('sum(fulcrum_requests_total)')) !== sent.total) return false;
+      const attempts = await value('fulcrum_router_attempts_total');
+      return (await value('sum(fulcrum_replica_requests_total)')) === attempts && rs.reduce((n, r) => n + attemptsOn(r), 0) === attempts;
+    }, 30_000);
   }, 120_000);
 
   afterAll(async () => {
