@@ -1,7 +1,8 @@
 // Turns one experiment's results into reports/<name>/: tables/*.csv, charts/*.{vl.json,svg,png},
 // index.html and report.json (what the top-level index needs), then rebuilds reports/index.html
-// from every report.json. Only charts/, tables/, index.html and report.json are written;
-// the engines' sim/ and live/ folders are never touched.
+// from every report.json. Only charts/, tables/, index.html, report.json and
+// request-stats.json (the per-request aggregates, for clones without requests.csv) are
+// written; the engines' sim/ and live/ folders are never touched.
 import { mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { derive } from './derive.ts';
@@ -12,6 +13,7 @@ import { type LoadOptions, loadExperimentResults } from './load.ts';
 import type { ExperimentResults, Mode } from './model.ts';
 import { planSections } from './plan.ts';
 import { renderPng, renderSvg } from './render.ts';
+import { cacheKey, statsData, writeRequestStatsCache } from './request-stats.ts';
 import { sortNatural } from './sort.ts';
 import { tablesOf, toCsv } from './tables.ts';
 
@@ -56,6 +58,7 @@ async function writeExperiment(name: string, e: ExperimentResults, opts: BuildOp
   await mkdir(join(out, 'charts'), { recursive: true });
   await mkdir(join(out, 'tables'), { recursive: true });
 
+  await writeRequestStatsCache(out, e.runs.flatMap((r) => (r.requests ? [[cacheKey(r.mode, r.key.dir), statsData(r.requests, r.summary)]] : [])));
   const tables = tablesOf(d);
   for (const [file, rows] of tables) await writeFile(join(out, 'tables', file), toCsv(rows));
 
