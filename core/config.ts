@@ -3,6 +3,7 @@
 // reject exactly the same input. Defaults follow the field (Envoy, HAProxy, Finagle)
 // unless a comment says otherwise.
 import { z } from 'zod';
+import { didYouMean } from './did-you-mean.ts';
 
 export const POLICY_NAMES = [
   'round-robin', 'weighted-round-robin', 'random', 'least-connections', 'p2c', 'peak-ewma',
@@ -174,7 +175,8 @@ export function describeIssues(issues: readonly z.core.$ZodIssue[], input: unkno
     const got = value === undefined ? 'missing' : `got ${JSON.stringify(value)}`;
     let allowed = issue.message;
     if (issue.code === 'invalid_value' && 'values' in issue) {
-      allowed = `allowed: ${(issue.values as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`;
+      const values = issue.values as unknown[];
+      allowed = `allowed: ${values.map((v) => JSON.stringify(v)).join(', ')}${didYouMean(value, values.filter((v): v is string => typeof v === 'string'))}`;
     } else if (issue.code === 'unrecognized_keys') {
       return `${path}: unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => JSON.stringify(k)).join(', ')}`;
     }

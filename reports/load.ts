@@ -61,6 +61,7 @@ export async function loadExperimentResults(name: string, opts: LoadOptions): Pr
   }
 
   let description = '';
+  let answer: ExperimentResults['answer'] = null;
   const markers: ExperimentResults['markers'] = new Map();
   if (opts.experimentsDir !== null) {
     const path = join(opts.experimentsDir, `${name}.json`);
@@ -69,11 +70,12 @@ export async function loadExperimentResults(name: string, opts: LoadOptions): Pr
       if (warning) warnings.push(warning);
       if (info) {
         description = info.description;
+        answer = info.answer;
         for (const [k, v] of info.markers) markers.set(k, v);
       }
     }
   }
-  return { name, description, modes: trees.map((t) => t.mode), keys, runs, variants, sweep, markers, warnings };
+  return { name, description, answer, modes: trees.map((t) => t.mode), keys, runs, variants, sweep, markers, warnings };
 }
 
 async function loadRun(

@@ -35,10 +35,22 @@ export async function renderSvg(spec: Spec, warnings: string[] = []): Promise<st
   const vg = compile(spec, { logger }).spec;
   const view = new vega.View(vega.parse(vg), { renderer: 'none', logger } as vega.ViewOptions);
   try {
-    return await view.toSVG();
+    return withTooltips(await view.toSVG());
   } finally {
     view.finalize();
   }
+}
+
+/**
+ * Hover tooltips with exact values and no JavaScript: vega-lite describes every mark in its
+ * aria-label ("variant: original; engine: sim; value: 317"); the same text becomes the mark's
+ * SVG <title>, which browsers show on hover, offline. PNGs ignore it.
+ */
+export function withTooltips(svg: string): string {
+  return svg.replace(/<(path|rect|circle|line|text|g) (aria-label="([^"]*)" role="graphics-symbol"[^>]*?)(\/?)>/g,
+    (whole: string, tag: string, attrs: string, label: string, selfClosing: string) => (selfClosing
+      ? `<${tag} ${attrs}><title>${label}</title></${tag}>`
+      : `${whole}<title>${label}</title>`));
 }
 
 export function renderPng(svg: string): Buffer {
