@@ -58,11 +58,17 @@ function clauses(e: ExperimentResults, get: (k: RunKey, m: Mode) => number | nul
   const groups = new Map<string, RunKey[]>();
   for (const k of e.keys) groups.set(k.variant ?? '', [...(groups.get(k.variant ?? '') ?? []), k]);
   return [...groups].map(([variant, keys]) => {
-    const first = keys[0];
-    const last = keys[keys.length - 1];
+    const [first, last] = [keys[0], keys[keys.length - 1]];
     const span = e.modes.map((m) => `${format(get(first, m), unit)} → ${format(get(last, m), unit)} ${m}`).join(' / ');
-    return `${variant ? `${variant}, ` : ''}${first.point?.label ?? ''} → ${last.point?.label ?? ''}: ${span}`;
+    return `${variant ? `${variant} ` : ''}${span}`;
   });
+}
+
+/** "from servers.count = 2 to 6" for a sweep, '' otherwise. */
+function sweepSpan(e: ExperimentResults): string {
+  if (!e.sweep || e.sweep.values.length < 2) return '';
+  const v = e.sweep.values;
+  return ` from ${e.sweep.path} = ${JSON.stringify(v[0])} to ${JSON.stringify(v[v.length - 1])}`;
 }
 
 /** "Lowest: retries (both engines)" across variants of a plain variant list; '' otherwise. */
@@ -89,9 +95,9 @@ export function headlineOf(e: ExperimentResults, answer: Answer, chartIds: reado
   };
   const get = getter(answer.metric);
   const sentences = [
-    `${capitalise(labelOf(main.name))}${main.unit === 'count' ? '' : ` (${main.unit})`}: ${clauses(e, get, main.unit).join('; ')}.`,
+    `${capitalise(labelOf(main.name))}${sweepSpan(e)}: ${clauses(e, get, main.unit).join('; ')}.`,
     best(e, get, answer.better),
-    ...answer.also.map((name) => `${capitalise(labelOf(name))}: ${clauses(e, getter(name), metricOf(name).unit).join('; ')}.`),
+    ...answer.also.map((name) => `${capitalise(labelOf(name))}${sweepSpan(e)}: ${clauses(e, getter(name), metricOf(name).unit).join('; ')}.`),
   ].filter(Boolean);
 
   const rows = e.keys.map((k): AnswerRow => {

@@ -65,7 +65,7 @@ figure.chart { margin: 0; max-width: 100%; overflow-x: auto; }
 figure.chart svg { max-width: 100%; height: auto; }
 figcaption { font-size: .8rem; color: #555; }
 table { border-collapse: collapse; font-size: .85rem; margin: .6rem 0; max-width: 100%; }
-th, td { border: 1px solid #ddd; padding: .2rem .4rem; text-align: right; overflow-wrap: anywhere; }
+th, td { border: 1px solid #ddd; padding: .2rem .4rem; text-align: right; overflow-wrap: break-word; }
 th { background: #f4f4f4; } td.l, th.l { text-align: left; }
 .wide { overflow-x: auto; max-width: 100%; }
 .answer { background: #f6f9fc; border-left: 4px solid #4c78a8; padding: .3rem 1rem .8rem; margin: 1rem 0; }
