@@ -33,3 +33,13 @@ export function didYouMean(input: unknown, allowed: readonly string[]): string {
   const name = closestName(input, allowed);
   return name === null ? '' : `; did you mean ${JSON.stringify(name)}?`;
 }
+
+/**
+ * node:util parseArgs' long "Unknown option '--prot'. To specify a positional argument …" as
+ * one short line with a suggestion: `unknown flag --prot; did you mean "--port"?`.
+ */
+export function flagProblem(message: string, flags: readonly string[]): string {
+  const m = /^Unknown option '(--?[^'=]+)'/.exec(message);
+  if (!m) return message;
+  return `unknown flag ${m[1]}${didYouMean(m[1], flags.map((f) => `--${f}`))}`;
+}
