@@ -1,6 +1,6 @@
 // `npm run bench [core|sim|proxy ...]`: runs each bench module in a process of its own (so
 // one module's JIT and heap state cannot slow another), prints markdown tables and, for a
-// full run, writes them to bench/results.md for the README.
+// full run, writes them to bench/results.md (docs/performance.md links it).
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -22,7 +22,7 @@ const USAGE = `usage: npm run bench -- [core] [sim] [proxy]
   core    routing-core picks per second, per policy (tinybench)
   sim     simulator events per second on fixed experiments
   proxy   proxy overhead: autocannon through the proxy vs straight to one replica (a ratio)
-  none    all three, and bench/results.md is rewritten (the README links it)
+  none    all three, and bench/results.md is rewritten (docs/performance.md links it)
   --help  this text
 
 Numbers are ratios and rates on this machine; run on an idle machine (nothing else busy).`;
