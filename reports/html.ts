@@ -203,13 +203,16 @@ export function experimentHtml(p: ExperimentPage): string {
   const answer = p.answer ? answerBlock(p.answer, p.answer.charts.flatMap((id) => byId.get(id) ?? []), '', 'answer-', true) : '';
   // A sweep has a section per point: its summary charts come first, each point's detail folds away.
   const fold = p.sections.some((s) => s.id === 'sweep');
+  const shownAbove = new Set(p.answer?.charts ?? []);
   const sections = p.sections.map((s) => {
     const missing = s.key && s.missing.length && p.modes.length > 1
       ? `<p class="missing-note">No ${s.missing.join(' or ')} results for this run.</p>` : '';
     const fidelity = s.fidelity ? `<h3>Fidelity</h3>${fidelityTable(s.fidelity)}` : '';
+    // A chart the answer shows at the top is drawn once, there; its section links to it.
+    const above = chartsOf(s).filter((c) => shownAbove.has(c.id));
     const inner = `${missing}<div class="charts">
-${chartsOf(s).map((c) => figure(c, '', '')).join('\n')}
-</div>
+${chartsOf(s).filter((c) => !shownAbove.has(c.id)).map((c) => figure(c, '', '')).join('\n')}
+</div>${above.length ? `\n<p>${above.map((c) => `<a href="#chart-answer-${escapeHtml(c.id.replace(/[^A-Za-z0-9_-]/g, '_'))}">${escapeHtml(c.title)}</a>`).join(', ')}: at the top, with the answer.</p>` : ''}
 ${fidelity}`;
     if (fold && s.key) {
       return `<section id="${escapeHtml(s.id)}"><details class="run-detail"><summary>${escapeHtml(s.title)}</summary>\n${inner}\n</details></section>`;

@@ -140,7 +140,7 @@ describe('report pages in headless Chromium', () => {
   it('the committed reports lead with their answer, fit a 1,280 px window, and every chart has a title, axis titles and a clear legend', async () => {
     // The repository's own reports/ (read, never written); FULCRUM_SCREENSHOTS=DIR keeps what a reader sees first.
     const shots = process.env.FULCRUM_SCREENSHOTS;
-    for (const page of ['index.html', 'a3/index.html', 'a2/index.html', 'a4/index.html', 'a5/index.html']) {
+    for (const page of ['index.html', ...['a1', 'a2', 'a3', 'a4', 'a5', 'a6', 'a7', 'calibration'].map((n) => `${n}/index.html`)]) {
       const path = join(REPO_REPORTS, page);
       const shot = shots && ['index.html', 'a3/index.html', 'a2/index.html'].includes(page) ? join(shots, `${page === 'index.html' ? 'index' : page.replace('/index.html', '')}.png`) : undefined;
       const check = await open(path, shot);

@@ -57,14 +57,14 @@ describe('rendering', () => {
     const a1 = (await sections('a1')).flatMap((s) => s.charts);
     const bars = await renderSvg(a1.find((c) => c.id === 'servers')!.spec);
     // One bar per server and engine, a value label on each, and each engine's mean as a rule.
-    expect(bars.match(/aria-label="server: s\d; attempts received \(count\): \d+; mode: (sim|live)/g)).toHaveLength(6);
-    expect(bars).toContain('aria-label="server: s1; attempts received (count): 5; mode: sim');
+    expect(bars.match(/<title>server: s\d; attempts received \(count\): \d+; mode: (sim|live)/g)).toHaveLength(6);
+    expect(bars).toContain('<title>server: s1; attempts received (count): 5; mode: sim');
     expect(bars).toContain('class="mark-rect role-mark');
     expect(bars).toContain('class="mark-text role-mark');
     expect(bars).toContain('class="mark-rule role-mark');
     expect(bars).toContain('attempts received (count)');
     // Hover tooltips offline: each bar's description is also its <title>, exact value included.
-    expect(bars).toMatch(/<path aria-label="server: s1; attempts received \(count\): 5; mode: sim[^"]*"[^>]*><title>server: s1; attempts received \(count\): 5; mode: sim[^<]*<\/title><\/path>/);
+    expect(bars).toMatch(/<path role="graphics-symbol"[^>]*><title>server: s1; attempts received \(count\): 5; mode: sim[^<]*<\/title><\/path>/);
 
     const a3 = (await sections('a3')).flatMap((s) => s.charts);
     const failures = await renderSvg(a3.find((c) => c.id === 'no-retry--failures-over-time')!.spec);
