@@ -132,7 +132,9 @@ function fidelitySentence(label: string, rows: readonly AnswerRow[]): string {
   const known = both.filter((r) => r.relErrorPct !== null);
   const worst = known.reduce<AnswerRow | null>((w, r) => (w === null || Math.abs(r.relErrorPct!) > Math.abs(w.relErrorPct!) ? r : w), null);
   const parts = [];
-  if (worst) {
+  if (worst && worst.relErrorPct === 0) {
+    parts.push(both.length === 1 ? 'live equals sim' : 'live equals sim on every run');
+  } else if (worst) {
     const pct = `${worst.relErrorPct! > 0 ? '+' : ''}${formatNumber(worst.relErrorPct, 1)} %`;
     parts.push(both.length === 1 ? `live is ${pct} from sim` : `live is within ${formatNumber(Math.abs(worst.relErrorPct!), 1)} % of sim${known.length > 1 ? ` (worst: ${worst.run}, ${pct})` : ''}`);
   }
