@@ -188,7 +188,12 @@ export function describeIssues(issues: readonly z.core.$ZodIssue[], input: unkno
     const value = valueAt(input, issue.path);
     const got = value === undefined ? 'missing' : `got ${JSON.stringify(value)}`;
     let allowed = issue.message;
-    if (issue.code === 'invalid_value' && 'values' in issue) {
+    const discriminator = /^Invalid discriminator value\. Expected (.*)$/.exec(issue.message);
+    if (discriminator) {
+      // zod words a tagged union's tag like this; say it the way every other enum is said.
+      const values = discriminator[1].split(' | ').map((v) => v.replace(/^'|'$/g, ''));
+      allowed = `allowed: ${values.map((v) => JSON.stringify(v)).join(', ')}${didYouMean(value, values)}`;
+    } else if (issue.code === 'invalid_value' && 'values' in issue) {
       const values = issue.values as unknown[];
       allowed = `allowed: ${values.map((v) => JSON.stringify(v)).join(', ')}${didYouMean(value, values.filter((v): v is string => typeof v === 'string'))}`;
     } else if (issue.code === 'unrecognized_keys') {

@@ -33,6 +33,11 @@ describe('did you mean', () => {
     ]);
   });
 
+  it('a tagged union\'s tag reads like any other enum, with a suggestion', () => {
+    expect(problems({ ...BASE, workload: { ...BASE.workload, arrival: { process: 'poison', ratePerSec: 10 } } }))
+      .toEqual(['workload.arrival.process: got "poison"; allowed: "poisson", "constant", "closed"; did you mean "poisson"?']);
+  });
+
   it('a misspelt required field is one line: unknown field, did you mean', () => {
     const { arrival, ...workload } = BASE.workload;
     expect(problems({ ...BASE, workload: { ...workload, arival: arrival } })).toEqual(['workload: unknown field "arival"; did you mean "arrival"?']);
