@@ -1,10 +1,11 @@
 // `npm run bench [core|sim|proxy ...]`: runs each bench module in a process of its own (so
 // one module's JIT and heap state cannot slow another), prints markdown tables and, for a
-// full run, writes them to bench/results.md for the README.
+// full run, writes them to bench/results.md (docs/performance.md links it).
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { didYouMean } from '../core/did-you-mean.ts';
 import type { BenchTable } from './types.ts';
 
 const MODULES = ['core', 'sim', 'proxy'] as const;
@@ -16,8 +17,20 @@ function markdown(t: BenchTable): string {
   return lines.join('\n');
 }
 
+const USAGE = `usage: npm run bench -- [core] [sim] [proxy]
+
+  core    routing-core picks per second, per policy (tinybench)
+  sim     simulator events per second on fixed experiments
+  proxy   proxy overhead: autocannon through the proxy vs straight to one replica (a ratio)
+  none    all three, and bench/results.md is rewritten (docs/performance.md links it)
+  --help  this text
+
+Numbers are ratios and rates on this machine; run on an idle machine (nothing else busy).`;
+
 const [mode, only] = process.argv.slice(2);
-if (mode === '--one') {
+if (mode === '--help' || mode === '-h') {
+  process.stdout.write(`${USAGE}\n`);
+} else if (mode === '--one') {
   // Child: run one module, hand its table back as JSON on stdout's last line.
   const mod = (await import(`./${only}.ts`)) as { default: () => Promise<BenchTable> };
   process.stdout.write(`\n${JSON.stringify(await mod.default())}\n`);
@@ -25,7 +38,7 @@ if (mode === '--one') {
   const wanted = process.argv.slice(2);
   const unknown = wanted.filter((w) => !(MODULES as readonly string[]).includes(w));
   if (unknown.length) {
-    console.error(`unknown bench ${unknown.join(', ')}; choose from ${MODULES.join(', ')}`);
+    console.error(`unknown bench ${unknown.join(', ')}; choose from ${MODULES.join(', ')}${didYouMean(unknown[0], MODULES)} (npm run bench -- --help)`);
     process.exit(2);
   }
   const chosen = wanted.length ? MODULES.filter((m) => wanted.includes(m)) : [...MODULES];

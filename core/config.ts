@@ -3,6 +3,7 @@
 // reject exactly the same input. Defaults follow the field (Envoy, HAProxy, Finagle)
 // unless a comment says otherwise.
 import { z } from 'zod';
+import { closestName, didYouMean } from './did-you-mean.ts';
 
 export const POLICY_NAMES = [
   'round-robin', 'weighted-round-robin', 'random', 'least-connections', 'p2c', 'peak-ewma',
@@ -168,15 +169,37 @@ function isPrime(n: number): boolean {
  * allowed, e.g. `balancer.policy: got "p3c"; allowed: "round-robin", "p2c", …`.
  */
 export function describeIssues(issues: readonly z.core.$ZodIssue[], input: unknown): string[] {
-  return issues.map((issue) => {
-    const path = issue.path.length ? issue.path.map(String).join('.') : '(root)';
+  const pathOf = (p: readonly PropertyKey[]): string => (p.length ? p.map(String).join('.') : '(root)');
+  // A typo is one problem, not two: "arival" is unknown *and* "arrival" is missing. The
+  // missing field is folded into the unknown one's line as a suggestion.
+  const unknownAt = new Map<string, string[]>();
+  for (const issue of issues) if (issue.code === 'unrecognized_keys') unknownAt.set(pathOf(issue.path), issue.keys);
+  const suggestions = new Map<string, string>();
+  const folded = new Set<z.core.$ZodIssue>();
+  for (const issue of issues) {
+    if (issue.path.length === 0 || valueAt(input, issue.path) !== undefined) continue;
+    const parent = pathOf(issue.path.slice(0, -1));
+    const missing = String(issue.path[issue.path.length - 1]);
+    const typo = (unknownAt.get(parent) ?? []).find((k) => closestName(k, [missing]) === missing);
+    if (typo) { suggestions.set(`${parent}/${typo}`, missing); folded.add(issue); }
+  }
+  return issues.filter((issue) => !folded.has(issue)).map((issue) => {
+    const path = pathOf(issue.path);
     const value = valueAt(input, issue.path);
     const got = value === undefined ? 'missing' : `got ${JSON.stringify(value)}`;
     let allowed = issue.message;
-    if (issue.code === 'invalid_value' && 'values' in issue) {
-      allowed = `allowed: ${(issue.values as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`;
+    const discriminator = /^Invalid discriminator value\. Expected (.*)$/.exec(issue.message);
+    if (discriminator) {
+      // zod words a tagged union's tag like this; say it the way every other enum is said.
+      const values = discriminator[1].split(' | ').map((v) => v.replace(/^'|'$/g, ''));
+      allowed = `allowed: ${values.map((v) => JSON.stringify(v)).join(', ')}${didYouMean(value, values)}`;
+    } else if (issue.code === 'invalid_value' && 'values' in issue) {
+      const values = issue.values as unknown[];
+      allowed = `allowed: ${values.map((v) => JSON.stringify(v)).join(', ')}${didYouMean(value, values.filter((v): v is string => typeof v === 'string'))}`;
     } else if (issue.code === 'unrecognized_keys') {
-      return `${path}: unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => JSON.stringify(k)).join(', ')}`;
+      const hints = issue.keys.map((k) => suggestions.get(`${path}/${k}`)).filter((h) => h !== undefined);
+      return `${path}: unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => JSON.stringify(k)).join(', ')}`
+        + (hints.length ? `; did you mean ${hints.map((h) => JSON.stringify(h)).join(', ')}?` : '');
     }
     return `${path}: ${got}; ${allowed}`;
   });

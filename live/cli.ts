@@ -1,4 +1,4 @@
-// npm run live -- FILE [--runtime process|docker] [--docker-base IMAGE] [--out DIR] [--no-requests] [--seed N] [--metrics MS]
+// npm run live -- FILE [--runtime process|docker] [--docker-base IMAGE] [--out DIR | --update] [--no-requests] [--seed N] [--metrics MS]
 // Runs an experiment against real replicas and the real proxy; writes the same files as
 // `npm run sim`. Exit codes: 0 done, 2 invalid experiment or arguments, 1 a run failed
 // (including "no Docker engine" for --runtime docker: never a silent fallback).
@@ -18,7 +18,9 @@ const USAGE = `usage: npm run live -- FILE [options]
   --docker-base IMAGE  base image for the replica image (default ${DEFAULT_BASE_IMAGE},
                        or $FULCRUM_DOCKER_BASE); without registry access build one with
                        live/docker/local-base.sh and pass fulcrum-node24-base:local
-  --out DIR            write results to DIR instead of reports/<name>/live
+  --out DIR            write results to DIR instead of runs/<name>/live (git-ignored)
+  --update             write to reports/<name>/live: replace the committed results
+                       (then npm run report redraws reports/<name>/)
   --no-requests        skip requests.csv
   --seed N             replace the file's seed
   --metrics MS         record the proxy's and replicas' metrics every MS ms into each run's
@@ -34,6 +36,7 @@ async function main(argv: string[]): Promise<number> {
         runtime: { type: 'string', default: 'process' },
         'docker-base': { type: 'string' },
         out: { type: 'string' },
+        update: { type: 'boolean', default: false },
         'no-requests': { type: 'boolean', default: false },
         seed: { type: 'string' },
         metrics: { type: 'string' },
@@ -50,6 +53,7 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write(`${positionals.length > 1 ? 'expected one experiment file' : `--runtime: got "${values.runtime}"; allowed: process, docker`}\n\n${USAGE}\n`);
     return 2;
   }
+  if (values.out !== undefined && values.update) { process.stderr.write('--out and --update: give one (--update writes to reports/<name>/live)\n'); return 2; }
   const { seed, error: seedError } = parseSeedFlag(values.seed);
   if (seedError) { process.stderr.write(`${seedError}\n`); return 2; }
   const metricsIntervalMs = values.metrics === undefined ? undefined : Number(values.metrics);
@@ -88,7 +92,7 @@ async function main(argv: string[]): Promise<number> {
   };
   process.once('SIGINT', () => stop('SIGINT'));
   process.once('SIGTERM', () => stop('SIGTERM'));
-  const outDir = values.out ?? defaultLiveOutDir(plan);
+  const outDir = values.out ?? defaultLiveOutDir(plan, values.update);
   try {
     const results = await runLivePlan(plan, { runtime, outDir, writeRequests: !values['no-requests'], log, metricsIntervalMs });
     process.stdout.write(`${summaryTable(results)}\n\nseed ${plan.runs[0]?.config.seed}; results in ${outDir}\n`);

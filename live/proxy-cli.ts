@@ -9,6 +9,12 @@ import { type DiscoveryTarget, parseHostPort } from './proxy/discovery-plan.ts';
 import type { DiscoveryEvent } from './proxy/discovery.ts';
 import type { BackendSpec } from './proxy/membership.ts';
 import { ConfigError, type ListenAddress, startProxy } from './proxy/start.ts';
+import { listenErrorLine } from './busy-port.ts';
+import { flagProblem } from '../core/did-you-mean.ts';
+
+/** The ports asked for, so a failed bind can name its flag. */
+let listenPort = 8080;
+let adminPort: number | null = 9090;
 
 const USAGE = `usage: npm run proxy -- (--backend [ID=]URL[@WEIGHT] | --discover HOST:PORT) ... [options]
   --listen HOST:PORT          data listener (default 127.0.0.1:8080)
@@ -30,7 +36,7 @@ const USAGE = `usage: npm run proxy -- (--backend [ID=]URL[@WEIGHT] | --discover
   --access-log                one pino JSON line per request on stdout`;
 
 function fail(problems: string[]): never {
-  process.stderr.write(`proxy: invalid configuration\n  ${problems.join('\n  ')}\n${USAGE}\n`);
+  process.stderr.write(`proxy: invalid configuration\n  ${problems.join('\n  ')}\n(npm run proxy -- --help lists the flags)\n`);
   process.exit(2);
 }
 
@@ -107,7 +113,7 @@ async function main(): Promise<void> {
       strict: true,
     }));
   } catch (err) {
-    fail([(err as Error).message]);
+    fail([flagProblem((err as Error).message, [...USAGE.matchAll(/--([a-z-]+)/g)].map((m) => m[1]))]);
   }
   if (values.help) { process.stdout.write(USAGE + '\n'); return; }
   if (values.backend.length === 0 && values.discover.length === 0) fail(['--backend: at least one backend (or --discover) is required']);
@@ -122,6 +128,9 @@ async function main(): Promise<void> {
   const envToken = process.env.FULCRUM_ADMIN_TOKEN;
   const adminToken = values['admin-token'] ?? (envToken || undefined);
   const admin = values.admin === 'off' ? false : parseListen('admin', values.admin);
+  const listenAt = parseListen('listen', values.listen);
+  listenPort = listenAt.port ?? 0;
+  adminPort = admin === false ? null : admin.port ?? 0;
 
   let proxy;
   try {
@@ -130,7 +139,7 @@ async function main(): Promise<void> {
       discovery,
       routing,
       policy: values.config === undefined ? values.policy : undefined, // already applied to the file
-      listen: parseListen('listen', values.listen),
+      listen: listenAt,
       admin,
       adminToken,
       seed: values.seed,
@@ -168,6 +177,8 @@ async function main(): Promise<void> {
 }
 
 main().catch((err) => {
+  const busy = listenErrorLine(err, { '--listen': listenPort, ...(adminPort === null ? {} : { '--admin': adminPort }) });
+  if (busy) { process.stderr.write(`proxy: ${busy}\n`); process.exit(2); }
   process.stderr.write(`proxy: ${(err as Error).stack ?? err}\n`);
   process.exit(1);
 });

@@ -19,7 +19,7 @@ import type { Replica, Runtime } from './runtime/types.ts';
 
 export interface LiveOptions {
   runtime: Runtime;
-  /** The mode folder: reports/<name>/live by default. */
+  /** The mode folder: runs/<name>/live by default. */
   outDir: string;
   writeRequests: boolean;
   log: (line: string) => void;
@@ -33,8 +33,12 @@ export interface LiveRunResult extends RunResult {
   load: LoadReport;
 }
 
-export function defaultLiveOutDir(plan: Pick<ExperimentPlan, 'name'>): string {
-  return join('reports', plan.name, 'live');
+/**
+ * runs/<name>/live (git-ignored scratch) unless `update`: then reports/<name>/live, the
+ * committed results the reports are drawn from, so rerunning an experiment never rewrites them by accident.
+ */
+export function defaultLiveOutDir(plan: Pick<ExperimentPlan, 'name'>, update = false): string {
+  return join(update ? 'reports' : 'runs', plan.name, 'live');
 }
 
 export async function runLivePlan(plan: ExperimentPlan, opts: LiveOptions): Promise<LiveRunResult[]> {

@@ -1,9 +1,11 @@
 // Turns one experiment's results into reports/<name>/: tables/*.csv, charts/*.{vl.json,svg,png},
 // index.html and report.json (what the top-level index needs), then rebuilds reports/index.html
-// from every report.json. Only charts/, tables/, index.html and report.json are written;
-// the engines' sim/ and live/ folders are never touched.
+// from every report.json. Only charts/, tables/, index.html, report.json and
+// request-stats.json (the per-request aggregates, for clones without requests.csv) are
+// written; the engines' sim/ and live/ folders are never touched.
 import { mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { type Headline, headlineOf } from './answer.ts';
 import { derive } from './derive.ts';
 import { exists, listExperiments } from './discover.ts';
 import { ReportInputError } from './errors.ts';
@@ -12,6 +14,7 @@ import { type LoadOptions, loadExperimentResults } from './load.ts';
 import type { ExperimentResults, Mode } from './model.ts';
 import { planSections } from './plan.ts';
 import { renderPng, renderSvg } from './render.ts';
+import { cacheKey, statsData, writeRequestStatsCache } from './request-stats.ts';
 import { sortNatural } from './sort.ts';
 import { tablesOf, toCsv } from './tables.ts';
 
@@ -28,7 +31,10 @@ export interface Manifest {
   runs: number;
   /** Whether charts/ holds PNG copies. */
   png: boolean;
+  /** The chart the index shows: the answer's first chart, else the page's first. */
   headline: string | null;
+  /** The answer the page leads with (experiment file's "answer"), or null. */
+  answer: Headline | null;
   charts: Array<{ id: string; title: string; section: string; table: string }>;
   tables: string[];
 }
@@ -50,12 +56,15 @@ async function writeExperiment(name: string, e: ExperimentResults, opts: BuildOp
   const d = derive(e);
   const sections = planSections(e, d);
   const out = join(opts.root, name);
-  const warnings = [...e.warnings];
+  const pageWarnings = [...e.warnings];
+  const answer = e.answer ? headlineOf(e, e.answer, sections.flatMap((s) => s.charts.map((c) => c.id)), pageWarnings) : null;
+  const warnings = [...pageWarnings];
 
   await Promise.all(['charts', 'tables'].map((sub) => rm(join(out, sub), { recursive: true, force: true })));
   await mkdir(join(out, 'charts'), { recursive: true });
   await mkdir(join(out, 'tables'), { recursive: true });
 
+  await writeRequestStatsCache(out, e.runs.flatMap((r) => (r.requests ? [[cacheKey(r.mode, r.key.dir), statsData(r.requests, r.summary)]] : [])));
   const tables = tablesOf(d);
   for (const [file, rows] of tables) await writeFile(join(out, 'tables', file), toCsv(rows));
 
@@ -73,7 +82,7 @@ async function writeExperiment(name: string, e: ExperimentResults, opts: BuildOp
   }
 
   await writeFile(join(out, 'index.html'), experimentHtml({
-    name, description: e.description, modes: e.modes, runs: d.runs, sections, svgs, png: opts.png, tables: [...tables.keys()], warnings: e.warnings,
+    name, description: e.description, answer, modes: e.modes, runs: d.runs, sections, svgs, png: opts.png, tables: [...tables.keys()], warnings: pageWarnings,
   }));
   const manifest: Manifest = {
     experiment: name,
@@ -81,7 +90,8 @@ async function writeExperiment(name: string, e: ExperimentResults, opts: BuildOp
     modes: e.modes,
     runs: e.keys.length,
     png: opts.png,
-    headline: sections[0]?.charts[0]?.id ?? null,
+    headline: answer?.charts[0] ?? sections[0]?.charts[0]?.id ?? null,
+    answer,
     charts: sections.flatMap((s) => s.charts.map((c) => ({ id: c.id, title: c.title, section: s.id, table: c.table }))),
     tables: [...tables.keys()],
   };
@@ -108,6 +118,7 @@ export async function buildIndex(root: string): Promise<number> {
     entries.push({
       name,
       description: m.description,
+      answer: m.answer ?? null,
       modes: m.modes,
       runs: m.runs,
       charts: m.charts.length,

@@ -151,15 +151,17 @@ export interface FidelityRow {
   relErrorPct: number | null;
 }
 
-interface Metric { name: string; unit: string; digits: number; get: (r: RunResult) => number | null }
+export interface Metric { name: string; unit: string; digits: number; get: (r: RunResult) => number | null }
 
-const METRICS: Metric[] = [
+/** Every metric compared between engines; an experiment's "answer" names one of these. */
+export const METRICS: Metric[] = [
   { name: 'requests', unit: 'count', digits: 0, get: (r) => r.summary.requests.total },
   { name: 'ok', unit: 'count', digits: 0, get: (r) => r.summary.requests.ok },
   { name: 'failed', unit: 'count', digits: 0, get: (r) => r.summary.requests.failed },
   { name: 'success rate', unit: '%', digits: 3, get: successPct },
   { name: 'attempts', unit: 'count', digits: 0, get: (r) => r.summary.requests.attempts },
   { name: 'retries', unit: 'count', digits: 0, get: (r) => r.summary.requests.retries },
+  { name: 'attempts per request', unit: 'ratio', digits: 6, get: attemptsPerRequest },
   { name: 'throughput', unit: 'req/s', digits: 3, get: throughputPerSec },
   { name: 'latency mean', unit: 'ms', digits: 3, get: (r) => r.summary.latencyMs.mean },
   { name: 'latency p50', unit: 'ms', digits: 3, get: (r) => r.summary.latencyMs.p50 },
@@ -215,7 +217,7 @@ export interface CdfRow extends RunColumns { quantile: number; latencyMs: number
 
 export function cdfRows(e: ExperimentResults): CdfRow[] {
   return e.runs.flatMap((r) => {
-    if (!r.requests || r.requests.count === 0) return [];
+    if (!r.requests || r.requests.latency.count === 0) return [];
     const cols = runColumns(r);
     const values = r.requests.latency.quantilesMs(CDF_QUANTILES);
     return CDF_QUANTILES.map((q, i) => ({ ...cols, quantile: q, latencyMs: ms(values[i]) }));

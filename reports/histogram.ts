@@ -8,6 +8,11 @@
 /** 2^31 µs ≈ 35.8 min: longer values share the top bucket (min, max and mean stay exact). */
 const MAX_TRACKED_US = 2 ** 31 - 1;
 
+/** A histogram as JSON: [bucket index, count] pairs; min and max are null when empty. */
+export interface HistogramData {
+  bits: number; count: number; sumMs: number; minMs: number | null; maxMs: number | null; counts: Array<[number, number]>;
+}
+
 export class LogHistogram {
   private readonly counts = new Map<number, number>();
   count = 0;
@@ -64,6 +69,22 @@ export class LogHistogram {
     this.sumMs += other.sumMs;
     this.minMs = Math.min(this.minMs, other.minMs);
     this.maxMs = Math.max(this.maxMs, other.maxMs);
+  }
+
+  /** Plain data for request-stats.json: buckets in index order, so equal histograms give equal JSON. */
+  toData(): HistogramData {
+    const counts = this.sortedIndexes().map((i): [number, number] => [i, this.counts.get(i)!]);
+    return { bits: this.subBucketBits, count: this.count, sumMs: this.sumMs, minMs: this.count ? this.minMs : null, maxMs: this.count ? this.maxMs : null, counts };
+  }
+
+  static fromData(d: HistogramData): LogHistogram {
+    const h = new LogHistogram(d.bits);
+    for (const [i, c] of d.counts) h.counts.set(i, c);
+    h.count = d.count;
+    h.sumMs = d.sumMs;
+    h.minMs = d.minMs ?? Infinity;
+    h.maxMs = d.maxMs ?? -Infinity;
+    return h;
   }
 
   /** Non-empty buckets: the memory the histogram holds. */

@@ -2,15 +2,20 @@
 // inlined SVG, tables are HTML, links point at the CSV, PNG and Vega-Lite files beside them.
 // No timestamps or absolute paths, so equal inputs give equal pages.
 import { FIDELITY_GUIDE_PCT } from './charts/fidelity.ts';
+import type { Headline } from './answer.ts';
 import type { FidelityRow, RunRow } from './derive.ts';
 import type { Mode } from './model.ts';
 import type { Section } from './plan.ts';
+import { formatNumber } from './format.ts';
+
+export { formatNumber };
 
 export interface PageChart { id: string; title: string; svg: string; table: string; png: boolean }
 
 export interface ExperimentPage {
   name: string;
   description: string;
+  answer: Headline | null;
   modes: Mode[];
   runs: RunRow[];
   sections: Section[];
@@ -23,6 +28,7 @@ export interface ExperimentPage {
 export interface IndexEntry {
   name: string;
   description: string;
+  answer: Headline | null;
   modes: Mode[];
   runs: number;
   charts: number;
@@ -31,15 +37,6 @@ export interface IndexEntry {
 
 export function escapeHtml(s: string): string {
   return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
-}
-
-/** Fixed digits, trailing zeros dropped, thousands separated: locale-free. */
-export function formatNumber(n: number | null, digits = 3): string {
-  if (n === null) return '—';
-  const [int, frac = ''] = Math.abs(n).toFixed(digits).split('.');
-  const grouped = int.replace(/\B(?=(\d{3})+(?!\d))/g, ',');
-  const trimmed = frac.replace(/0+$/, '');
-  return `${n < 0 && (Number(int) > 0 || trimmed !== '') ? '−' : ''}${grouped}${trimmed ? `.${trimmed}` : ''}`;
 }
 
 /**
@@ -67,9 +64,15 @@ nav a { margin-right: .8rem; }
 figure.chart { margin: 0; max-width: 100%; overflow-x: auto; }
 figure.chart svg { max-width: 100%; height: auto; }
 figcaption { font-size: .8rem; color: #555; }
-table { border-collapse: collapse; font-size: .85rem; margin: .6rem 0; }
-th, td { border: 1px solid #ddd; padding: .2rem .5rem; text-align: right; }
-th { background: #f4f4f4; } td.l, th.l { text-align: left; white-space: nowrap; }
+table { border-collapse: collapse; font-size: .85rem; margin: .6rem 0; max-width: 100%; }
+th, td { border: 1px solid #ddd; padding: .2rem .4rem; text-align: right; overflow-wrap: break-word; }
+th { background: #f4f4f4; } td.l, th.l { text-align: left; }
+.wide { overflow-x: auto; max-width: 100%; }
+.answer { background: #f6f9fc; border-left: 4px solid #4c78a8; padding: .3rem 1rem .8rem; margin: 1rem 0; }
+.answer .question { font-style: italic; color: #444; }
+.answer .headline { font-size: 1.1rem; line-height: 1.45; }
+.answer .fidelity-note { color: #444; }
+details.run-detail > summary { cursor: pointer; font-size: 1.2rem; margin-top: 1.2rem; }
 td.far { background: #fff0f0; }
 tr.far td { background: #fff0f0; }
 code { background: #f4f4f4; padding: 0 .2rem; }
@@ -134,12 +137,12 @@ function runsTable(rows: readonly RunRow[]): string {
   ];
   const head = cols.map(([h, , l]) => `<th${l ? ' class="l"' : ''}>${h}</th>`).join('');
   const body = rows.map((r) => `<tr>${cols.map(([, f, l]) => `<td${l ? ' class="l"' : ''}>${f(r)}</td>`).join('')}</tr>`).join('\n');
-  return `<table class="runs"><thead><tr>${head}</tr></thead><tbody>\n${body}\n</tbody></table>`;
+  return `<div class="wide"><table class="runs"><thead><tr>${head}</tr></thead><tbody>\n${body}\n</tbody></table></div>`;
 }
 
 function fidelityTable(rows: readonly FidelityRow[]): string {
   const body = rows.map((r) => {
-    const far = r.relErrorPct !== null && Math.abs(r.relErrorPct) > FIDELITY_GUIDE_PCT;
+    const far = r.relErrorPct === null || Math.abs(r.relErrorPct) > FIDELITY_GUIDE_PCT;
     const rel = r.relErrorPct === null ? 'n/a (sim is 0)' : `${r.relErrorPct > 0 ? '+' : ''}${formatNumber(r.relErrorPct, 2)}`;
     return `<tr${far ? ' class="far"' : ''}><td class="l">${escapeHtml(r.metric)}</td><td class="l">${escapeHtml(r.unit)}</td>`
       + `<td>${formatNumber(r.sim, 6)}</td><td>${formatNumber(r.live, 6)}</td><td>${formatNumber(r.diff, 6)}</td><td>${rel}</td></tr>`;
@@ -148,7 +151,7 @@ function fidelityTable(rows: readonly FidelityRow[]): string {
 }
 
 /** Metrics in the fidelity overview: one row per run, the headline numbers only. */
-const OVERVIEW_METRICS = ['throughput', 'success rate', 'latency p50', 'latency p99', 'max/mean load', 'retries'];
+const OVERVIEW_METRICS = ['failed', 'success rate', 'throughput', 'latency p50', 'latency p99', 'max/mean load', 'retries'];
 
 function fidelityOverview(sections: readonly Section[]): string {
   const runs = sections.filter((s) => s.fidelity);
@@ -158,8 +161,9 @@ function fidelityOverview(sections: readonly Section[]): string {
     const cells = OVERVIEW_METRICS.map((m) => {
       const r = s.fidelity!.find((f) => f.metric === m);
       if (!r) return '<td>—</td>';
-      const far = r.relErrorPct !== null && Math.abs(r.relErrorPct) > FIDELITY_GUIDE_PCT;
-      const text = r.relErrorPct === null ? 'n/a' : `${r.relErrorPct > 0 ? '+' : ''}${formatNumber(r.relErrorPct, 1)} %`;
+      // n/a: sim said 0 and live did not (failed 0 vs 10): as worth a look as a large error.
+      const far = r.relErrorPct === null || Math.abs(r.relErrorPct) > FIDELITY_GUIDE_PCT;
+      const text = r.relErrorPct === null ? `n/a (${formatNumber(r.sim)} vs ${formatNumber(r.live)})` : `${r.relErrorPct > 0 ? '+' : ''}${formatNumber(r.relErrorPct, 1)} %`;
       return `<td${far ? ' class="far"' : ''}>${text}</td>`;
     }).join('');
     return `<tr><td class="l"><a href="#${escapeHtml(s.id)}">${escapeHtml(s.title)}</a></td>${cells}</tr>`;
@@ -168,22 +172,54 @@ function fidelityOverview(sections: readonly Section[]): string {
 <table class="fidelity-overview"><thead><tr><th class="l">run</th>${head}</tr></thead><tbody>\n${body}\n</tbody></table>`;
 }
 
-const FIDELITY_DEFINITION = `<p>Relative error = (live − sim) / |sim|, in %: positive when the real processes measured more than the simulator predicted. It is 0 when both are 0 and n/a when only sim is 0. Rows beyond ±${FIDELITY_GUIDE_PCT} % are shaded (a reading aid, not a pass mark).</p>`;
+function answerFidelityTable(a: Headline): string {
+  if (!a.rows.some((r) => r.sim !== null && r.live !== null)) return '';
+  const rel = (r: Headline['rows'][number]): string => (r.sim === null || r.live === null ? '—'
+    : r.relErrorPct === null ? 'n/a (sim is 0)' : `${r.relErrorPct > 0 ? '+' : ''}${formatNumber(r.relErrorPct, 1)} %`);
+  const body = a.rows.map((r) => `<tr${r.far ? ' class="far"' : ''}><td class="l">${escapeHtml(r.run)}</td><td>${formatNumber(r.sim)}</td><td>${formatNumber(r.live)}</td>`
+    + `<td>${r.sim !== null && r.live !== null ? formatNumber(r.live - r.sim) : '—'}</td><td>${rel(r)}</td></tr>`).join('\n');
+  return `<table class="answer-fidelity"><thead><tr><th class="l">run</th><th>sim</th><th>live</th><th>live − sim</th><th>relative error</th></tr></thead><tbody>\n${body}\n</tbody></table>`;
+}
+
+/** The top of a page (and an index entry): question, the answer in numbers, its charts, its fidelity. */
+function answerBlock(a: Headline, charts: readonly PageChart[], dir: string, scope: string, withTable: boolean): string {
+  return `<div class="answer">
+<p class="question">${escapeHtml(a.question)}</p>
+<p class="headline">${escapeHtml(a.sentence)}</p>
+${charts.length ? `<div class="charts">\n${charts.map((c) => figure(c, dir, scope)).join('\n')}\n</div>` : ''}
+${a.fidelity ? `<p class="fidelity-note">${escapeHtml(a.fidelity)} (metric: ${escapeHtml(a.metric)}, ${escapeHtml(a.unit)})</p>` : ''}
+${withTable ? answerFidelityTable(a) : ''}
+</div>`;
+}
+
+const FIDELITY_DEFINITION = `<p>Relative error = (live − sim) / |sim|, in %: positive when the real processes measured more than the simulator predicted. It is 0 when both are 0 and n/a when only sim is 0 (shaded too). Rows beyond ±${FIDELITY_GUIDE_PCT} % are shaded (a reading aid, not a pass mark).</p>`;
 
 export function experimentHtml(p: ExperimentPage): string {
   const chartsOf = (s: Section): PageChart[] => s.charts.map((c) => ({ id: c.id, title: c.title, table: c.table, svg: p.svgs.get(c.id)!, png: p.png }));
   const anyFidelity = p.sections.some((s) => s.fidelity);
-  const nav = p.sections.map((s) => `<a href="#${escapeHtml(s.id)}">${escapeHtml(s.title)}</a>`).join(' ');
+  const nav = p.sections.filter((s) => !(s.key && p.sections.some((x) => x.id === 'sweep')))
+    .map((s) => `<a href="#${escapeHtml(s.id)}">${escapeHtml(s.title)}</a>`).join(' ');
+  const byId = new Map(p.sections.flatMap(chartsOf).map((c) => [c.id, c]));
+  const answer = p.answer ? answerBlock(p.answer, p.answer.charts.flatMap((id) => byId.get(id) ?? []), '', 'answer-', true) : '';
+  // A sweep has a section per point: its summary charts come first, each point's detail folds away.
+  const fold = p.sections.some((s) => s.id === 'sweep');
+  const shownAbove = new Set(p.answer?.charts ?? []);
   const sections = p.sections.map((s) => {
     const missing = s.key && s.missing.length && p.modes.length > 1
       ? `<p class="missing-note">No ${s.missing.join(' or ')} results for this run.</p>` : '';
     const fidelity = s.fidelity ? `<h3>Fidelity</h3>${fidelityTable(s.fidelity)}` : '';
+    // A chart the answer shows at the top is drawn once, there; its section links to it.
+    const above = chartsOf(s).filter((c) => shownAbove.has(c.id));
+    const inner = `${missing}<div class="charts">
+${chartsOf(s).filter((c) => !shownAbove.has(c.id)).map((c) => figure(c, '', '')).join('\n')}
+</div>${above.length ? `\n<p>${above.map((c) => `<a href="#chart-answer-${escapeHtml(c.id.replace(/[^A-Za-z0-9_-]/g, '_'))}">${escapeHtml(c.title)}</a>`).join(', ')}: at the top, with the answer.</p>` : ''}
+${fidelity}`;
+    if (fold && s.key) {
+      return `<section id="${escapeHtml(s.id)}"><details class="run-detail"><summary>${escapeHtml(s.title)}</summary>\n${inner}\n</details></section>`;
+    }
     return `<section id="${escapeHtml(s.id)}">
 <h2>${escapeHtml(s.title)}</h2>
-${missing}<div class="charts">
-${chartsOf(s).map((c) => figure(c, '', '')).join('\n')}
-</div>
-${fidelity}
+${inner}
 </section>`;
   }).join('\n');
   const warnings = p.warnings.length
@@ -192,8 +228,9 @@ ${fidelity}
     + `Every chart is also in <code>charts/</code> as SVG${p.png ? ', PNG' : ''} and its Vega-Lite spec (<code>.vl.json</code>, data inline).</p></section>`;
   const body = `<p><a href="../index.html">← all experiments</a></p>
 <h1>Experiment ${escapeHtml(p.name)}</h1>
-${p.description ? `<p>${escapeHtml(p.description)}</p>` : ''}
 ${enginesLine(p.name, p.modes)}
+${answer}
+${p.description ? `<p>${escapeHtml(p.description)}</p>` : ''}
 <nav>${nav} <a href="#files">Files</a></nav>
 <section id="runs"><h2>Runs</h2>
 ${runsTable(p.runs)}
@@ -207,14 +244,18 @@ ${files}`;
 
 export function indexHtml(entries: readonly IndexEntry[]): string {
   const rows = entries.map((e) => `<tr><td class="l"><a href="${escapeHtml(e.name)}/index.html">${escapeHtml(e.name)}</a></td>`
-    + `<td class="l">${escapeHtml(e.description)}</td><td class="l">${(['sim', 'live'] as const).map((m) => (e.modes.includes(m) ? m : `<s>${m}</s>`)).join(' ')}</td>`
+    + `<td class="l">${escapeHtml(e.answer?.question ?? e.description)}</td><td class="l">${(['sim', 'live'] as const).map((m) => (e.modes.includes(m) ? m : `<s>${m}</s>`)).join(' ')}</td>`
     + `<td>${e.runs}</td><td>${e.charts}</td></tr>`).join('\n');
-  const headlines = entries.filter((e) => e.headline).map((e) => `<section id="${escapeHtml(e.name)}">
+  const headlines = entries.filter((e) => e.headline || e.answer).map((e) => {
+    const charts = e.headline ? [e.headline] : [];
+    const body = e.answer
+      ? answerBlock(e.answer, charts, `${escapeHtml(e.name)}/`, `${e.name}-`, false)
+      : `<div class="charts">\n${charts.map((c) => figure(c, `${escapeHtml(e.name)}/`, `${e.name}-`)).join('\n')}\n</div>`;
+    return `<section id="${escapeHtml(e.name)}">
 <h2><a href="${escapeHtml(e.name)}/index.html">${escapeHtml(e.name)}</a></h2>
-<div class="charts">
-${figure(e.headline!, `${escapeHtml(e.name)}/`, `${e.name}-`)}
-</div>
-</section>`).join('\n');
+${body}
+</section>`;
+  }).join('\n');
   const body = `<h1>Fulcrum reports</h1>
 <p>Each experiment runs in the simulator (<code>npm run sim</code>) and against real processes (<code>npm run live</code>); <code>npm run report</code> draws both on the same axes. Struck-through engines have no results yet.</p>
 <table><thead><tr><th class="l">experiment</th><th class="l">description</th><th class="l">engines</th><th>runs</th><th>charts</th></tr></thead><tbody>

@@ -1,12 +1,15 @@
 // Reads every result file of one experiment (both modes, every variant and sweep point) into
 // an ExperimentResults. Optional files (servers.csv, timeline.csv, requests.csv, the
 // experiment file) switch charts on when present; a malformed one is a ReportInputError.
+// Without requests.csv (git ignores it) a run's request aggregates come from the committed
+// request-stats.json when its summary still matches.
 import { join } from 'node:path';
 import { type DiscoveredRun, type ModeTree, discoverMode, exists, sameValue } from './discover.ts';
 import { ReportInputError } from './errors.ts';
 import { readExperimentInfo } from './markers.ts';
 import { type ExperimentResults, MODES, type Mode, type RunKey, type RunResult, type Timeline } from './model.ts';
 import { MAX_TRACKED_CLIENTS, readRequests } from './requests.ts';
+import { type RequestStatsCache, cacheKey, cachedStats, readRequestStatsCache } from './request-stats.ts';
 import { readServers, serverMismatches, serversFromSummary } from './servers.ts';
 import { naturalCompare } from './sort.ts';
 import { displayBucketMs, niceBucketMs } from './buckets.ts';
@@ -45,6 +48,7 @@ export async function loadExperimentResults(name: string, opts: LoadOptions): Pr
       timelines.set(`${t.mode}:${r.key.dir}`, timeline);
     }
   }
+  const cache = await readRequestStatsCache(dir);
   const runs: RunResult[] = [];
   for (const key of keys) {
     const found = trees.flatMap((t) => t.runs.filter((r) => r.key.dir === key.dir).map((r) => ({ mode: t.mode, run: r })));
@@ -52,11 +56,12 @@ export async function loadExperimentResults(name: string, opts: LoadOptions): Pr
     const durationMs = Math.max(...found.map((f) => f.run.summary.durationMs));
     const bucketMs = displayBucketMs(widths.length ? Math.max(...widths) : niceBucketMs(durationMs), durationMs);
     for (const { mode, run } of found) {
-      runs.push(await loadRun(mode, { ...run, key }, timelines.get(`${mode}:${key.dir}`) ?? null, bucketMs, warnings));
+      runs.push(await loadRun(mode, { ...run, key }, timelines.get(`${mode}:${key.dir}`) ?? null, bucketMs, cache, warnings));
     }
   }
 
   let description = '';
+  let answer: ExperimentResults['answer'] = null;
   const markers: ExperimentResults['markers'] = new Map();
   if (opts.experimentsDir !== null) {
     const path = join(opts.experimentsDir, `${name}.json`);
@@ -65,14 +70,17 @@ export async function loadExperimentResults(name: string, opts: LoadOptions): Pr
       if (warning) warnings.push(warning);
       if (info) {
         description = info.description;
+        answer = info.answer;
         for (const [k, v] of info.markers) markers.set(k, v);
       }
     }
   }
-  return { name, description, modes: trees.map((t) => t.mode), keys, runs, variants, sweep, markers, warnings };
+  return { name, description, answer, modes: trees.map((t) => t.mode), keys, runs, variants, sweep, markers, warnings };
 }
 
-async function loadRun(mode: Mode, run: DiscoveredRun, timeline: Timeline | null, bucketMs: number, warnings: string[]): Promise<RunResult> {
+async function loadRun(
+  mode: Mode, run: DiscoveredRun, timeline: Timeline | null, bucketMs: number, cache: RequestStatsCache, warnings: string[],
+): Promise<RunResult> {
   const folder = run.folder;
   const fromSummary = serversFromSummary(run.summary);
   let servers = fromSummary;
@@ -89,6 +97,14 @@ async function loadRun(mode: Mode, run: DiscoveredRun, timeline: Timeline | null
       if (requests.stickiness?.clientsCapped) {
         warnings.push(`${requestsPath}: more than ${MAX_TRACKED_CLIENTS.toLocaleString('en-US')} clients; stickiness counts only the first ones seen`);
       }
+    }
+  }
+  if (requests === null) {
+    // requests.csv is not in git: the committed aggregates stand in, if they match these results.
+    const key = cacheKey(mode, run.key.dir);
+    requests = cachedStats(cache, key, run.summary, bucketMs);
+    if (requests === null && cache.has(key)) {
+      warnings.push(`request-stats.json: ${key} was computed from other results (its summary changed); the latency CDF, attempts and client-side series of that run are left out until it is rerun`);
     }
   }
   return { mode, key: run.key, summary: run.summary, servers, timeline, requests, bucketMs };

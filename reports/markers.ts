@@ -2,9 +2,10 @@
 // the time charts. Read with the simulator's own parser, so variants and sweep points get the
 // faults they actually ran with; keyed by the same run folder the results use.
 import { ExperimentError, type RunConfig, loadExperiment } from '../sim/experiment.ts';
+import type { Answer } from '../sim/answer.ts';
 import type { Marker } from './model.ts';
 
-export interface ExperimentInfo { description: string; markers: Map<string, Marker[]> }
+export interface ExperimentInfo { description: string; answer: Answer | null; markers: Map<string, Marker[]> }
 
 /** A file that does not validate gives a warning and no markers: the results still report. */
 export async function readExperimentInfo(path: string): Promise<{ info: ExperimentInfo | null; warning?: string }> {
@@ -17,7 +18,7 @@ export async function readExperimentInfo(path: string): Promise<{ info: Experime
   }
   const markers = new Map<string, Marker[]>();
   for (const run of plan.runs) markers.set(run.dir, markersOf(run.config));
-  return { info: { description: plan.description, markers } };
+  return { info: { description: plan.description, answer: plan.answer ?? null, markers } };
 }
 
 export function markersOf(cfg: Pick<RunConfig, 'faults' | 'changes'>): Marker[] {

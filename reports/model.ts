@@ -1,5 +1,6 @@
 // The report's view of one experiment's results: plain data, filled by load.ts, read by
 // derive.ts, the chart builders and html.ts. Nothing here does I/O.
+import type { Answer } from '../sim/answer.ts';
 import type { LogHistogram } from './histogram.ts';
 
 export type Mode = 'sim' | 'live';
@@ -85,6 +86,8 @@ export interface Marker { tMs: number; label: string }
 export interface ExperimentResults {
   name: string;
   description: string;
+  /** Which metric answers the experiment's question (experiments/<name>.json "answer"). */
+  answer: Answer | null;
   modes: Mode[];
   /** Every run key present in any mode, in display order (variants, then sweep points). */
   keys: RunKey[];

@@ -13,6 +13,9 @@ import { type VariantChart, type VariantValue, variantBarsSpec, variantServersSp
 import { type Derived, type FidelityRow, type RunRow, type RunTimelineRow, scalarOf } from './derive.ts';
 import { type ExperimentResults, MODES, type Mode, type RunKey, keyLabel } from './model.ts';
 
+/** Policies that route by client (hash key): the only ones whose stickiness is worth a chart. */
+const AFFINITY_POLICIES = new Set(['ip-hash', 'ring-hash', 'maglev', 'rendezvous', 'bounded-load']);
+
 export interface ChartDef {
   /** File stem under charts/: <run>--<kind>, or <kind> for a plain run; comparisons are variants-… or sweep-…. */
   id: string;
@@ -149,12 +152,19 @@ function variantCharts(e: ExperimentResults, d: Derived, variants: string[]): Ch
   ));
   bars('imbalance', { title: 'Load imbalance per variant', yTitle: 'value (ratio)', format: '.3f', independentY: true },
     [['max/mean (1 = even)', (r) => r.maxOverMean], ['Jain index (1 = even)', (r) => r.jain]]);
-  bars('stickiness', { title: 'Stickiness per variant', yTitle: 'share', format: '.1%', axisFormat: '%' },
-    [['sticky requests', (r) => r.stickiness], ['clients that changed server', (r) => r.clientsMoved]]);
+  // Stickiness only means something where a policy routes by client.
+  if (d.runs.some((r) => AFFINITY_POLICIES.has(r.policy))) {
+    bars('stickiness', { title: 'Stickiness per variant', yTitle: 'share', format: '.1%', axisFormat: '%' },
+      [['sticky requests', (r) => r.stickiness], ['clients that changed server', (r) => r.clientsMoved]]);
+  }
   bars('latency', { title: 'Latency per variant', yTitle: 'latency (ms)', format: '.1f' }, [['p50', (r) => r.latencyP50Ms], ['p99', (r) => r.latencyP99Ms]]);
   const cdf = d.cdf.filter((r) => r.variant !== '').map(({ mode, variant, quantile, latencyMs }) => ({ mode, variant, quantile, latencyMs }));
   if (cdf.length) add('cdf', 'Latency CDF per variant', 'cdf.csv', cdfSpec(cdf, present(cdf), variants, sub));
-  bars('success', { title: 'Success per variant', yTitle: 'requests answered ok (%)', format: '.2f' }, [['success rate', (r) => r.successPct]]);
+  if (d.runs.some((r) => r.failed > 0)) {
+    bars('failed', { title: 'Failed requests per variant', yTitle: 'failed requests (count)', format: ',d' }, [['failed requests', (r) => r.failed]]);
+  }
+  // Zoomed: 99.75 % against 100 % must be visible, so the axis does not start at 0.
+  bars('success', { title: 'Success per variant', yTitle: 'requests answered ok (%)', format: '.2f', zoom: true }, [['success rate', (r) => r.successPct]]);
   bars('attempts', { title: 'Attempts per logical request, per variant', yTitle: 'attempts per request (mean)', format: '.3f' },
     [['attempts per request', (r) => r.attemptsPerRequest]]);
   return charts;
@@ -180,7 +190,7 @@ function sweepCharts(e: ExperimentResults, d: Derived, sweep: NonNullable<Experi
     id: 'sweep-servers', title: `Attempts per server vs ${sweep.path}`, table: 'servers.csv',
     spec: sweepServersSpec(serverPoints, axis, present(serverPoints), variants, sub),
   });
-  lines(`Latency vs ${sweep.path}`, 'latency (ms)', [['p50', (r) => r.latencyP50Ms], ['p99', (r) => r.latencyP99Ms]], 'latency');
+  lines(`Latency vs ${sweep.path}`, 'latency (ms)', [['p50', (r) => r.latencyP50Ms], ['p99', (r) => r.latencyP99Ms]], 'latency', true);
   lines(`Load imbalance vs ${sweep.path}`, 'value (ratio)', [['max/mean (1 = even)', (r) => r.maxOverMean], ['Jain index (1 = even)', (r) => r.jain]], 'imbalance', true);
   if (points.some((r) => r.failed > 0)) lines(`Success vs ${sweep.path}`, 'requests answered ok (%)', [['success rate', (r) => r.successPct]], 'success');
   return charts;

@@ -1,4 +1,5 @@
-// Streams requests.csv once and keeps only bounded aggregates: a latency histogram, the
+// Streams requests.csv once and keeps only bounded aggregates: a latency histogram (answered
+// requests only), the
 // attempts distribution, outcomes, per-time-bucket counts with coarse histograms, and the
 // last server of each client (for stickiness, capped). Ten million rows fit in the memory
 // of a few thousand buckets.
@@ -42,7 +43,9 @@ export async function readRequests(path: string, bucketMs: number, maxClients = 
     const isFailed = outcome !== 'ok';
     count++;
     if (isFailed) failed++;
-    latency.record(latencyMs);
+    // Failed requests are not "answered within x ms": a refused connection fails in microseconds
+    // and would drag the CDF (and its log axis) toward 0. They are counted, not timed.
+    if (!isFailed) latency.record(latencyMs);
     attempts.set(tries, (attempts.get(tries) ?? 0) + 1);
     outcomes.set(outcome, (outcomes.get(outcome) ?? 0) + 1);
     const b = Math.floor(endMs / bucketMs);
@@ -53,7 +56,7 @@ export async function readRequests(path: string, bucketMs: number, maxClients = 
     }
     bucket.completed++;
     if (isFailed) bucket.failed++;
-    bucket.latency.record(latencyMs);
+    if (!isFailed) bucket.latency.record(latencyMs);
     if (r.has('client') && path !== '') {
       const client = r.text('client');
       const bar = path.indexOf('|');

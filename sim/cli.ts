@@ -1,4 +1,4 @@
-// npm run sim -- FILE [--validate] [--out DIR] [--no-requests] [--seed N] [--quiet]
+// npm run sim -- FILE [--validate] [--out DIR | --update] [--no-requests] [--seed N] [--quiet]
 // Exit codes: 0 done, 2 invalid experiment or arguments (nothing written), 1 anything else.
 import { parseArgs } from 'node:util';
 import { DEFAULT_EXPERIMENT, parseSeedFlag } from './cli-shared.ts';
@@ -11,7 +11,9 @@ const USAGE = `usage: npm run sim -- FILE [options]
   FILE             experiment file (JSON), e.g. experiments/a3.json; without one, the
                    built-in default: the original A-1 (experiments/a1.json)
   --validate       only check the file (and every sweep point and variant); write nothing
-  --out DIR        write results to DIR instead of reports/<name>/sim
+  --out DIR        write results to DIR instead of runs/<name>/sim (git-ignored)
+  --update         write to reports/<name>/sim: replace the committed results
+                   (then npm run report redraws reports/<name>/)
   --no-requests    skip requests.csv (one row per request)
   --trace          also write trace.jsonl: every request's decisions (picks with
                    candidates and skip reasons, outcomes, retries, failures)
@@ -28,6 +30,7 @@ async function main(argv: string[]): Promise<number> {
       options: {
         validate: { type: 'boolean', default: false },
         out: { type: 'string' },
+        update: { type: 'boolean', default: false },
         'no-requests': { type: 'boolean', default: false },
         trace: { type: 'boolean', default: false },
         seed: { type: 'string' },
@@ -45,6 +48,7 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write(`expected one experiment file, got ${positionals.length}\n\n${USAGE}\n`);
     return 2;
   }
+  if (values.out !== undefined && values.update) { process.stderr.write('--out and --update: give one (--update writes to reports/<name>/sim)\n'); return 2; }
   const { seed, error: seedError } = parseSeedFlag(values.seed);
   if (seedError) { process.stderr.write(`${seedError}\n`); return 2; }
 
@@ -62,7 +66,7 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
 
-  const outDir = values.out ?? defaultOutDir(plan);
+  const outDir = values.out ?? defaultOutDir(plan, values.update);
   const progress = !values.quiet && process.stderr.isTTY ? progressBar(plan.runs.length) : undefined;
   const seeds = [...new Set(plan.runs.map((r) => r.config.seed))].join(', ');
   let results;

@@ -10,6 +10,7 @@ import { DistributionSchema, meanOf } from '../core/distributions.ts';
 import { SERVER_ID, configProblems, initialServerIds, referenceProblems } from './experiment-rules.ts';
 import { JsonSyntaxError, parseJson } from './json-location.ts';
 import { withPatch } from './patch.ts';
+import { type Answer, AnswerSchema } from './answer.ts';
 
 export { initialServerIds };
 
@@ -148,7 +149,7 @@ export const RunSchema = z.strictObject({
 
 export const SweepSchema = z.strictObject({
   /** Dotted path into the experiment, e.g. "servers.count" or "balancer.policy". */
-  path: z.string().min(1).refine((p) => !/^(sweep|variants|name)(\.|$)/.test(p), { message: 'cannot sweep name, sweep or variants' }),
+  path: z.string().min(1).refine((p) => !/^(sweep|variants|name|answer)(\.|$)/.test(p), { message: 'cannot sweep name, sweep, variants or answer' }),
   values: z.array(z.unknown()).min(1).max(1_000),
 });
 
@@ -163,6 +164,7 @@ export const VariantSchema = z.strictObject({
 export const ExperimentSchema = RunSchema.extend({
   sweep: SweepSchema.optional(),
   variants: z.array(VariantSchema).min(1).max(100).optional(),
+  answer: AnswerSchema.optional(),
 });
 
 export type RunConfig = z.infer<typeof RunSchema>;
@@ -189,6 +191,7 @@ export interface ExperimentPlan {
   source: string;
   sweep?: { path: string; values: unknown[] };
   variants?: Array<{ name: string; description: string }>;
+  answer?: Answer;
   runs: PlannedRun[];
 }
 
@@ -241,6 +244,7 @@ export function parseExperiment(json: string | unknown, source: string, opts: Pa
   const base = { ...(raw as Record<string, unknown>) };
   delete base.sweep;
   delete base.variants;
+  delete base.answer;
   const problems: string[] = [];
   const runs: PlannedRun[] = [];
   const variants = file.variants ?? [undefined];
@@ -254,7 +258,7 @@ export function parseExperiment(json: string | unknown, source: string, opts: Pa
     const where = variant ? `variant "${variant.name}" (variants.${vi})` : '';
     if (variant) {
       for (const [path, value] of Object.entries(variant.set)) {
-        if (/^(sweep|variants|name)(\.|$)/.test(path)) {
+        if (/^(sweep|variants|name|answer)(\.|$)/.test(path)) {
           problems.push(`variants.${vi}.set: a variant cannot set "${path}"`);
           continue;
         }
@@ -297,6 +301,7 @@ export function parseExperiment(json: string | unknown, source: string, opts: Pa
     source,
     sweep: file.sweep ? { path: file.sweep.path, values: file.sweep.values } : undefined,
     variants: file.variants?.map((v) => ({ name: v.name, description: v.description })),
+    answer: file.answer,
     runs,
   };
 }

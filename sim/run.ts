@@ -11,7 +11,7 @@ import { RESULT_FILES, ResultWriter } from './results.ts';
 import type { RunSummary } from './summary.ts';
 
 export interface RunOptions {
-  /** The mode folder: reports/<name>/sim by default. */
+  /** The mode folder: runs/<name>/sim by default. */
   outDir: string;
   writeRequests: boolean;
   /** Write each request's decision trace (core `Decision`s) to trace.jsonl in the run folder. */
@@ -32,8 +32,12 @@ const SLICE_EVENTS = 200_000;
 /** One JSON line per request: `{"id":…,"decisions":[…]}`, the core's Decision records. */
 export const TRACE_FILE = 'trace.jsonl';
 
-export function defaultOutDir(plan: Pick<ExperimentPlan, 'name'>): string {
-  return join('reports', plan.name, 'sim');
+/**
+ * runs/<name>/sim (git-ignored scratch) unless `update`: then reports/<name>/sim, the
+ * committed results the reports are drawn from, so rerunning an experiment never rewrites them by accident.
+ */
+export function defaultOutDir(plan: Pick<ExperimentPlan, 'name'>, update = false): string {
+  return join(update ? 'reports' : 'runs', plan.name, 'sim');
 }
 
 export async function runPlan(plan: ExperimentPlan, opts: RunOptions): Promise<RunResult[]> {

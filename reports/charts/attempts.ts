@@ -16,7 +16,7 @@ export function attemptsSpec(rows: readonly AttemptsBar[], modes: readonly Mode[
       {
         mark: { type: 'bar', tooltip: true },
         encoding: {
-          x, xOffset, color: modeColour(modes),
+          x, xOffset, color: modeColour(modes, 'right'),
           y: { field: 'share', type: 'quantitative', title: 'share of requests', axis: { format: '%' } },
           tooltip: [{ field: 'mode', title: 'engine' }, { field: 'attempts' }, { field: 'requests' }, { field: 'share', format: '.3%' }],
         },

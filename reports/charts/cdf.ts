@@ -1,7 +1,7 @@
 // Latency CDF: the share of requests answered within x ms. Drawn from histogram quantiles,
-// so it stays cheap for millions of requests. One line per engine, or per variant × engine.
+// so it stays cheap for millions of requests. One line per engine (colour), one small chart per variant.
 import type { Mode } from '../model.ts';
-import { HEIGHT, type Json, type Spec, WIDTH, categoryColour, modeColour, modeDash, topLevel } from './theme.ts';
+import { HEIGHT, type Json, type Spec, WIDTH, facetColumns, modeColour, topLevel } from './theme.ts';
 
 export interface CdfPoint { mode: Mode; variant: string; quantile: number; latencyMs: number }
 
@@ -21,18 +21,16 @@ export function cdfSpec(rows: readonly CdfPoint[], modes: readonly Mode[], varia
     order: { field: 'quantile', type: 'quantitative' },
     tooltip: [{ field: 'mode', title: 'engine' }, ...(variants ? [{ field: 'variant' }] : []), { field: 'quantile', format: '.2%' }, { field: 'latencyMs', title: 'latency (ms)' }],
   };
-  if (variants) {
-    encoding.color = categoryColour('variant', 'variant', variants);
-    encoding.strokeDash = modeDash(modes);
-    encoding.detail = { field: 'mode' };
-  } else {
-    encoding.color = modeColour(modes);
-  }
-  return topLevel(variants ? 'Latency CDF per variant' : 'Latency CDF', subtitle, {
-    width: WIDTH,
-    height: HEIGHT,
+  // Engine by colour everywhere; variants side by side, one small chart each, on shared axes.
+  encoding.color = modeColour(modes);
+  const mark = { type: 'line', strokeWidth: 2, tooltip: true };
+  if (!variants) return topLevel('Latency CDF', subtitle, { width: WIDTH, height: HEIGHT, data: { values }, mark, encoding });
+  const shown = variants.filter((v) => values.some((r) => r.variant === v));
+  const columns = facetColumns(shown.length);
+  return topLevel('Latency CDF per variant', subtitle, {
     data: { values },
-    mark: { type: 'line', strokeWidth: 2, tooltip: true },
-    encoding,
+    facet: { field: 'variant', type: 'nominal', title: null, sort: shown, header: { labelFontSize: 12 } },
+    columns,
+    spec: { width: Math.max(180, Math.floor(1050 / columns) - 60), height: 200, mark, encoding },
   });
 }

@@ -19,7 +19,7 @@ export function fidelitySpec(rows: readonly FidelityRow[], subtitle: string): Sp
         data: { values },
         mark: { type: 'bar', tooltip: true, color: '#6b7f99' },
         encoding: {
-          y: { field: 'metric', type: 'nominal', title: null, sort: metrics, axis: { labelLimit: 260 } },
+          y: { field: 'metric', type: 'nominal', title: 'metric (unit)', sort: metrics, axis: { labelLimit: 260 } },
           x: { field: 'relErrorPct', type: 'quantitative', title: '(live − sim) / sim (%)' },
           tooltip: [{ field: 'metric' }, { field: 'sim' }, { field: 'live' }, { field: 'relErrorPct', title: 'relative error (%)', format: '+.2f' }],
         },

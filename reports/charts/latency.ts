@@ -20,7 +20,7 @@ export function latencySpec(rows: readonly LatencyBar[], modes: readonly Mode[],
     layer: [
       {
         mark: { type: 'bar', tooltip: true },
-        encoding: { x, xOffset, y: { field: 'latencyMs', type: 'quantitative', title: 'latency (ms)' }, color: modeColour(modes) },
+        encoding: { x, xOffset, y: { field: 'latencyMs', type: 'quantitative', title: 'latency (ms)' }, color: modeColour(modes, 'right') },
       },
       {
         mark: { type: 'text', baseline: 'bottom', dy: -2, fontSize: 10 },

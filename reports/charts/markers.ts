@@ -2,10 +2,17 @@
 import type { Marker } from '../model.ts';
 import { type Json, MARKER_COLOUR } from './theme.ts';
 
-export function markerLayers(markers: readonly Marker[]): Json[] {
+/** `labels` false: rules only (small multiples, where repeated labels would crowd each panel). */
+export function markerLayers(markers: readonly Marker[], labels = true): Json[] {
   if (markers.length === 0) return [];
   // Labels alternate between two rows so neighbouring markers (kill, then restart) stay legible.
   const values = markers.map((m, i) => ({ tS: m.tMs / 1000, label: m.label, labelY: (i % 2) * 14 }));
+  const rule = {
+    data: { values },
+    mark: { type: 'rule', color: MARKER_COLOUR, strokeDash: [4, 3], strokeWidth: 1.5, tooltip: true },
+    encoding: { x: { field: 'tS', type: 'quantitative' }, tooltip: [{ field: 'label', title: 'event' }, { field: 'tS', title: 'time (s)' }] },
+  };
+  if (!labels) return [rule];
   return [
     {
       data: { values },

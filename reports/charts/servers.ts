@@ -18,7 +18,7 @@ export function serverBarsSpec(rows: readonly ServerBar[], servers: readonly str
         encoding: {
           x, xOffset: { field: 'mode', sort: [...modes] },
           y: { field: 'requests', type: 'quantitative', title: 'attempts received (count)' },
-          color: modeColour(modes),
+          color: modeColour(modes, 'right'),
           tooltip: [
             { field: 'server' }, { field: 'mode', title: 'engine' }, { field: 'requests', title: 'attempts' },
             { field: 'ok' }, { field: 'errors' }, { field: 'share', format: '.2%' },
@@ -31,7 +31,7 @@ export function serverBarsSpec(rows: readonly ServerBar[], servers: readonly str
       }] : []),
       {
         mark: { type: 'rule', strokeDash: [5, 4], strokeWidth: 1.5 },
-        encoding: { y: { aggregate: 'mean', field: 'requests', type: 'quantitative' }, color: modeColour(modes) },
+        encoding: { y: { aggregate: 'mean', field: 'requests', type: 'quantitative' }, color: modeColour(modes, 'right') },
       },
     ],
   });

@@ -39,11 +39,12 @@ export function topLevel(title: string, subtitle: string, body: Json): Spec {
   } as unknown as Spec;
 }
 
-export function modeColour(modes: readonly Mode[]): Json {
+/** `legend: 'right'` where value labels stand above the bars and would run into a top legend. */
+export function modeColour(modes: readonly Mode[], legend: 'top' | 'right' = 'top'): Json {
   return {
     field: 'mode', type: 'nominal', title: 'engine',
     scale: { domain: [...modes], range: modes.map((m) => MODE_COLOURS[m]) },
-    legend: { orient: 'top' },
+    legend: { orient: legend },
   };
 }
 
@@ -53,6 +54,13 @@ export function categoryColour(field: string, title: string, domain: readonly st
     scale: { domain: [...domain], range: domain.map((_, i) => CATEGORY_COLOURS[i % CATEGORY_COLOURS.length]) },
     legend: { orient: 'right' },
   };
+}
+
+/** Columns for n small multiples with no empty cell: all in one row up to 5, else a divisor of n. */
+export function facetColumns(n: number): number {
+  if (n <= 5) return n;
+  for (const c of [4, 3, 5]) if (n % c === 0) return c;
+  return n <= 8 ? n : 4;
 }
 
 /** Solid for sim, dashed for live, when colour already means something else. */

@@ -2,7 +2,7 @@
 // as vertical rules: attempts per server, failures, latency, routable servers (the A-3 view).
 import type { Marker, Mode } from '../model.ts';
 import { markerLayers } from './markers.ts';
-import { HEIGHT, type Json, type Spec, WIDTH, categoryColour, modeColour, modeDash, topLevel } from './theme.ts';
+import { HEIGHT, type Json, type Spec, WIDTH, modeColour, topLevel } from './theme.ts';
 
 /** Above this many servers one line per server is noise: the chart shows the total instead. */
 export const MAX_SERVER_LINES = 10;
@@ -15,20 +15,24 @@ function timeChart(title: string, subtitle: string, main: Json, markers: readonl
 
 export interface LoadPoint { mode: Mode; server: string; tS: number; attemptsPerSec: number }
 
+/** One small chart per server (stacked, shared time axis), engine by colour; the total when there are many servers. */
 export function loadOverTimeSpec(rows: readonly LoadPoint[], servers: readonly string[], modes: readonly Mode[], markers: readonly Marker[], subtitle: string): Spec {
   const perServer = servers.length <= MAX_SERVER_LINES;
-  const encoding: Json = {
-    x: X,
-    y: { field: 'attemptsPerSec', type: 'quantitative', title: 'attempts per second (1/s)', ...(perServer ? {} : { aggregate: 'sum' }) },
-    strokeDash: modeDash(modes),
-    ...(perServer ? { color: categoryColour('server', 'server', servers) } : { color: modeColour(modes) }),
-    detail: { field: 'mode' },
+  const line = {
+    mark: { type: 'line', strokeWidth: 1.5, interpolate: 'step-after', tooltip: true },
+    encoding: {
+      x: X,
+      y: { field: 'attemptsPerSec', type: 'quantitative', title: perServer ? 'attempts/s' : 'attempts per second (1/s)', ...(perServer ? {} : { aggregate: 'sum' }) },
+      color: modeColour(modes),
+      tooltip: [{ field: 'mode', title: 'engine' }, ...(perServer ? [{ field: 'server' }] : []), { field: 'tS', title: 'time (s)' }, { field: 'attemptsPerSec', title: 'attempts/s' }],
+    },
   };
-  return timeChart(perServer ? 'Attempts per server over time' : 'Attempts over time (all servers)', subtitle, {
+  if (!perServer) return timeChart('Attempts over time (all servers)', subtitle, { data: { values: rows }, ...line }, markers);
+  return topLevel('Attempts per server over time', subtitle, {
     data: { values: rows },
-    mark: { type: 'line', strokeWidth: 1.5, interpolate: 'step-after' },
-    encoding,
-  }, markers);
+    facet: { row: { field: 'server', type: 'nominal', title: null, sort: [...servers], header: { labelAngle: 0, labelAlign: 'left', labelFontSize: 12 } } },
+    spec: { width: WIDTH, height: Math.max(60, Math.min(110, Math.floor(420 / servers.length))), layer: [line, ...markerLayers(markers, false)] },
+  });
 }
 
 export interface SeriesPoint { mode: Mode; series: string; tS: number; value: number }

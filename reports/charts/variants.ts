@@ -1,7 +1,7 @@
 // Variant comparisons (policies, retry on/off …): one bar per variant and engine, a panel per
 // metric when a chart holds several (imbalance: max/mean and Jain). The views.
 import type { Mode } from '../model.ts';
-import { HEIGHT, type Json, type Spec, WIDTH, modeColour, topLevel } from './theme.ts';
+import { HEIGHT, type Json, type Spec, WIDTH, facetColumns, modeColour, topLevel } from './theme.ts';
 
 export interface VariantValue { variant: string; mode: Mode; metric: string; value: number }
 
@@ -16,6 +16,8 @@ export interface VariantChart {
   independentY?: boolean;
   /** d3-format of the y axis labels. */
   axisFormat?: string;
+  /** Let the y axis start near the smallest value instead of 0 (small differences near 100 %). */
+  zoom?: boolean;
 }
 
 export function variantBarsSpec(c: VariantChart, rows: readonly VariantValue[], variants: readonly string[], modes: readonly Mode[], subtitle: string): Spec {
@@ -25,12 +27,16 @@ export function variantBarsSpec(c: VariantChart, rows: readonly VariantValue[], 
   const tilt = Math.max(...variants.map((v) => v.length)) * 6.5 > width / variants.length;
   const x = { field: 'variant', type: 'nominal', title: 'variant', sort: [...variants], axis: { labelAngle: tilt ? -30 : 0 } };
   const xOffset = { field: 'mode', sort: [...modes] };
-  const y = { field: 'value', type: 'quantitative', title: c.yTitle, ...(c.axisFormat ? { axis: { format: c.axisFormat } } : {}) };
+  const y = {
+    field: 'value', type: 'quantitative', title: c.yTitle,
+    ...(c.axisFormat ? { axis: { format: c.axisFormat } } : {}),
+    ...(c.zoom ? { scale: { zero: false, nice: true, padding: 8 } } : {}),
+  };
   const layer: Json[] = [
     {
       mark: { type: 'bar', tooltip: true },
       encoding: {
-        x, xOffset, y, color: modeColour(modes),
+        x, xOffset, y, color: modeColour(modes, 'right'),
         tooltip: [{ field: 'variant' }, { field: 'mode', title: 'engine' }, { field: 'metric' }, { field: 'value', format: c.format }],
       },
     },
@@ -57,7 +63,7 @@ export function variantServersSpec(rows: readonly VariantServerBar[], variants: 
   return topLevel('Attempts per server, per variant', subtitle, {
     data: { values: rows },
     facet: { field: 'variant', type: 'nominal', title: null, sort: [...variants], header: { labelFontSize: 12 } },
-    columns: variants.length <= 4 ? variants.length : 3,
+    columns: facetColumns(variants.length),
     spec: {
       width: Math.max(150, servers.length * modes.length * 12),
       height: 180,

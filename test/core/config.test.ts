@@ -19,7 +19,7 @@ describe('routing config', () => {
 
   it('an unknown policy names the path, the value and every allowed name', () => {
     const [msg] = errors({ balancer: { policy: 'p3c' } });
-    expect(msg).toMatch(/^balancer\.policy: got "p3c"; allowed: "round-robin", "weighted-round-robin", .*"bounded-load"$/);
+    expect(msg).toMatch(/^balancer\.policy: got "p3c"; allowed: "round-robin", "weighted-round-robin", .*"bounded-load"; did you mean "p2c"\?$/);
   });
 
   it('names unknown fields, bad numbers and non-prime Maglev tables', () => {

@@ -68,10 +68,10 @@ describe('Kubernetes manifests (live/deploy/k8s)', () => {
     expect(proxy.readinessProbe.httpGet).toMatchObject({ path: '/readyz', port: 'metrics' });
     expect(proxy.livenessProbe.httpGet).toMatchObject({ path: '/healthz', port: 'metrics' });
     expect(proxy.ports.find((p: { name: string }) => p.name === 'metrics').containerPort).toBe(9090);
-    // The admin token only ever comes from the Secret the README creates, for the proxy and the monitor alike.
+    // The admin token only ever comes from the Secret docs/deploy.md creates, for the proxy and the monitor alike.
     expect(proxy.env).toContainEqual({ name: 'FULCRUM_ADMIN_TOKEN', valueFrom: { secretKeyRef: { name: 'fulcrum-admin', key: 'token' } } });
     expect(byName('ServiceMonitor', 'fulcrum-proxy').spec.endpoints[0].authorization.credentials).toEqual({ name: 'fulcrum-admin', key: 'token' });
-    expect(readFileSync('README.md', 'utf8')).toContain('kubectl create secret generic fulcrum-admin --from-literal=token=');
+    expect(readFileSync('docs/deploy.md', 'utf8')).toContain('kubectl create secret generic fulcrum-admin --from-literal=token=');
     // The client-facing Service does not expose the admin port.
     expect(byName('Service', 'fulcrum').spec.ports.map((p: { name: string }) => p.name)).toEqual(['http']);
   });

@@ -1,5 +1,5 @@
 // `npm run reliability:table [-- FILE]`: renders .build/reliability/summary.jsonl (written by
-// the reliability scenarios) as the Markdown table in README's "Reliability" section. The
+// the reliability scenarios) as the Markdown table in docs/reliability.md. The
 // last line per scenario wins, so a re-run replaces older rows.
 import { readFileSync } from 'node:fs';
 import { SUMMARY_FILE } from './paths.ts';

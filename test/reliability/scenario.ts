@@ -1,6 +1,6 @@
 // One reliability scenario: load and a nemesis run together against a cluster, then the
 // checker reads the histories and the proxy's metrics, and a one-line summary goes to
-// .build/reliability/summary.jsonl (rendered into the README table by render-table.ts).
+// .build/reliability/summary.jsonl (rendered into the docs/reliability.md table by render-table.ts).
 import { appendFileSync } from 'node:fs';
 import { type CheckResult, type Interval, checkHistory, violationCounts } from './checker.ts';
 import { type ClientRecord, type LoadOptions, nowMs, startLoad } from './client.ts';

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import seedrandom from 'seedrandom';
+import { flagProblem } from '../../core/did-you-mean.ts';
 import { checkHistory, violationCounts } from './checker.ts';
 import { type ClientRecord, nowMs, startLoad } from './client.ts';
 import { type Cluster, ROUTING, startCluster } from './cluster.ts';
@@ -20,16 +21,27 @@ const RSS_GROWTH_LIMIT_MB = 64;
 const FD_GROWTH_LIMIT = 16;
 const SAMPLE_EVERY_MS = 5_000;
 
-const USAGE = 'usage: npm run soak -- [--minutes N (1..120, default 10)] [--seed N (integer, default 1)]';
+const USAGE = `usage: npm run soak -- [--minutes N] [--seed N]
+
+  --minutes N  how long the mixed load and the faults run: 1..120 (default 10)
+  --seed N     seed of the fault schedule and the load (integer, default 1); printed on failure
+  --help       this text
+
+Exit codes: 0 no violation and no growth, 1 a violation or RSS/fd growth past the limits, 2 bad flags.`;
+
+const SOAK_OPTIONS = {
+  minutes: { type: 'string', default: '10' }, seed: { type: 'string', default: '1' }, help: { type: 'boolean', default: false },
+} as const;
 
 function parseFlags(): { minutes: number; seed: number } {
   let values;
   try {
-    ({ values } = parseArgs({ options: { minutes: { type: 'string', default: '10' }, seed: { type: 'string', default: '1' } }, strict: true }));
+    ({ values } = parseArgs({ options: SOAK_OPTIONS, strict: true }));
   } catch (err) {
-    process.stderr.write(`soak: ${(err as Error).message}\n${USAGE}\n`);
+    process.stderr.write(`soak: ${flagProblem((err as Error).message, Object.keys(SOAK_OPTIONS))} (npm run soak -- --help)\n`);
     process.exit(2);
   }
+  if (values.help) { process.stdout.write(`${USAGE}\n`); process.exit(0); }
   const minutes = Number(values.minutes);
   const seed = Number(values.seed);
   const problems: string[] = [];

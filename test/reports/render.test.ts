@@ -28,10 +28,10 @@ describe('chart plan (what gets drawn is decided by the data)', () => {
     expect(s.every((x) => x.missing.includes('live'))).toBe(true);
   });
 
-  it('a3, variants: comparisons, then per variant; routable servers only where it changes', async () => {
+  it('a3, variants: comparisons (failed requests, no stickiness without an affinity policy), then per variant; routable servers only where it changes', async () => {
     const s = await sections('a3');
     expect(s[0].charts.map((c) => c.id)).toEqual([
-      'variants-servers', 'variants-imbalance', 'variants-stickiness', 'variants-latency', 'variants-cdf', 'variants-success', 'variants-attempts',
+      'variants-servers', 'variants-imbalance', 'variants-latency', 'variants-cdf', 'variants-failed', 'variants-success', 'variants-attempts',
     ]);
     expect(ids([s[2]])).toContain('retry--routable-over-time');
     expect(ids([s[2]])).toContain('retry--attempts');
@@ -57,12 +57,14 @@ describe('rendering', () => {
     const a1 = (await sections('a1')).flatMap((s) => s.charts);
     const bars = await renderSvg(a1.find((c) => c.id === 'servers')!.spec);
     // One bar per server and engine, a value label on each, and each engine's mean as a rule.
-    expect(bars.match(/aria-label="server: s\d; attempts received \(count\): \d+; mode: (sim|live)/g)).toHaveLength(6);
-    expect(bars).toContain('aria-label="server: s1; attempts received (count): 5; mode: sim');
+    expect(bars.match(/<title>server: s\d; attempts received \(count\): \d+; mode: (sim|live)/g)).toHaveLength(6);
+    expect(bars).toContain('<title>server: s1; attempts received (count): 5; mode: sim');
     expect(bars).toContain('class="mark-rect role-mark');
     expect(bars).toContain('class="mark-text role-mark');
     expect(bars).toContain('class="mark-rule role-mark');
     expect(bars).toContain('attempts received (count)');
+    // Hover tooltips offline: each bar's description is also its <title>, exact value included.
+    expect(bars).toMatch(/<path role="graphics-symbol"[^>]*><title>server: s1; attempts received \(count\): 5; mode: sim[^<]*<\/title><\/path>/);
 
     const a3 = (await sections('a3')).flatMap((s) => s.charts);
     const failures = await renderSvg(a3.find((c) => c.id === 'no-retry--failures-over-time')!.spec);
@@ -73,6 +75,8 @@ describe('rendering', () => {
 
     const cdf = await renderSvg(a3.find((c) => c.id === 'variants-cdf')!.spec);
     expect(cdf).toContain('requests answered within x (share)');
+    // Engine by colour, variants by panel: only the two engine colours draw lines.
+    expect(new Set(cdf.match(/class="mark-line[\s\S]*?stroke="(#[0-9a-f]{6})"/g)?.map((m) => m.slice(-8, -1)))).toEqual(new Set(['#4c78a8']));
   });
 
   it('writes PNGs with the PNG signature at twice the SVG size', async () => {

@@ -74,7 +74,7 @@ describe('experiment validation', () => {
       changes: [{ atMs: 1, add: 's9', remove: 's1' }],
     });
     expect(ps).toContain('(root): unknown field "colour"');
-    expect(ps.some((p) => p.startsWith('faults.0.kind: got "explode";') && p.includes("'crash'"))).toBe(true);
+    expect(ps.some((p) => p.startsWith('faults.0.kind: got "explode";') && p.includes('allowed: "crash"'))).toBe(true);
     // Field errors come first; cross-field rules run once the fields are valid.
     const changes = problems({ ...base(), changes: [{ atMs: 1, add: 's9', remove: 's1' }] });
     expect(changes).toEqual(['changes.0: needs exactly one of "add", "remove" or "server" (+ "weight")']);

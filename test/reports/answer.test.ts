@@ -1,0 +1,35 @@
+// The headline a page leads with: the answer's metric for every run and engine, the best
+// variant, the named charts (a wrong id is a warning with the likely one), and its fidelity.
+import { describe, expect, it } from 'vitest';
+import { headlineOf } from '../../reports/answer.ts';
+import { loadExperimentResults } from '../../reports/load.ts';
+import { AnswerSchema } from '../../sim/answer.ts';
+import { fixtureOptions } from './helpers.ts';
+
+describe('the answer headline', () => {
+  it('a3: failed requests per variant in both engines, the lowest named, fidelity of that metric', async () => {
+    const e = await loadExperimentResults('a3', fixtureOptions);
+    const warnings: string[] = [];
+    const answer = AnswerSchema.parse({ question: 'How many fail?', metric: 'failed', also: ['retries'], charts: ['variants-failed', 'no-retry--failures-overtime'] });
+    const h = headlineOf(e, answer, ['variants-failed', 'no-retry--failures-over-time'], warnings);
+    expect(h.question).toBe('How many fail?');
+    expect(h.sentence).toBe('Failed requests: no-retry 2 sim / 2 live; retry 0 sim / 0 live. Lowest: retry (both engines). '
+      + 'Retries: no-retry 0 sim / 0 live; retry 2 sim / 2 live.');
+    expect(h.rows).toEqual([
+      { run: 'no-retry', sim: 2, live: 2, relErrorPct: 0, far: false },
+      { run: 'retry', sim: 0, live: 0, relErrorPct: 0, far: false },
+    ]);
+    expect(h.fidelity).toBe('Fidelity of failed requests: live equals sim on every run.');
+    expect(h.charts).toEqual(['variants-failed']);
+    expect(warnings).toEqual(['answer.charts: no chart "no-retry--failures-overtime" in this report; did you mean "no-retry--failures-over-time"?']);
+  });
+
+  it('sim 0 and live not is shaded as far, not hidden as n/a', async () => {
+    const e = await loadExperimentResults('a3', fixtureOptions);
+    const live = e.runs.find((r) => r.mode === 'live' && r.key.dir === 'retry')!;
+    live.summary = { ...live.summary, requests: { ...live.summary.requests, failed: 3 } };
+    const h = headlineOf(e, AnswerSchema.parse({ metric: 'failed' }), [], []);
+    expect(h.rows[1]).toEqual({ run: 'retry', sim: 0, live: 3, relErrorPct: null, far: true });
+    expect(h.fidelity).toContain('retry: sim 0, live 3');
+  });
+});
