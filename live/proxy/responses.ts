@@ -5,6 +5,7 @@ import { STATUS_CODES, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { FastifyReply } from 'fastify';
 import type { GatewayError } from '../../core/index.ts';
+import { refusedForProtocol } from './protocol-guard.ts';
 
 /** Client-side problems the proxy rejects before routing. */
 export type ClientError =
@@ -88,9 +89,6 @@ export function replaceUnsentAnswer(res: ServerResponse, code: GatewayError, att
  * Answers a request Node's parser refused (bad framing, oversized headers, slow headers)
  * on the raw socket, then closes it: a desynchronised connection is never reused.
  */
-/** The error code protocol-guard.ts reports a non-HTTP request line with. */
-export const BAD_PROTOCOL = 'FULCRUM_BAD_PROTOCOL';
-
 export function writeClientError(err: NodeJS.ErrnoException, socket: Socket): void {
   if (err.code === 'ECONNRESET' || socket.destroyed || refused.has(socket)) return;
   refused.add(socket); // the parser stays in error: every later chunk would report it again
@@ -99,7 +97,7 @@ export function writeClientError(err: NodeJS.ErrnoException, socket: Socket): vo
   if (closingConnections.has(socket)) return;
   const [status, code]: [number, ClientError] = err.code === 'HPE_HEADER_OVERFLOW' ? [431, 'headers_too_large']
     : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? [408, 'request_timeout']
-    : err.code === BAD_PROTOCOL ? [400, 'bad_protocol'] : [400, 'bad_request'];
+    : refusedForProtocol(socket) ? [400, 'bad_protocol'] : [400, 'bad_request'];
   afterPipelinedAnswers(socket, () => writeRawError(socket, status, code));
 }
 

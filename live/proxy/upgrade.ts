@@ -20,7 +20,6 @@ import type { CoreDriver } from './core-driver.ts';
 import { upstreamRequestHeaders } from './forwarding-headers.ts';
 import type { ProxyMetrics } from './metrics.ts';
 import { malformedRequest } from './request-guards.ts';
-import { unguard } from './protocol-guard.ts';
 import { writeRawError } from './responses.ts';
 import { classifyError } from './upstream.ts';
 import type { ViaTag } from './via.ts';
@@ -45,7 +44,6 @@ const TIMEOUT: AttemptOutcome = { kind: 'timeout' };
 export function createUpgradeHandler(d: UpgradeDeps) {
   const open = new Set<Socket>();
   const onUpgrade = function (req: IncomingMessage, client: Socket, held: Buffer): void {
-    unguard(client);
     client.pause(); // until the backend has answered: later bytes wait in the socket, behind `held`
     client.on('error', noop);
     open.add(client);
