@@ -40,7 +40,6 @@ export class ProxyMetrics {
     const requestSeconds = this.requestSeconds;
     const inFlight = () => this.inFlight;
     const connectionsDropped = () => this.connectionsDropped;
-    const loopsDetected = () => this.loopsDetected;
     collectDefaultMetrics({ register: this.registry, prefix: 'fulcrum_' });
 
     new Counter({
@@ -110,6 +109,7 @@ export class ProxyMetrics {
       name: 'fulcrum_client_connections_dropped_total', help: 'Client connections closed on accept because maxConnections were open.', registers,
       collect() { this.reset(); this.inc(connectionsDropped()); },
     });
+    const loopsDetected = () => this.loopsDetected;
     new Counter({
       name: 'fulcrum_loops_detected_total', help: 'Requests that came back through this proxy (its own Via entry) and were answered 508.', registers,
       collect() { this.reset(); this.inc(loopsDetected()); },
