@@ -41,11 +41,13 @@ async function freePort(): Promise<number> {
  * A WebSocket-like backend: answers an Upgrade request with 101, then echoes every byte it
  * gets after the request head prefixed with `echo:`, and records what it received.
  */
-async function upgradeBackend(): Promise<{ url: string; received: () => string; close(): Promise<void> }> {
+async function upgradeBackend(): Promise<{ url: string; received: () => string; upgradedOpen: () => number; close(): Promise<void> }> {
   const upgraded: string[] = []; // the bytes of each upgraded connection (health checks left out)
+  const tunnels = new Set<Socket>();
   const sockets = new Set<Socket>();
   const server: Server = createServer((socket) => {
     sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
     socket.on('error', () => {});
     let head = '';
     let slot = -1;
@@ -56,6 +58,8 @@ async function upgradeBackend(): Promise<{ url: string; received: () => string; 
       if (end < 0) return;
       if (head.startsWith('GET /heartbeat')) { socket.end('HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok'); return; }
       slot = upgraded.push(head) - 1;
+      tunnels.add(socket);
+      socket.on('close', () => tunnels.delete(socket));
       socket.write('HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n');
       const rest = head.slice(end + 4);
       if (rest) socket.write(`echo:${rest}`);
@@ -65,6 +69,7 @@ async function upgradeBackend(): Promise<{ url: string; received: () => string; 
   const b = {
     url: `http://127.0.0.1:${(server.address() as { port: number }).port}`,
     received: () => upgraded.join(''),
+    upgradedOpen: () => tunnels.size,
     close: () => new Promise<void>((done) => { for (const s of sockets) s.destroy(); server.close(() => done()); }),
   };
   opened.push(b);
@@ -105,6 +110,16 @@ describe('finding 1: an Upgrade request with requests pipelined behind it', () =
     expect(b.received(), JSON.stringify(ex.text)).toMatch(/\r\n\r\nframe-1frame-2$/);
     held('WebSocket Upgrade with a frame pipelined behind it; backend answers 101 and echoes', 1,
       '101 relayed; the held frame and the next one reach the backend in order; its bytes reach the client');
+  });
+
+  it('an idle tunnel is closed after the keep-alive timeout, and the backend connection with it', async () => {
+    const b = await upgradeBackend();
+    const p = await proxy({ backends: [{ id: 'ws', url: b.url }], admin: false, limits: { keepAliveTimeoutMs: 300 } });
+    const ex = await exchange(portOf(p), UPGRADE_FIRST + 'frame-1', { timeoutMs: 5_000 });
+    expect(ex.text.startsWith('HTTP/1.1 101 ')).toBe(true);
+    expect(ex.closedByServer).toBe(true);
+    expect(ex.ms).toBeLessThan(3_000); // closed by the proxy's idle timer, not by our 5 s give-up
+    await waitFor('the backend side of the tunnel to close', () => b.upgradedOpen() === 0, 2_000);
   });
 
   it('an Upgrade request with a body is refused (400), the backend sees nothing', async () => {
