@@ -6,11 +6,19 @@ import { type RoutingConfig, RoutingSchema, describeIssues, routingProblems } fr
 /**
  * What the proxy runs with when no config is given: retries with a budget, outlier
  * ejection and active checks on `/heartbeat`. A config file replaces this whole object;
- * a section it leaves out is off.
+ * a section it leaves out is off (timeouts keep the schema's defaults: 30 s, connect 1 s).
+ * The timeouts are chosen so no client waits the whole deadline for one stuck backend
+ * (issue 14, finding 7): an attempt gets at most 10 s to answer (then a GET is retried
+ * elsewhere, a POST gets 504 `upstream_timeout`), a connect at most 1 s, and a probe every
+ * second with a 1 s timeout marks a stopped (SIGSTOP) replica down after `fall` = 3 misses.
+ * Panic mode is off: Envoy's 50 % suits large pools, but in a pool of three with two down it
+ * sends two thirds of the requests to replicas known to be down (NGINX and HAProxy have none).
  */
 export const DEFAULT_ROUTING_INPUT = {
+  balancer: { panicThresholdPercent: 0 },
   retry: { budget: {} },
-  health: { active: { intervalMs: 2_000, timeoutMs: 1_000 }, outlier: {} },
+  health: { active: { intervalMs: 1_000, timeoutMs: 1_000 }, outlier: {} },
+  timeouts: { requestMs: 30_000, perTryMs: 10_000, connectMs: 1_000 },
 } as const;
 
 export type ConfigResult = { ok: true; config: RoutingConfig } | { ok: false; problems: string[] };

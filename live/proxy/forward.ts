@@ -17,8 +17,9 @@ import { type OutgoingHeaders, clientResponseHeaders, upstreamRequestHeaders } f
 import { malformedRequest } from './request-guards.ts';
 import type { ProxyMetrics } from './metrics.ts';
 import { type BodyLimits, type RequestBody, StreamedBody, readRequestBody } from './request-body.ts';
-import { isClosing, sendProxyError } from './responses.ts';
+import { isClosing, replaceUnsentAnswer, sendProxyError } from './responses.ts';
 import { AttemptSignal, classifyError, invalidResponse, isBodyTooLarge } from './upstream.ts';
+import type { ViaTag } from './via.ts';
 
 export interface ForwarderDeps {
   maxHeaderCount: number;
@@ -32,6 +33,7 @@ export interface ForwarderDeps {
   /** Outlier config's count500, so per-backend failure stats match the Balancer's view. */
   count500: boolean;
   accessLog: boolean;
+  via: ViaTag;
 }
 
 type Response = Dispatcher.ResponseData<Exchange>;
@@ -88,6 +90,7 @@ class Exchange {
     this.reply.raw.once('close', onClientClose);
     const bad = malformedRequest(this.request.raw, this.d.maxHeaderCount);
     if (bad) { sendProxyError(this.reply, bad[0], bad[1], [], { close: true }); return; }
+    if (this.d.via.seenIn(this.request.raw.headers.via)) { this.d.metrics.loopDetected(); sendProxyError(this.reply, 508, 'loop_detected'); return; }
     const body = readRequestBody(this.request.raw, this.d.limits);
     if (body instanceof Promise) body.then((b) => this.route(b), () => this.request.raw.destroy()); // client left mid-upload
     else this.route(body);
@@ -103,6 +106,7 @@ class Exchange {
     this.headers = upstreamRequestHeaders(raw, {
       peer: this.peer,
       trustedPeer: d.identity.isTrusted(this.peer),
+      via: d.via.entry,
       contentLength: body.kind === 'streamed' && body.declaredBytes !== undefined ? String(body.declaredBytes) : undefined,
     });
     this.flow = d.driver.start(this.method, d.identity.clientAddress(this.peer, raw.headers['x-forwarded-for']), this.streamed === undefined);
@@ -199,6 +203,7 @@ class Exchange {
     const out = this.reply.raw;
     const own = ['x-fulcrum-attempts', this.flow!.path.join('|')];
     if (this.d.lifecycle.closing) own.push('connection', 'close');
+    if (res.statusCode === 204) delete res.headers['content-length']; // RFC 9110 §8.6: never in a 204 (undici reads no body for it)
     out.writeHead(res.statusCode, clientResponseHeaders(res.headers, own));
     const body = this.body = res.body;
     this.endAttemptWithBody = endAttemptWithBody;
@@ -214,7 +219,8 @@ class Exchange {
     if (this.bodySettled) return;
     this.bodySettled = true;
     const clientGone = this.clientGone; // before destroy() below makes the client look gone
-    if (!complete && !clientGone) this.reply.raw.destroy(); // the backend failed mid-body
+    // The backend failed mid-body: a 502 if nothing was written yet, else the connection is cut.
+    if (!complete && !clientGone && !replaceUnsentAnswer(this.reply.raw, 'upstream_reset', this.flow!.path)) this.reply.raw.destroy();
     if (!this.endAttemptWithBody) return; // a 5xx passed on: the attempt already ended
     const { driver } = this.d;
     const flow = this.flow!;

@@ -9,9 +9,15 @@ const HOP_BY_HOP = new Set([
   'te', 'trailer', 'transfer-encoding', 'upgrade', 'http2-settings',
 ]);
 
-/** Set by the proxy itself: never taken from the client. undici sets host, length and expect handling. */
+/**
+ * Set by the proxy itself: never taken from the client. undici sets host, length and expect
+ * handling. The proxy owns the client address (X-Forwarded-For): the other headers backends
+ * read it from (NGINX's X-Real-IP, Akamai/Cloudflare's True-Client-IP, ...) are dropped, so a
+ * client cannot name its own address to a backend that trusts one of them.
+ */
 const REQUEST_OWN = new Set([
   'host', 'content-length', 'expect', 'x-forwarded-for', 'x-forwarded-host', 'x-forwarded-proto', 'forwarded',
+  'x-real-ip', 'true-client-ip', 'x-client-ip', 'x-cluster-client-ip', 'client-ip',
 ]);
 
 export type OutgoingHeaders = Record<string, string | string[]>;
@@ -34,6 +40,8 @@ export interface ForwardedFor {
   trustedPeer: boolean;
   /** Content-Length to send upstream for a streamed body. */
   contentLength?: string;
+  /** This proxy's Via entry, appended to the client's (via.ts). */
+  via: string;
 }
 
 export function upstreamRequestHeaders(raw: IncomingMessage, f: ForwardedFor): OutgoingHeaders {
@@ -49,6 +57,7 @@ export function upstreamRequestHeaders(raw: IncomingMessage, f: ForwardedFor): O
   out['x-forwarded-proto'] = (f.trustedPeer && joined(h['x-forwarded-proto'])) || 'http';
   const host = (f.trustedPeer && joined(h['x-forwarded-host'])) || h.host;
   if (host) out['x-forwarded-host'] = host;
+  out.via = h.via ? `${h.via}, ${f.via}` : f.via;
   if (out['x-request-id'] === undefined) out['x-request-id'] = randomUUID();
   if (f.contentLength !== undefined) out['content-length'] = f.contentLength;
   return out;

@@ -7,6 +7,7 @@ import { checkBackendUrl } from './backend-url.ts';
 import type { BackendRecord, BackendRegistry } from './backends.ts';
 import type { CoreDriver } from './core-driver.ts';
 import type { HealthChecker } from './health-checker.ts';
+import type { OwnListeners } from './own-listeners.ts';
 
 export const BACKEND_ID = /^[A-Za-z0-9._-]{1,64}$/;
 
@@ -27,6 +28,8 @@ export interface MembershipOptions {
   maxBackends: number;
   /** After this long draining, remaining attempts are cut (they fail as resets). */
   drainTimeoutMs: number;
+  /** The proxy's own listeners: never a backend, whoever names one (loops forever). */
+  own: OwnListeners;
 }
 
 export class Membership {
@@ -45,6 +48,8 @@ export class Membership {
   check(spec: BackendSpec, reserved: ReadonlyMap<string, string> = new Map(), trustHost = false): { id: string; origin: string; weight: number } {
     const url = checkBackendUrl(spec.url, trustHost ? 'any' : this.o.allowHosts);
     if (!url.ok) throw new MembershipError('invalid', url.message, '/url');
+    const self = this.o.own.selfReference(url.origin);
+    if (self) throw new MembershipError('invalid', `${self}: a backend there would send every request back to the proxy`, '/url');
     const weight = spec.weight ?? 1;
     if (!(weight > 0) || !Number.isFinite(weight)) throw new MembershipError('invalid', 'must be > 0', '/weight');
     const id = spec.id ?? this.freeId(reserved);

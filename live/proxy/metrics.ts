@@ -34,6 +34,7 @@ export class ProxyMetrics {
   private readonly requestSeconds = new LatencyHistogram();
   private inFlight = 0;
   private connectionsDropped = 0;
+  private loopsDetected = 0;
 
   constructor(src: MetricSources) {
     const registers = [this.registry];
@@ -115,7 +116,15 @@ export class ProxyMetrics {
       name: 'fulcrum_client_connections_dropped_total', help: 'Client connections closed on accept because maxConnections were open.', registers,
       collect() { this.reset(); this.inc(connectionsDropped()); },
     });
+    const loopsDetected = () => this.loopsDetected;
+    new Counter({
+      name: 'fulcrum_loops_detected_total', help: 'Requests that came back through this proxy (its own Via entry) and were answered 508.', registers,
+      collect() { this.reset(); this.inc(loopsDetected()); },
+    });
   }
+
+  /** A request came back carrying this proxy's own Via entry (answered 508). */
+  loopDetected(): void { this.loopsDetected++; }
 
   /** Node's `drop` event: a connection refused at the maxConnections cap. */
   connectionDropped(): void { this.connectionsDropped++; }

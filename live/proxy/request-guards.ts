@@ -9,7 +9,15 @@ import type { IncomingMessage } from 'node:http';
 import type { ClientError } from './responses.ts';
 
 const SLASH = 47;
+const REAL_FRAMING = new Set(['transfer-encoding', 'content-length']);
 /** RFC 9110 §7.2 Host = uri-host [ ":" port ]: an IP-literal or a reg-name (RFC 3986 §3.2.2). */
+/**
+ * Names that read as a framing header to a lenient backend or the next hop but are not one
+ * (`Transfer_Encoding`, `Content_Length`, `Transfer---Encoding`): the proxy frames by the
+ * real headers only, so a backend that folds `_` into `-` (as CGI and some frameworks do)
+ * would see two framings. Refused, as Envoy's `headers_with_underscores_action: REJECT_REQUEST`.
+ */
+const FRAMING_LOOKALIKE = /^(?:transfer[^a-z0-9]*encoding|content[^a-z0-9]*length)$/i;
 const HOST_VALUE = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9\-._~!$&'()*+,;=%]*)(?::\d*)?$/;
 
 /** The status and code to refuse `raw` with, or undefined when it may be forwarded. */
@@ -25,7 +33,11 @@ export function malformedRequest(raw: IncomingMessage, maxHeaderCount: number): 
   if (rh.length / 2 > maxHeaderCount) return [431, 'too_many_headers'];
   let hosts = 0;
   let host = '';
-  for (let i = 0; i < rh.length; i += 2) if (rh[i].length === 4 && rh[i].toLowerCase() === 'host') { hosts++; host = rh[i + 1]; }
+  for (let i = 0; i < rh.length; i += 2) {
+    const name = rh[i];
+    if (name.length === 4 && name.toLowerCase() === 'host') { hosts++; host = rh[i + 1]; }
+    else if (name.length >= 13 && FRAMING_LOOKALIKE.test(name) && !REAL_FRAMING.has(name.toLowerCase())) return [400, 'bad_header'];
+  }
   if (hosts > 1) return [400, 'duplicate_host'];
   if (hosts === 0 && raw.httpVersionMinor >= 1) return [400, 'missing_host']; // HTTP/1.1 requires one (RFC 9112 §3.2)
   if (hosts === 1 && !HOST_VALUE.test(host)) return [400, 'bad_host']; // RFC 9112 §3.2: invalid field value → 400

@@ -5,11 +5,13 @@ import { STATUS_CODES, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { FastifyReply } from 'fastify';
 import type { GatewayError } from '../../core/index.ts';
+import { refusedForProtocol } from './protocol-guard.ts';
 
 /** Client-side problems the proxy rejects before routing. */
 export type ClientError =
   | 'bad_request' | 'bad_framing' | 'bad_target' | 'duplicate_host' | 'missing_host' | 'bad_host' | 'too_many_headers'
-  | 'headers_too_large' | 'body_too_large' | 'request_timeout' | 'not_found' | 'unsupported_version' | 'unsupported_transfer_coding';
+  | 'headers_too_large' | 'body_too_large' | 'request_timeout' | 'not_found' | 'unsupported_version' | 'unsupported_transfer_coding'
+  | 'bad_header' | 'bad_protocol' | 'loop_detected';
 
 const MESSAGES: Record<GatewayError | ClientError, string> = {
   no_backend: 'no healthy backend is available',
@@ -30,6 +32,9 @@ const MESSAGES: Record<GatewayError | ClientError, string> = {
   not_found: 'not found',
   unsupported_version: 'only HTTP/1.0 and HTTP/1.1 are supported',
   unsupported_transfer_coding: 'only the chunked transfer coding is supported',
+  bad_header: 'a header name imitates Transfer-Encoding or Content-Length',
+  bad_protocol: 'only HTTP is proxied (the request line names another protocol)',
+  loop_detected: 'the request has already passed through this proxy (Via): a backend points back at it',
 };
 
 /**
@@ -62,6 +67,25 @@ export function sendProxyError(
 }
 
 /**
+ * Replaces a relayed answer that failed before any byte of it was written (its head stored
+ * by writeHead, its body broken at once: a bad chunk size) with a 502, so the client gets
+ * an answer instead of a silent close. False when bytes already went out: then only
+ * cutting the connection keeps a truncated answer from looking complete.
+ */
+export function replaceUnsentAnswer(res: ServerResponse, code: GatewayError, attempts: readonly string[]): boolean {
+  const r = res as ServerResponse & { _header: string | null; _headerSent: boolean; chunkedEncoding: boolean };
+  if (r._headerSent || !res.socket) return false;
+  r._header = null; // Node's stored head and the framing it chose; writeHead below stores the new ones
+  r.chunkedEncoding = false;
+  closingConnections.add(res.socket);
+  const body = JSON.stringify({ statusCode: 502, code, message: MESSAGES[code] });
+  res.writeHead(502, STATUS_CODES[502], ['x-fulcrum-error', code, 'x-fulcrum-attempts', attempts.join('|'), 'content-type', 'application/json; charset=utf-8',
+    'content-length', String(Buffer.byteLength(body)), 'connection', 'close']);
+  res.end(body);
+  return true;
+}
+
+/**
  * Answers a request Node's parser refused (bad framing, oversized headers, slow headers)
  * on the raw socket, then closes it: a desynchronised connection is never reused.
  */
@@ -72,15 +96,19 @@ export function writeClientError(err: NodeJS.ErrnoException, socket: Socket): vo
   // closes the connection once written; a second one would answer a request never made.
   if (closingConnections.has(socket)) return;
   const [status, code]: [number, ClientError] = err.code === 'HPE_HEADER_OVERFLOW' ? [431, 'headers_too_large']
-    : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? [408, 'request_timeout'] : [400, 'bad_request'];
-  afterPipelinedAnswers(socket, () => {
-    const body = JSON.stringify({ statusCode: status, code, message: MESSAGES[code] });
-    if (socket.writable) {
-      socket.write(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nconnection: close\r\ncontent-type: application/json; charset=utf-8\r\n`
-        + `x-fulcrum-error: ${code}\r\nx-fulcrum-attempts: \r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
-    }
-    socket.destroy();
-  });
+    : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? [408, 'request_timeout']
+    : refusedForProtocol(socket) ? [400, 'bad_protocol'] : [400, 'bad_request'];
+  afterPipelinedAnswers(socket, () => writeRawError(socket, status, code));
+}
+
+/** Writes a proxy error answer straight on `socket` (no HTTP response object owns it) and ends the connection. */
+export function writeRawError(socket: Socket, status: number, code: GatewayError | ClientError, attempts: readonly string[] = []): void {
+  const body = JSON.stringify({ statusCode: status, code, message: MESSAGES[code] });
+  if (socket.writable) {
+    socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nconnection: close\r\ncontent-type: application/json; charset=utf-8\r\n`
+      + `x-fulcrum-error: ${code}\r\nx-fulcrum-attempts: ${attempts.join('|')}\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+  }
+  socket.destroySoon();
 }
 
 const refused = new WeakSet<Socket>();

@@ -18,7 +18,11 @@ import { HealthChecker } from './health-checker.ts';
 import type { Journal } from './journal.ts';
 import { type BackendSpec, Membership } from './membership.ts';
 import { ProxyMetrics } from './metrics.ts';
+import { OwnListeners } from './own-listeners.ts';
 import { type ProxyLimits, buildProxyApp } from './proxy-app.ts';
+import { guardProtocol } from './protocol-guard.ts';
+import { createUpgradeHandler } from './upgrade.ts';
+import { ViaTag } from './via.ts';
 
 export interface ListenAddress { host?: string; port?: number }
 
@@ -117,8 +121,12 @@ export async function startProxy(o: ProxyOptions): Promise<RunningProxy> {
     discovery: () => discovery?.stats() ?? [],
   });
   const health = new HealthChecker(routing.health?.active, driver, seededRng(seed, 'health'), routing.timeouts.connectMs);
+  // The listeners' fixed ports are known now; ports picked by the OS are added once bound.
+  const own = new OwnListeners();
+  own.add(o.listen?.host ?? '127.0.0.1', o.listen?.port ?? 0);
+  if (o.admin !== false) own.add(o.admin?.host ?? '127.0.0.1', o.admin?.port ?? 0);
   const membership = new Membership(driver, registry, health, {
-    allowHosts: o.allowBackendHosts ?? [], maxBackends: o.maxBackends ?? 256, drainTimeoutMs: o.drainTimeoutMs ?? 30_000,
+    allowHosts: o.allowBackendHosts ?? [], maxBackends: o.maxBackends ?? 256, drainTimeoutMs: o.drainTimeoutMs ?? 30_000, own,
   });
   listeners.push((e) => membership.onEvent(e), (e) => {
     if (e.kind === 'ejected') ejections.set(e.id, (ejections.get(e.id) ?? 0) + 1);
@@ -143,21 +151,30 @@ export async function startProxy(o: ProxyOptions): Promise<RunningProxy> {
   const firstProbes = specs.map((spec) => membership.add(spec, true).firstProbe);
 
   const lifecycle = { closing: false };
+  const via = new ViaTag();
+  const identity = new ClientIdentity(o.trustedProxies);
   const forward = createForwarder({
     lifecycle,
     maxHeaderCount: limits.maxHeaderCount,
-    driver, registry, metrics, identity: new ClientIdentity(o.trustedProxies),
+    driver, registry, metrics, identity,
     limits: { maxBodyBytes: limits.maxBodyBytes, maxReplayBodyBytes: Math.min(routing.retry?.maxReplayBodyBytes ?? 0, limits.maxBodyBytes) },
     count500: routing.health?.outlier?.count500 ?? false,
     accessLog: o.accessLog ?? false,
+    via,
   });
   const app = buildProxyApp(limits, forward, o.accessLog ?? false);
+  const upgrades = createUpgradeHandler({
+    driver, registry, identity, metrics, via, maxHeaderCount: limits.maxHeaderCount, idleTimeoutMs: limits.keepAliveTimeoutMs,
+  });
+  app.server.on('upgrade', upgrades);
+  guardProtocol(app.server);
   app.server.on('drop', () => metrics.connectionDropped());
   let admin: FastifyInstance | undefined;
   try {
     // So the first request finds backends already checked (and discovered).
     await Promise.all([...firstProbes, discovery?.start()]);
     await app.listen({ host: o.listen?.host ?? '127.0.0.1', port: o.listen?.port ?? 0 });
+    addBound(own, app);
     if (o.admin !== false) {
       admin = buildAdminApp(adminToken, {
         balancer: driver.balancer, registry, membership, events, metrics, now: nowMs, routing,
@@ -170,7 +187,11 @@ export async function startProxy(o: ProxyOptions): Promise<RunningProxy> {
         closing: () => lifecycle.closing, dataListening: () => app.server.listening, balancer: driver.balancer, now: nowMs,
       });
       await admin.listen({ host: o.admin?.host ?? '127.0.0.1', port: o.admin?.port ?? 0 });
+      addBound(own, admin);
     }
+    // A port the OS picked may be one a backend URL already named (with nothing listening then).
+    const loops = [...registry.all()].map((r) => own.selfReference(r.origin)).filter((m) => m !== undefined);
+    if (loops.length > 0) throw new ConfigError(loops);
     discovery?.schedule();
   } catch (err) {
     discovery?.stop();
@@ -191,7 +212,7 @@ export async function startProxy(o: ProxyOptions): Promise<RunningProxy> {
         // In-flight requests finish (their answers say Connection: close); keep-alive
         // connections are closed as they fall idle; past the grace period the rest are cut.
         const sweep = setInterval(() => app.server.closeIdleConnections(), 50);
-        const force = setTimeout(() => app.server.closeAllConnections(), graceMs);
+        const force = setTimeout(() => { app.server.closeAllConnections(); upgrades.closeAll(); }, graceMs);
         await app.close();
         clearInterval(sweep);
         clearTimeout(force);
@@ -201,6 +222,11 @@ export async function startProxy(o: ProxyOptions): Promise<RunningProxy> {
       return closing;
     },
   };
+}
+
+function addBound(own: OwnListeners, app: FastifyInstance): void {
+  const a = app.server.address() as AddressInfo;
+  own.add(a.address, a.port);
 }
 
 function urlOf(app: FastifyInstance): string {

@@ -4,6 +4,7 @@ import type { EventEmitter } from 'node:events';
 import { Pool } from 'undici';
 import type { AttemptOutcome } from '../../core/index.ts';
 import { BodyTooLargeError } from './request-body.ts';
+import { patchedConnector } from './upstream-parser.ts';
 
 export interface UpstreamPoolOptions {
   /** Connections per backend (undici's and reply-from's default is 128). */
@@ -21,7 +22,7 @@ export function createPool(origin: string, o: UpstreamPoolOptions): Pool {
     pipelining: 1,
     keepAliveTimeout: o.keepAliveTimeoutMs,
     keepAliveMaxTimeout: o.keepAliveTimeoutMs,
-    connect: { timeout: o.connectTimeoutMs },
+    connect: patchedConnector(o.connectTimeoutMs),
     headersTimeout: 0, // the attempt timer owns time-to-headers (per-try timeout, deadline)
     bodyTimeout: o.bodyIdleTimeoutMs,
   });

@@ -28,6 +28,8 @@ export interface RawBackend {
   readonly requests: CapturedRequest[];
   /** Connections accepted so far. */
   connections: number;
+  /** Bytes left unparsed when a connection closed (a request the proxy sent incompletely, or bytes behind one). */
+  readonly leftovers: Buffer[];
   close(): Promise<void>;
 }
 
@@ -47,6 +49,7 @@ export function headerValues(r: CapturedRequest, name: string): string[] {
  */
 export function rawBackend(answer: (r: CapturedRequest) => Answer = () => okAnswer(), o: { host?: string; port?: number } = {}): Promise<RawBackend> {
   const requests: CapturedRequest[] = [];
+  const leftovers: Buffer[] = [];
   const sockets = new Set<Socket>();
   const state = { connections: 0 };
   const server: Server = createServer((socket) => {
@@ -55,6 +58,7 @@ export function rawBackend(answer: (r: CapturedRequest) => Answer = () => okAnsw
     socket.on('close', () => sockets.delete(socket));
     socket.on('error', () => {}); // the proxy may reset a connection it gave up on
     let pending = Buffer.alloc(0);
+    socket.on('close', () => { if (pending.length > 0) leftovers.push(pending); });
     socket.on('data', (chunk: Buffer) => {
       pending = Buffer.concat([pending, chunk]);
       for (let parsed = parseRequest(pending, connection); parsed; parsed = parseRequest(pending, connection)) {
@@ -72,7 +76,7 @@ export function rawBackend(answer: (r: CapturedRequest) => Answer = () => okAnsw
     server.listen(o.port ?? 0, o.host ?? '127.0.0.1', () => {
       const port = (server.address() as { port: number }).port;
       resolve({
-        url: `http://${o.host ?? '127.0.0.1'}:${port}`, port, requests,
+        url: `http://${o.host ?? '127.0.0.1'}:${port}`, port, requests, leftovers,
         get connections() { return state.connections; },
         close: () => new Promise<void>((done) => { for (const s of sockets) s.destroy(); server.close(() => done()); }),
       });
