@@ -134,7 +134,7 @@ export class Router {
       responseStarted: opts.responseStarted ?? false,
       nowMs,
       deadlineMs: flow.deadlineMs,
-      otherBackendAvailable: this.o.balancer.hasCandidateBesides(flow.tried, nowMs),
+      otherBackendAvailable: this.o.balancer.hasCandidateBesides(flow.tried),
     }, this.o.rng, this.budget);
     if (answer.retry) {
       flow.holdsRetrySlot = true;

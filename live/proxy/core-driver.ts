@@ -1,10 +1,15 @@
 // The only door from the proxy into the routing core. It stamps every call with the
-// proxy's clock and, when asked, journals it; it never decides anything itself.
+// proxy's clock and, when asked, journals it; it never decides anything itself. It also
+// keeps one timer armed at the balancer's next deadline, so an ejection ends on time even
+// when no request comes; that advance is an input like any other, and journaled.
 import {
   type AttemptOutcome, Balancer, type BalancerEvent, type Flow, type RoutingConfig, Router, type Step,
 } from '../../core/index.ts';
 import { seededRng } from './clock.ts';
 import { Journal } from './journal.ts';
+
+/** setTimeout's longest delay; a later deadline is re-armed when this one fires. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 export interface CoreDriverOptions {
   routing: RoutingConfig;
@@ -29,6 +34,8 @@ export class CoreDriver {
   readonly journal: Journal | undefined;
   readonly now: () => number;
   private observer: AttemptObserver | undefined;
+  private deadlineTimer: NodeJS.Timeout | undefined;
+  private deadlineArmedMs = Infinity;
 
   constructor(o: CoreDriverOptions) {
     this.now = o.clock;
@@ -55,12 +62,14 @@ export class CoreDriver {
     const nowMs = this.now();
     this.balancer.add(id, { weight, nowMs, initial });
     this.journal?.record({ op: 'add', id, weight, initial, nowMs });
+    this.armDeadline();
   }
 
   remove(id: string): void {
     const nowMs = this.now();
     this.balancer.remove(id, nowMs);
     this.journal?.record({ op: 'remove', id, nowMs });
+    this.armDeadline();
   }
 
   setWeight(id: string, weight: number): void {
@@ -72,12 +81,14 @@ export class CoreDriver {
     const nowMs = this.now();
     this.balancer.setAdminDown(id, down, nowMs);
     this.journal?.record({ op: 'admin-down', id, down, nowMs });
+    this.armDeadline();
   }
 
   probeResult(id: string, ok: boolean): void {
     const nowMs = this.now();
     this.journal?.record({ op: 'probe', id, ok, nowMs });
     this.balancer.probeResult(id, ok, nowMs);
+    this.armDeadline();
   }
 
   // ---- one request's life ------------------------------------------------------------
@@ -97,6 +108,7 @@ export class CoreDriver {
     if (this.journal) this.journal.record({ op: 'next', flow: this.journal.idOf(flow), nowMs });
     const step = this.router.next(flow, nowMs);
     if (step.kind === 'attempt') this.observer?.started(step.backend.id);
+    this.armDeadline();
     return step;
   }
 
@@ -104,14 +116,18 @@ export class CoreDriver {
     const nowMs = this.now();
     if (this.journal) this.journal.record({ op: 'ended', flow: this.journal.idOf(flow), nowMs, outcome, retryAfter, responseStarted });
     if (this.observer && flow.current) this.observer.ended(flow.current.id, outcome.kind === 'response' && outcome.status < 500);
-    return this.router.attemptEnded(flow, nowMs, outcome, { retryAfter, responseStarted });
+    const step = this.router.attemptEnded(flow, nowMs, outcome, { retryAfter, responseStarted });
+    this.armDeadline();
+    return step;
   }
 
   deadlineExceeded(flow: Flow): Step {
     const nowMs = this.now();
     if (this.journal) this.journal.record({ op: 'deadline', flow: this.journal.idOf(flow), nowMs });
     if (this.observer && flow.current) this.observer.ended(flow.current.id, false);
-    return this.router.deadlineExceeded(flow, nowMs);
+    const step = this.router.deadlineExceeded(flow, nowMs);
+    this.armDeadline();
+    return step;
   }
 
   clientAborted(flow: Flow): void {
@@ -120,6 +136,38 @@ export class CoreDriver {
     if (this.journal) this.journal.record({ op: 'abort', flow: this.journal.idOf(flow), nowMs });
     if (this.observer && flow.current) this.observer.ended(flow.current.id, false);
     this.router.clientAborted(flow, nowMs);
+    this.armDeadline();
+  }
+
+  /** Stops the deadline timer (the proxy is closing). */
+  close(): void {
+    clearTimeout(this.deadlineTimer);
+    this.deadlineTimer = undefined;
+    this.deadlineArmedMs = -Infinity; // never re-armed
+  }
+
+  // ---- time alone -------------------------------------------------------------------
+
+  /** After every input: one timer at the balancer's next deadline (an ejection running out). */
+  private armDeadline(): void {
+    const deadlineMs = this.balancer.nextDeadlineMs();
+    if (deadlineMs === this.deadlineArmedMs || this.deadlineArmedMs === -Infinity) return;
+    clearTimeout(this.deadlineTimer);
+    this.deadlineArmedMs = deadlineMs;
+    this.deadlineTimer = undefined;
+    if (deadlineMs === Infinity) return;
+    // A timer may fire a little early: advance() then finds nothing due and this re-arms.
+    this.deadlineTimer = setTimeout(() => this.deadlineReached(), Math.min(MAX_TIMER_MS, Math.max(0, deadlineMs - this.now())));
+    this.deadlineTimer.unref();
+  }
+
+  private deadlineReached(): void {
+    this.deadlineArmedMs = Infinity;
+    this.deadlineTimer = undefined;
+    const nowMs = this.now();
+    this.journal?.record({ op: 'advance', nowMs });
+    this.balancer.advance(nowMs);
+    this.armDeadline();
   }
 
   /** Hears every attempt's start and end: the live runner's per-server timeline. */

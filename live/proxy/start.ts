@@ -188,6 +188,7 @@ export async function startProxy(o: ProxyOptions): Promise<RunningProxy> {
         lifecycle.closing = true; // /readyz answers 503 from here on
         discovery?.stop();
         health.stopAll();
+        driver.close();
         // In-flight requests finish (their answers say Connection: close); keep-alive
         // connections are closed as they fall idle; past the grace period the rest are cut.
         const sweep = setInterval(() => app.server.closeIdleConnections(), 50);

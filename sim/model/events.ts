@@ -62,6 +62,8 @@ export type SimEvent =
   | { kind: 'fault-end'; fault: Fault }
   | { kind: 'restart'; serverId: string; epoch: number }
   | { kind: 'change'; change: Change }
+  /** The balancer's next deadline (an ejection running out): time alone changes routing. */
+  | { kind: 'balancer-deadline' }
   | { kind: 'tick' };
 
 /** How the model schedules: delay from now; priority 0 runs first at equal times. */

@@ -35,6 +35,8 @@ export class Simulation {
   private pendingArrivals = 0;
   private activeRequests = 0;
   private nextTick = 1;
+  /** When the pending balancer-deadline event fires; Infinity when none is pending. */
+  private deadlineArmedMs = Infinity;
   /** Client requests sent and answered so far. */
   started = 0;
   finished = 0;
@@ -48,7 +50,7 @@ export class Simulation {
     onDecisions?: (requestId: number, decisions: readonly Decision[]) => void,
   ) {
     this.streams = rngTree(cfg.seed);
-    this.sim = new Simulator<SimEvent>((e) => this.handle(e));
+    this.sim = new Simulator<SimEvent>((e) => { this.handle(e); this.armBalancerDeadline(); });
     this.balancer = new Balancer({
       balancer: cfg.balancer,
       health: cfg.health,
@@ -141,8 +143,23 @@ export class Simulation {
       case 'fault-end': return this.faults.end(e.fault);
       case 'restart': return this.faults.restart(e.serverId, e.epoch);
       case 'change': return this.applyChange(e.change, nowMs);
+      case 'balancer-deadline': return this.balancerDeadline(nowMs);
       case 'tick': return this.tick(nowMs);
     }
+  }
+
+  /** Runs after every event: keeps one event pending at the balancer's next deadline. */
+  private armBalancerDeadline(): void {
+    const deadlineMs = this.balancer.nextDeadlineMs();
+    if (deadlineMs >= this.deadlineArmedMs) return;
+    this.deadlineArmedMs = deadlineMs;
+    this.sim.scheduleAt(deadlineMs, { kind: 'balancer-deadline' }, 0);
+  }
+
+  private balancerDeadline(nowMs: number): void {
+    if (nowMs !== this.deadlineArmedMs) return; // superseded by an earlier deadline
+    this.deadlineArmedMs = Infinity;
+    this.balancer.advance(nowMs);
   }
 
   private clientSends(arrival: Arrival, nowMs: number): void {

@@ -38,6 +38,16 @@ describe('s2 crashes at 2 s and restarts at 3.5 s (test/sim/fixtures/crash-resta
     expect(failed.some((r) => r.outcome === 'connect_failed' && r.startMs >= CRASH_AT_MS)).toBe(true);
   });
 
+  it('every ejection ends exactly at its untilMs, not at the next pick that happens to notice', () => {
+    // Outlier detection alone (a passing probe would end an ejection early), 300 ms ejections.
+    const cfg = variant('no-retries');
+    const { sim } = simulate({ ...cfg, health: { outlier: { ...cfg.health!.outlier!, baseEjectionMs: 300 } } });
+    const ejections = sim.balancerEvents.filter((e) => e.kind === 'ejected');
+    const ends = sim.balancerEvents.filter((e) => e.kind === 'unejected');
+    expect(ejections.length).toBeGreaterThan(1);
+    expect(ends.map((e) => [e.id, e.atMs])).toEqual(ejections.filter((e) => e.untilMs <= sim.nowMs).map((e) => [e.id, e.untilMs]));
+  });
+
   it('with neither retries nor health checks, s2 requests fail until the restart, then succeed', () => {
     const { recorder } = simulate(variant('no-health'));
     const failed = recorder.requests.filter((r) => r.outcome !== 'ok');
