@@ -8,6 +8,7 @@ export * from './hash.ts';
 export { slowStartFactor } from './slow-start.ts';
 export { isBackendFailure, maxEjected } from './health/outlier.ts';
 export { nextProbeDelayMs, type HealthStatus } from './health/active.ts';
-export { createPolicy } from './policies/index.ts';
+export { POLICIES, createPolicy, policyDefinition } from './policies/index.ts';
+export { definePolicy, type PolicyDefinition, type PolicyTraits } from './policies/define.ts';
 export * from './router.ts';
 export * from './distributions.ts';

@@ -23,9 +23,11 @@
 // ~1.4 µs at n = 1000. HAProxy and Envoy read a running cluster-wide counter instead, but
 // that also counts requests still running on ejected or excluded backends, which would
 // loosen the bound over the candidates that the tests hold us to.
-import type { Backend, Candidates, PickContext, PickTrace, Policy } from '../index.ts';
+import { z } from 'zod';
+import type { Backend, Candidates, PickContext, PickTrace, Policy } from '../types.ts';
+import { definePolicy } from './define.ts';
 import { keyHashOf, pickByModulo, traceStep } from './hashing.ts';
-import { Ring, type RingOptions } from './ring.ts';
+import { Ring, type RingOptions, vnodesOption } from './ring.ts';
 
 export interface BoundedLoadOptions {
   /** Ring points per unit of weight, as ring-hash. */
@@ -87,6 +89,17 @@ export class BoundedLoad implements Policy {
     return pickByModulo(c, keyHash);
   }
 }
+
+export const boundedLoad = definePolicy({
+  name: 'bounded-load',
+  options: {
+    vnodes: vnodesOption,
+    /** c: no backend above ceil(c × average in-flight) (Mirrokni et al.; HAProxy hash-balance-factor 125 = 1.25). */
+    balanceFactor: z.number().min(1).max(100).default(DEFAULT_BALANCE_FACTOR),
+  },
+  traits: { hashKey: true, liveWeights: false },
+  create: (o) => new BoundedLoad({ vnodes: o.vnodes, balanceFactor: o.balanceFactor }),
+});
 
 /** A candidate passed over because it is full: in `considered` (with its load) and `skipped`. */
 function noteOverBound(trace: PickTrace, b: Backend): void {

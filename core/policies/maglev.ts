@@ -12,7 +12,9 @@
 //
 // Built from `weight`, not `effectiveWeight` (rebuilt only on membership or weight
 // changes; Envoy has no slow start for Maglev either).
-import type { Backend, Candidates, PickContext, PickTrace, Policy } from '../index.ts';
+import { z } from 'zod';
+import type { Backend, Candidates, PickContext, PickTrace, Policy } from '../types.ts';
+import { definePolicy } from './define.ts';
 import { murmur3 } from '../hash.ts';
 import { keyHashOf, pickByModulo, sortedById, traceStep } from './hashing.ts';
 
@@ -68,6 +70,17 @@ export class Maglev implements Policy {
     return counts;
   }
 }
+
+export const maglev = definePolicy({
+  name: 'maglev',
+  options: {
+    /** Lookup table size; must be prime (Envoy default 65537). */
+    maglevTableSize: z.number().int().min(3).max(5_000_011).default(DEFAULT_MAGLEV_TABLE_SIZE)
+      .refine(isPrime, { message: 'must be a prime number (e.g. 251, 65537, 655373)' }),
+  },
+  traits: { hashKey: true, liveWeights: false },
+  create: (o) => new Maglev(o.maglevTableSize),
+});
 
 /**
  * The paper's Listing 1, weighted as Envoy does it: weights are normalised to the largest,

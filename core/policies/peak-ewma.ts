@@ -4,8 +4,10 @@
 // estimate keeps decaying, so a backend that was slow once is probed again rather than
 // starved; a new backend starts at `defaultRttMs`. 429 and 503 answers are charged
 // `penaltyMs`, so fast rejections do not attract traffic (Linkerd's load biaser).
-import type { AttemptOutcome, Backend, Candidates, PickTrace, Policy, Rng } from '../index.ts';
-import { pickCheapestOf } from './p2c.ts';
+import { z } from 'zod';
+import type { AttemptOutcome, Backend, Candidates, PickTrace, Policy, Rng } from '../types.ts';
+import { definePolicy } from './define.ts';
+import { choicesOption, pickCheapestOf } from './p2c.ts';
 
 interface Estimate { rttMs: number; stampMs: number }
 
@@ -49,3 +51,20 @@ export class PeakEwma implements Policy {
     return elapsed > 0 ? e.rttMs * Math.exp(-elapsed / this.o.decayMs) : e.rttMs;
   }
 }
+
+export const peakEwma = definePolicy({
+  name: 'peak-ewma',
+  options: {
+    choices: choicesOption,
+    /** Decay time constant; Finagle and Envoy default to 10 s. */
+    ewmaDecayMs: z.number().positive().default(10_000),
+    /** Latency assumed for a backend with no samples yet, so it gets probed. */
+    ewmaDefaultRttMs: z.number().positive().default(10),
+    /** Latency charged for a 429/503 answer, so fast rejections do not attract traffic (Linkerd). */
+    ewmaPenaltyMs: z.number().nonnegative().default(1_000),
+  },
+  traits: { hashKey: false, liveWeights: true },
+  create: (o, rng) => new PeakEwma(rng, {
+    choices: o.choices, decayMs: o.ewmaDecayMs, defaultRttMs: o.ewmaDefaultRttMs, penaltyMs: o.ewmaPenaltyMs,
+  }),
+});

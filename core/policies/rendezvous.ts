@@ -8,7 +8,8 @@
 // probability w_b / Σw exactly, and changing one weight only moves keys to or from it.
 // This reads `effectiveWeight` at pick time, so slow start ramps a new backend's share
 // of keys smoothly — and only ever moves keys onto it.
-import type { Backend, Candidates, PickContext, PickTrace, Policy } from '../index.ts';
+import type { Backend, Candidates, PickContext, PickTrace, Policy } from '../types.ts';
+import { definePolicy } from './define.ts';
 import { murmur3, murmur3Pair } from '../hash.ts';
 import { keyHashOf, traceStep } from './hashing.ts';
 
@@ -65,3 +66,10 @@ export class Rendezvous implements Policy {
     return this.listHashes;
   }
 }
+
+export const rendezvous = definePolicy({
+  name: 'rendezvous',
+  options: {},
+  traits: { hashKey: true, liveWeights: true },
+  create: () => new Rendezvous(),
+});

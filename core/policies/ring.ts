@@ -1,6 +1,7 @@
 // A consistent-hash ring as an immutable table: built once per membership change, then
 // looked up by binary search. ring-hash and bounded-load both walk it.
-import type { Backend, Candidates, PickTrace } from '../index.ts';
+import { z } from 'zod';
+import type { Backend, Candidates, PickTrace } from '../types.ts';
 import { murmur3 } from '../hash.ts';
 import { sortedById, traceStep } from './hashing.ts';
 
@@ -12,6 +13,8 @@ export interface RingOptions {
 }
 
 const DEFAULT_VNODES = 160;
+/** The `vnodes` option of the ring policies (ring-hash, bounded-load): points per unit of weight. */
+export const vnodesOption = z.number().int().min(1).max(1_000).default(DEFAULT_VNODES);
 /** Envoy's default maximum_ring_size: above it, every backend's point count is scaled down. */
 const MAX_RING_POINTS = 8_388_608;
 /** Points are sorted as position × 2^21 + owner rank in one float64 (exact below 2^53). */

@@ -2,6 +2,7 @@
 // experiment, feeds the workload in, and dispatches every event to the part it concerns.
 // Stops when the workload is exhausted and the last response has left the proxy.
 import { Balancer, type BalancerEvent, type Decision, Router } from '../../core/index.ts';
+import { policyDefinition } from '../../core/policies/index.ts';
 import { Simulator } from '../engine/loop.ts';
 import { rngTree } from '../engine/rng.ts';
 import { type Change, type RunConfig, type ServerSpec, initialServerIds } from '../experiment.ts';
@@ -13,8 +14,6 @@ import { Prober } from './health.ts';
 import { type Network, createNetwork, scheduleAfterHop } from './network.ts';
 import { ProxyModel } from './proxy.ts';
 import { type ServerHost, ServerModel } from './server.ts';
-
-const HASHING_POLICIES = new Set(['ip-hash', 'ring-hash', 'maglev', 'rendezvous', 'bounded-load']);
 
 export class Simulation {
   readonly balancer: Balancer;
@@ -78,7 +77,7 @@ export class Simulation {
       serversBySeq: this.serversBySeq,
       recorder,
       method: cfg.workload.method,
-      hashClients: HASHING_POLICIES.has(cfg.balancer.policy),
+      hashClients: policyDefinition(cfg.balancer.policy).traits.hashKey,
       connectTimeoutMs: cfg.timeouts.connectMs,
       usualTimeoutMs: Math.min(cfg.timeouts.perTryMs ?? Infinity, cfg.timeouts.requestMs),
       onFinished: (request, endMs) => this.requestFinished(request, endMs),
