@@ -12,3 +12,4 @@ export { POLICIES, createPolicy, policyDefinition } from './policies/index.ts';
 export { definePolicy, type PolicyDefinition, type PolicyTraits } from './policies/define.ts';
 export * from './router.ts';
 export * from './distributions.ts';
+export { STREAM, rngStream } from './rng.ts';

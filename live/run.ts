@@ -70,7 +70,7 @@ export async function runLiveOne(plan: Pick<ExperimentPlan, 'name'>, run: Planne
       replicas.set(id, await opts.runtime.start({
         id, host: '127.0.0.1', port: await freePort(),
         serviceTimeMs: spec.serviceTimeMs, concurrency: spec.concurrency,
-        seed: `${cfg.seed}/${id}`, controlToken: CONTROL_TOKEN,
+        seed: String(cfg.seed), controlToken: CONTROL_TOKEN, // the replica derives server/<id> as the simulator does
         restart: crash?.restartAfterMs !== undefined, restartDelayMs: crash?.restartAfterMs,
       }));
     }

@@ -3,7 +3,7 @@
 // a time from the experiment and its own seeded streams, never an array of all requests.
 import { sample } from '../core/distributions.ts';
 import type { Rng } from '../core/index.ts';
-import { rngStream } from './engine/rng.ts';
+import { rngStream } from '../core/rng.ts';
 import type { WorkloadConfig } from './experiment.ts';
 
 /** One client request to send: `client` indexes the population (see clientAddress). */

@@ -5,7 +5,7 @@
 import {
   type AttemptOutcome, Balancer, type BalancerEvent, type Flow, type RoutingConfig, Router, type Step,
 } from '../../core/index.ts';
-import { seededRng } from './clock.ts';
+import { STREAM, rngStream } from '../../core/rng.ts';
 import { Journal } from './journal.ts';
 
 /** setTimeout's longest delay; a later deadline is re-armed when this one fires. */
@@ -44,14 +44,14 @@ export class CoreDriver {
     this.balancer = new Balancer({
       balancer: o.routing.balancer,
       health: o.routing.health,
-      rng: seededRng(o.seed, 'balancer'),
+      rng: rngStream(o.seed, STREAM.balancer),
       onEvent: (e) => { journal?.events.push(e); o.onEvent?.(e); },
     });
     this.router = new Router({
       balancer: this.balancer,
       retry: o.routing.retry,
       timeouts: o.routing.timeouts,
-      rng: seededRng(o.seed, 'router'),
+      rng: rngStream(o.seed, STREAM.router),
       trace: (o.trace ?? false) || o.journal === true,
     });
   }

@@ -8,7 +8,8 @@ import type { Balancer, BalancerEvent, RoutingConfig, Router } from '../../core/
 import { buildAdminApp } from './admin/admin-app.ts';
 import { BackendRegistry } from './backends.ts';
 import { ClientIdentity } from './client-identity.ts';
-import { nowMs, seededRng } from './clock.ts';
+import { nowMs } from './clock.ts';
+import { STREAM, rngStream } from '../../core/rng.ts';
 import { parseRoutingConfig } from './config.ts';
 import { CoreDriver } from './core-driver.ts';
 import { Discovery, type DiscoveryOptions, discoveryProblems } from './discovery.ts';
@@ -116,7 +117,7 @@ export async function startProxy(o: ProxyOptions): Promise<RunningProxy> {
     balancer: driver.balancer, router: driver.router, now: nowMs, backends: () => registry.all(), ejections: () => ejections,
     discovery: () => discovery?.stats() ?? [],
   });
-  const health = new HealthChecker(routing.health?.active, driver, seededRng(seed, 'health'), routing.timeouts.connectMs);
+  const health = new HealthChecker(routing.health?.active, driver, rngStream(seed, STREAM.healthJitter), routing.timeouts.connectMs);
   const membership = new Membership(driver, registry, health, {
     allowHosts: o.allowBackendHosts ?? [], maxBackends: o.maxBackends ?? 256, drainTimeoutMs: o.drainTimeoutMs ?? 30_000,
   });

@@ -3,8 +3,8 @@
 // Stops when the workload is exhausted and the last response has left the proxy.
 import { Balancer, type BalancerEvent, type Decision, Router } from '../../core/index.ts';
 import { policyDefinition } from '../../core/policies/index.ts';
+import { STREAM, rngStream } from '../../core/rng.ts';
 import { Simulator } from '../engine/loop.ts';
-import { rngTree } from '../engine/rng.ts';
 import { type Change, type RunConfig, type ServerSpec, initialServerIds } from '../experiment.ts';
 import type { Recorder, ServerSnapshot } from '../records.ts';
 import { type Arrival, type ClosedLoop, type OpenLoop, workloadSchedule } from '../workload.ts';
@@ -48,16 +48,16 @@ export class Simulation {
     /** Hears each request's decision trace; tracing is on only when given (it costs memory per request in flight). */
     onDecisions?: (requestId: number, decisions: readonly Decision[]) => void,
   ) {
-    this.streams = rngTree(cfg.seed);
+    this.streams = (label) => rngStream(cfg.seed, label);
     this.sim = new Simulator<SimEvent>((e) => { this.handle(e); this.armBalancerDeadline(); });
     this.balancer = new Balancer({
       balancer: cfg.balancer,
       health: cfg.health,
-      rng: this.streams('balancer'),
+      rng: this.streams(STREAM.balancer),
       onEvent: (e) => { if (this.balancerEvents.length < 10_000) this.balancerEvents.push(e); },
     });
     this.router = new Router({
-      balancer: this.balancer, retry: cfg.retry, timeouts: cfg.timeouts, rng: this.streams('retry-backoff'), trace: onDecisions !== undefined,
+      balancer: this.balancer, retry: cfg.retry, timeouts: cfg.timeouts, rng: this.streams(STREAM.router), trace: onDecisions !== undefined,
     });
     this.network = createNetwork(cfg.network, this.streams('network'), this.sim);
     const sim = this.sim;
@@ -85,7 +85,7 @@ export class Simulation {
     });
     const active = cfg.health?.active;
     this.prober = active
-      ? new Prober(active, sim, this.balancer, this.servers, network, this.streams('health-jitter'))
+      ? new Prober(active, sim, this.balancer, this.servers, network, this.streams(STREAM.healthJitter))
       : undefined;
     this.faults = new FaultInjector(sim, this.servers);
 
@@ -223,7 +223,7 @@ export class Simulation {
   private addServer(id: string, weight: number | undefined, initial: boolean): void {
     const spec: ServerSpec = { ...this.cfg.servers.template, ...this.cfg.servers.overrides[id] };
     if (weight !== undefined) spec.weight = weight;
-    const server = new ServerModel(id, spec, this.streams(`server/${id}`), this.streams(`faults/${id}`), this.host);
+    const server = new ServerModel(id, spec, this.streams(STREAM.service(id)), this.streams(STREAM.faults(id)), this.host);
     this.servers.set(id, server);
     const backend = this.balancer.add(id, { weight: spec.weight, nowMs: this.sim.nowMs, initial });
     this.serversBySeq[backend.seq] = server;

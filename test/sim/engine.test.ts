@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { EventQueue } from '../../sim/engine/heap.ts';
 import { Simulator } from '../../sim/engine/loop.ts';
 import { Fifo } from '../../sim/engine/fifo.ts';
-import { rngStream } from '../../sim/engine/rng.ts';
+import { rngStream } from '../../core/rng.ts';
 
 describe('EventQueue', () => {
   it('pops by time, then priority, then insertion order', () => {
