@@ -2,7 +2,8 @@
 // backend, report how the attempt ended, and be told whether to answer, retry (after how
 // long, on which backend) or fail with which gateway status. The simulator and the live
 // proxy own the sockets and the timers; every decision is made here.
-import type { AttemptOutcome, Backend, PickTrace, RetryConfig, Rng, TimeoutsConfig } from './index.ts';
+import type { AttemptOutcome, AttemptVerdict, Backend, PickTrace, Rng } from './types.ts';
+import type { RetryConfig, TimeoutsConfig } from './config.ts';
 import type { Balancer } from './balancer.ts';
 import { type FailurePoint, type RetryRefusal, RetryBudget, decideRetry } from './retry.ts';
 import { newTrace } from './balancer.ts';
@@ -26,7 +27,12 @@ export type Step =
   | { kind: 'retry'; delayMs: number }
   /** Pass the backend's answer on (success or a status not worth retrying). */
   | { kind: 'respond'; status: number }
-  | { kind: 'fail'; status: 502 | 503 | 504; error: GatewayError };
+  | { kind: 'fail'; status: 502 | 503 | 504; error: GatewayError }
+  /** The client's request broke a limit while being sent (the body size cap): answer 413. */
+  | { kind: 'reject'; status: 413; error: 'body_too_large' };
+
+/** What to do after an attempt ended, with the core's verdict on that attempt (for stats and result files). */
+export type StepAfterAttempt = Step & { ended: AttemptVerdict };
 
 /** One decision, for the trace. */
 export type Decision =
@@ -56,6 +62,8 @@ export class Flow {
   /** The backend of the attempt in progress, and when that attempt started. */
   current: Backend | undefined;
   attemptStartMs = 0;
+  /** The current attempt's timer is the request deadline (it came before the per-try timeout). */
+  timerIsDeadline = false;
   /** This flow holds a retry-budget slot for its current attempt. */
   holdsRetrySlot = false;
   done = false;
@@ -106,6 +114,7 @@ export class Router {
     if (flow.attempt > 0) this.counts.retries++;
     this.o.balancer.attemptStarted(backend, nowMs);
     const perTry = this.o.timeouts.perTryMs ?? Infinity;
+    flow.timerIsDeadline = remainingMs <= perTry;
     return { kind: 'attempt', backend, attempt: flow.attempt, timeoutMs: Math.min(perTry, remainingMs) };
   }
 
@@ -113,17 +122,36 @@ export class Router {
    * The current attempt ended. `retryAfter` is the backend's Retry-After header, if any.
    * `responseStarted` is true when response bytes already went to the client.
    */
-  attemptEnded(flow: Flow, nowMs: number, outcome: AttemptOutcome, opts: { retryAfter?: string; responseStarted?: boolean } = {}): Step {
+  attemptEnded(
+    flow: Flow, nowMs: number, outcome: AttemptOutcome, opts: { retryAfter?: string; responseStarted?: boolean } = {},
+  ): StepAfterAttempt {
     const backend = flow.current!;
     flow.current = undefined;
     const latencyMs = nowMs - flow.attemptStartMs;
-    this.o.balancer.attemptEnded(backend, nowMs, latencyMs, outcome);
+    const ended = this.o.balancer.attemptEnded(backend, nowMs, latencyMs, outcome);
     this.releaseSlot(flow);
     flow.decisions?.push({ kind: 'outcome', atMs: nowMs, backend: backend.id, outcome });
+    return { ...this.afterAttempt(flow, nowMs, outcome, opts), ended };
+  }
 
+  /**
+   * The current attempt's timer fired. The Router armed it (`timeoutMs` of the attempt
+   * step), so it knows what it stood for: the request deadline (→ 504 deadline, no retry)
+   * or the per-try timeout (→ a timeout outcome, maybe retried).
+   */
+  attemptTimedOut(flow: Flow, nowMs: number): StepAfterAttempt {
+    if (flow.timerIsDeadline) return { ...this.deadlineExceeded(flow, nowMs), ended: { ok: false, backendFailure: true } };
+    return this.attemptEnded(flow, nowMs, { kind: 'timeout' });
+  }
+
+  private afterAttempt(flow: Flow, nowMs: number, outcome: AttemptOutcome, opts: { retryAfter?: string; responseStarted?: boolean }): Step {
     const failure = failurePoint(outcome, opts.retryAfter);
     if (!failure) {
       if (outcome.kind === 'response') return this.respond(flow, outcome.status);
+      if (outcome.kind === 'local-reject' && outcome.reason === 'body-too-large') {
+        this.finish(flow);
+        return { kind: 'reject', status: 413, error: 'body_too_large' };
+      }
       return this.fail(flow, nowMs, 502, 'upstream_reset'); // local-reject / client-abort: nobody to retry for
     }
     const answer = decideRetry(this.o.retry, {

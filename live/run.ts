@@ -12,6 +12,7 @@ import type { RequestOutcome, ServerSnapshot } from '../sim/records.ts';
 import { type RunResult, openRunWriter, writeIndexes } from '../sim/run.ts';
 import type { RunSummary } from '../sim/summary.ts';
 import { clientAddress, workloadSchedule } from '../sim/workload.ts';
+import { isOkStatus } from '../core/types.ts';
 import { type Completed, type LoadReport, runClosedLoad, runOpenLoad } from './loadgen.ts';
 import { type RunningProxy, startProxy } from './proxy/start.ts';
 import type { Replica, Runtime } from './runtime/types.ts';
@@ -130,7 +131,7 @@ export async function runLiveOne(plan: Pick<ExperimentPlan, 'name'>, run: Planne
 function outcomeOf(r: Completed): RequestOutcome {
   if (r.proxyError) return r.proxyError as RequestOutcome;
   if (r.status === 0) return 'upstream_reset'; // the proxy aborted the connection mid-response
-  return r.status < 500 ? 'ok' : 'error';
+  return isOkStatus(r.status) ? 'ok' : 'error';
 }
 
 function scheduleFault(f: Fault, replicas: Map<string, Replica>, log: (line: string) => void): NodeJS.Timeout[] {

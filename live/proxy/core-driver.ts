@@ -3,7 +3,7 @@
 // keeps one timer armed at the balancer's next deadline, so an ejection ends on time even
 // when no request comes; that advance is an input like any other, and journaled.
 import {
-  type AttemptOutcome, Balancer, type BalancerEvent, type Flow, type RoutingConfig, Router, type Step,
+  type AttemptOutcome, Balancer, type BalancerEvent, type Flow, type RoutingConfig, Router, type Step, type StepAfterAttempt, isOk,
 } from '../../core/index.ts';
 import { STREAM, rngStream } from '../../core/rng.ts';
 import { Journal } from './journal.ts';
@@ -112,11 +112,21 @@ export class CoreDriver {
     return step;
   }
 
-  attemptEnded(flow: Flow, outcome: AttemptOutcome, retryAfter?: string, responseStarted?: boolean): Step {
+  attemptEnded(flow: Flow, outcome: AttemptOutcome, retryAfter?: string, responseStarted?: boolean): StepAfterAttempt {
     const nowMs = this.now();
     if (this.journal) this.journal.record({ op: 'ended', flow: this.journal.idOf(flow), nowMs, outcome, retryAfter, responseStarted });
-    if (this.observer && flow.current) this.observer.ended(flow.current.id, outcome.kind === 'response' && outcome.status < 500);
+    if (this.observer && flow.current) this.observer.ended(flow.current.id, isOk(outcome));
     const step = this.router.attemptEnded(flow, nowMs, outcome, { retryAfter, responseStarted });
+    this.armDeadline();
+    return step;
+  }
+
+  /** The attempt's timer fired: the Router knows whether it was the per-try timeout or the deadline. */
+  attemptTimedOut(flow: Flow): StepAfterAttempt {
+    const nowMs = this.now();
+    if (this.journal) this.journal.record({ op: 'timed-out', flow: this.journal.idOf(flow), nowMs });
+    if (this.observer && flow.current) this.observer.ended(flow.current.id, false);
+    const step = this.router.attemptTimedOut(flow, nowMs);
     this.armDeadline();
     return step;
   }
