@@ -15,7 +15,8 @@ import { z } from 'zod';
 import type { Backend, Candidates, PickContext, PickTrace, Policy } from '../types.ts';
 import { definePolicy } from './define.ts';
 import { keyHashOf, pickByModulo } from './hashing.ts';
-import { Ring, type RingOptions, firstCandidateOnRing, vnodesOption } from './ring.ts';
+import { Ring, type RingOptions, vnodesOption } from './ring.ts';
+import { lookup } from './table.ts';
 
 export class RingHash implements Policy {
   readonly name = 'ring-hash';
@@ -31,7 +32,7 @@ export class RingHash implements Policy {
 
   pick(c: Candidates, ctx: PickContext, trace?: PickTrace): Backend {
     const h = keyHashOf(ctx.hashKey);
-    return firstCandidateOnRing(this.ring, c, h, trace) ?? pickByModulo(c, h);
+    return lookup(this.ring, c, h, trace) ?? pickByModulo(c, h);
   }
 }
 
