@@ -79,17 +79,17 @@ export class Router {
   /** Logical requests, attempts and retries since start: metrics both engines report. */
   readonly counts = { requests: 0, attempts: 0, retries: 0, budgetOverflows: 0 };
 
-  constructor(private readonly o: RouterOptions) {
-    this.budget = new RetryBudget(o.retry?.budget);
+  constructor(private readonly opts: RouterOptions) {
+    this.budget = new RetryBudget(opts.retry?.budget);
   }
 
-  get balancer(): Balancer { return this.o.balancer; }
+  get balancer(): Balancer { return this.opts.balancer; }
 
   /** A request arrived. Follow with `next`. */
   start(info: RequestInfo): Flow {
     this.counts.requests++;
     this.budget.requestStarted();
-    return new Flow(info, this.o.timeouts.requestMs, this.o.trace ?? false);
+    return new Flow(info, this.opts.timeouts.requestMs, this.opts.trace ?? false);
   }
 
   /** The first attempt, or the next one after a retry delay. */
@@ -97,7 +97,7 @@ export class Router {
     const remainingMs = flow.deadlineMs - nowMs;
     if (remainingMs <= 0) return this.fail(flow, nowMs, 504, 'deadline');
     const trace = flow.decisions ? newTrace() : undefined;
-    const backend = this.o.balancer.pick(
+    const backend = this.opts.balancer.pick(
       { nowMs, hashKey: flow.info.hashKey, attempt: flow.attempt + 1, exclude: flow.tried }, trace,
     );
     if (trace) flow.decisions!.push({ kind: 'pick', trace });
@@ -112,8 +112,8 @@ export class Router {
     flow.tried.add(backend.id);
     this.counts.attempts++;
     if (flow.attempt > 0) this.counts.retries++;
-    this.o.balancer.attemptStarted(backend, nowMs);
-    const perTry = this.o.timeouts.perTryMs ?? Infinity;
+    this.opts.balancer.attemptStarted(backend, nowMs);
+    const perTry = this.opts.timeouts.perTryMs ?? Infinity;
     flow.timerIsDeadline = remainingMs <= perTry;
     return { kind: 'attempt', backend, attempt: flow.attempt, timeoutMs: Math.min(perTry, remainingMs) };
   }
@@ -128,7 +128,7 @@ export class Router {
     const backend = flow.current!;
     flow.current = undefined;
     const latencyMs = nowMs - flow.attemptStartMs;
-    const ended = this.o.balancer.attemptEnded(backend, nowMs, latencyMs, outcome);
+    const ended = this.opts.balancer.attemptEnded(backend, nowMs, latencyMs, outcome);
     this.releaseSlot(flow);
     flow.decisions?.push({ kind: 'outcome', atMs: nowMs, backend: backend.id, outcome });
     return { ...this.afterAttempt(flow, nowMs, outcome, opts), ended };
@@ -154,7 +154,7 @@ export class Router {
       }
       return this.fail(flow, nowMs, 502, 'upstream_reset'); // local-reject / client-abort: nobody to retry for
     }
-    const answer = decideRetry(this.o.retry, {
+    const answer = decideRetry(this.opts.retry, {
       method: flow.info.method,
       failure,
       attempt: flow.attempt,
@@ -162,8 +162,8 @@ export class Router {
       responseStarted: opts.responseStarted ?? false,
       nowMs,
       deadlineMs: flow.deadlineMs,
-      otherBackendAvailable: this.o.balancer.hasCandidateBesides(flow.tried),
-    }, this.o.rng, this.budget);
+      otherBackendAvailable: this.opts.balancer.hasCandidateBesides(flow.tried),
+    }, this.opts.rng, this.budget);
     if (answer.retry) {
       flow.holdsRetrySlot = true;
       flow.decisions?.push({ kind: 'retry', atMs: nowMs, delayMs: answer.delayMs });
@@ -187,7 +187,7 @@ export class Router {
     if (flow.current) {
       const backend = flow.current;
       flow.current = undefined;
-      this.o.balancer.attemptEnded(backend, nowMs, nowMs - flow.attemptStartMs, { kind: 'timeout' });
+      this.opts.balancer.attemptEnded(backend, nowMs, nowMs - flow.attemptStartMs, { kind: 'timeout' });
       flow.decisions?.push({ kind: 'outcome', atMs: nowMs, backend: backend.id, outcome: { kind: 'timeout' } });
     }
     this.releaseSlot(flow);
@@ -199,7 +199,7 @@ export class Router {
     if (flow.current) {
       const backend = flow.current;
       flow.current = undefined;
-      this.o.balancer.attemptEnded(backend, nowMs, nowMs - flow.attemptStartMs, { kind: 'client-abort' });
+      this.opts.balancer.attemptEnded(backend, nowMs, nowMs - flow.attemptStartMs, { kind: 'client-abort' });
     }
     this.releaseSlot(flow);
     this.finish(flow);

@@ -50,7 +50,7 @@ const CONTROL_TOKEN = 'fulcrum-live-runner';
 /** Every server the run will ever use: the initial ones and those `changes` add later. */
 function allServerIds(cfg: RunConfig): string[] {
   const ids = initialServerIds(cfg);
-  for (const c of cfg.changes ?? []) if ('add' in c && c.add && !ids.includes(c.add)) ids.push(c.add);
+  for (const c of cfg.changes) if (c.kind === 'add' && !ids.includes(c.server)) ids.push(c.server);
   return ids;
 }
 
@@ -168,9 +168,7 @@ async function control(replica: Replica, fault: object): Promise<void> {
   if (res.statusCode !== 200) throw new Error(`control ${JSON.stringify(fault)}: ${res.statusCode} ${text}`);
 }
 
-type Change = NonNullable<RunConfig['changes']>[number];
-
-function scheduleChange(c: Change, proxy: RunningProxy, replicas: Map<string, Replica>, log: (line: string) => void): NodeJS.Timeout {
+function scheduleChange(c: RunConfig['changes'][number], proxy: RunningProxy, replicas: Map<string, Replica>, log: (line: string) => void): NodeJS.Timeout {
   return setTimeout(() => {
     const admin = (method: 'POST' | 'DELETE' | 'PUT', path: string, body?: object) => request(`${proxy.adminUrl}${path}`, {
       method, body: body ? JSON.stringify(body) : undefined,
@@ -179,16 +177,19 @@ function scheduleChange(c: Change, proxy: RunningProxy, replicas: Map<string, Re
       const text = await res.body.text();
       if (res.statusCode >= 300) throw new Error(`${method} ${path}: ${res.statusCode} ${text}`);
     });
-    let action: Promise<void>;
-    if ('add' in c && c.add) {
-      log(`  add ${c.add}`);
-      action = admin('POST', '/backends', { id: c.add, url: replicas.get(c.add)!.url, weight: c.weight });
-    } else if ('remove' in c && c.remove) {
-      log(`  remove ${c.remove} (drain)`);
-      action = admin('DELETE', `/backends/${c.remove}`);
-    } else {
-      const w = c as { server: string; weight: number };
-      action = admin('PUT', `/backends/${w.server}/weight`, { weight: w.weight });
+    let action: Promise<void> | undefined;
+    switch (c.kind) {
+      case 'add':
+        log(`  add ${c.server}`);
+        action = admin('POST', '/backends', { id: c.server, url: replicas.get(c.server)!.url, weight: c.weight });
+        break;
+      case 'remove':
+        log(`  remove ${c.server} (drain)`);
+        action = admin('DELETE', `/backends/${c.server}`);
+        break;
+      case 'weight':
+        action = admin('PUT', `/backends/${c.server}/weight`, { weight: c.weight });
+        break;
     }
     action.catch((err: Error) => log(`  change failed: ${err.message}`));
   }, c.atMs);

@@ -44,9 +44,11 @@ export function markersOf(cfg: Pick<RunConfig, 'faults' | 'changes'>): Marker[] 
     }
   }
   for (const c of cfg.changes) {
-    if (c.add !== undefined) out.push({ tMs: c.atMs, label: `add ${c.add}` });
-    else if (c.remove !== undefined) out.push({ tMs: c.atMs, label: `remove ${c.remove}` });
-    else if (c.server !== undefined) out.push({ tMs: c.atMs, label: `${c.server} weight ${c.weight}` });
+    switch (c.kind) {
+      case 'add': out.push({ tMs: c.atMs, label: `add ${c.server}` }); break;
+      case 'remove': out.push({ tMs: c.atMs, label: `remove ${c.server}` }); break;
+      case 'weight': out.push({ tMs: c.atMs, label: `${c.server} weight ${c.weight}` }); break;
+    }
   }
   return out.sort((a, b) => a.tMs - b.tMs || (a.label < b.label ? -1 : a.label > b.label ? 1 : 0));
 }

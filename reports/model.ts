@@ -16,7 +16,7 @@ export interface RunKey {
 export interface LatencySummary { mean: number; p50: number; p90: number; p99: number; max: number }
 
 /** The fields of a run's summary.json the report uses; the file may hold more. */
-export interface RunSummary {
+export interface ReportRunSummary {
   policy?: string;
   seed?: number;
   requests: { total: number; ok: number; failed: number; attempts: number; retries: number };
@@ -71,7 +71,7 @@ export interface RequestStats {
 export interface RunResult {
   mode: Mode;
   key: RunKey;
-  summary: RunSummary;
+  summary: ReportRunSummary;
   servers: ServerRow[];
   timeline: Timeline | null;
   requests: RequestStats | null;

@@ -17,7 +17,7 @@ export class PeakEwma implements Policy {
   readonly name = 'peak-ewma';
   private readonly estimates = new Map<Backend, Estimate>();
 
-  constructor(private readonly rng: Rng, private readonly o: PeakEwmaOptions) {}
+  constructor(private readonly rng: Rng, private readonly opts: PeakEwmaOptions) {}
 
   setMembers(members: readonly Backend[]): void {
     const keep = new Set(members);
@@ -25,7 +25,7 @@ export class PeakEwma implements Policy {
   }
 
   pick(c: Candidates, ctx: { nowMs: number }, trace?: PickTrace): Backend {
-    return pickCheapestOf(c, this.o.choices, this.rng, this.cost, ctx.nowMs, trace);
+    return pickCheapestOf(c, this.opts.choices, this.rng, this.cost, ctx.nowMs, trace);
   }
 
   /** The current cost of a backend; exposed for tests and traces. */
@@ -35,10 +35,10 @@ export class PeakEwma implements Policy {
   onAttemptEnd(b: Backend, nowMs: number, latencyMs: number, outcome: AttemptOutcome): void {
     if (outcome.kind === 'client-abort' || outcome.kind === 'local-reject') return;
     const penalised = outcome.kind === 'response' && (outcome.status === 429 || outcome.status === 503);
-    const sample = penalised ? Math.max(latencyMs, this.o.penaltyMs) : latencyMs;
+    const sample = penalised ? Math.max(latencyMs, this.opts.penaltyMs) : latencyMs;
     const e = this.estimates.get(b);
-    const prev = e ? e.rttMs : this.o.defaultRttMs;
-    const weightOfPast = e ? Math.exp(-Math.max(0, nowMs - e.stampMs) / this.o.decayMs) : 0;
+    const prev = e ? e.rttMs : this.opts.defaultRttMs;
+    const weightOfPast = e ? Math.exp(-Math.max(0, nowMs - e.stampMs) / this.opts.decayMs) : 0;
     const rttMs = sample > prev ? sample : prev * weightOfPast + sample * (1 - weightOfPast);
     this.estimates.set(b, { rttMs, stampMs: nowMs });
   }
@@ -46,9 +46,9 @@ export class PeakEwma implements Policy {
   /** The estimate decayed towards zero for the time since its last update. */
   private decayed(b: Backend, nowMs: number): number {
     const e = this.estimates.get(b);
-    if (!e) return this.o.defaultRttMs;
+    if (!e) return this.opts.defaultRttMs;
     const elapsed = nowMs - e.stampMs;
-    return elapsed > 0 ? e.rttMs * Math.exp(-elapsed / this.o.decayMs) : e.rttMs;
+    return elapsed > 0 ? e.rttMs * Math.exp(-elapsed / this.opts.decayMs) : e.rttMs;
   }
 }
 

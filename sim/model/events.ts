@@ -1,7 +1,8 @@
 // The simulator's events: a discriminated union of plain objects. Cancelled timers stay in
 // the queue and are recognised on arrival (an attempt that is no longer current, a probe
 // already answered), which is cheaper than deleting from a heap.
-import type { AttemptOutcome, Backend, Flow } from '../../core/index.ts';
+import type { Flow } from '../../core/router.ts';
+import type { AttemptOutcome, Backend } from '../../core/types.ts';
 import type { Change, Fault } from '../experiment.ts';
 import type { Lane } from '../engine/lanes.ts';
 import type { Arrival } from '../workload.ts';

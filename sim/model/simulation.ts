@@ -212,11 +212,10 @@ export class Simulation {
   }
 
   private applyChange(change: Change, nowMs: number): void {
-    if (change.add !== undefined) this.addServer(change.add, change.weight, false);
-    else if (change.remove !== undefined) {
-      if (this.balancer.has(change.remove)) this.balancer.remove(change.remove, nowMs);
-    } else if (change.server !== undefined && this.balancer.has(change.server)) {
-      this.balancer.setWeight(change.server, change.weight!);
+    switch (change.kind) {
+      case 'add': return this.addServer(change.server, change.weight, false);
+      case 'remove': if (this.balancer.has(change.server)) this.balancer.remove(change.server, nowMs); return;
+      case 'weight': if (this.balancer.has(change.server)) this.balancer.setWeight(change.server, change.weight); return;
     }
   }
 
