@@ -2,7 +2,6 @@
 // front, the experiment's arrival schedule from the same seed, and its faults at their
 // times — real SIGKILLs, real restarts. Writes the same result files as the simulator,
 // through the same writer.
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { request } from 'undici';
 import {
@@ -69,7 +68,7 @@ export async function runLiveOne(plan: Pick<ExperimentPlan, 'name'>, run: Planne
       const spec = specOf(id);
       const crash = cfg.faults?.find((f): f is Extract<Fault, { kind: 'crash' }> => f.kind === 'crash' && f.server === id);
       replicas.set(id, await opts.runtime.start({
-        id, host: '127.0.0.1', port: await freePort(),
+        id, host: '127.0.0.1', // no port: the runtime picks one without a race
         serviceTimeMs: spec.serviceTimeMs, concurrency: spec.concurrency,
         seed: String(cfg.seed), controlToken: CONTROL_TOKEN, // the replica derives server/<id> as the simulator does
         restart: crash?.restartAfterMs !== undefined, restartDelayMs: crash?.restartAfterMs,
@@ -195,14 +194,3 @@ function scheduleChange(c: RunConfig['changes'][number], proxy: RunningProxy, re
   }, c.atMs);
 }
 
-/** A free loopback port: bind to 0, read it, release it. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}
