@@ -78,7 +78,7 @@ export async function readSummaryFile(path: string, mode: Mode): Promise<Summary
   return parsed.file;
 }
 
-/** The folder a sweep point's run is written to: sim/experiment.ts names it this way. */
+/** The folder a sweep point's run is written to: experiments/schema.ts names it this way. */
 export function sweepFolder(path: string, value: unknown, index: number): string {
   const scalar = typeof value === 'number' || typeof value === 'string' || typeof value === 'boolean';
   const text = scalar ? String(value) : `point-${index}`;

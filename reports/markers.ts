@@ -1,7 +1,7 @@
 // Kill, restart and membership-change times from the experiment file, for vertical rules on
 // the time charts. Read with the simulator's own parser, so variants and sweep points get the
 // faults they actually ran with; keyed by the same run folder the results use.
-import { ExperimentError, type RunConfig, loadExperiment } from '../sim/experiment.ts';
+import { ExperimentError, type RunConfig, loadExperiment } from '../experiments/schema.ts';
 import type { Marker } from './model.ts';
 
 export interface ExperimentInfo { description: string; markers: Map<string, Marker[]> }

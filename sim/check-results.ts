@@ -9,8 +9,9 @@ import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { loadExperiment } from './experiment.ts';
-import { defaultOutDir, runPlan } from './run.ts';
+import { loadExperiment } from '../experiments/schema.ts';
+import { defaultOutDir } from '../experiments/run-files.ts';
+import { runPlan } from './run.ts';
 
 const EXPERIMENTS_DIR = 'experiments';
 
@@ -38,7 +39,7 @@ async function main(argv: string[]): Promise<number> {
       const fresh = join(scratch, name);
       const started = performance.now();
       await runPlan(plan, { outDir: fresh, writeRequests: false });
-      const committed = defaultOutDir(plan);
+      const committed = defaultOutDir(plan, 'sim');
       const files = committedFiles(committed);
       const bad: string[] = [];
       for (const rel of files) {

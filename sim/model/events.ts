@@ -3,9 +3,9 @@
 // already answered), which is cheaper than deleting from a heap.
 import type { Flow } from '../../core/router.ts';
 import type { AttemptOutcome, Backend } from '../../core/types.ts';
-import type { Change, Fault } from '../experiment.ts';
+import type { Change, Fault } from '../../experiments/schema.ts';
 import type { Lane } from '../engine/lanes.ts';
-import type { Arrival } from '../workload.ts';
+import type { Arrival } from '../../experiments/workload.ts';
 import type { ServerModel } from './server.ts';
 
 /** A client request inside the simulator. */

@@ -4,8 +4,8 @@
 import type { AttemptOutcome, Backend } from '../../core/types.ts';
 import { isOkStatus } from '../../core/types.ts';
 import type { Decision, Router, Step } from '../../core/router.ts';
-import type { RequestOutcome, Recorder } from '../records.ts';
-import { clientAddress } from '../workload.ts';
+import type { RequestOutcome, Recorder } from '../../experiments/records.ts';
+import { clientAddress } from '../../experiments/workload.ts';
 import type { Lane } from '../engine/lanes.ts';
 import type { Attempt, Scheduler, SimEvent, SimRequest, TimeoutEvent } from './events.ts';
 import { type Network, scheduleAfterHop } from './network.ts';

@@ -5,9 +5,9 @@ import { Balancer, type BalancerEvent, type Decision, Router } from '../../core/
 import { policyDefinition } from '../../core/policies/index.ts';
 import { STREAM, rngStream } from '../../core/rng.ts';
 import { Simulator } from '../engine/loop.ts';
-import { type Change, type RunConfig, type ServerSpec, initialServerIds } from '../experiment.ts';
-import type { Recorder, ServerSnapshot } from '../records.ts';
-import { type Arrival, type ClosedLoop, type OpenLoop, workloadSchedule } from '../workload.ts';
+import { type Change, type RunConfig, type ServerSpec, initialServerIds } from '../../experiments/schema.ts';
+import type { Recorder, ServerSnapshot } from '../../experiments/records.ts';
+import { type Arrival, type ClosedLoop, type OpenLoop, workloadSchedule } from '../../experiments/workload.ts';
 import type { SimEvent, SimRequest } from './events.ts';
 import { FaultInjector } from './faults.ts';
 import { Prober } from './health.ts';

@@ -1,7 +1,7 @@
 // Fault scenarios, stated as laws about who fails and when.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { parseExperiment } from '../../sim/experiment.ts';
+import { parseExperiment } from '../../experiments/schema.ts';
 import { configs, simulate } from './helpers.ts';
 
 const crashFixture = parseExperiment(readFileSync('test/sim/fixtures/crash-restart.json', 'utf8'), 'crash-restart.json');

@@ -2,7 +2,7 @@
 // its stated precision: exact to the microsecond below 2.048 ms, ±0.05 % above.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { PercentileHistogram } from '../../sim/histogram.ts';
+import { PercentileHistogram } from '../../experiments/histogram.ts';
 
 describe('PercentileHistogram', () => {
   it('matches exact percentiles within ±0.05 % (or 1 µs)', () => {

@@ -2,18 +2,17 @@
 // front, the experiment's arrival schedule from the same seed, and its faults at their
 // times — real SIGKILLs, real restarts. Writes the same result files as the simulator,
 // through the same writer.
-import { join } from 'node:path';
 import { request } from 'undici';
 import {
   type ExperimentPlan, type Fault, type PlannedRun, type RunConfig, initialServerIds,
-} from '../sim/experiment.ts';
-import type { RequestOutcome, ServerSnapshot } from '../sim/records.ts';
-import { type RunResult, openRunWriter, writeIndexes } from '../sim/run.ts';
-import type { RunSummary } from '../sim/summary.ts';
-import { clientAddress, workloadSchedule } from '../sim/workload.ts';
-import { isOkStatus } from '../core/types.ts';
+} from '../../experiments/schema.ts';
+import type { RequestOutcome, ServerSnapshot } from '../../experiments/records.ts';
+import { type RunResult, openRunWriter, writeIndexes } from '../../experiments/run-files.ts';
+import type { RunSummary } from '../../experiments/summary.ts';
+import { clientAddress, workloadSchedule } from '../../experiments/workload.ts';
+import { isOkStatus } from '../../core/types.ts';
 import { type Completed, type LoadReport, runClosedLoad, runOpenLoad } from './loadgen.ts';
-import { type RunningProxy, startProxy } from './proxy/start.ts';
+import { type RunningProxy, startProxy } from '../proxy/start.ts';
 import type { Replica, Runtime } from './runtime/types.ts';
 
 export interface LiveOptions {
@@ -28,10 +27,6 @@ export interface LiveOptions {
 
 export interface LiveRunResult extends RunResult {
   load: LoadReport;
-}
-
-export function defaultLiveOutDir(plan: Pick<ExperimentPlan, 'name'>): string {
-  return join('reports', plan.name, 'live');
 }
 
 export async function runLivePlan(plan: ExperimentPlan, opts: LiveOptions): Promise<LiveRunResult[]> {

@@ -1,6 +1,6 @@
 // A replica runtime starts backend replicas (server/) and applies real faults to them:
 // SIGKILL for a crash (the restart policy brings it back), SIGSTOP/SIGCONT for a hang.
-import type { Distribution } from '../../core/distributions.ts';
+import type { Distribution } from '../../../core/distributions.ts';
 
 export interface ReplicaSpec {
   id: string;

@@ -8,7 +8,7 @@ import type { Replica, ReplicaSpec, Runtime } from './types.ts';
 import { serverArgs } from './server-args.ts';
 import { waitForHttp } from './wait.ts';
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 
 class ProcessReplica implements Replica {
   restarts = 0;

@@ -5,7 +5,7 @@
 // has its own loopback source address, bound as the local address of its connections, so
 // the proxy sees real, distinct client IPs — no forged headers.
 import { Pool } from 'undici';
-import type { Arrival, ClosedLoop } from '../sim/workload.ts';
+import type { Arrival, ClosedLoop } from '../../experiments/workload.ts';
 
 export interface Completed {
   id: number;

@@ -1,4 +1,4 @@
-import { formatDistribution } from '../../core/index.ts';
+import { formatDistribution } from '../../../core/index.ts';
 import type { ReplicaSpec } from './types.ts';
 
 /** The replica's command-line flags (server/cli.ts), the same for both runtimes. */

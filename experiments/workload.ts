@@ -4,7 +4,7 @@
 import { sample } from '../core/distributions.ts';
 import type { Rng } from '../core/types.ts';
 import { rngStream } from '../core/rng.ts';
-import type { WorkloadConfig } from './experiment.ts';
+import type { WorkloadConfig } from './schema.ts';
 
 /** One client request to send: `client` indexes the population (see clientAddress). */
 export interface Arrival {

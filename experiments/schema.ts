@@ -7,7 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { BalancerSchema, HealthSchema, RetrySchema, TimeoutsSchema, describeIssues } from '../core/config.ts';
 import { DistributionSchema, meanOf } from '../core/distributions.ts';
-import { SERVER_ID, configProblems, initialServerIds, referenceProblems } from './experiment-rules.ts';
+import { SERVER_ID, configProblems, initialServerIds, referenceProblems } from './rules.ts';
 import { JsonSyntaxError, parseJson } from './json-location.ts';
 import { withPatch } from './patch.ts';
 
@@ -117,7 +117,7 @@ const FaultSchema = z.discriminatedUnion('kind', [
 
 /**
  * One membership change: exactly one of add, remove, or server + weight (the file's flat
- * form, checked with clear messages by experiment-rules.ts), parsed into a union so the
+ * form, checked with clear messages by rules.ts), parsed into a union so the
  * engines never guess which fields are set.
  */
 const ChangeSchema = z.strictObject({

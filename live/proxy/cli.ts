@@ -4,11 +4,11 @@
 // Exit code 2 for invalid flags or config (every problem listed, with its JSON path).
 // Prints one JSON ready line on stdout; SIGTERM/SIGINT drain in-flight requests and exit.
 import { parseArgs } from 'node:util';
-import { loadRoutingConfig } from './proxy/config.ts';
-import { type DiscoveryTarget, parseHostPort } from './proxy/discovery-plan.ts';
-import type { DiscoveryEvent } from './proxy/discovery.ts';
-import type { BackendSpec } from './proxy/membership.ts';
-import { ConfigError, type ListenAddress, startProxy } from './proxy/start.ts';
+import { loadRoutingConfig } from './config.ts';
+import { type DiscoveryTarget, parseHostPort } from './discovery-plan.ts';
+import type { DiscoveryEvent } from './discovery.ts';
+import type { BackendSpec } from './membership.ts';
+import { ConfigError, type ListenAddress, startProxy } from './start.ts';
 
 const USAGE = `usage: npm run proxy -- (--backend [ID=]URL[@WEIGHT] | --discover HOST:PORT) ... [options]
   --listen HOST:PORT          data listener (default 127.0.0.1:8080)

@@ -11,7 +11,7 @@ import { serverArgs } from './server-args.ts';
 import { waitForHttp } from './wait.ts';
 
 const run = promisify(execFile);
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 export const DEFAULT_BASE_IMAGE = 'node:20-slim';
 
 async function docker(...args: string[]): Promise<string> {
