@@ -6,7 +6,7 @@ import {
   type AttemptOutcome, Balancer, type BalancerEvent, type Flow, type RoutingConfig, Router, type Step, type StepAfterAttempt, isOk,
 } from '../../core/index.ts';
 import { STREAM, rngStream } from '../../core/rng.ts';
-import { Journal } from './journal.ts';
+import { Journal, type JournalEntry } from './journal.ts';
 
 /** setTimeout's longest delay; a later deadline is re-armed when this one fires. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -113,40 +113,33 @@ export class CoreDriver {
   }
 
   attemptEnded(flow: Flow, outcome: AttemptOutcome, retryAfter?: string, responseStarted?: boolean): StepAfterAttempt {
-    const nowMs = this.now();
-    if (this.journal) this.journal.record({ op: 'ended', flow: this.journal.idOf(flow), nowMs, outcome, retryAfter, responseStarted });
-    if (this.observer && flow.current) this.observer.ended(flow.current.id, isOk(outcome));
-    const step = this.router.attemptEnded(flow, nowMs, outcome, { retryAfter, responseStarted });
-    this.armDeadline();
-    return step;
+    return this.endAttempt(flow, isOk(outcome),
+      (id, nowMs) => ({ op: 'ended', flow: id, nowMs, outcome, retryAfter, responseStarted }),
+      (nowMs) => this.router.attemptEnded(flow, nowMs, outcome, { retryAfter, responseStarted }));
   }
 
   /** The attempt's timer fired: the Router knows whether it was the per-try timeout or the deadline. */
   attemptTimedOut(flow: Flow): StepAfterAttempt {
-    const nowMs = this.now();
-    if (this.journal) this.journal.record({ op: 'timed-out', flow: this.journal.idOf(flow), nowMs });
-    if (this.observer && flow.current) this.observer.ended(flow.current.id, false);
-    const step = this.router.attemptTimedOut(flow, nowMs);
-    this.armDeadline();
-    return step;
+    return this.endAttempt(flow, false, (id, nowMs) => ({ op: 'timed-out', flow: id, nowMs }), (nowMs) => this.router.attemptTimedOut(flow, nowMs));
   }
 
   deadlineExceeded(flow: Flow): Step {
-    const nowMs = this.now();
-    if (this.journal) this.journal.record({ op: 'deadline', flow: this.journal.idOf(flow), nowMs });
-    if (this.observer && flow.current) this.observer.ended(flow.current.id, false);
-    const step = this.router.deadlineExceeded(flow, nowMs);
-    this.armDeadline();
-    return step;
+    return this.endAttempt(flow, false, (id, nowMs) => ({ op: 'deadline', flow: id, nowMs }), (nowMs) => this.router.deadlineExceeded(flow, nowMs));
   }
 
   clientAborted(flow: Flow): void {
     if (flow.done && !flow.current) return; // already answered: nothing left to free
+    this.endAttempt(flow, false, (id, nowMs) => ({ op: 'abort', flow: id, nowMs }), (nowMs) => this.router.clientAborted(flow, nowMs));
+  }
+
+  /** One input that ends (or abandons) a flow's attempt: journaled, observed, decided by the Router, then the deadline timer re-armed. */
+  private endAttempt<T>(flow: Flow, ok: boolean, entry: (flowId: number, nowMs: number) => JournalEntry, decide: (nowMs: number) => T): T {
     const nowMs = this.now();
-    if (this.journal) this.journal.record({ op: 'abort', flow: this.journal.idOf(flow), nowMs });
-    if (this.observer && flow.current) this.observer.ended(flow.current.id, false);
-    this.router.clientAborted(flow, nowMs);
+    if (this.journal) this.journal.record(entry(this.journal.idOf(flow), nowMs));
+    if (this.observer && flow.current) this.observer.ended(flow.current.id, ok);
+    const result = decide(nowMs);
     this.armDeadline();
+    return result;
   }
 
   /** Stops the deadline timer (the proxy is closing). */
