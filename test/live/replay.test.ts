@@ -19,7 +19,9 @@ describe('live decisions replay through a fresh core', () => {
       routing: {
         balancer: { policy: 'p2c' },
         health: {
-          active: { intervalMs: 150, timeoutMs: 100, fall: 3, rise: 2, jitterMs: 20 },
+          // fall 5: s3's heartbeats fail half the time too; with fall 3 a slow machine could mark
+          // it down (no more traffic) before three requests in a row failed and ejected it.
+          active: { intervalMs: 150, timeoutMs: 100, fall: 5, rise: 2, jitterMs: 20 },
           outlier: { consecutiveFailures: 3, baseEjectionMs: 300, jitterMs: 50 },
         },
         retry: { maxAttempts: 3, backoffBaseMs: 2, backoffMaxMs: 10, budget: {} },
