@@ -8,9 +8,8 @@
 // nextDeadlineMs() (the simulator schedules an event, the proxy arms one timer), so an
 // ejection ends on time even when no request comes. Reads (status, hasCandidateBesides,
 // inPanic, nextDeadlineMs) change nothing: a readiness probe cannot alter routing.
-import type { AttemptOutcome, AttemptVerdict, Backend, Candidates, Exclusion, PickContext, PickTrace, Policy, Rng } from './types.ts';
+import type { AttemptOutcome, Backend, Candidates, Exclusion, PickContext, PickTrace, Policy, Rng } from './types.ts';
 import type { BalancerConfig, HealthConfig } from './config.ts';
-import { isOk } from './types.ts';
 import { type ActiveHealthState, type HealthStatus, initialHealth, recordProbe } from './health/active.ts';
 import {
   type OutlierState, initialOutlier, isBackendFailure, isEjected, maxEjected, recordOutcome, uneject,
@@ -187,16 +186,15 @@ export class Balancer {
     this.policy.onAttemptStart?.(backend, nowMs);
   }
 
-  /** Feeds the outcome to the policy and to outlier detection; finishes a drain. Returns the core's verdict on it. */
-  attemptEnded(backend: Backend, nowMs: number, latencyMs: number, outcome: AttemptOutcome): AttemptVerdict {
+  /** Feeds the outcome to the policy and to outlier detection; finishes a drain. Returns whether it counts against the backend. */
+  attemptEnded(backend: Backend, nowMs: number, latencyMs: number, outcome: AttemptOutcome): boolean {
     this.advance(nowMs);
     backend.inFlight--;
     this.policy.onAttemptEnd?.(backend, nowMs, latencyMs, outcome);
     const cfg = this.opts.health?.outlier;
     const failure = isBackendFailure(outcome, cfg?.count500 ?? false);
-    const verdict = { ok: isOk(outcome), backendFailure: failure };
     const m = this.members.get(backend.id);
-    if (!m || m.backend !== backend) return verdict; // removed meanwhile
+    if (!m || m.backend !== backend) return failure; // removed meanwhile
     if (cfg) {
       const until = recordOutcome(m.outlier, cfg, failure, nowMs, this.opts.rng, () => this.mayEject(nowMs));
       if (until !== undefined) {
@@ -206,7 +204,7 @@ export class Balancer {
       }
     }
     if (m.lifecycle === 'draining' && backend.inFlight === 0) this.finishRemoval(m, nowMs);
-    return verdict;
+    return failure;
   }
 
   /** One active health probe finished. */

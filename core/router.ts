@@ -3,6 +3,7 @@
 // long, on which backend) or fail with which gateway status. The simulator and the live
 // proxy own the sockets and the timers; every decision is made here.
 import type { AttemptOutcome, AttemptVerdict, Backend, PickTrace, Rng } from './types.ts';
+import { isOk } from './types.ts';
 import type { RetryConfig, TimeoutsConfig } from './config.ts';
 import type { Balancer } from './balancer.ts';
 import { type FailurePoint, type RetryRefusal, RetryBudget, decideRetry } from './retry.ts';
@@ -31,8 +32,6 @@ export type Step =
   /** The client's request broke a limit while being sent (the body size cap): answer 413. */
   | { kind: 'reject'; status: 413; error: 'body_too_large' };
 
-/** What to do after an attempt ended, with the core's verdict on that attempt (for stats and result files). */
-export type StepAfterAttempt = Step & { ended: AttemptVerdict };
 
 /** One decision, for the trace. */
 export type Decision =
@@ -64,6 +63,12 @@ export class Flow {
   attemptStartMs = 0;
   /** The current attempt's timer is the request deadline (it came before the per-try timeout). */
   timerIsDeadline = false;
+  /**
+   * The core's verdict on the attempt that ended last (set by attemptEnded, attemptTimedOut
+   * and deadlineExceeded), so engines count it without judging again. One object per flow,
+   * updated in place: the simulator ends millions of attempts.
+   */
+  readonly ended: AttemptVerdict = { ok: false, backendFailure: false };
   /** This flow holds a retry-budget slot for its current attempt. */
   holdsRetrySlot = false;
   done = false;
@@ -73,6 +78,8 @@ export class Flow {
     this.decisions = trace ? [] : undefined;
   }
 }
+
+const TIMEOUT: AttemptOutcome = { kind: 'timeout' };
 
 export class Router {
   readonly budget: RetryBudget;
@@ -122,16 +129,15 @@ export class Router {
    * The current attempt ended. `retryAfter` is the backend's Retry-After header, if any.
    * `responseStarted` is true when response bytes already went to the client.
    */
-  attemptEnded(
-    flow: Flow, nowMs: number, outcome: AttemptOutcome, opts: { retryAfter?: string; responseStarted?: boolean } = {},
-  ): StepAfterAttempt {
+  attemptEnded(flow: Flow, nowMs: number, outcome: AttemptOutcome, opts: { retryAfter?: string; responseStarted?: boolean } = {}): Step {
     const backend = flow.current!;
     flow.current = undefined;
     const latencyMs = nowMs - flow.attemptStartMs;
-    const ended = this.opts.balancer.attemptEnded(backend, nowMs, latencyMs, outcome);
+    flow.ended.backendFailure = this.opts.balancer.attemptEnded(backend, nowMs, latencyMs, outcome);
+    flow.ended.ok = isOk(outcome);
     this.releaseSlot(flow);
     flow.decisions?.push({ kind: 'outcome', atMs: nowMs, backend: backend.id, outcome });
-    return { ...this.afterAttempt(flow, nowMs, outcome, opts), ended };
+    return this.afterAttempt(flow, nowMs, outcome, opts);
   }
 
   /**
@@ -139,9 +145,8 @@ export class Router {
    * step), so it knows what it stood for: the request deadline (→ 504 deadline, no retry)
    * or the per-try timeout (→ a timeout outcome, maybe retried).
    */
-  attemptTimedOut(flow: Flow, nowMs: number): StepAfterAttempt {
-    if (flow.timerIsDeadline) return { ...this.deadlineExceeded(flow, nowMs), ended: { ok: false, backendFailure: true } };
-    return this.attemptEnded(flow, nowMs, { kind: 'timeout' });
+  attemptTimedOut(flow: Flow, nowMs: number): Step {
+    return flow.timerIsDeadline ? this.deadlineExceeded(flow, nowMs) : this.attemptEnded(flow, nowMs, TIMEOUT);
   }
 
   private afterAttempt(flow: Flow, nowMs: number, outcome: AttemptOutcome, opts: { retryAfter?: string; responseStarted?: boolean }): Step {
@@ -187,8 +192,9 @@ export class Router {
     if (flow.current) {
       const backend = flow.current;
       flow.current = undefined;
-      this.opts.balancer.attemptEnded(backend, nowMs, nowMs - flow.attemptStartMs, { kind: 'timeout' });
-      flow.decisions?.push({ kind: 'outcome', atMs: nowMs, backend: backend.id, outcome: { kind: 'timeout' } });
+      flow.ended.backendFailure = this.opts.balancer.attemptEnded(backend, nowMs, nowMs - flow.attemptStartMs, TIMEOUT);
+      flow.ended.ok = false;
+      flow.decisions?.push({ kind: 'outcome', atMs: nowMs, backend: backend.id, outcome: TIMEOUT });
     }
     this.releaseSlot(flow);
     return this.fail(flow, nowMs, 504, 'deadline');

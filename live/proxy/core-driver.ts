@@ -3,7 +3,7 @@
 // keeps one timer armed at the balancer's next deadline, so an ejection ends on time even
 // when no request comes; that advance is an input like any other, and journaled.
 import {
-  type AttemptOutcome, Balancer, type BalancerEvent, type Flow, type RoutingConfig, Router, type Step, type StepAfterAttempt, isOk,
+  type AttemptOutcome, Balancer, type BalancerEvent, type Flow, type RoutingConfig, Router, type Step, isOk,
 } from '../../core/index.ts';
 import { STREAM, rngStream } from '../../core/rng.ts';
 import { Journal, type JournalEntry } from './journal.ts';
@@ -112,14 +112,14 @@ export class CoreDriver {
     return step;
   }
 
-  attemptEnded(flow: Flow, outcome: AttemptOutcome, retryAfter?: string, responseStarted?: boolean): StepAfterAttempt {
+  attemptEnded(flow: Flow, outcome: AttemptOutcome, retryAfter?: string, responseStarted?: boolean): Step {
     return this.endAttempt(flow, isOk(outcome),
       (id, nowMs) => ({ op: 'ended', flow: id, nowMs, outcome, retryAfter, responseStarted }),
       (nowMs) => this.router.attemptEnded(flow, nowMs, outcome, { retryAfter, responseStarted }));
   }
 
   /** The attempt's timer fired: the Router knows whether it was the per-try timeout or the deadline. */
-  attemptTimedOut(flow: Flow): StepAfterAttempt {
+  attemptTimedOut(flow: Flow): Step {
     return this.endAttempt(flow, false, (id, nowMs) => ({ op: 'timed-out', flow: id, nowMs }), (nowMs) => this.router.attemptTimedOut(flow, nowMs));
   }
 

@@ -67,8 +67,9 @@ export class ProxyModel {
     if (request.current !== attempt) return; // the proxy already gave up on it
     request.current = undefined;
     attempt.timer!.attempt = undefined;
-    const step = this.opts.router.attemptEnded(request.flow!, nowMs, outcome);
-    this.opts.recorder.attemptEnded(attempt.backend.id, nowMs, step.ended.ok);
+    const flow = request.flow!;
+    const step = this.opts.router.attemptEnded(flow, nowMs, outcome);
+    this.opts.recorder.attemptEnded(attempt.backend.id, nowMs, flow.ended.ok);
     this.follow(request, step, nowMs);
   }
 
@@ -79,8 +80,9 @@ export class ProxyModel {
     timer.attempt = undefined;
     const request = attempt.request;
     request.current = undefined;
-    const step = this.opts.router.attemptTimedOut(request.flow!, nowMs);
-    this.opts.recorder.attemptEnded(attempt.backend.id, nowMs, step.ended.ok);
+    const flow = request.flow!;
+    const step = this.opts.router.attemptTimedOut(flow, nowMs);
+    this.opts.recorder.attemptEnded(attempt.backend.id, nowMs, flow.ended.ok);
     this.follow(request, step, nowMs);
   }
 

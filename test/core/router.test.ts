@@ -24,7 +24,8 @@ describe('Router', () => {
     expect(second.kind).toBe('attempt');
     expect(flow.path).toHaveLength(2);
     expect(flow.path[1]).not.toBe('s1');
-    expect(r.attemptEnded(flow, 20, { kind: 'response', status: 200 })).toEqual({ kind: 'respond', status: 200, ended: { ok: true, backendFailure: false } });
+    expect(r.attemptEnded(flow, 20, { kind: 'response', status: 200 })).toEqual({ kind: 'respond', status: 200 });
+    expect(flow.ended).toEqual({ ok: true, backendFailure: false });
     expect(r.counts).toEqual({ requests: 1, attempts: 2, retries: 1, budgetOverflows: 0 });
     expect(flow.decisions!.map((d) => d.kind)).toEqual(['pick', 'outcome', 'retry', 'pick', 'outcome']);
   });
@@ -32,19 +33,20 @@ describe('Router', () => {
   it('maps failures to gateway statuses when it cannot retry', () => {
     const failed = { ok: false, backendFailure: true };
     const cases = [
-      [{ kind: 'connect-error' }, { kind: 'fail', status: 502, error: 'connect_failed', ended: failed }],
-      [{ kind: 'reset' }, { kind: 'fail', status: 502, error: 'upstream_reset', ended: failed }],
-      [{ kind: 'timeout' }, { kind: 'fail', status: 504, error: 'upstream_timeout', ended: failed }],
-      [{ kind: 'response', status: 503 }, { kind: 'respond', status: 503, ended: failed }],
-      [{ kind: 'response', status: 501 }, { kind: 'respond', status: 501, ended: { ok: false, backendFailure: false } }],
-      [{ kind: 'response', status: 404 }, { kind: 'respond', status: 404, ended: { ok: true, backendFailure: false } }],
-      [{ kind: 'local-reject', reason: 'body-too-large' }, { kind: 'reject', status: 413, error: 'body_too_large', ended: { ok: false, backendFailure: false } }],
+      [{ kind: 'connect-error' }, { kind: 'fail', status: 502, error: 'connect_failed' }, failed],
+      [{ kind: 'reset' }, { kind: 'fail', status: 502, error: 'upstream_reset' }, failed],
+      [{ kind: 'timeout' }, { kind: 'fail', status: 504, error: 'upstream_timeout' }, failed],
+      [{ kind: 'response', status: 503 }, { kind: 'respond', status: 503 }, failed],
+      [{ kind: 'response', status: 501 }, { kind: 'respond', status: 501 }, { ok: false, backendFailure: false }],
+      [{ kind: 'response', status: 404 }, { kind: 'respond', status: 404 }, { ok: true, backendFailure: false }],
+      [{ kind: 'local-reject', reason: 'body-too-large' }, { kind: 'reject', status: 413, error: 'body_too_large' }, { ok: false, backendFailure: false }],
     ] as const;
-    for (const [outcome, step] of cases) {
+    for (const [outcome, step, verdict] of cases) {
       const r = router(null);
       const flow = r.start(get);
       r.next(flow, 0);
       expect(r.attemptEnded(flow, 5, outcome)).toEqual(step);
+      expect(flow.ended).toEqual(verdict);
     }
   });
 
@@ -76,7 +78,8 @@ describe('Router', () => {
     const r = router(); // requestMs 1000, perTryMs 300
     const flow = r.start(get);
     expect(r.next(flow, 0)).toMatchObject({ timeoutMs: 300 });
-    expect(r.attemptTimedOut(flow, 300)).toMatchObject({ kind: 'retry', ended: { ok: false, backendFailure: true } });
+    expect(r.attemptTimedOut(flow, 300)).toMatchObject({ kind: 'retry' });
+    expect(flow.ended).toEqual({ ok: false, backendFailure: true });
     expect(r.next(flow, 800)).toMatchObject({ kind: 'attempt', timeoutMs: 200 }); // the deadline comes first now
     // Even if the engine's timer fires a hair early, this timer stood for the deadline: 504, no retry.
     expect(r.attemptTimedOut(flow, 999.9999)).toMatchObject({ kind: 'fail', status: 504, error: 'deadline' });
