@@ -198,8 +198,8 @@ export class Balancer {
     if (cfg) {
       const until = recordOutcome(m.outlier, cfg, failure, nowMs, this.opts.rng, () => this.mayEject(nowMs));
       if (until !== undefined) {
+        if (until < this.deadlineMs) this.deadlineMs = until; // before the event: a listener may ask nextDeadlineMs()
         this.emit({ kind: 'ejected', id: backend.id, atMs: nowMs, untilMs: until, times: m.outlier.timesEjected });
-        if (until < this.deadlineMs) this.deadlineMs = until;
         this.refresh(nowMs);
       }
     }

@@ -49,12 +49,15 @@ export class Simulation {
     onDecisions?: (requestId: number, decisions: readonly Decision[]) => void,
   ) {
     this.streams = (label) => rngStream(cfg.seed, label);
-    this.sim = new Simulator<SimEvent>((e) => { this.handle(e); this.armBalancerDeadline(); });
+    this.sim = new Simulator<SimEvent>((e) => this.handle(e));
     this.balancer = new Balancer({
       balancer: cfg.balancer,
       health: cfg.health,
       rng: this.streams(STREAM.balancer),
-      onEvent: (e) => { if (this.balancerEvents.length < 10_000) this.balancerEvents.push(e); },
+      onEvent: (e) => {
+        if (this.balancerEvents.length < 10_000) this.balancerEvents.push(e);
+        if (e.kind === 'ejected') this.armBalancerDeadline(); // only an ejection brings the next deadline forward
+      },
     });
     this.router = new Router({
       balancer: this.balancer, retry: cfg.retry, timeouts: cfg.timeouts, rng: this.streams(STREAM.router), trace: onDecisions !== undefined,
@@ -147,7 +150,7 @@ export class Simulation {
     }
   }
 
-  /** Runs after every event: keeps one event pending at the balancer's next deadline. */
+  /** Keeps one event pending at the balancer's next deadline. */
   private armBalancerDeadline(): void {
     const deadlineMs = this.balancer.nextDeadlineMs();
     if (deadlineMs >= this.deadlineArmedMs) return;
@@ -159,6 +162,7 @@ export class Simulation {
     if (nowMs !== this.deadlineArmedMs) return; // superseded by an earlier deadline
     this.deadlineArmedMs = Infinity;
     this.balancer.advance(nowMs);
+    this.armBalancerDeadline();
   }
 
   private clientSends(arrival: Arrival, nowMs: number): void {

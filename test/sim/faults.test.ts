@@ -2,7 +2,8 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parseExperiment } from '../../experiments/schema.ts';
-import { configs, simulate } from './helpers.ts';
+import { MemoryRecorder, configs, simulate } from './helpers.ts';
+import { Simulation } from '../../sim/model/simulation.ts';
 
 const crashFixture = parseExperiment(readFileSync('test/sim/fixtures/crash-restart.json', 'utf8'), 'crash-restart.json');
 const variant = (name: string) => crashFixture.runs.find((r) => r.variant?.name === name)!.config;
@@ -94,6 +95,27 @@ function twoServers(extra: Record<string, unknown>) {
     ...extra,
   })[0];
 }
+
+describe('time alone changes routing: the balancer-deadline event', () => {
+  it('after every event no ejection is overdue, even between requests (timeline ticks, quiet gaps)', () => {
+    const [cfg] = configs({
+      name: 'deadline', seed: 3,
+      servers: { count: 3, template: { serviceTimeMs: { dist: 'exponential', mean: 2 } } },
+      workload: { durationMs: 4_000, arrival: { process: 'poisson', ratePerSec: 40 } },
+      health: { outlier: { consecutiveFailures: 2, baseEjectionMs: 150, maxEjectionPercent: 100 } },
+      faults: [{ atMs: 500, server: 's2', kind: 'errors', probability: 1, durationMs: 2_500 }],
+    });
+    const sim = new Simulation(cfg, new MemoryRecorder());
+    let overdue = 0;
+    let done = false;
+    while (!done) {
+      done = sim.step(1);
+      if (sim.balancer.nextDeadlineMs() < sim.nowMs) overdue++;
+    }
+    expect(sim.balancerEvents.filter((e) => e.kind === 'ejected').length).toBeGreaterThan(3);
+    expect(overdue).toBe(0);
+  });
+});
 
 describe('fault kinds', () => {
   it('hang: the proxy times out per try and the retry goes to the other server', () => {
