@@ -8,7 +8,7 @@ import type { ServerResponse } from 'node:http';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Dispatcher } from 'undici';
 import { type AttemptOutcome, type Flow, type Step, failurePoint, isBackendFailure } from '../../core/index.ts';
-import { normalizeAddress } from '../http-security.ts';
+import { normalizeAddress } from '../../http/security.ts';
 import { type StatusClass, statusClass } from './backend-stats.ts';
 import type { BackendRecord, BackendRegistry } from './backends.ts';
 import type { ClientIdentity } from './client-identity.ts';
