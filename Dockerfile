@@ -1,4 +1,4 @@
-# One image for the backend replica (server/) and the proxy (live/); the command picks which:
+# One image for the backend replica (server/) and the proxy (live/proxy/); the command picks which:
 #   docker build -t fulcrum .
 #   docker run fulcrum                                   (a replica: /app/server.mjs on 0.0.0.0:9001)
 #   docker run -e FULCRUM_HEALTHCHECK_URL=http://127.0.0.1:9090/healthz fulcrum \
@@ -17,6 +17,7 @@ COPY scripts/node24.mjs scripts/
 RUN npm ci --omit=dev --no-audit --no-fund
 COPY core core
 COPY server server
+COPY http http
 COPY live live
 RUN npm run build:bundles
 

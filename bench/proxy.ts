@@ -52,7 +52,7 @@ export default async function benchProxy(): Promise<{ title: string; columns: st
       retry: { budget: {} },
       timeouts: { requestMs: 10_000, perTryMs: 5_000 },
     }));
-    const fulcrum = await startChild([join(ROOT, 'live/proxy-cli.ts'), '--listen', '127.0.0.1:0', '--admin', '127.0.0.1:0',
+    const fulcrum = await startChild([join(ROOT, 'live/proxy/cli.ts'), '--listen', '127.0.0.1:0', '--admin', '127.0.0.1:0',
       '--config', config, '--seed', '1', ...urls.flatMap((u) => ['--backend', u])], { FULCRUM_ADMIN_TOKEN: 'bench' });
     children.push(fulcrum);
     if (pinning) for (const pid of [bare.pid, fulcrum.pid]) pin(pid, pinning.proxy);

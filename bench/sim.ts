@@ -7,9 +7,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { loadExperiment, parseExperiment } from '../sim/experiment.ts';
+import { loadExperiment, parseExperiment } from '../experiments/schema.ts';
 import { Simulation } from '../sim/model/simulation.ts';
-import type { Recorder } from '../sim/records.ts';
+import type { Recorder } from '../experiments/records.ts';
 import { runPlan } from '../sim/run.ts';
 
 /** 10 servers at 80 % load behind p2c, with network hops, per-try timeouts and retries. */

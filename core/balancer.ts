@@ -1,9 +1,15 @@
 // The balancer: membership, health, ejection, panic and slow start around one policy.
 // Both engines drive it the same way: pick → attemptStarted → attemptEnded, plus probe
 // results and admin changes. It never reads a clock or a random source of its own.
-import type {
-  AttemptOutcome, Backend, BalancerConfig, Candidates, Exclusion, HealthConfig, PickContext, PickTrace, Policy, Rng,
-} from './index.ts';
+//
+// Time is explicit: every input that carries `nowMs` first calls advance(nowMs), which
+// applies what time alone changes (ejections running out, then the slow-start ramp) at the
+// exact times they fall due. An engine that has no input to give calls advance() at
+// nextDeadlineMs() (the simulator schedules an event, the proxy arms one timer), so an
+// ejection ends on time even when no request comes. Reads (status, hasCandidateBesides,
+// inPanic, nextDeadlineMs) change nothing: a readiness probe cannot alter routing.
+import type { AttemptOutcome, Backend, Candidates, Exclusion, PickContext, PickTrace, Policy, Rng } from './types.ts';
+import type { BalancerConfig, HealthConfig } from './config.ts';
 import { type ActiveHealthState, type HealthStatus, initialHealth, recordProbe } from './health/active.ts';
 import {
   type OutlierState, initialOutlier, isBackendFailure, isEjected, maxEjected, recordOutcome, uneject,
@@ -69,9 +75,11 @@ export class Balancer {
   /** In seq order: the order policies see. */
   private ordered: Member[] = [];
   private nextSeq = 0;
-  private cache: CandidateSet | undefined;
-  private cacheValidUntilMs = Infinity;
+  /** The routable set, rebuilt whenever membership, health or an ejection changes. */
+  private cache = new CandidateSet([]);
   private panicking = false;
+  /** The earliest ejection end not yet applied; Infinity when none is pending. */
+  private deadlineMs = Infinity;
   private readonly ramping = new Set<Member>();
 
   constructor(private readonly opts: BalancerOptions) {
@@ -82,6 +90,7 @@ export class Balancer {
 
   add(id: string, o: AddOptions): Backend {
     if (this.members.has(id)) throw new Error(`backend ${id} already exists`);
+    this.advance(o.nowMs);
     const weight = o.weight ?? 1;
     if (!(weight > 0)) throw new Error(`weight must be > 0, got ${weight}`);
     const backend: Backend = { id, seq: this.nextSeq++, weight, effectiveWeight: weight, inFlight: 0 };
@@ -92,7 +101,7 @@ export class Balancer {
     this.members.set(id, member);
     this.ordered.push(member);
     if (!o.initial) this.startSlowStart(member, o.nowMs);
-    this.membershipChanged();
+    this.membershipChanged(o.nowMs);
     return backend;
   }
 
@@ -100,9 +109,10 @@ export class Balancer {
   remove(id: string, nowMs: number): void {
     const m = this.member(id);
     if (m.lifecycle === 'draining') return;
+    this.advance(nowMs);
     m.lifecycle = 'draining';
     this.emit({ kind: 'draining', id, atMs: nowMs });
-    this.membershipChanged();
+    this.membershipChanged(nowMs);
     if (m.backend.inFlight === 0) this.finishRemoval(m, nowMs);
   }
 
@@ -112,26 +122,45 @@ export class Balancer {
     m.backend.weight = weight;
     m.backend.effectiveWeight = weight;
     this.ramping.delete(m);
-    this.membershipChanged();
+    // The routable set stays the same: only the policy's tables and the weight sums change.
+    this.setPolicyMembers();
+    this.cache.refreshWeights();
   }
 
   /** Operator override: down means no traffic at all, not even in panic. */
   setAdminDown(id: string, down: boolean, nowMs: number): void {
     const m = this.member(id);
     if (m.adminDown === down) return;
+    this.advance(nowMs);
     m.adminDown = down;
     if (!down) this.startSlowStart(m, nowMs);
-    this.invalidate();
+    this.refresh(nowMs);
   }
 
   has(id: string): boolean { return this.members.has(id); }
   get size(): number { return this.members.size; }
 
+  // ---- time ---------------------------------------------------------------------------
+
+  /**
+   * Applies everything time changes up to `nowMs`: each ejection that has run out ends at
+   * its own `untilMs` (event, slow start and panic stamped with that time, in time order),
+   * then slow-start weights move to `nowMs`. Idempotent; time never moves back.
+   */
+  advance(nowMs: number): void {
+    while (this.deadlineMs <= nowMs) this.expireEjections(this.deadlineMs);
+    if (this.ramping.size > 0) this.updateSlowStart(nowMs);
+  }
+
+  /** When advance() next has something to do without any other input; Infinity when never. */
+  nextDeadlineMs(): number { return this.deadlineMs; }
+
   // ---- picking ----------------------------------------------------------------------
 
   /** Picks a backend for one attempt, or undefined when none may take it (→ 503). */
   pick(ctx: PickContext, trace?: PickTrace): Backend | undefined {
-    const all = this.candidates(ctx.nowMs);
+    this.advance(ctx.nowMs);
+    const all = this.cache;
     let set = all;
     if (ctx.exclude && ctx.exclude.size > 0) {
       set = new CandidateSet(all.list.filter((b) => !ctx.exclude!.has(b.id)));
@@ -143,9 +172,12 @@ export class Balancer {
     return chosen;
   }
 
-  /** Would a pick that excludes `tried` find anything? (Retry decisions ask this.) */
-  hasCandidateBesides(tried: ReadonlySet<string>, nowMs: number): boolean {
-    for (const b of this.candidates(nowMs).list) if (!tried.has(b.id)) return true;
+  /**
+   * Would a pick that excludes `tried` find anything, as of the last advance? (Retry
+   * decisions and the readiness probe ask this; it changes nothing.)
+   */
+  hasCandidateBesides(tried: ReadonlySet<string>): boolean {
+    for (const b of this.cache.list) if (!tried.has(b.id)) return true;
     return false;
   }
 
@@ -154,22 +186,25 @@ export class Balancer {
     this.policy.onAttemptStart?.(backend, nowMs);
   }
 
-  /** Feeds the outcome to the policy and to outlier detection; finishes a drain. */
-  attemptEnded(backend: Backend, nowMs: number, latencyMs: number, outcome: AttemptOutcome): void {
+  /** Feeds the outcome to the policy and to outlier detection; finishes a drain. Returns whether it counts against the backend. */
+  attemptEnded(backend: Backend, nowMs: number, latencyMs: number, outcome: AttemptOutcome): boolean {
+    this.advance(nowMs);
     backend.inFlight--;
     this.policy.onAttemptEnd?.(backend, nowMs, latencyMs, outcome);
-    const m = this.members.get(backend.id);
-    if (!m || m.backend !== backend) return; // removed meanwhile
     const cfg = this.opts.health?.outlier;
+    const failure = isBackendFailure(outcome, cfg?.count500 ?? false);
+    const m = this.members.get(backend.id);
+    if (!m || m.backend !== backend) return failure; // removed meanwhile
     if (cfg) {
-      const failure = isBackendFailure(outcome, cfg.count500);
       const until = recordOutcome(m.outlier, cfg, failure, nowMs, this.opts.rng, () => this.mayEject(nowMs));
       if (until !== undefined) {
+        if (until < this.deadlineMs) this.deadlineMs = until; // before the event: a listener may ask nextDeadlineMs()
         this.emit({ kind: 'ejected', id: backend.id, atMs: nowMs, untilMs: until, times: m.outlier.timesEjected });
-        this.invalidate();
+        this.refresh(nowMs);
       }
     }
     if (m.lifecycle === 'draining' && backend.inFlight === 0) this.finishRemoval(m, nowMs);
+    return failure;
   }
 
   /** One active health probe finished. */
@@ -177,17 +212,19 @@ export class Balancer {
     const m = this.members.get(id);
     const cfg = this.opts.health?.active;
     if (!m || !cfg) return;
+    this.advance(nowMs);
     const before = m.health.status;
     const changed = recordProbe(m.health, cfg, ok);
     if (ok && isEjected(m.outlier, nowMs)) {
       uneject(m.outlier, nowMs); // a passing check readmits early (Envoy's default)
       this.emit({ kind: 'unejected', id, atMs: nowMs });
-      this.invalidate();
+      this.deadlineMs = this.earliestEjectionEnd();
+      this.refresh(nowMs);
     }
     if (changed) {
       this.emit({ kind: 'health', id, atMs: nowMs, status: changed });
       if (changed === 'healthy' && before === 'unhealthy') this.startSlowStart(m, nowMs);
-      this.invalidate();
+      this.refresh(nowMs);
     }
   }
 
@@ -228,21 +265,15 @@ export class Balancer {
     return undefined;
   }
 
-  /** The routable set, cached until membership or health changes or an ejection expires. */
-  private candidates(nowMs: number): CandidateSet {
-    if (this.ramping.size > 0) this.updateSlowStart(nowMs);
-    if (this.cache && nowMs < this.cacheValidUntilMs) return this.cache;
+  /** Rebuilds the routable set after a change at `nowMs`, entering or leaving panic then. */
+  private refresh(nowMs: number): void {
     const healthy: Backend[] = [];
     const eligible: Backend[] = []; // what panic may use: not draining, not admin-down
-    let validUntil = Infinity;
     for (const m of this.ordered) {
       if (m.lifecycle === 'draining' || m.adminDown) continue;
       eligible.push(m.backend);
-      const until = m.outlier.ejectedUntilMs;
-      if (until > nowMs) validUntil = Math.min(validUntil, until);
       if (this.exclusion(m, nowMs) === undefined) healthy.push(m.backend);
     }
-    this.noteExpiredEjections(nowMs);
     const threshold = this.opts.balancer.panicThresholdPercent;
     const panic = eligible.length > 0 && threshold > 0 && healthy.length * 100 < threshold * eligible.length;
     if (panic !== this.panicking) {
@@ -250,19 +281,27 @@ export class Balancer {
       this.emit({ kind: 'panic', atMs: nowMs, active: panic });
     }
     this.cache = new CandidateSet(panic ? eligible : healthy);
-    this.cacheValidUntilMs = validUntil;
-    return this.cache;
   }
 
-  /** Emits `unejected` once for every ejection that ran out by time. */
-  private noteExpiredEjections(nowMs: number): void {
+  /** Ends every ejection due at `atMs` (the earliest pending), exactly then. */
+  private expireEjections(atMs: number): void {
+    for (const m of this.ordered) {
+      if (m.outlier.ejectedUntilMs !== atMs) continue;
+      m.outlier.ejectedUntilMs = 0;
+      this.emit({ kind: 'unejected', id: m.backend.id, atMs });
+      if (m.lifecycle === 'active') this.startSlowStart(m, atMs);
+    }
+    this.deadlineMs = this.earliestEjectionEnd();
+    this.refresh(atMs);
+  }
+
+  private earliestEjectionEnd(): number {
+    let earliest = Infinity;
     for (const m of this.ordered) {
       const until = m.outlier.ejectedUntilMs;
-      if (until === 0 || until > nowMs) continue;
-      m.outlier.ejectedUntilMs = 0;
-      this.emit({ kind: 'unejected', id: m.backend.id, atMs: nowMs });
-      if (m.lifecycle === 'active') this.startSlowStart(m, nowMs);
+      if (until > 0 && until < earliest) earliest = until;
     }
+    return earliest;
   }
 
   private mayEject(nowMs: number): boolean {
@@ -294,24 +333,25 @@ export class Balancer {
       if (factor >= 1) { this.ramping.delete(m); m.slowStartFromMs = undefined; }
     }
     // Weight changes do not alter membership, but cached weight sums must be redone.
-    if (this.cache) this.cache.refreshWeights();
+    this.cache.refreshWeights();
   }
 
   private finishRemoval(m: Member, nowMs: number): void {
     this.members.delete(m.backend.id);
     this.ordered = this.ordered.filter((x) => x !== m);
     this.ramping.delete(m);
-    this.membershipChanged();
+    this.deadlineMs = this.earliestEjectionEnd();
+    this.membershipChanged(nowMs);
     this.emit({ kind: 'removed', id: m.backend.id, atMs: nowMs });
   }
 
-  private membershipChanged(): void {
-    this.policy.setMembers(this.ordered.filter((m) => m.lifecycle === 'active').map((m) => m.backend));
-    this.invalidate();
+  private membershipChanged(nowMs: number): void {
+    this.setPolicyMembers();
+    this.refresh(nowMs);
   }
 
-  private invalidate(): void {
-    this.cache = undefined;
+  private setPolicyMembers(): void {
+    this.policy.setMembers(this.ordered.filter((m) => m.lifecycle === 'active').map((m) => m.backend));
   }
 
   private fillTrace(trace: PickTrace, ctx: PickContext, all: CandidateSet, set: CandidateSet): void {

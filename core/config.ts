@@ -4,12 +4,10 @@
 // unless a comment says otherwise.
 import { z } from 'zod';
 import { closestName, didYouMean } from './did-you-mean.ts';
+import type { PolicyDefinition } from './policies/define.ts';
+import { POLICIES, POLICY_NAMES, type PolicyName } from './policies/index.ts';
 
-export const POLICY_NAMES = [
-  'round-robin', 'weighted-round-robin', 'random', 'least-connections', 'p2c', 'peak-ewma',
-  'ip-hash', 'ring-hash', 'maglev', 'rendezvous', 'bounded-load',
-] as const;
-export type PolicyName = (typeof POLICY_NAMES)[number];
+export { POLICY_NAMES, type PolicyName };
 
 const positive = z.number().positive();
 const nonNegative = z.number().nonnegative();
@@ -25,28 +23,48 @@ export const SlowStartSchema = z.strictObject({
   minWeightPercent: percent.default(10),
 });
 
-export const BalancerSchema = z.strictObject({
-  policy: z.enum(POLICY_NAMES).default('round-robin'),
-  /** Draws per pick for p2c and peak-ewma (2 = power of two choices). */
-  choices: z.number().int().min(2).max(16).default(2),
-  /** Peak-EWMA: decay time constant; Finagle and Envoy default to 10 s. */
-  ewmaDecayMs: positive.default(10_000),
-  /** Peak-EWMA: latency assumed for a backend with no samples yet, so it gets probed. */
-  ewmaDefaultRttMs: positive.default(10),
-  /** Peak-EWMA: latency charged for a 429/503 answer, so fast rejections do not attract traffic (Linkerd). */
-  ewmaPenaltyMs: nonNegative.default(1_000),
-  /** ring-hash: virtual nodes per unit of weight. `clb-512x9` = 512 slots × 9 vnodes, the common CLB layout. */
-  ringPreset: z.enum(['ketama', 'clb-512x9']).default('ketama'),
-  vnodes: z.number().int().min(1).max(1_000).default(160),
-  /** Maglev: lookup table size; must be prime (Envoy default 65537). */
-  maglevTableSize: z.number().int().min(3).max(5_000_011).default(65_537)
-    .refine(isPrime, { message: 'must be a prime number (e.g. 251, 65537, 655373)' }),
-  /** bounded-load: no backend above ceil(c × average in-flight) (Mirrokni et al.; HAProxy hash-balance-factor 125 = 1.25). */
-  balanceFactor: z.number().min(1).max(100).default(1.25),
+/** Fields every policy accepts. */
+const commonBalancerOptions = {
   /** Below this share of healthy backends, balance over all of them (Envoy: 50 %). 0 disables. */
   panicThresholdPercent: percent.default(50),
-  slowStart: SlowStartSchema.optional(),
+};
+
+/** Only policies that read live weights accept slowStart (hash tables use configured weights). */
+const liveWeightOptions = { slowStart: SlowStartSchema.optional() };
+
+/** One member of the union: `policy`, the common fields, and the fields this policy owns. */
+function policySchema(def: PolicyDefinition) {
+  const shape = { policy: z.literal(def.name), ...commonBalancerOptions, ...(def.traits.liveWeights ? liveWeightOptions : {}), ...def.options };
+  const own = Object.keys(shape).filter((k) => k !== 'policy');
+  return z.strictObject(shape, {
+    error: (issue) => issue.code === 'unrecognized_keys'
+      ? `${issue.keys.map((k) => JSON.stringify(k)).join(', ')} ${issue.keys.length > 1 ? 'are not options' : 'is not an option'} of ${def.name}`
+        + ` (its options: ${own.join(', ')}${issue.keys.includes('slowStart') ? '; slowStart needs a policy that reads live weights: '
+          + POLICIES.filter((p) => p.traits.liveWeights).map((p) => p.name).join(', ') : ''})`
+      : undefined,
+  });
+}
+
+/** The fields of one policy's `balancer` section, after defaults. */
+type OptionsOf<D> = D extends PolicyDefinition<infer Name, infer Shape>
+  ? { policy: Name } & z.output<z.ZodObject<Shape>> : never;
+type Common = z.output<z.ZodObject<typeof commonBalancerOptions>> & { slowStart?: SlowStartConfig };
+
+/** The `balancer` section: a union discriminated by `policy` (default round-robin). */
+export type BalancerConfig = Common & OptionsOf<(typeof POLICIES)[number]>;
+
+const unionOfPolicies = z.discriminatedUnion('policy', POLICIES.map((d) => policySchema(d as unknown as PolicyDefinition)) as unknown as
+  [ReturnType<typeof policySchema>, ...ReturnType<typeof policySchema>[]], {
+  error: (issue) => {
+    const got = (issue.input as { policy?: unknown } | undefined)?.policy;
+    return `allowed: ${POLICY_NAMES.map((n) => JSON.stringify(n)).join(', ')}${didYouMean(got, POLICY_NAMES)}`;
+  },
 });
+
+export const BalancerSchema = z.preprocess(
+  (v) => (v !== null && typeof v === 'object' && !Array.isArray(v) && !('policy' in v) ? { ...v, policy: 'round-robin' } : v),
+  unionOfPolicies,
+) as unknown as z.ZodType<BalancerConfig, unknown>;
 
 export const ActiveHealthSchema = z.strictObject({
   intervalMs: positive,
@@ -111,7 +129,6 @@ export const TimeoutsSchema = z.strictObject({
   connectMs: positive.default(1_000),
 });
 
-export type BalancerConfig = z.infer<typeof BalancerSchema>;
 export type ActiveHealthConfig = z.infer<typeof ActiveHealthSchema>;
 export type OutlierConfig = z.infer<typeof OutlierSchema>;
 export type HealthConfig = z.infer<typeof HealthSchema>;
@@ -127,9 +144,6 @@ export const RoutingSchema = z.strictObject({
   timeouts: TimeoutsSchema.default(TimeoutsSchema.parse({})),
 });
 export type RoutingConfig = z.infer<typeof RoutingSchema>;
-
-/** Policies that read effective weights per pick, so slow start can steer them. Hash tables are built from configured weights. */
-export const SLOW_START_POLICIES: readonly PolicyName[] = ['weighted-round-robin', 'random', 'least-connections', 'p2c', 'peak-ewma', 'rendezvous'];
 
 /** Cross-field rules a per-field schema cannot state. */
 export function routingProblems(cfg: RoutingConfig): Array<{ path: string; message: string }> {
@@ -149,19 +163,7 @@ export function routingProblems(cfg: RoutingConfig): Array<{ path: string; messa
   if (cfg.retry && cfg.retry.backoffMaxMs < cfg.retry.backoffBaseMs) {
     problems.push({ path: 'retry.backoffMaxMs', message: `must be >= backoffBaseMs (${cfg.retry.backoffBaseMs})` });
   }
-  if (cfg.balancer.slowStart && !SLOW_START_POLICIES.includes(cfg.balancer.policy)) {
-    problems.push({
-      path: 'balancer.slowStart',
-      message: `has no effect with ${cfg.balancer.policy}; it needs a policy that reads live weights: ${SLOW_START_POLICIES.join(', ')}`,
-    });
-  }
   return problems;
-}
-
-function isPrime(n: number): boolean {
-  if (n < 2 || !Number.isInteger(n)) return false;
-  for (let d = 2; d * d <= n; d++) if (n % d === 0) return false;
-  return true;
 }
 
 /**
@@ -196,11 +198,12 @@ export function describeIssues(issues: readonly z.core.$ZodIssue[], input: unkno
     } else if (issue.code === 'invalid_value' && 'values' in issue) {
       const values = issue.values as unknown[];
       allowed = `allowed: ${values.map((v) => JSON.stringify(v)).join(', ')}${didYouMean(value, values.filter((v): v is string => typeof v === 'string'))}`;
-    } else if (issue.code === 'unrecognized_keys') {
+    } else if (issue.code === 'unrecognized_keys' && issue.message.startsWith('Unrecognized key')) {
       const hints = issue.keys.map((k) => suggestions.get(`${path}/${k}`)).filter((h) => h !== undefined);
       return `${path}: unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => JSON.stringify(k)).join(', ')}`
         + (hints.length ? `; did you mean ${hints.map((h) => JSON.stringify(h)).join(', ')}?` : '');
     }
+    if (issue.code === 'unrecognized_keys') return `${path}: ${allowed}`;
     return `${path}: ${got}; ${allowed}`;
   });
 }

@@ -2,7 +2,7 @@
 // sampler, shared by the simulator's servers and the live replicas so a replica behaves
 // like its simulated twin. Sampling takes the Rng; the stream is the engine's choice.
 import { z } from 'zod';
-import type { Rng } from './index.ts';
+import type { Rng } from './types.ts';
 
 const ms = z.number().nonnegative();
 

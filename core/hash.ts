@@ -8,22 +8,8 @@ export function murmur3(key: string, seed = 0): number {
   const n = key.length;
   let i = 0;
   // Two UTF-16 code units form one 32-bit block.
-  for (; i + 1 < n; i += 2) {
-    let k = (key.charCodeAt(i) & 0xffff) | ((key.charCodeAt(i + 1) & 0xffff) << 16);
-    k = Math.imul(k, 0xcc9e2d51);
-    k = (k << 15) | (k >>> 17);
-    k = Math.imul(k, 0x1b873593);
-    h ^= k;
-    h = (h << 13) | (h >>> 19);
-    h = (Math.imul(h, 5) + 0xe6546b64) | 0;
-  }
-  if (i < n) {
-    let k = key.charCodeAt(i) & 0xffff;
-    k = Math.imul(k, 0xcc9e2d51);
-    k = (k << 15) | (k >>> 17);
-    k = Math.imul(k, 0x1b873593);
-    h ^= k;
-  }
+  for (; i + 1 < n; i += 2) h = mixBlock(h, (key.charCodeAt(i) & 0xffff) | ((key.charCodeAt(i + 1) & 0xffff) << 16));
+  if (i < n) h ^= scramble(key.charCodeAt(i) & 0xffff);
   h ^= n * 2;
   return fmix32(h);
 }
@@ -51,11 +37,16 @@ export function murmur3Pair(a: number, b: number, seed = 0): number {
   return fmix32(h);
 }
 
+/** One 32-bit block into the running hash. */
 function mixBlock(h: number, block: number): number {
-  let k = Math.imul(block | 0, 0xcc9e2d51);
-  k = (k << 15) | (k >>> 17);
-  k = Math.imul(k, 0x1b873593);
-  h ^= k;
+  h ^= scramble(block);
   h = (h << 13) | (h >>> 19);
   return (Math.imul(h, 5) + 0xe6546b64) | 0;
+}
+
+/** A block's own mix, before it enters the hash (also the tail's, which skips the rotation). */
+function scramble(block: number): number {
+  let k = Math.imul(block | 0, 0xcc9e2d51);
+  k = (k << 15) | (k >>> 17);
+  return Math.imul(k, 0x1b873593);
 }

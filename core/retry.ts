@@ -3,7 +3,8 @@
 // (since 1.9.13) plus Envoy's budget: a request that provably never reached a backend may
 // always go elsewhere; one that may have reached it is retried only when it is idempotent
 // and its body can be replayed; nothing is retried once the response started.
-import type { RetryConfig, Rng } from './index.ts';
+import type { RetryConfig } from './config.ts';
+import type { Rng } from './types.ts';
 
 /** Where an attempt failed. */
 export type FailurePoint =

@@ -2,7 +2,9 @@
 // backend, report how the attempt ended, and be told whether to answer, retry (after how
 // long, on which backend) or fail with which gateway status. The simulator and the live
 // proxy own the sockets and the timers; every decision is made here.
-import type { AttemptOutcome, Backend, PickTrace, RetryConfig, Rng, TimeoutsConfig } from './index.ts';
+import type { AttemptOutcome, AttemptVerdict, Backend, PickTrace, Rng } from './types.ts';
+import { isOk } from './types.ts';
+import type { RetryConfig, TimeoutsConfig } from './config.ts';
 import type { Balancer } from './balancer.ts';
 import { type FailurePoint, type RetryRefusal, RetryBudget, decideRetry } from './retry.ts';
 import { newTrace } from './balancer.ts';
@@ -26,7 +28,10 @@ export type Step =
   | { kind: 'retry'; delayMs: number }
   /** Pass the backend's answer on (success or a status not worth retrying). */
   | { kind: 'respond'; status: number }
-  | { kind: 'fail'; status: 502 | 503 | 504; error: GatewayError };
+  | { kind: 'fail'; status: 502 | 503 | 504; error: GatewayError }
+  /** The client's request broke a limit while being sent (the body size cap): answer 413. */
+  | { kind: 'reject'; status: 413; error: 'body_too_large' };
+
 
 /** One decision, for the trace. */
 export type Decision =
@@ -56,6 +61,14 @@ export class Flow {
   /** The backend of the attempt in progress, and when that attempt started. */
   current: Backend | undefined;
   attemptStartMs = 0;
+  /** The current attempt's timer is the request deadline (it came before the per-try timeout). */
+  timerIsDeadline = false;
+  /**
+   * The core's verdict on the attempt that ended last (set by attemptEnded, attemptTimedOut
+   * and deadlineExceeded), so engines count it without judging again. One object per flow,
+   * updated in place: the simulator ends millions of attempts.
+   */
+  readonly ended: AttemptVerdict = { ok: false, backendFailure: false };
   /** This flow holds a retry-budget slot for its current attempt. */
   holdsRetrySlot = false;
   done = false;
@@ -66,22 +79,24 @@ export class Flow {
   }
 }
 
+const TIMEOUT: AttemptOutcome = { kind: 'timeout' };
+
 export class Router {
   readonly budget: RetryBudget;
   /** Logical requests, attempts and retries since start: metrics both engines report. */
   readonly counts = { requests: 0, attempts: 0, retries: 0, budgetOverflows: 0 };
 
-  constructor(private readonly o: RouterOptions) {
-    this.budget = new RetryBudget(o.retry?.budget);
+  constructor(private readonly opts: RouterOptions) {
+    this.budget = new RetryBudget(opts.retry?.budget);
   }
 
-  get balancer(): Balancer { return this.o.balancer; }
+  get balancer(): Balancer { return this.opts.balancer; }
 
   /** A request arrived. Follow with `next`. */
   start(info: RequestInfo): Flow {
     this.counts.requests++;
     this.budget.requestStarted();
-    return new Flow(info, this.o.timeouts.requestMs, this.o.trace ?? false);
+    return new Flow(info, this.opts.timeouts.requestMs, this.opts.trace ?? false);
   }
 
   /** The first attempt, or the next one after a retry delay. */
@@ -89,7 +104,7 @@ export class Router {
     const remainingMs = flow.deadlineMs - nowMs;
     if (remainingMs <= 0) return this.fail(flow, nowMs, 504, 'deadline');
     const trace = flow.decisions ? newTrace() : undefined;
-    const backend = this.o.balancer.pick(
+    const backend = this.opts.balancer.pick(
       { nowMs, hashKey: flow.info.hashKey, attempt: flow.attempt + 1, exclude: flow.tried }, trace,
     );
     if (trace) flow.decisions!.push({ kind: 'pick', trace });
@@ -104,8 +119,9 @@ export class Router {
     flow.tried.add(backend.id);
     this.counts.attempts++;
     if (flow.attempt > 0) this.counts.retries++;
-    this.o.balancer.attemptStarted(backend, nowMs);
-    const perTry = this.o.timeouts.perTryMs ?? Infinity;
+    this.opts.balancer.attemptStarted(backend, nowMs);
+    const perTry = this.opts.timeouts.perTryMs ?? Infinity;
+    flow.timerIsDeadline = remainingMs <= perTry;
     return { kind: 'attempt', backend, attempt: flow.attempt, timeoutMs: Math.min(perTry, remainingMs) };
   }
 
@@ -117,16 +133,33 @@ export class Router {
     const backend = flow.current!;
     flow.current = undefined;
     const latencyMs = nowMs - flow.attemptStartMs;
-    this.o.balancer.attemptEnded(backend, nowMs, latencyMs, outcome);
+    flow.ended.backendFailure = this.opts.balancer.attemptEnded(backend, nowMs, latencyMs, outcome);
+    flow.ended.ok = isOk(outcome);
     this.releaseSlot(flow);
     flow.decisions?.push({ kind: 'outcome', atMs: nowMs, backend: backend.id, outcome });
+    return this.afterAttempt(flow, nowMs, outcome, opts);
+  }
 
+  /**
+   * The current attempt's timer fired. The Router armed it (`timeoutMs` of the attempt
+   * step), so it knows what it stood for: the request deadline (→ 504 deadline, no retry)
+   * or the per-try timeout (→ a timeout outcome, maybe retried).
+   */
+  attemptTimedOut(flow: Flow, nowMs: number): Step {
+    return flow.timerIsDeadline ? this.deadlineExceeded(flow, nowMs) : this.attemptEnded(flow, nowMs, TIMEOUT);
+  }
+
+  private afterAttempt(flow: Flow, nowMs: number, outcome: AttemptOutcome, opts: { retryAfter?: string; responseStarted?: boolean }): Step {
     const failure = failurePoint(outcome, opts.retryAfter);
     if (!failure) {
       if (outcome.kind === 'response') return this.respond(flow, outcome.status);
+      if (outcome.kind === 'local-reject' && outcome.reason === 'body-too-large') {
+        this.finish(flow);
+        return { kind: 'reject', status: 413, error: 'body_too_large' };
+      }
       return this.fail(flow, nowMs, 502, 'upstream_reset'); // local-reject / client-abort: nobody to retry for
     }
-    const answer = decideRetry(this.o.retry, {
+    const answer = decideRetry(this.opts.retry, {
       method: flow.info.method,
       failure,
       attempt: flow.attempt,
@@ -134,8 +167,8 @@ export class Router {
       responseStarted: opts.responseStarted ?? false,
       nowMs,
       deadlineMs: flow.deadlineMs,
-      otherBackendAvailable: this.o.balancer.hasCandidateBesides(flow.tried, nowMs),
-    }, this.o.rng, this.budget);
+      otherBackendAvailable: this.opts.balancer.hasCandidateBesides(flow.tried),
+    }, this.opts.rng, this.budget);
     if (answer.retry) {
       flow.holdsRetrySlot = true;
       flow.decisions?.push({ kind: 'retry', atMs: nowMs, delayMs: answer.delayMs });
@@ -159,8 +192,9 @@ export class Router {
     if (flow.current) {
       const backend = flow.current;
       flow.current = undefined;
-      this.o.balancer.attemptEnded(backend, nowMs, nowMs - flow.attemptStartMs, { kind: 'timeout' });
-      flow.decisions?.push({ kind: 'outcome', atMs: nowMs, backend: backend.id, outcome: { kind: 'timeout' } });
+      flow.ended.backendFailure = this.opts.balancer.attemptEnded(backend, nowMs, nowMs - flow.attemptStartMs, TIMEOUT);
+      flow.ended.ok = false;
+      flow.decisions?.push({ kind: 'outcome', atMs: nowMs, backend: backend.id, outcome: TIMEOUT });
     }
     this.releaseSlot(flow);
     return this.fail(flow, nowMs, 504, 'deadline');
@@ -171,7 +205,7 @@ export class Router {
     if (flow.current) {
       const backend = flow.current;
       flow.current = undefined;
-      this.o.balancer.attemptEnded(backend, nowMs, nowMs - flow.attemptStartMs, { kind: 'client-abort' });
+      this.opts.balancer.attemptEnded(backend, nowMs, nowMs - flow.attemptStartMs, { kind: 'client-abort' });
     }
     this.releaseSlot(flow);
     this.finish(flow);

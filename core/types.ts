@@ -51,10 +51,32 @@ export type AttemptOutcome =
   | { kind: 'connect-error' }
   | { kind: 'reset' }
   | { kind: 'timeout' }
-  /** The proxy refused it itself (overload, budget): never the backend's fault. */
-  | { kind: 'local-reject' }
+  /**
+   * The proxy refused it itself (overload, budget, a streamed body that cannot be sent
+   * again): never the backend's fault. `body-too-large`: the body passed the size cap
+   * while being sent, and the client gets 413.
+   */
+  | { kind: 'local-reject'; reason?: 'body-too-large' }
   /** The client went away: never the backend's fault. */
   | { kind: 'client-abort' };
+
+/** What the result files count as ok: any status below 500 (4xx is the client's business). */
+export function isOkStatus(status: number): boolean {
+  return status < 500;
+}
+
+/** An attempt that ended in an ok answer (see isOkStatus). */
+export function isOk(outcome: AttemptOutcome): boolean {
+  return outcome.kind === 'response' && isOkStatus(outcome.status);
+}
+
+/** How the core judged one ended attempt, so engines count it without judging again. */
+export interface AttemptVerdict {
+  /** An answer below 500 (isOk). */
+  ok: boolean;
+  /** Counts against the backend (outlier detection's rule, isBackendFailure). */
+  backendFailure: boolean;
+}
 
 /**
  * A balancing policy: picks one backend from the candidates. Membership changes are

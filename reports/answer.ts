@@ -2,7 +2,7 @@
 // "answer" names, per run and engine, in one sentence; the charts that show it; and how far
 // live was from sim on that metric. Without an "answer", no headline: the page starts with
 // its runs table as before.
-import type { Answer } from '../sim/answer.ts';
+import type { Answer } from '../experiments/answer.ts';
 import { METRICS, relativeError, roundTo } from './derive.ts';
 import { FIDELITY_GUIDE_PCT } from './charts/fidelity.ts';
 import { closestName } from '../core/did-you-mean.ts';

@@ -48,10 +48,6 @@ export interface BuildResult {
   warnings: string[];
 }
 
-export async function buildExperiment(name: string, opts: BuildOptions): Promise<BuildResult> {
-  return writeExperiment(name, await loadExperimentResults(name, opts), opts);
-}
-
 async function writeExperiment(name: string, e: ExperimentResults, opts: BuildOptions): Promise<BuildResult> {
   const d = derive(e);
   const sections = planSections(e, d);

@@ -5,7 +5,7 @@
 import { readFile, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ReportInputError } from './errors.ts';
-import type { Mode, RunKey, RunSummary } from './model.ts';
+import type { Mode, RunKey, ReportRunSummary } from './model.ts';
 import { type SummaryFile, type SweepData, parseSummaryFile, toRunSummary } from './schema.ts';
 import { sortNatural } from './sort.ts';
 
@@ -15,7 +15,7 @@ export interface DiscoveredRun {
   key: RunKey;
   /** The run's folder; null when only an index lists it (its point or variant folder is gone). */
   folder: string | null;
-  summary: RunSummary;
+  summary: ReportRunSummary;
 }
 
 export interface ModeTree {
@@ -78,7 +78,7 @@ export async function readSummaryFile(path: string, mode: Mode): Promise<Summary
   return parsed.file;
 }
 
-/** The folder a sweep point's run is written to: sim/experiment.ts names it this way. */
+/** The folder a sweep point's run is written to: experiments/schema.ts names it this way. */
 export function sweepFolder(path: string, value: unknown, index: number): string {
   const scalar = typeof value === 'number' || typeof value === 'string' || typeof value === 'boolean';
   const text = scalar ? String(value) : `point-${index}`;

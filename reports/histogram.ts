@@ -2,7 +2,7 @@
 // HDR-style log-linear buckets over integer microseconds: exact below 2 × 2^bits µs, above
 // that each power of two splits into 2^bits buckets (bits = 7: within ±0.4 % of the value).
 // Buckets are stored sparsely, so a histogram holds only the few hundred buckets its values
-// touch. sim/histogram.ts uses the same scheme but keeps its buckets private, and the report
+// touch. experiments/histogram.ts uses the same scheme but keeps its buckets private, and the report
 // also needs coarse per-time-bucket histograms, hence this small sparse one.
 
 /** 2^31 µs ≈ 35.8 min: longer values share the top bucket (min, max and mean stay exact). */

@@ -1,8 +1,8 @@
 // Kill, restart and membership-change times from the experiment file, for vertical rules on
 // the time charts. Read with the simulator's own parser, so variants and sweep points get the
 // faults they actually ran with; keyed by the same run folder the results use.
-import { ExperimentError, type RunConfig, loadExperiment } from '../sim/experiment.ts';
-import type { Answer } from '../sim/answer.ts';
+import { ExperimentError, type RunConfig, loadExperiment } from '../experiments/schema.ts';
+import type { Answer } from '../experiments/answer.ts';
 import type { Marker } from './model.ts';
 
 export interface ExperimentInfo { description: string; answer: Answer | null; markers: Map<string, Marker[]> }
@@ -45,9 +45,11 @@ export function markersOf(cfg: Pick<RunConfig, 'faults' | 'changes'>): Marker[] 
     }
   }
   for (const c of cfg.changes) {
-    if (c.add !== undefined) out.push({ tMs: c.atMs, label: `add ${c.add}` });
-    else if (c.remove !== undefined) out.push({ tMs: c.atMs, label: `remove ${c.remove}` });
-    else if (c.server !== undefined) out.push({ tMs: c.atMs, label: `${c.server} weight ${c.weight}` });
+    switch (c.kind) {
+      case 'add': out.push({ tMs: c.atMs, label: `add ${c.server}` }); break;
+      case 'remove': out.push({ tMs: c.atMs, label: `remove ${c.server}` }); break;
+      case 'weight': out.push({ tMs: c.atMs, label: `${c.server} weight ${c.weight}` }); break;
+    }
   }
   return out.sort((a, b) => a.tMs - b.tMs || (a.label < b.label ? -1 : a.label > b.label ? 1 : 0));
 }

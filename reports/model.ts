@@ -1,6 +1,6 @@
 // The report's view of one experiment's results: plain data, filled by load.ts, read by
 // derive.ts, the chart builders and html.ts. Nothing here does I/O.
-import type { Answer } from '../sim/answer.ts';
+import type { Answer } from '../experiments/answer.ts';
 import type { LogHistogram } from './histogram.ts';
 
 export type Mode = 'sim' | 'live';
@@ -17,7 +17,7 @@ export interface RunKey {
 export interface LatencySummary { mean: number; p50: number; p90: number; p99: number; max: number }
 
 /** The fields of a run's summary.json the report uses; the file may hold more. */
-export interface RunSummary {
+export interface ReportRunSummary {
   policy?: string;
   seed?: number;
   requests: { total: number; ok: number; failed: number; attempts: number; retries: number };
@@ -72,7 +72,7 @@ export interface RequestStats {
 export interface RunResult {
   mode: Mode;
   key: RunKey;
-  summary: RunSummary;
+  summary: ReportRunSummary;
   servers: ServerRow[];
   timeline: Timeline | null;
   requests: RequestStats | null;

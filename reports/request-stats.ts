@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { exists } from './discover.ts';
 import { ReportInputError } from './errors.ts';
 import { type HistogramData, LogHistogram } from './histogram.ts';
-import type { Mode, RequestStats, RunSummary } from './model.ts';
+import type { Mode, ReportRunSummary, RequestStats } from './model.ts';
 
 export const REQUEST_STATS_FILE = 'request-stats.json';
 const FORMAT = 1;
@@ -32,7 +32,7 @@ export type RequestStatsCache = Map<string, StatsData>;
 export const cacheKey = (mode: Mode, dir: string): string => `${mode}/${dir}`;
 
 /** The hash a cache entry is keyed by: the run's summary as read (key order kept, so stable). */
-export function summaryHash(summary: RunSummary): string {
+export function summaryHash(summary: ReportRunSummary): string {
   return createHash('sha256').update(JSON.stringify(summary)).digest('hex');
 }
 
@@ -54,7 +54,7 @@ export async function readRequestStatsCache(dir: string): Promise<RequestStatsCa
 }
 
 /** The cached stats of one run, or null when there are none or they belong to other results. */
-export function cachedStats(cache: RequestStatsCache, key: string, summary: RunSummary, bucketMs: number): RequestStats | null {
+export function cachedStats(cache: RequestStatsCache, key: string, summary: ReportRunSummary, bucketMs: number): RequestStats | null {
   const d = cache.get(key);
   if (!d || d.summarySha256 !== summaryHash(summary) || d.bucketMs !== bucketMs) return null;
   return {
@@ -69,7 +69,7 @@ export function cachedStats(cache: RequestStatsCache, key: string, summary: RunS
   };
 }
 
-export function statsData(s: RequestStats, summary: RunSummary): StatsData {
+export function statsData(s: RequestStats, summary: ReportRunSummary): StatsData {
   return {
     summarySha256: summaryHash(summary),
     bucketMs: s.bucketMs,

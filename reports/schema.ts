@@ -2,7 +2,7 @@
 // fails with its name and the JSON path at fault. Objects are loose: engines may add fields.
 import { z } from 'zod';
 import { describeIssues } from '../core/config.ts';
-import type { RunSummary } from './model.ts';
+import type { ReportRunSummary } from './model.ts';
 
 const count = z.number().int().nonnegative();
 const ms = z.number().nonnegative();
@@ -37,7 +37,7 @@ export type SweepIndex = z.infer<typeof SweepIndexSchema>;
 export type VariantsIndex = z.infer<typeof VariantsIndexSchema>;
 
 export type SummaryFile =
-  | { kind: 'run'; mode?: 'sim' | 'live'; experiment?: string; summary: RunSummary }
+  | { kind: 'run'; mode?: 'sim' | 'live'; experiment?: string; summary: ReportRunSummary }
   | { kind: 'sweep'; mode?: 'sim' | 'live'; experiment?: string; index: SweepIndex }
   | { kind: 'variants'; mode?: 'sim' | 'live'; experiment?: string; index: VariantsIndex };
 
@@ -57,8 +57,8 @@ export function parseSummaryFile(raw: unknown): { ok: true; file: SummaryFile } 
 }
 
 /** Keeps only the fields the report reads, so derived files never depend on extra ones. */
-export function toRunSummary(s: z.infer<typeof SweepPointSchema> | z.infer<typeof RunSummarySchema>): RunSummary {
-  const servers: RunSummary['servers'] = {};
+export function toRunSummary(s: z.infer<typeof SweepPointSchema> | z.infer<typeof RunSummarySchema>): ReportRunSummary {
+  const servers: ReportRunSummary['servers'] = {};
   for (const [id, v] of Object.entries(s.servers)) servers[id] = { requests: v.requests, ok: v.ok, errors: v.errors };
   const { total, ok, failed, attempts, retries } = s.requests;
   const { mean, p50, p90, p99, max } = s.latencyMs;

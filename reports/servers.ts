@@ -1,7 +1,7 @@
 // Reads servers.csv (per-server totals) by header name; extra columns such as share are ignored.
 import { readCsv } from './csv-read.ts';
 import { ReportInputError } from './errors.ts';
-import type { RunSummary, ServerRow } from './model.ts';
+import type { ReportRunSummary, ServerRow } from './model.ts';
 import { naturalCompare } from './sort.ts';
 
 export const SERVER_COLUMNS = {
@@ -26,7 +26,7 @@ export async function readServers(path: string): Promise<ServerRow[]> {
   return rows.sort((a, b) => naturalCompare(a.server, b.server));
 }
 
-export function serversFromSummary(s: RunSummary): ServerRow[] {
+export function serversFromSummary(s: ReportRunSummary): ServerRow[] {
   return Object.entries(s.servers)
     .map(([server, v]) => ({ server, requests: v.requests, ok: v.ok, errors: v.errors }))
     .sort((a, b) => naturalCompare(a.server, b.server));

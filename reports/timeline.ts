@@ -1,5 +1,5 @@
 // Reads timeline.csv (one row per time bucket and server) by header name. The time column
-// has had a few names while the engines settled (sim/results.ts writes bucketStartMs), so
+// has had a few names while the engines settled (experiments/results.ts writes bucketStartMs), so
 // each accepted spelling is listed here.
 import { readCsv } from './csv-read.ts';
 import { ReportInputError } from './errors.ts';

@@ -8,7 +8,7 @@ import { parseArgs } from 'node:util';
 import { flagProblem } from '../core/did-you-mean.ts';
 import { parseDistribution } from '../core/distributions.ts';
 import { startReplica } from './replica.ts';
-import { listenErrorLine } from '../live/busy-port.ts';
+import { listenErrorLine } from '../http/busy-port.ts';
 
 /** The --port asked for, so a failed bind can name it. */
 let requestedPort = 0;

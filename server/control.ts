@@ -3,7 +3,7 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { type Fault, FaultSchema } from './faults.ts';
-import { checkBearer, isLoopbackAddress } from '../live/http-security.ts';
+import { checkBearer, isLoopbackAddress } from '../http/security.ts';
 
 export interface ControlState {
   fault: Fault;

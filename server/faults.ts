@@ -1,7 +1,7 @@
 // Fault modes a replica can be switched into at run time, the backend-side analogue of
 // Envoy's fault filter and Toxiproxy's toxics. One mode at a time keeps experiments legible.
 import { z } from 'zod';
-import type { Rng } from '../core/index.ts';
+import type { Rng } from '../core/types.ts';
 
 const probability = z.number().min(0).max(1);
 

@@ -4,7 +4,7 @@
 // `server`. Numbers are read from the replica at scrape time; the request path only adds.
 import type { FastifyInstance } from 'fastify';
 import { Counter, Gauge, Registry } from 'prom-client';
-import { registerProcessMetrics } from '../live/process-metrics.ts';
+import { registerProcessMetrics } from '../http/process-metrics.ts';
 
 export interface ReplicaCounts {
   arrived: number;

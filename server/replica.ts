@@ -6,8 +6,8 @@ import { createHash } from 'node:crypto';
 import { METHODS } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
-import seedrandom from 'seedrandom';
 import { type Distribution, sample } from '../core/distributions.ts';
+import { STREAM, rngStream } from '../core/rng.ts';
 import { ServiceQueue } from './service-queue.ts';
 import { type Fault, type FaultAction, faultAction } from './faults.ts';
 import { type ControlState, controlPlugin } from './control.ts';
@@ -84,10 +84,11 @@ export async function startReplica(o: ReplicaOptions): Promise<Replica> {
 
 export function buildReplica(o: ReplicaOptions): FastifyInstance {
   const serviceTime: Distribution = o.serviceTime ?? { dist: 'constant', value: 0 };
-  const seed = String(o.seed ?? 1);
-  // Separate streams: fault draws never shift the service-time sequence.
-  const serviceRng = seedrandom(`${seed}/service`);
-  const faultRng = seedrandom(`${seed}/faults`);
+  const seed = o.seed ?? 1;
+  // The simulator's streams for this server id (core/rng.ts): the same run seed draws the
+  // same service times here as in the simulated twin; fault draws never shift them.
+  const serviceRng = rngStream(seed, STREAM.service(o.id));
+  const faultRng = rngStream(seed, STREAM.faults(o.id));
   const queue = new ServiceQueue(o.concurrency ?? 0);
   const hung = new Set<Socket>();
   let served = 0;

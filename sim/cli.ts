@@ -1,10 +1,11 @@
 // npm run sim -- FILE [--validate] [--out DIR | --update] [--no-requests] [--seed N] [--quiet]
 // Exit codes: 0 done, 2 invalid experiment or arguments (nothing written), 1 anything else.
 import { parseArgs } from 'node:util';
-import { DEFAULT_EXPERIMENT, parseSeedFlag } from './cli-shared.ts';
-import { ExperimentError, loadExperiment } from './experiment.ts';
-import { defaultOutDir, runPlan } from './run.ts';
-import { summaryTable } from './table.ts';
+import { DEFAULT_EXPERIMENT, parseSeedFlag } from '../experiments/cli-shared.ts';
+import { ExperimentError, loadExperiment } from '../experiments/schema.ts';
+import { defaultOutDir } from '../experiments/run-files.ts';
+import { runPlan } from './run.ts';
+import { summaryTable } from '../experiments/table.ts';
 
 const USAGE = `usage: npm run sim -- FILE [options]
 
@@ -66,7 +67,7 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
 
-  const outDir = values.out ?? defaultOutDir(plan, values.update);
+  const outDir = values.out ?? defaultOutDir(plan, 'sim', values.update);
   const progress = !values.quiet && process.stderr.isTTY ? progressBar(plan.runs.length) : undefined;
   const seeds = [...new Set(plan.runs.map((r) => r.config.seed))].join(', ');
   let results;

@@ -1,6 +1,7 @@
 // Active health checking as a state machine with hysteresis (HAProxy rise/fall, Envoy
 // healthy/unhealthy thresholds). The engine sends the probes; this only decides.
-import type { ActiveHealthConfig, Rng } from '../index.ts';
+import type { ActiveHealthConfig } from '../config.ts';
+import type { Rng } from '../types.ts';
 
 export type HealthStatus = 'unknown' | 'healthy' | 'unhealthy';
 

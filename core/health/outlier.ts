@@ -1,7 +1,8 @@
 // Passive outlier ejection (Envoy outlier detection, consecutive-failure detector):
 // N consecutive failures eject a backend for base × times-ejected, capped and jittered;
 // the multiplier decays while the backend stays healthy.
-import type { AttemptOutcome, OutlierConfig, Rng } from '../index.ts';
+import type { OutlierConfig } from '../config.ts';
+import type { AttemptOutcome, Rng } from '../types.ts';
 
 export interface OutlierState {
   consecutiveFailures: number;

@@ -1,5 +1,5 @@
 // Helpers shared by the hashing policies (ip-hash, ring-hash, maglev, rendezvous, bounded-load).
-import type { Backend, Candidates, PickTrace } from '../index.ts';
+import type { Backend, Candidates, PickTrace } from '../types.ts';
 import { murmur3 } from '../hash.ts';
 /**
  * The hash of a pick's key (the client address). A request without a key hashes as the

@@ -1,31 +1,35 @@
-// One factory for every policy name the config accepts.
-import type { BalancerConfig, Policy, Rng } from '../index.ts';
-import { RoundRobin } from './round-robin.ts';
-import { WeightedRoundRobin } from './weighted-round-robin.ts';
-import { RandomPolicy } from './random.ts';
-import { LeastConnections } from './least-connections.ts';
-import { PowerOfTwoChoices } from './p2c.ts';
-import { PeakEwma } from './peak-ewma.ts';
-import { IpHash } from './ip-hash.ts';
-import { RingHash } from './ring-hash.ts';
-import { Maglev } from './maglev.ts';
-import { Rendezvous } from './rendezvous.ts';
-import { BoundedLoad } from './bounded-load.ts';
+// The one list of policies. Each file defines its name, options, factory and traits
+// (define.ts); the config schema, the engines and the tests all read this list.
+import type { Policy, Rng } from '../types.ts';
+import type { PolicyDefinition } from './define.ts';
+import { roundRobin } from './round-robin.ts';
+import { weightedRoundRobin } from './weighted-round-robin.ts';
+import { random } from './random.ts';
+import { leastConnections } from './least-connections.ts';
+import { p2c } from './p2c.ts';
+import { peakEwma } from './peak-ewma.ts';
+import { ipHash } from './ip-hash.ts';
+import { ringHash } from './ring-hash.ts';
+import { maglev } from './maglev.ts';
+import { rendezvous } from './rendezvous.ts';
+import { boundedLoad } from './bounded-load.ts';
 
-export function createPolicy(cfg: BalancerConfig, rng: Rng): Policy {
-  switch (cfg.policy) {
-    case 'round-robin': return new RoundRobin();
-    case 'weighted-round-robin': return new WeightedRoundRobin();
-    case 'random': return new RandomPolicy(rng);
-    case 'least-connections': return new LeastConnections();
-    case 'p2c': return new PowerOfTwoChoices(rng, cfg.choices);
-    case 'peak-ewma': return new PeakEwma(rng, {
-      choices: cfg.choices, decayMs: cfg.ewmaDecayMs, defaultRttMs: cfg.ewmaDefaultRttMs, penaltyMs: cfg.ewmaPenaltyMs,
-    });
-    case 'ip-hash': return new IpHash();
-    case 'ring-hash': return new RingHash(cfg.ringPreset === 'clb-512x9' ? { slots: 512, vnodes: 9 } : { vnodes: cfg.vnodes });
-    case 'maglev': return new Maglev(cfg.maglevTableSize);
-    case 'rendezvous': return new Rendezvous();
-    case 'bounded-load': return new BoundedLoad({ vnodes: cfg.vnodes, balanceFactor: cfg.balanceFactor });
-  }
+export const POLICIES = [
+  roundRobin, weightedRoundRobin, random, leastConnections, p2c, peakEwma,
+  ipHash, ringHash, maglev, rendezvous, boundedLoad,
+] as const;
+
+export type PolicyName = (typeof POLICIES)[number]['name'];
+export const POLICY_NAMES: readonly PolicyName[] = POLICIES.map((p) => p.name);
+
+const BY_NAME = new Map<string, PolicyDefinition>(POLICIES.map((p) => [p.name, p as unknown as PolicyDefinition]));
+
+/** The definition of `name` (a validated config's policy always has one). */
+export function policyDefinition(name: PolicyName): PolicyDefinition {
+  return BY_NAME.get(name)!;
+}
+
+/** Builds the policy a validated `balancer` section names, from its own options. */
+export function createPolicy(cfg: { policy: PolicyName }, rng: Rng): Policy {
+  return policyDefinition(cfg.policy).create(cfg, rng);
 }

@@ -1,7 +1,8 @@
 // Least connections: the candidate with the fewest attempts in flight per unit of weight
 // (HAProxy leastconn, NGINX least_conn). Ties rotate, as NGINX does, so sequential traffic
 // to idle identical servers spreads instead of always landing on the first.
-import type { Backend, Candidates, Policy } from '../index.ts';
+import type { Backend, Candidates, Policy } from '../types.ts';
+import { definePolicy } from './define.ts';
 
 export class LeastConnections implements Policy {
   readonly name = 'least-connections';
@@ -24,3 +25,10 @@ export class LeastConnections implements Policy {
     return best;
   }
 }
+
+export const leastConnections = definePolicy({
+  name: 'least-connections',
+  options: {},
+  traits: { hashKey: false, liveWeights: true },
+  create: () => new LeastConnections(),
+});

@@ -5,16 +5,19 @@
 // within one entry of M / n each; the price is that a membership change also reassigns a
 // few entries of unchanged backends (the paper: "minimal disruption" is traded for balance).
 //
-// When the key's entry belongs to a non-candidate (unhealthy, ejected, already tried), we
-// probe table[i + 1], table[i + 2], …: entries are interleaved pseudo-randomly, so that
-// backend's keys spread over the others and no other key moves. Envoy instead rebuilds
+// When the key's entry belongs to a non-candidate (unhealthy, ejected, already tried), the
+// walk probes table[i + 1], table[i + 2], …: entries are interleaved pseudo-randomly, so
+// that backend's keys spread over the others and no other key moves. Envoy instead rebuilds
 // the table from healthy hosts; probing keeps health changes off the rebuild path.
 //
 // Built from `weight`, not `effectiveWeight` (rebuilt only on membership or weight
 // changes; Envoy has no slow start for Maglev either).
-import type { Backend, Candidates, PickContext, PickTrace, Policy } from '../index.ts';
+import { z } from 'zod';
+import type { Backend, Candidates, PickContext, PickTrace, Policy } from '../types.ts';
+import { definePolicy } from './define.ts';
 import { murmur3 } from '../hash.ts';
-import { keyHashOf, pickByModulo, sortedById, traceStep } from './hashing.ts';
+import { keyHashOf, pickByModulo, sortedById } from './hashing.ts';
+import { type HashTable, lookup } from './table.ts';
 
 /** Envoy's default: prime, and ≥ 100 × backends for up to ~650 of them (the paper's advice). */
 export const DEFAULT_MAGLEV_TABLE_SIZE = 65_537;
@@ -22,52 +25,84 @@ export const DEFAULT_MAGLEV_TABLE_SIZE = 65_537;
 const OFFSET_SEED = 0;
 const SKIP_SEED = 1;
 
-export class Maglev implements Policy {
-  readonly name = 'maglev';
-  /** Entry → index into `members`; -1 only while there are no members. */
-  private readonly table: Int32Array;
-  /** Members in id order. */
-  private members: readonly Backend[] = [];
+/** A filled Maglev lookup table (table.ts): entry → member; a walk reads entries i, i + 1, … */
+export class MaglevTable implements HashTable {
+  private constructor(
+    /** Members in id order. */
+    readonly members: readonly Backend[],
+    /** Entry → index into `members`; -1 only while there are no members. */
+    private readonly entries: Int32Array,
+  ) {}
 
-  constructor(readonly tableSize: number = DEFAULT_MAGLEV_TABLE_SIZE) {
+  static build(members: readonly Backend[], size: number): MaglevTable {
     // A composite size breaks the permutations (skip may share a factor with M) and the
     // fill would loop forever: refuse it here too, not only in the config schema.
-    if (!isPrime(tableSize)) throw new Error(`maglev table size must be a prime >= 3, got ${tableSize}`);
-    this.table = new Int32Array(tableSize).fill(-1);
+    if (!isPrime(size)) throw new Error(`maglev table size must be a prime >= 3, got ${size}`);
+    const byId = sortedById(members);
+    const entries = new Int32Array(size);
+    fillTable(entries, byId);
+    return new MaglevTable(byId, entries);
   }
 
-  setMembers(members: readonly Backend[]): void {
-    this.members = sortedById(members);
-    fillTable(this.table, this.members);
-  }
-
-  pick(c: Candidates, ctx: PickContext, trace?: PickTrace): Backend {
-    const h = keyHashOf(ctx.hashKey);
-    const members = this.members;
-    if (members.length === 0) return pickByModulo(c, h);
-    const table = this.table;
-    const size = table.length;
-    let i = h % size;
+  /**
+   * From the key's entry onwards. Entries are interleaved pseudo-randomly, so a
+   * non-candidate's keys spread over the others and no other key moves.
+   */
+  walk(keyHash: number, accept: (b: Backend) => boolean): Backend | undefined {
+    const { members, entries } = this;
+    if (members.length === 0) return undefined;
+    const size = entries.length;
+    let i = keyHash % size;
     for (let step = 0; step < size; step++) {
-      const b = members[table[i]];
-      if (trace) traceStep(trace, b.id);
-      if (c.has(b)) return b;
+      const b = members[entries[i]];
+      if (accept(b)) return b;
       if (++i === size) i = 0;
     }
-    return pickByModulo(c, h);
+    return undefined;
   }
 
   /** Table entries per backend id: the share each would get with every member a candidate. */
   entryCounts(): Map<string, number> {
     const counts = new Map<string, number>(this.members.map((b) => [b.id, 0]));
     if (this.members.length === 0) return counts;
-    for (const idx of this.table) {
+    for (const idx of this.entries) {
       const id = this.members[idx].id;
       counts.set(id, counts.get(id)! + 1);
     }
     return counts;
   }
 }
+
+export class Maglev implements Policy {
+  readonly name = 'maglev';
+  private table: MaglevTable;
+
+  constructor(readonly tableSize: number = DEFAULT_MAGLEV_TABLE_SIZE) {
+    this.table = MaglevTable.build([], tableSize);
+  }
+
+  setMembers(members: readonly Backend[]): void {
+    this.table = MaglevTable.build(members, this.tableSize);
+  }
+
+  pick(c: Candidates, ctx: PickContext, trace?: PickTrace): Backend {
+    const h = keyHashOf(ctx.hashKey);
+    return lookup(this.table, c, h, trace) ?? pickByModulo(c, h);
+  }
+
+  entryCounts(): Map<string, number> { return this.table.entryCounts(); }
+}
+
+/** Lookup table size; must be prime (Envoy default 65537). Maglev and bounded-load over Maglev own it. */
+export const maglevTableSizeOption = z.number().int().min(3).max(5_000_011).default(DEFAULT_MAGLEV_TABLE_SIZE)
+  .refine(isPrime, { message: 'must be a prime number (e.g. 251, 65537, 655373)' });
+
+export const maglev = definePolicy({
+  name: 'maglev',
+  options: { maglevTableSize: maglevTableSizeOption },
+  traits: { hashKey: true, liveWeights: false },
+  create: (o) => new Maglev(o.maglevTableSize),
+});
 
 /**
  * The paper's Listing 1, weighted as Envoy does it: weights are normalised to the largest,

@@ -1,7 +1,12 @@
 // Power of two choices, least request (Mitzenmacher; Envoy LEAST_REQUEST, HAProxy
 // random(2), Finagle's default): draw `choices` distinct candidates at random, keep the
 // one with the least load. The load signal is pluggable, so peak-EWMA reuses the selector.
-import type { Backend, Candidates, PickTrace, Policy, Rng } from '../index.ts';
+import { z } from 'zod';
+import type { Backend, Candidates, PickTrace, Policy, Rng } from '../types.ts';
+import { definePolicy } from './define.ts';
+
+/** Draws per pick (2 = power of two choices); peak-ewma owns the same option. */
+export const choicesOption = z.number().int().min(2).max(16).default(2);
 
 /** A cost to minimise; lower is better. */
 export type LoadOf = (b: Backend, nowMs: number) => number;
@@ -49,3 +54,10 @@ export class PowerOfTwoChoices implements Policy {
     return pickCheapestOf(c, this.choices, this.rng, leastRequest, ctx.nowMs, trace);
   }
 }
+
+export const p2c = definePolicy({
+  name: 'p2c',
+  options: { choices: choicesOption },
+  traits: { hashKey: false, liveWeights: true },
+  create: (o, rng) => new PowerOfTwoChoices(rng, o.choices),
+});

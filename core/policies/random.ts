@@ -1,5 +1,6 @@
 // Weighted random: each candidate with probability effectiveWeight / total.
-import type { Backend, Candidates, Policy, Rng } from '../index.ts';
+import type { Backend, Candidates, Policy, Rng } from '../types.ts';
+import { definePolicy } from './define.ts';
 
 export class RandomPolicy implements Policy {
   readonly name = 'random';
@@ -11,6 +12,13 @@ export class RandomPolicy implements Policy {
     return weightedDraw(c, this.rng);
   }
 }
+
+export const random = definePolicy({
+  name: 'random',
+  options: {},
+  traits: { hashKey: false, liveWeights: true },
+  create: (_options, rng) => new RandomPolicy(rng),
+});
 
 /** One draw from the candidates, proportional to effective weight. */
 export function weightedDraw(c: Candidates, rng: Rng): Backend {

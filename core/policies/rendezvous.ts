@@ -8,12 +8,19 @@
 // probability w_b / Σw exactly, and changing one weight only moves keys to or from it.
 // This reads `effectiveWeight` at pick time, so slow start ramps a new backend's share
 // of keys smoothly — and only ever moves keys onto it.
-import type { Backend, Candidates, PickContext, PickTrace, Policy } from '../index.ts';
+import type { Backend, Candidates, PickContext, PickTrace, Policy } from '../types.ts';
+import { definePolicy } from './define.ts';
 import { murmur3, murmur3Pair } from '../hash.ts';
 import { keyHashOf, traceStep } from './hashing.ts';
+import type { HashTable } from './table.ts';
 
 const TWO_POW_32 = 2 ** 32;
 
+/**
+ * The policy scores only the candidates, in one pass: the same winner as the first
+ * candidate on RendezvousTable's walk (equal weights rank by raw hash either way), without
+ * scoring the rest.
+ */
 export class Rendezvous implements Policy {
   readonly name = 'rendezvous';
   /** murmur3(id) per member, computed off the hot path. */
@@ -39,9 +46,7 @@ export class Rendezvous implements Policy {
     const idHashes = this.hashesFor(list);
     for (let i = 0; i < list.length; i++) {
       const b = list[i];
-      const h = murmur3Pair(keyHash, idHashes[i]);
-      // Equal weights: −1/ln(u) is increasing in u, so the raw hash ranks the same way.
-      const score = uniform ? h : -b.effectiveWeight / Math.log((h + 0.5) / TWO_POW_32);
+      const score = scoreOf(murmur3Pair(keyHash, idHashes[i]), b, uniform);
       // Ties (equal 32-bit hashes) go to the lower id, so list order never matters.
       if (score > bestScore || (score === bestScore && best !== undefined && b.id < best.id)) {
         second = best; secondScore = bestScore;
@@ -65,3 +70,44 @@ export class Rendezvous implements Policy {
     return this.listHashes;
   }
 }
+
+/** Rendezvous as a table (table.ts), for wrappers such as bounded load: the walk visits members by falling score. */
+export class RendezvousTable implements HashTable {
+  private readonly idHashes: Uint32Array;
+
+  constructor(readonly members: readonly Backend[]) {
+    this.idHashes = Uint32Array.from(members, (b) => murmur3(b.id));
+  }
+
+  /** Scores every member once, then takes the best not yet visited: O(n) per step, and a walk rarely takes more than two. */
+  walk(keyHash: number, accept: (b: Backend) => boolean): Backend | undefined {
+    const members = this.members;
+    const n = members.length;
+    let uniform = true;
+    for (let i = 1; i < n; i++) if (members[i].effectiveWeight !== members[0].effectiveWeight) uniform = false;
+    const scores = new Float64Array(n);
+    for (let i = 0; i < n; i++) scores[i] = scoreOf(murmur3Pair(keyHash, this.idHashes[i]), members[i], uniform);
+    for (let step = 0; step < n; step++) {
+      let best = -1;
+      for (let i = 0; i < n; i++) {
+        if (scores[i] === -Infinity) continue;
+        if (best < 0 || scores[i] > scores[best] || (scores[i] === scores[best] && members[i].id < members[best].id)) best = i;
+      }
+      scores[best] = -Infinity;
+      if (accept(members[best])) return members[best];
+    }
+    return undefined;
+  }
+}
+
+/** Equal weights: −1/ln(u) is increasing in u, so the raw hash ranks the same way. */
+function scoreOf(pairHash: number, b: Backend, uniform: boolean): number {
+  return uniform ? pairHash : -b.effectiveWeight / Math.log((pairHash + 0.5) / TWO_POW_32);
+}
+
+export const rendezvous = definePolicy({
+  name: 'rendezvous',
+  options: {},
+  traits: { hashKey: true, liveWeights: true },
+  create: () => new Rendezvous(),
+});

@@ -11,9 +11,12 @@
 // Tables are built from `weight`, not `effectiveWeight`: they are rebuilt only when
 // membership or weights change, so slow start does not apply (as in Envoy, where slow
 // start exists only for round robin and least request).
-import type { Backend, Candidates, PickContext, PickTrace, Policy } from '../index.ts';
+import { z } from 'zod';
+import type { Backend, Candidates, PickContext, PickTrace, Policy } from '../types.ts';
+import { definePolicy } from './define.ts';
 import { keyHashOf, pickByModulo } from './hashing.ts';
-import { Ring, type RingOptions, firstCandidateOnRing } from './ring.ts';
+import { Ring, type RingOptions, vnodesOption } from './ring.ts';
+import { lookup } from './table.ts';
 
 export class RingHash implements Policy {
   readonly name = 'ring-hash';
@@ -29,6 +32,17 @@ export class RingHash implements Policy {
 
   pick(c: Candidates, ctx: PickContext, trace?: PickTrace): Backend {
     const h = keyHashOf(ctx.hashKey);
-    return firstCandidateOnRing(this.ring, c, h, trace) ?? pickByModulo(c, h);
+    return lookup(this.ring, c, h, trace) ?? pickByModulo(c, h);
   }
 }
+
+export const ringHash = definePolicy({
+  name: 'ring-hash',
+  options: {
+    /** `clb-512x9` = 512 slots × 9 vnodes, the common CLB layout (vnodes then does not apply). */
+    ringPreset: z.enum(['ketama', 'clb-512x9']).default('ketama'),
+    vnodes: vnodesOption,
+  },
+  traits: { hashKey: true, liveWeights: false },
+  create: (o) => new RingHash(o.ringPreset === 'clb-512x9' ? { slots: 512, vnodes: 9 } : { vnodes: o.vnodes }),
+});

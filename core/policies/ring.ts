@@ -1,8 +1,10 @@
-// A consistent-hash ring as an immutable table: built once per membership change, then
-// looked up by binary search. ring-hash and bounded-load both walk it.
-import type { Backend, Candidates, PickTrace } from '../index.ts';
+// A consistent-hash ring as an immutable table (table.ts): built once per membership
+// change, then entered by binary search and walked clockwise.
+import { z } from 'zod';
+import type { Backend } from '../types.ts';
 import { murmur3 } from '../hash.ts';
-import { sortedById, traceStep } from './hashing.ts';
+import { sortedById } from './hashing.ts';
+import type { HashTable } from './table.ts';
 
 export interface RingOptions {
   /** Points per unit of weight. 160 is libketama's count per server (and NGINX's). */
@@ -12,6 +14,8 @@ export interface RingOptions {
 }
 
 const DEFAULT_VNODES = 160;
+/** The `vnodes` option of the ring policies (ring-hash, bounded-load): points per unit of weight. */
+export const vnodesOption = z.number().int().min(1).max(1_000).default(DEFAULT_VNODES);
 /** Envoy's default maximum_ring_size: above it, every backend's point count is scaled down. */
 const MAX_RING_POINTS = 8_388_608;
 /** Points are sorted as position × 2^21 + owner rank in one float64 (exact below 2^53). */
@@ -23,7 +27,7 @@ function pointsFor(weight: number, vnodes: number): number {
 }
 
 /** A built ring: ascending point positions and, for each, the owning member. */
-export class Ring {
+export class Ring implements HashTable {
   private constructor(
     /** Members in id order; `owners` indexes this. */
     readonly members: readonly Backend[],
@@ -111,21 +115,17 @@ export class Ring {
     }
     return lo === p.length ? 0 : lo;
   }
-}
 
-/**
- * The key's first preference that is a candidate, walking clockwise at most once round.
- * A non-candidate's keys thus fall to the next backend on the ring, and nobody else's move.
- */
-export function firstCandidateOnRing(ring: Ring, c: Candidates, keyHash: number, trace?: PickTrace): Backend | undefined {
-  const { points, owners, members } = ring;
-  const n = points.length;
-  let i = ring.startOf(keyHash);
-  for (let step = 0; step < n; step++) {
-    const b = members[owners[i]];
-    if (trace) traceStep(trace, b.id);
-    if (c.has(b)) return b;
-    if (++i === n) i = 0;
+  /** Clockwise from the key's point, once round: a member with several points is visited at each. */
+  walk(keyHash: number, accept: (b: Backend) => boolean): Backend | undefined {
+    const { points, owners, members } = this;
+    const n = points.length;
+    let i = this.startOf(keyHash);
+    for (let step = 0; step < n; step++) {
+      const b = members[owners[i]];
+      if (accept(b)) return b;
+      if (++i === n) i = 0;
+    }
+    return undefined;
   }
-  return undefined;
 }

@@ -1,7 +1,8 @@
 // Plain round robin over the current candidates; weights are ignored (see
 // weighted-round-robin). Over any run of picks from one candidate set the counts differ by
 // at most one.
-import type { Backend, Candidates, Policy } from '../index.ts';
+import type { Backend, Candidates, Policy } from '../types.ts';
+import { definePolicy } from './define.ts';
 
 export class RoundRobin implements Policy {
   readonly name = 'round-robin';
@@ -15,3 +16,10 @@ export class RoundRobin implements Policy {
     return list[this.next++];
   }
 }
+
+export const roundRobin = definePolicy({
+  name: 'round-robin',
+  options: {},
+  traits: { hashKey: false, liveWeights: false },
+  create: () => new RoundRobin(),
+});

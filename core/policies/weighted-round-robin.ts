@@ -2,7 +2,8 @@
 // adds each candidate's weight to its running score, takes the highest, and subtracts the
 // total from the winner. Weight 5:1:1 gives a,a,b,a,c,a,a — spread out, not bursts — and
 // at every prefix each count is within one of its weight share. O(n) per pick by design.
-import type { Backend, Candidates, Policy } from '../index.ts';
+import type { Backend, Candidates, Policy } from '../types.ts';
+import { definePolicy } from './define.ts';
 
 export class WeightedRoundRobin implements Policy {
   readonly name = 'weighted-round-robin';
@@ -28,3 +29,10 @@ export class WeightedRoundRobin implements Policy {
     return best;
   }
 }
+
+export const weightedRoundRobin = definePolicy({
+  name: 'weighted-round-robin',
+  options: {},
+  traits: { hashKey: false, liveWeights: true },
+  create: () => new WeightedRoundRobin(),
+});

@@ -1,7 +1,7 @@
 // Which backend URLs the proxy will talk to. Only an origin (scheme, host, port) on this
 // machine, unless the operator lists more hosts: an admin call must not turn the proxy
 // into a way to reach the metadata service or the rest of the network (SSRF).
-import { isLoopbackHost } from '../http-security.ts';
+import { isLoopbackHost } from '../../http/security.ts';
 
 export type UrlCheck = { ok: true; origin: string } | { ok: false; message: string };
 

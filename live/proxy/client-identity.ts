@@ -2,7 +2,7 @@
 // truth; a forwarding header counts only when the peer is a configured trusted proxy, and
 // then only its rightmost untrusted entry (what HAProxy and NGINX realip do).
 import { BlockList, isIP } from 'node:net';
-import { normalizeAddress } from '../http-security.ts';
+import { normalizeAddress } from '../../http/security.ts';
 
 export class ClientIdentity {
   private readonly trusted = new BlockList();

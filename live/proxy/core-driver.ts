@@ -1,10 +1,15 @@
 // The only door from the proxy into the routing core. It stamps every call with the
-// proxy's clock and, when asked, journals it; it never decides anything itself.
+// proxy's clock and, when asked, journals it; it never decides anything itself. It also
+// keeps one timer armed at the balancer's next deadline, so an ejection ends on time even
+// when no request comes; that advance is an input like any other, and journaled.
 import {
-  type AttemptOutcome, Balancer, type BalancerEvent, type Flow, type RoutingConfig, Router, type Step,
+  type AttemptOutcome, Balancer, type BalancerEvent, type Flow, type RoutingConfig, Router, type Step, isOk,
 } from '../../core/index.ts';
-import { seededRng } from './clock.ts';
-import { Journal } from './journal.ts';
+import { STREAM, rngStream } from '../../core/rng.ts';
+import { Journal, type JournalEntry } from './journal.ts';
+
+/** setTimeout's longest delay; a later deadline is re-armed when this one fires. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 export interface CoreDriverOptions {
   routing: RoutingConfig;
@@ -29,6 +34,8 @@ export class CoreDriver {
   readonly journal: Journal | undefined;
   readonly now: () => number;
   private observer: AttemptObserver | undefined;
+  private deadlineTimer: NodeJS.Timeout | undefined;
+  private deadlineArmedMs = Infinity;
 
   constructor(o: CoreDriverOptions) {
     this.now = o.clock;
@@ -37,14 +44,14 @@ export class CoreDriver {
     this.balancer = new Balancer({
       balancer: o.routing.balancer,
       health: o.routing.health,
-      rng: seededRng(o.seed, 'balancer'),
+      rng: rngStream(o.seed, STREAM.balancer),
       onEvent: (e) => { journal?.events.push(e); o.onEvent?.(e); },
     });
     this.router = new Router({
       balancer: this.balancer,
       retry: o.routing.retry,
       timeouts: o.routing.timeouts,
-      rng: seededRng(o.seed, 'router'),
+      rng: rngStream(o.seed, STREAM.router),
       trace: (o.trace ?? false) || o.journal === true,
     });
   }
@@ -55,12 +62,14 @@ export class CoreDriver {
     const nowMs = this.now();
     this.balancer.add(id, { weight, nowMs, initial });
     this.journal?.record({ op: 'add', id, weight, initial, nowMs });
+    this.armDeadline();
   }
 
   remove(id: string): void {
     const nowMs = this.now();
     this.balancer.remove(id, nowMs);
     this.journal?.record({ op: 'remove', id, nowMs });
+    this.armDeadline();
   }
 
   setWeight(id: string, weight: number): void {
@@ -72,12 +81,14 @@ export class CoreDriver {
     const nowMs = this.now();
     this.balancer.setAdminDown(id, down, nowMs);
     this.journal?.record({ op: 'admin-down', id, down, nowMs });
+    this.armDeadline();
   }
 
   probeResult(id: string, ok: boolean): void {
     const nowMs = this.now();
     this.journal?.record({ op: 'probe', id, ok, nowMs });
     this.balancer.probeResult(id, ok, nowMs);
+    this.armDeadline();
   }
 
   // ---- one request's life ------------------------------------------------------------
@@ -97,29 +108,69 @@ export class CoreDriver {
     if (this.journal) this.journal.record({ op: 'next', flow: this.journal.idOf(flow), nowMs });
     const step = this.router.next(flow, nowMs);
     if (step.kind === 'attempt') this.observer?.started(step.backend.id);
+    this.armDeadline();
     return step;
   }
 
   attemptEnded(flow: Flow, outcome: AttemptOutcome, retryAfter?: string, responseStarted?: boolean): Step {
-    const nowMs = this.now();
-    if (this.journal) this.journal.record({ op: 'ended', flow: this.journal.idOf(flow), nowMs, outcome, retryAfter, responseStarted });
-    if (this.observer && flow.current) this.observer.ended(flow.current.id, outcome.kind === 'response' && outcome.status < 500);
-    return this.router.attemptEnded(flow, nowMs, outcome, { retryAfter, responseStarted });
+    return this.endAttempt(flow, isOk(outcome),
+      (id, nowMs) => ({ op: 'ended', flow: id, nowMs, outcome, retryAfter, responseStarted }),
+      (nowMs) => this.router.attemptEnded(flow, nowMs, outcome, { retryAfter, responseStarted }));
+  }
+
+  /** The attempt's timer fired: the Router knows whether it was the per-try timeout or the deadline. */
+  attemptTimedOut(flow: Flow): Step {
+    return this.endAttempt(flow, false, (id, nowMs) => ({ op: 'timed-out', flow: id, nowMs }), (nowMs) => this.router.attemptTimedOut(flow, nowMs));
   }
 
   deadlineExceeded(flow: Flow): Step {
-    const nowMs = this.now();
-    if (this.journal) this.journal.record({ op: 'deadline', flow: this.journal.idOf(flow), nowMs });
-    if (this.observer && flow.current) this.observer.ended(flow.current.id, false);
-    return this.router.deadlineExceeded(flow, nowMs);
+    return this.endAttempt(flow, false, (id, nowMs) => ({ op: 'deadline', flow: id, nowMs }), (nowMs) => this.router.deadlineExceeded(flow, nowMs));
   }
 
   clientAborted(flow: Flow): void {
     if (flow.done && !flow.current) return; // already answered: nothing left to free
+    this.endAttempt(flow, false, (id, nowMs) => ({ op: 'abort', flow: id, nowMs }), (nowMs) => this.router.clientAborted(flow, nowMs));
+  }
+
+  /** One input that ends (or abandons) a flow's attempt: journaled, observed, decided by the Router, then the deadline timer re-armed. */
+  private endAttempt<T>(flow: Flow, ok: boolean, entry: (flowId: number, nowMs: number) => JournalEntry, decide: (nowMs: number) => T): T {
     const nowMs = this.now();
-    if (this.journal) this.journal.record({ op: 'abort', flow: this.journal.idOf(flow), nowMs });
-    if (this.observer && flow.current) this.observer.ended(flow.current.id, false);
-    this.router.clientAborted(flow, nowMs);
+    if (this.journal) this.journal.record(entry(this.journal.idOf(flow), nowMs));
+    if (this.observer && flow.current) this.observer.ended(flow.current.id, ok);
+    const result = decide(nowMs);
+    this.armDeadline();
+    return result;
+  }
+
+  /** Stops the deadline timer (the proxy is closing). */
+  close(): void {
+    clearTimeout(this.deadlineTimer);
+    this.deadlineTimer = undefined;
+    this.deadlineArmedMs = -Infinity; // never re-armed
+  }
+
+  // ---- time alone -------------------------------------------------------------------
+
+  /** After every input: one timer at the balancer's next deadline (an ejection running out). */
+  private armDeadline(): void {
+    const deadlineMs = this.balancer.nextDeadlineMs();
+    if (deadlineMs === this.deadlineArmedMs || this.deadlineArmedMs === -Infinity) return;
+    clearTimeout(this.deadlineTimer);
+    this.deadlineArmedMs = deadlineMs;
+    this.deadlineTimer = undefined;
+    if (deadlineMs === Infinity) return;
+    // A timer may fire a little early: advance() then finds nothing due and this re-arms.
+    this.deadlineTimer = setTimeout(() => this.deadlineReached(), Math.min(MAX_TIMER_MS, Math.max(0, deadlineMs - this.now())));
+    this.deadlineTimer.unref();
+  }
+
+  private deadlineReached(): void {
+    this.deadlineArmedMs = Infinity;
+    this.deadlineTimer = undefined;
+    const nowMs = this.now();
+    this.journal?.record({ op: 'advance', nowMs });
+    this.balancer.advance(nowMs);
+    this.armDeadline();
   }
 
   /** Hears every attempt's start and end: the live runner's per-server timeline. */

@@ -9,7 +9,7 @@ import type { ServerResponse } from 'node:http';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Dispatcher } from 'undici';
 import { type AttemptOutcome, type Flow, type GatewayError, type Step, failurePoint, isBackendFailure } from '../../core/index.ts';
-import { normalizeAddress } from '../http-security.ts';
+import { normalizeAddress } from '../../http/security.ts';
 import { type StatusClass, statusClass } from './backend-stats.ts';
 import type { BackendRecord, BackendRegistry } from './backends.ts';
 import type { ClientIdentity } from './client-identity.ts';
@@ -232,6 +232,7 @@ export class Exchange implements RelayOwner {
       case 'retry': this.phase = { kind: 'backoff', timer: setTimeout(onBackoffDone, step.delayMs, this) }; return;
       case 'fail': this.answerError(step.status, step.error); return;
       case 'respond': this.answerError(502, 'upstream_reset'); return; // the Router answers `respond` only to responses, relayed in responseArrived
+      case 'reject': this.answerError(step.status, step.error, { close: true }); return; // the rest of the body is not read
       default: unreachable(step);
     }
   }

@@ -9,7 +9,7 @@ import { Counter, Gauge, Registry } from 'prom-client';
 import type { Balancer, BackendStatus, Router } from '../../core/index.ts';
 import type { BackendStats, StatusClass } from './backend-stats.ts';
 import type { ResolutionResult, TargetStats } from './discovery.ts';
-import { registerProcessMetrics } from '../process-metrics.ts';
+import { registerProcessMetrics } from '../../http/process-metrics.ts';
 import { LatencyHistogram, registerHistogram } from './latency-histogram.ts';
 
 const CLASSES: StatusClass[] = ['1xx', '2xx', '3xx', '4xx', '5xx', 'error'];

@@ -5,7 +5,7 @@
 // name, a NAT, another proxy in between) is caught on the wire by the Via tag (via.ts).
 import { isIP } from 'node:net';
 import { networkInterfaces } from 'node:os';
-import { isLoopbackHost, normalizeAddress } from '../http-security.ts';
+import { isLoopbackHost, normalizeAddress } from '../../http/security.ts';
 
 const UNSPECIFIED = new Set(['0.0.0.0', '::']);
 

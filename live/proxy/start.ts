@@ -8,7 +8,8 @@ import type { Balancer, BalancerEvent, RoutingConfig, Router } from '../../core/
 import { buildAdminApp } from './admin/admin-app.ts';
 import { BackendRegistry } from './backends.ts';
 import { ClientIdentity } from './client-identity.ts';
-import { nowMs, seededRng } from './clock.ts';
+import { nowMs } from './clock.ts';
+import { STREAM, rngStream } from '../../core/rng.ts';
 import { parseRoutingConfig } from './config.ts';
 import { CoreDriver } from './core-driver.ts';
 import { Discovery, type DiscoveryOptions, discoveryProblems } from './discovery.ts';
@@ -120,7 +121,7 @@ export async function startProxy(o: ProxyOptions): Promise<RunningProxy> {
     balancer: driver.balancer, router: driver.router, now: nowMs, backends: () => registry.all(), ejections: () => ejections,
     discovery: () => discovery?.stats() ?? [],
   });
-  const health = new HealthChecker(routing.health?.active, driver, seededRng(seed, 'health'), routing.timeouts.connectMs);
+  const health = new HealthChecker(routing.health?.active, driver, rngStream(seed, STREAM.healthJitter), routing.timeouts.connectMs);
   // The listeners' fixed ports are known now; ports picked by the OS are added once bound.
   const own = new OwnListeners();
   own.add(o.listen?.host ?? '127.0.0.1', o.listen?.port ?? 0);
@@ -209,6 +210,7 @@ export async function startProxy(o: ProxyOptions): Promise<RunningProxy> {
         lifecycle.closing = true; // /readyz answers 503 from here on
         discovery?.stop();
         health.stopAll();
+        driver.close();
         // In-flight requests finish (their answers say Connection: close); keep-alive
         // connections are closed as they fall idle; past the grace period the rest are cut.
         const sweep = setInterval(() => app.server.closeIdleConnections(), 50);

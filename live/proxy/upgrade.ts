@@ -12,7 +12,7 @@
 import type { IncomingMessage } from 'node:http';
 import { type Socket, connect } from 'node:net';
 import { type AttemptOutcome, type Flow, type Step } from '../../core/index.ts';
-import { normalizeAddress } from '../http-security.ts';
+import { normalizeAddress } from '../../http/security.ts';
 import { statusClass } from './backend-stats.ts';
 import type { BackendRegistry } from './backends.ts';
 import type { ClientIdentity } from './client-identity.ts';

@@ -1,8 +1,10 @@
 // A binary min-heap of events ordered by (atMs, priority, seq). The order key lives in
 // parallel typed arrays so every comparison reads two doubles, whatever the event's shape
 // (events of many kinds would make property reads on the objects megamorphic).
-// `seq` is the insertion count: equal times and priorities pop in scheduling order, so a
-// run depends on nothing but its inputs.
+// `seq` is the scheduling count: equal times and priorities pop in scheduling order, so a
+// run depends on nothing but its inputs. An owner that queues events outside the heap (a
+// lane) takes each event's seq with takeSeq() when it is scheduled and pushes its head
+// with that seq, so a lane entry ties exactly as the plain event it stands for.
 
 /** Lower runs first among events at the same time. */
 export type Priority = 0 | 1;
@@ -30,9 +32,12 @@ export class EventQueue<T> {
   /** The tag the next event was pushed with. */
   peekTag(): 0 | 1 { return (this.ties[0] & 1) as 0 | 1; } // ToInt32 keeps the low bit
 
-  push(atMs: number, item: T, priority: Priority = 1, tag: 0 | 1 = 0): void {
+  /** The next scheduling number: for events held outside the heap until their turn. */
+  takeSeq(): number { return this.seq++; }
+
+  push(atMs: number, item: T, priority: Priority = 1, tag: 0 | 1 = 0, seq = this.seq++): void {
     if (this.count === this.times.length) this.grow();
-    const tie = (priority * PRIORITY_STRIDE + this.seq++) * 2 + tag;
+    const tie = (priority * PRIORITY_STRIDE + seq) * 2 + tag;
     // Sift up: move parents down until the slot fits.
     let i = this.count++;
     const times = this.times;
@@ -68,9 +73,9 @@ export class EventQueue<T> {
    * pop() then push(atMs, item) in one sift instead of two: for a lane whose next event
    * replaces the one just taken from the top.
    */
-  replaceTop(atMs: number, item: T, priority: Priority = 1, tag: 0 | 1 = 0): T | undefined {
+  replaceTop(atMs: number, item: T, priority: Priority = 1, tag: 0 | 1 = 0, seq = this.seq++): T | undefined {
     const top = this.items[0];
-    this.siftDown(atMs, (priority * PRIORITY_STRIDE + this.seq++) * 2 + tag, item);
+    this.siftDown(atMs, (priority * PRIORITY_STRIDE + seq) * 2 + tag, item);
     return top;
   }
 

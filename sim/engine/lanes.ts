@@ -5,6 +5,8 @@
 
 export class Lane<E> {
   private times: number[] = [];
+  /** Each event's scheduling number (the heap's seq), so ties with other events keep scheduling order. */
+  private seqs: number[] = [];
   private events: (E | undefined)[] = [];
   private head = 0;
 
@@ -13,9 +15,12 @@ export class Lane<E> {
   get length(): number { return this.events.length - this.head; }
   /** Due time of the oldest event (call only when length > 0). */
   get headTime(): number { return this.times[this.head]; }
+  /** Scheduling number of the oldest event (call only when length > 0). */
+  get headSeq(): number { return this.seqs[this.head]; }
 
-  push(atMs: number, event: E): void {
+  push(atMs: number, seq: number, event: E): void {
     this.times.push(atMs);
+    this.seqs.push(seq);
     this.events.push(event);
   }
 
@@ -25,6 +30,7 @@ export class Lane<E> {
     // Compact once the dead prefix outweighs the live part, keeping memory ∝ length.
     if (this.head > 1024 && this.head * 2 > this.events.length) {
       this.times = this.times.slice(this.head);
+      this.seqs = this.seqs.slice(this.head);
       this.events = this.events.slice(this.head);
       this.head = 0;
     }

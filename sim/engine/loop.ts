@@ -1,5 +1,14 @@
 // The event loop: a clock that jumps from event to event (SimPy's Environment, reduced).
 // It knows nothing about servers or requests; the model hands it a handler.
+//
+// Order: events run by (time, priority, scheduling order), whether they were scheduled
+// plainly or in a lane (a lane entry keeps the scheduling number it got when scheduled).
+// Zero-delay rule: a step that takes 0 ms is a nested call, never an event. When a sampled
+// delay is exactly 0 (an absent or constant-0 network hop, a 0 ms connect), the model calls
+// the next handler directly, so the consequence happens inside the event that caused it,
+// before any other event already due at the same time, and costs no queue entry. Only
+// schedule(0, …) would put it behind those events; the model never does that for a hop.
+// test/sim/zero-delay.test.ts holds the model to this.
 import { EventQueue, type Priority } from './heap.ts';
 import { Lane } from './lanes.ts';
 
@@ -38,8 +47,9 @@ export class Simulator<E> {
   /** Schedules `event` `lane.delayMs` from now, behind the lane's earlier events. */
   scheduleInLane(lane: Lane<E>, event: E): void {
     const atMs = this.nowMs + lane.delayMs;
-    if (lane.length === 0) this.queue.push(atMs, lane, 1, LANE);
-    lane.push(atMs, event);
+    const seq = this.queue.takeSeq();
+    if (lane.length === 0) this.queue.push(atMs, lane, 1, LANE, seq);
+    lane.push(atMs, seq, event);
   }
 
   /** Ends the run after the current event; pending events are dropped. */
@@ -61,7 +71,7 @@ export class Simulator<E> {
       if (queue.peekTag() === LANE) {
         const lane = queue.peekItem() as Lane<E>;
         event = lane.shift();
-        if (lane.length > 0) queue.replaceTop(lane.headTime, lane, 1, LANE);
+        if (lane.length > 0) queue.replaceTop(lane.headTime, lane, 1, LANE, lane.headSeq);
         else queue.pop();
       } else {
         event = queue.pop() as E;

@@ -1,10 +1,11 @@
 // The simulator's events: a discriminated union of plain objects. Cancelled timers stay in
 // the queue and are recognised on arrival (an attempt that is no longer current, a probe
 // already answered), which is cheaper than deleting from a heap.
-import type { AttemptOutcome, Backend, Flow } from '../../core/index.ts';
-import type { Change, Fault } from '../experiment.ts';
+import type { Flow } from '../../core/router.ts';
+import type { AttemptOutcome, Backend } from '../../core/types.ts';
+import type { Change, Fault } from '../../experiments/schema.ts';
 import type { Lane } from '../engine/lanes.ts';
-import type { Arrival } from '../workload.ts';
+import type { Arrival } from '../../experiments/workload.ts';
 import type { ServerModel } from './server.ts';
 
 /** A client request inside the simulator. */
@@ -62,6 +63,8 @@ export type SimEvent =
   | { kind: 'fault-end'; fault: Fault }
   | { kind: 'restart'; serverId: string; epoch: number }
   | { kind: 'change'; change: Change }
+  /** The balancer's next deadline (an ejection running out): time alone changes routing. */
+  | { kind: 'balancer-deadline' }
   | { kind: 'tick' };
 
 /** How the model schedules: delay from now; priority 0 runs first at equal times. */

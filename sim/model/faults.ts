@@ -1,6 +1,6 @@
 // Scheduled faults, applied to server models. Windowed faults (hang, slow, errors, reset)
 // end after durationMs, but only if no later fault of the same kind replaced them.
-import type { Fault } from '../experiment.ts';
+import type { Fault } from '../../experiments/schema.ts';
 import type { Scheduler } from './events.ts';
 import type { ServerModel } from './server.ts';
 

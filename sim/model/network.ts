@@ -2,7 +2,7 @@
 // absent distribution is 0 ms (the model then skips the event); a constant one lets the
 // event ride a FIFO lane instead of the heap (see engine/lanes.ts).
 import { type Distribution, type Rng, sample } from '../../core/index.ts';
-import type { NetworkConfig } from '../experiment.ts';
+import type { NetworkConfig } from '../../experiments/schema.ts';
 import type { Lane } from '../engine/lanes.ts';
 import type { Scheduler, SimEvent } from './events.ts';
 

@@ -1,9 +1,11 @@
 // The proxy as the simulator sees it: sockets and timers are events, and every decision —
 // which backend, retry or not, which status — is the core Router's, called exactly as the
-// live proxy calls it: start → next → attemptEnded / deadlineExceeded.
-import type { AttemptOutcome, Backend, Decision, Router, Step } from '../../core/index.ts';
-import type { RequestOutcome, Recorder } from '../records.ts';
-import { clientAddress } from '../workload.ts';
+// live proxy calls it: start → next → attemptEnded / attemptTimedOut.
+import type { AttemptOutcome, Backend } from '../../core/types.ts';
+import { isOkStatus } from '../../core/types.ts';
+import type { Decision, Router, Step } from '../../core/router.ts';
+import type { RequestOutcome, Recorder } from '../../experiments/records.ts';
+import { clientAddress } from '../../experiments/workload.ts';
 import type { Lane } from '../engine/lanes.ts';
 import type { Attempt, Scheduler, SimEvent, SimRequest, TimeoutEvent } from './events.ts';
 import { type Network, scheduleAfterHop } from './network.ts';
@@ -32,20 +34,20 @@ export class ProxyModel {
   /** Most attempts wait the full per-try timeout (or the whole deadline): one lane for those. */
   private readonly timeoutLane: Lane<SimEvent>;
 
-  constructor(private readonly o: ProxyOptions) {
-    this.timeoutLane = o.scheduler.lane(o.usualTimeoutMs);
+  constructor(private readonly opts: ProxyOptions) {
+    this.timeoutLane = opts.scheduler.lane(opts.usualTimeoutMs);
   }
 
   /** The request reached the proxy (after the client hop and the proxy's own overhead). */
   receive(request: SimRequest, nowMs: number): void {
-    const o = this.o;
-    request.flow = o.router.start({
-      method: o.method,
-      hashKey: o.hashClients ? clientAddress(request.client) : undefined,
+    const opts = this.opts;
+    request.flow = opts.router.start({
+      method: opts.method,
+      hashKey: opts.hashClients ? clientAddress(request.client) : undefined,
       nowMs,
       bodyReplayable: true,
     });
-    this.follow(request, o.router.next(request.flow, nowMs), nowMs);
+    this.follow(request, opts.router.next(request.flow, nowMs), nowMs);
   }
 
   /** The TCP handshake finished: a dead process refuses, a live one gets the request. */
@@ -53,10 +55,10 @@ export class ProxyModel {
     if (attempt.request.current !== attempt) return; // timed out while connecting
     const server = attempt.server;
     if (server.crashed) return this.attemptEnded(attempt, { kind: 'connect-error' }, nowMs);
-    const hop = this.o.network.proxyToServer;
+    const hop = this.opts.network.proxyToServer;
     const wireMs = hop.sampleMs();
     if (wireMs === 0) server.arrive(attempt);
-    else scheduleAfterHop(this.o.scheduler, hop, wireMs, { kind: 'server-arrive', attempt });
+    else scheduleAfterHop(this.opts.scheduler, hop, wireMs, { kind: 'server-arrive', attempt });
   }
 
   /** The server's answer (or reset) is back at the proxy. */
@@ -65,11 +67,13 @@ export class ProxyModel {
     if (request.current !== attempt) return; // the proxy already gave up on it
     request.current = undefined;
     attempt.timer!.attempt = undefined;
-    this.o.recorder.attemptEnded(attempt.backend.id, nowMs, outcome.kind === 'response' && outcome.status < 500);
-    this.follow(request, this.o.router.attemptEnded(request.flow!, nowMs, outcome), nowMs);
+    const flow = request.flow!;
+    const step = this.opts.router.attemptEnded(flow, nowMs, outcome);
+    this.opts.recorder.attemptEnded(attempt.backend.id, nowMs, flow.ended.ok);
+    this.follow(request, step, nowMs);
   }
 
-  /** The attempt's timer fired: the per-try timeout, or the request's deadline if that comes first. */
+  /** The attempt's timer fired; the Router knows whether it stood for the per-try timeout or the deadline. */
   attemptTimedOut(timer: TimeoutEvent, nowMs: number): void {
     const attempt = timer.attempt;
     if (!attempt) return; // settled before the timeout
@@ -77,10 +81,8 @@ export class ProxyModel {
     const request = attempt.request;
     request.current = undefined;
     const flow = request.flow!;
-    this.o.recorder.attemptEnded(attempt.backend.id, nowMs, false);
-    const step = nowMs >= flow.deadlineMs
-      ? this.o.router.deadlineExceeded(flow, nowMs)
-      : this.o.router.attemptEnded(flow, nowMs, { kind: 'timeout' });
+    const step = this.opts.router.attemptTimedOut(flow, nowMs);
+    this.opts.recorder.attemptEnded(attempt.backend.id, nowMs, flow.ended.ok);
     this.follow(request, step, nowMs);
   }
 
@@ -88,37 +90,38 @@ export class ProxyModel {
   retry(request: SimRequest, nowMs: number): void {
     const flow = request.flow!;
     if (flow.done) return;
-    this.follow(request, this.o.router.next(flow, nowMs), nowMs);
+    this.follow(request, this.opts.router.next(flow, nowMs), nowMs);
   }
 
   private follow(request: SimRequest, step: Step, nowMs: number): void {
     switch (step.kind) {
       case 'attempt': return this.startAttempt(request, step.backend, step.timeoutMs, nowMs);
-      case 'retry': return this.o.scheduler.schedule(step.delayMs, { kind: 'retry', request });
-      case 'respond': return this.finish(request, step.status, step.status < 500 ? 'ok' : 'error', nowMs);
+      case 'retry': return this.opts.scheduler.schedule(step.delayMs, { kind: 'retry', request });
+      case 'respond': return this.finish(request, step.status, isOkStatus(step.status) ? 'ok' : 'error', nowMs);
       case 'fail': return this.finish(request, step.status, step.error, nowMs);
+      case 'reject': throw new Error('the simulated client sends no body, so none can exceed a size cap');
     }
   }
 
   private startAttempt(request: SimRequest, backend: Backend, timeoutMs: number, nowMs: number): void {
-    const o = this.o;
-    const attempt: Attempt = { request, backend, server: o.serversBySeq[backend.seq], epoch: -1, slot: -1, timer: undefined };
+    const opts = this.opts;
+    const attempt: Attempt = { request, backend, server: opts.serversBySeq[backend.seq], epoch: -1, slot: -1, timer: undefined };
     request.current = attempt;
-    o.recorder.attemptStarted(backend.id, nowMs);
+    opts.recorder.attemptStarted(backend.id, nowMs);
     // One timer per attempt: the router already capped it at the time left to the deadline.
     attempt.timer = { kind: 'attempt-timeout', attempt };
-    if (timeoutMs === this.timeoutLane.delayMs) o.scheduler.scheduleInLane(this.timeoutLane, attempt.timer);
-    else o.scheduler.schedule(timeoutMs, attempt.timer);
-    const connectMs = o.network.connect.sampleMs();
+    if (timeoutMs === this.timeoutLane.delayMs) opts.scheduler.scheduleInLane(this.timeoutLane, attempt.timer);
+    else opts.scheduler.schedule(timeoutMs, attempt.timer);
+    const connectMs = opts.network.connect.sampleMs();
     if (connectMs === 0) this.connected(attempt, nowMs);
-    else if (connectMs > o.connectTimeoutMs) {
-      o.scheduler.schedule(o.connectTimeoutMs, { kind: 'attempt-reply', attempt, outcome: { kind: 'connect-error' } });
-    } else scheduleAfterHop(o.scheduler, o.network.connect, connectMs, { kind: 'connect', attempt });
+    else if (connectMs > opts.connectTimeoutMs) {
+      opts.scheduler.schedule(opts.connectTimeoutMs, { kind: 'attempt-reply', attempt, outcome: { kind: 'connect-error' } });
+    } else scheduleAfterHop(opts.scheduler, opts.network.connect, connectMs, { kind: 'connect', attempt });
   }
 
   private finish(request: SimRequest, status: number, outcome: RequestOutcome, nowMs: number): void {
-    const endMs = nowMs + this.o.network.clientToProxy.sampleMs();
-    this.o.recorder.requestDone({
+    const endMs = nowMs + this.opts.network.clientToProxy.sampleMs();
+    this.opts.recorder.requestDone({
       id: request.id,
       client: request.client,
       startMs: request.startMs,
@@ -127,7 +130,7 @@ export class ProxyModel {
       outcome,
       servers: request.flow!.path,
     });
-    if (this.o.onDecisions && request.flow!.decisions) this.o.onDecisions(request.id, request.flow!.decisions);
-    this.o.onFinished(request, endMs);
+    if (this.opts.onDecisions && request.flow!.decisions) this.opts.onDecisions(request.id, request.flow!.decisions);
+    this.opts.onFinished(request, endMs);
   }
 }

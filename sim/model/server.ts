@@ -2,7 +2,7 @@
 // from its own stream, and the fault states a real replica can be pushed into.
 import { type AttemptOutcome, type Rng, sample } from '../../core/index.ts';
 import { Fifo } from '../engine/fifo.ts';
-import type { ServerSpec } from '../experiment.ts';
+import type { ServerSpec } from '../../experiments/schema.ts';
 import type { Attempt, Scheduler } from './events.ts';
 
 export interface ServerHost {

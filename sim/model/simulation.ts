@@ -2,19 +2,18 @@
 // experiment, feeds the workload in, and dispatches every event to the part it concerns.
 // Stops when the workload is exhausted and the last response has left the proxy.
 import { Balancer, type BalancerEvent, type Decision, Router } from '../../core/index.ts';
+import { policyDefinition } from '../../core/policies/index.ts';
+import { STREAM, rngStream } from '../../core/rng.ts';
 import { Simulator } from '../engine/loop.ts';
-import { rngTree } from '../engine/rng.ts';
-import { type Change, type RunConfig, type ServerSpec, initialServerIds } from '../experiment.ts';
-import type { Recorder, ServerSnapshot } from '../records.ts';
-import { type Arrival, type ClosedLoop, type OpenLoop, workloadSchedule } from '../workload.ts';
+import { type Change, type RunConfig, type ServerSpec, initialServerIds } from '../../experiments/schema.ts';
+import type { Recorder, ServerSnapshot } from '../../experiments/records.ts';
+import { type Arrival, type ClosedLoop, type OpenLoop, workloadSchedule } from '../../experiments/workload.ts';
 import type { SimEvent, SimRequest } from './events.ts';
 import { FaultInjector } from './faults.ts';
 import { Prober } from './health.ts';
 import { type Network, createNetwork, scheduleAfterHop } from './network.ts';
 import { ProxyModel } from './proxy.ts';
 import { type ServerHost, ServerModel } from './server.ts';
-
-const HASHING_POLICIES = new Set(['ip-hash', 'ring-hash', 'maglev', 'rendezvous', 'bounded-load']);
 
 export class Simulation {
   readonly balancer: Balancer;
@@ -35,6 +34,8 @@ export class Simulation {
   private pendingArrivals = 0;
   private activeRequests = 0;
   private nextTick = 1;
+  /** When the pending balancer-deadline event fires; Infinity when none is pending. */
+  private deadlineArmedMs = Infinity;
   /** Client requests sent and answered so far. */
   started = 0;
   finished = 0;
@@ -47,16 +48,19 @@ export class Simulation {
     /** Hears each request's decision trace; tracing is on only when given (it costs memory per request in flight). */
     onDecisions?: (requestId: number, decisions: readonly Decision[]) => void,
   ) {
-    this.streams = rngTree(cfg.seed);
+    this.streams = (label) => rngStream(cfg.seed, label);
     this.sim = new Simulator<SimEvent>((e) => this.handle(e));
     this.balancer = new Balancer({
       balancer: cfg.balancer,
       health: cfg.health,
-      rng: this.streams('balancer'),
-      onEvent: (e) => { if (this.balancerEvents.length < 10_000) this.balancerEvents.push(e); },
+      rng: this.streams(STREAM.balancer),
+      onEvent: (e) => {
+        if (this.balancerEvents.length < 10_000) this.balancerEvents.push(e);
+        if (e.kind === 'ejected') this.armBalancerDeadline(); // only an ejection brings the next deadline forward
+      },
     });
     this.router = new Router({
-      balancer: this.balancer, retry: cfg.retry, timeouts: cfg.timeouts, rng: this.streams('retry-backoff'), trace: onDecisions !== undefined,
+      balancer: this.balancer, retry: cfg.retry, timeouts: cfg.timeouts, rng: this.streams(STREAM.router), trace: onDecisions !== undefined,
     });
     this.network = createNetwork(cfg.network, this.streams('network'), this.sim);
     const sim = this.sim;
@@ -76,7 +80,7 @@ export class Simulation {
       serversBySeq: this.serversBySeq,
       recorder,
       method: cfg.workload.method,
-      hashClients: HASHING_POLICIES.has(cfg.balancer.policy),
+      hashClients: policyDefinition(cfg.balancer.policy).traits.hashKey,
       connectTimeoutMs: cfg.timeouts.connectMs,
       usualTimeoutMs: Math.min(cfg.timeouts.perTryMs ?? Infinity, cfg.timeouts.requestMs),
       onFinished: (request, endMs) => this.requestFinished(request, endMs),
@@ -84,7 +88,7 @@ export class Simulation {
     });
     const active = cfg.health?.active;
     this.prober = active
-      ? new Prober(active, sim, this.balancer, this.servers, network, this.streams('health-jitter'))
+      ? new Prober(active, sim, this.balancer, this.servers, network, this.streams(STREAM.healthJitter))
       : undefined;
     this.faults = new FaultInjector(sim, this.servers);
 
@@ -141,8 +145,24 @@ export class Simulation {
       case 'fault-end': return this.faults.end(e.fault);
       case 'restart': return this.faults.restart(e.serverId, e.epoch);
       case 'change': return this.applyChange(e.change, nowMs);
+      case 'balancer-deadline': return this.balancerDeadline(nowMs);
       case 'tick': return this.tick(nowMs);
     }
+  }
+
+  /** Keeps one event pending at the balancer's next deadline. */
+  private armBalancerDeadline(): void {
+    const deadlineMs = this.balancer.nextDeadlineMs();
+    if (deadlineMs >= this.deadlineArmedMs) return;
+    this.deadlineArmedMs = deadlineMs;
+    this.sim.scheduleAt(deadlineMs, { kind: 'balancer-deadline' }, 0);
+  }
+
+  private balancerDeadline(nowMs: number): void {
+    if (nowMs !== this.deadlineArmedMs) return; // superseded by an earlier deadline
+    this.deadlineArmedMs = Infinity;
+    this.balancer.advance(nowMs);
+    this.armBalancerDeadline();
   }
 
   private clientSends(arrival: Arrival, nowMs: number): void {
@@ -196,18 +216,17 @@ export class Simulation {
   }
 
   private applyChange(change: Change, nowMs: number): void {
-    if (change.add !== undefined) this.addServer(change.add, change.weight, false);
-    else if (change.remove !== undefined) {
-      if (this.balancer.has(change.remove)) this.balancer.remove(change.remove, nowMs);
-    } else if (change.server !== undefined && this.balancer.has(change.server)) {
-      this.balancer.setWeight(change.server, change.weight!);
+    switch (change.kind) {
+      case 'add': return this.addServer(change.server, change.weight, false);
+      case 'remove': if (this.balancer.has(change.server)) this.balancer.remove(change.server, nowMs); return;
+      case 'weight': if (this.balancer.has(change.server)) this.balancer.setWeight(change.server, change.weight); return;
     }
   }
 
   private addServer(id: string, weight: number | undefined, initial: boolean): void {
     const spec: ServerSpec = { ...this.cfg.servers.template, ...this.cfg.servers.overrides[id] };
     if (weight !== undefined) spec.weight = weight;
-    const server = new ServerModel(id, spec, this.streams(`server/${id}`), this.streams(`faults/${id}`), this.host);
+    const server = new ServerModel(id, spec, this.streams(STREAM.service(id)), this.streams(STREAM.faults(id)), this.host);
     this.servers.set(id, server);
     const backend = this.balancer.add(id, { weight: spec.weight, nowMs: this.sim.nowMs, initial });
     this.serversBySeq[backend.seq] = server;

@@ -1,7 +1,7 @@
 // Mistyped names get the likely intended one, and a typo is one problem on one line.
 import { describe, expect, it } from 'vitest';
 import { closestName } from '../../core/did-you-mean.ts';
-import { ExperimentError, parseExperiment } from '../../sim/experiment.ts';
+import { ExperimentError, parseExperiment } from '../../experiments/schema.ts';
 
 const BASE = {
   name: 'x',

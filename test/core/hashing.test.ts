@@ -8,13 +8,17 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import {
-  Balancer, BalancerSchema, type Backend, type Policy, newTrace,
+  Balancer, BalancerSchema, type Backend, type Policy, murmur3, newTrace,
 } from '../../core/index.ts';
 import { IpHash } from '../../core/policies/ip-hash.ts';
 import { RingHash } from '../../core/policies/ring-hash.ts';
 import { Maglev } from '../../core/policies/maglev.ts';
 import { Rendezvous } from '../../core/policies/rendezvous.ts';
 import { BoundedLoad } from '../../core/policies/bounded-load.ts';
+import { Ring } from '../../core/policies/ring.ts';
+import { MaglevTable } from '../../core/policies/maglev.ts';
+import { RendezvousTable } from '../../core/policies/rendezvous.ts';
+import { type TableBuilder, lookup } from '../../core/policies/table.ts';
 import {
   arbIds, arbKey, assign, backend, backends, binomialMaxOverMean, candidates, idSet, keySet, maxOverMean,
   movedFraction, pickAll, prng, tally,
@@ -25,7 +29,7 @@ const ketama: Factory = () => new RingHash({ vnodes: 160 });
 const clb: Factory = () => new RingHash({ slots: 512, vnodes: 9 });
 const maglev: Factory = () => new Maglev();
 const rendezvous: Factory = () => new Rendezvous();
-const bounded: Factory = () => new BoundedLoad({ vnodes: 160, balanceFactor: 1.25 });
+const bounded: Factory = () => new BoundedLoad({ table: (m) => Ring.build(m, { vnodes: 160 }), balanceFactor: 1.25 });
 const ipHash: Factory = () => new IpHash();
 
 const ALL: Array<[string, Factory]> = [
@@ -230,7 +234,12 @@ describe('bounded-load', () => {
     }), { numRuns: 150 });
   });
 
-  it('weighted, with busy non-candidates: chosen.inFlight ≤ ceil(c × total × w / W) over the candidates', () => {
+  const tables: Array<[string, TableBuilder]> = [
+    ['ring', (m) => Ring.build(m, { vnodes: 20 })],
+    ['maglev', (m) => MaglevTable.build(m, 251)],
+    ['rendezvous', (m) => new RendezvousTable(m)],
+  ];
+  it.each(tables)('over a %s table, weighted, with busy non-candidates: chosen.inFlight ≤ ceil(c × total × w / W) over the candidates', (_name, table) => {
     const spec = fc.record({ weight: fc.constantFrom(1, 2, 3), candidate: fc.boolean(), busy: fc.nat(5) });
     fc.assert(fc.property(fc.array(spec, { minLength: 1, maxLength: 8 }), factorArb, fc.array(opArb, { maxLength: 200 }), (specs, c, ops) => {
       const members = specs.map((s, i) => backend(`b${i}`, i, s.weight));
@@ -239,7 +248,7 @@ describe('bounded-load', () => {
       // Ejected or excluded backends may still carry requests; they do not count.
       members.forEach((b, i) => { if (!allowed.includes(b)) b.inFlight = specs[i].busy; });
       const cs = candidates(allowed);
-      const p = new BoundedLoad({ vnodes: 20, balanceFactor: c });
+      const p = new BoundedLoad({ table, balanceFactor: c });
       p.setMembers(members);
       const open: Backend[] = [];
       for (const op of ops) {
@@ -264,9 +273,31 @@ describe('bounded-load', () => {
     }), { numRuns: 40 });
   });
 
+  it('idle over Maglev or rendezvous, it is exactly that table\'s lookup', () => {
+    fc.assert(fc.property(arbIds(1, 15), fc.array(arbKey, { minLength: 1, maxLength: 50 }), (ids, keys) => {
+      expect(assign(new BoundedLoad({ table: (m) => MaglevTable.build(m, 251) }), backends(ids), keys))
+        .toEqual(assign(new Maglev(251), backends(ids), keys));
+      expect(assign(new BoundedLoad({ table: (m) => new RendezvousTable(m) }), backends(ids), keys))
+        .toEqual(assign(rendezvous(), backends(ids), keys));
+    }), { numRuns: 40 });
+  });
+
+  it('rendezvous picks the first candidate of its table\'s walk, weighted or not, whatever the candidates', () => {
+    const spec = fc.record({ weight: fc.constantFrom(1, 1, 2, 3.5), candidate: fc.boolean() });
+    fc.assert(fc.property(fc.array(spec, { minLength: 1, maxLength: 12 }), fc.array(arbKey, { minLength: 1, maxLength: 30 }), (specs, keys) => {
+      const members = specs.map((x, i) => backend(`b${i}`, i, x.weight));
+      const allowed = members.filter((_, i) => specs[i].candidate);
+      const cs = candidates(allowed.length > 0 ? allowed : members);
+      const policy = rendezvous();
+      policy.setMembers(members);
+      const table = new RendezvousTable(members);
+      for (const hashKey of keys) expect(policy.pick(cs, { nowMs: 0, hashKey })).toBe(lookup(table, cs, murmur3(hashKey)));
+    }), { numRuns: 100 });
+  });
+
   it('records the full backend it passed over as over-bound', () => {
     const members = backends(['a', 'b', 'c']);
-    const p = new BoundedLoad({ vnodes: 40, balanceFactor: 1 });
+    const p = new BoundedLoad({ table: (m) => Ring.build(m, { vnodes: 40 }), balanceFactor: 1 });
     p.setMembers(members);
     const c = candidates(members);
     const key = { nowMs: 0, hashKey: '203.0.113.9' };

@@ -219,3 +219,82 @@ describe('drain on removal', () => {
     expect(events).toEqual([{ kind: 'draining', id: 's2', atMs: 5 }, { kind: 'removed', id: 's2', atMs: 7 }]);
   });
 });
+
+describe('time is explicit: reads are pure, expiries happen at their exact times', () => {
+  /** A pool with ejection, slow start and panic, driven by a script of inputs. */
+  function drive(readBetween: boolean) {
+    const events: BalancerEvent[] = [];
+    const lb = new Balancer({
+      balancer: BalancerSchema.parse({ policy: 'weighted-round-robin', panicThresholdPercent: 50, slowStart: { windowMs: 2_000 } }),
+      health: { outlier: { ...outlier, maxEjectionPercent: 100 } },
+      rng: seedrandom.alea('pure'),
+      onEvent: (e) => events.push(e),
+    });
+    for (const id of ['s1', 's2', 's3']) lb.add(id, { nowMs: 0, initial: true });
+    const picks: string[] = [];
+    const read = (atMs: number) => {
+      if (!readBetween) return;
+      // Everything an engine, a probe or a metrics scrape may read, at a time after the ejections end.
+      lb.status(atMs);
+      lb.hasCandidateBesides(new Set());
+      void lb.inPanic;
+      lb.nextDeadlineMs();
+      lb.ids();
+    };
+    for (const id of ['s1', 's2']) {
+      for (let k = 0; k < 5; k++) {
+        const b = lb.backend(id)!;
+        lb.attemptStarted(b, 10);
+        lb.attemptEnded(b, 10, 1, { kind: 'response', status: 503 });
+      }
+    }
+    read(5_000);
+    for (let t = 20; t < 4_000; t += 37) {
+      read(t + 1_500);
+      picks.push(lb.pick({ nowMs: t })!.id);
+    }
+    return { events, picks, lb };
+  }
+
+  it('a read between two inputs changes nothing: same events, same picks', () => {
+    const quiet = drive(false);
+    const probed = drive(true);
+    expect(probed.events).toEqual(quiet.events);
+    expect(probed.picks).toEqual(quiet.picks);
+    // The reads saw an ejected pool in panic and did not end the ejections early.
+    expect(quiet.events.slice(0, 3)).toEqual([
+      { kind: 'ejected', id: 's1', atMs: 10, untilMs: 1_010, times: 1 },
+      { kind: 'ejected', id: 's2', atMs: 10, untilMs: 1_010, times: 1 },
+      { kind: 'panic', atMs: 10, active: true },
+    ]);
+  });
+
+  it('ejections end at untilMs, not when the next input happens to come', () => {
+    const { events } = drive(false);
+    // The first pick after 1010 is at 1021, but the ejections ended, panic ended and slow start began at 1010.
+    expect(events.slice(3)).toEqual([
+      { kind: 'unejected', id: 's1', atMs: 1_010 },
+      { kind: 'unejected', id: 's2', atMs: 1_010 },
+      { kind: 'panic', atMs: 1_010, active: false },
+    ]);
+  });
+
+  it('nextDeadlineMs names the next expiry, and advance() applies it without any other input', () => {
+    const { lb, fail, events } = pool(3, { maxEjectionPercent: 100 });
+    expect(lb.nextDeadlineMs()).toBe(Infinity);
+    fail('s1', 0, 5);
+    fail('s2', 300, 5);
+    expect(lb.nextDeadlineMs()).toBe(1_000);
+    lb.advance(999);
+    expect(lb.hasCandidateBesides(new Set(['s3']))).toBe(false);
+    lb.advance(1_000);
+    expect(lb.hasCandidateBesides(new Set(['s3']))).toBe(true);
+    expect(lb.nextDeadlineMs()).toBe(1_300);
+    lb.advance(5_000);
+    expect(lb.nextDeadlineMs()).toBe(Infinity);
+    expect(events.filter((e) => e.kind === 'unejected')).toEqual([
+      { kind: 'unejected', id: 's1', atMs: 1_000 },
+      { kind: 'unejected', id: 's2', atMs: 1_300 },
+    ]);
+  });
+});

@@ -5,7 +5,7 @@ import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
 import { afterAll } from 'vitest';
-import { assertDockerEngine, buildReplicaImage } from '../../live/runtime/docker.ts';
+import { assertDockerEngine, buildReplicaImage } from '../../live/runner/runtime/docker.ts';
 import { attempts, client, send } from '../live/helpers.ts';
 
 const run = promisify(execFile);

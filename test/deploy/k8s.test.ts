@@ -95,7 +95,7 @@ describe('Kubernetes manifests (live/deploy/k8s)', () => {
   });
 
   it('both containers\' args are accepted by the programs\' own CLIs (strict flag parsing)', async () => {
-    for (const [dep, entry] of [['fulcrum-proxy', 'live/proxy-cli.ts'], ['fulcrum-server', 'server/cli.ts']] as const) {
+    for (const [dep, entry] of [['fulcrum-proxy', 'live/proxy/cli.ts'], ['fulcrum-server', 'server/cli.ts']] as const) {
       const [script, ...args] = containerOf(dep).args as string[];
       expect(script).toBe(dep === 'fulcrum-proxy' ? '/app/proxy.mjs' : '/app/server.mjs');
       // --help after a strict parse of every flag: exit 0 only if all of them are known and well-typed.
@@ -103,7 +103,7 @@ describe('Kubernetes manifests (live/deploy/k8s)', () => {
       expect(stdout).toMatch(/^usage: /);
     }
     // And the same check fails on a flag the CLI does not know.
-    await expect(run(process.execPath, ['--import', 'tsx', 'live/proxy-cli.ts', '--discovr=x:1', '--help'])).rejects.toMatchObject({ code: 2 });
+    await expect(run(process.execPath, ['--import', 'tsx', 'live/proxy/cli.ts', '--discovr=x:1', '--help'])).rejects.toMatchObject({ code: 2 });
   });
 });
 

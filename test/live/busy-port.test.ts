@@ -35,10 +35,10 @@ describe('a busy port', () => {
   }, 40_000);
 
   it('proxy --listen and --admin: the flag whose port is taken is named', async () => {
-    const data = await runCli('live/proxy-cli.ts', ['--backend', 'http://127.0.0.1:9', '--listen', `127.0.0.1:${port}`, '--admin', 'off']);
+    const data = await runCli('live/proxy/cli.ts', ['--backend', 'http://127.0.0.1:9', '--listen', `127.0.0.1:${port}`, '--admin', 'off']);
     expect(data.code).toBe(2);
     expect(data.stderr.trim().split('\n')).toEqual([`proxy: --listen: port ${port} on 127.0.0.1 is already in use; choose another with --listen (0 picks a free port)`]);
-    const admin = await runCli('live/proxy-cli.ts', ['--backend', 'http://127.0.0.1:9', '--listen', '127.0.0.1:0', '--admin', `127.0.0.1:${port}`, '--admin-token', 'x'.repeat(32)]);
+    const admin = await runCli('live/proxy/cli.ts', ['--backend', 'http://127.0.0.1:9', '--listen', '127.0.0.1:0', '--admin', `127.0.0.1:${port}`, '--admin-token', 'x'.repeat(32)]);
     expect(admin.code).toBe(2);
     expect(admin.stderr.trim().split('\n')).toEqual([`proxy: --admin: port ${port} on 127.0.0.1 is already in use; choose another with --admin (0 picks a free port)`]);
   }, 80_000);

@@ -7,7 +7,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { startDnsStub } from './dns-stub.ts';
 import { replicas, send, waitFor } from './helpers.ts';
 
-const CLI = fileURLToPath(new URL('../../live/proxy-cli.ts', import.meta.url));
+const CLI = fileURLToPath(new URL('../../live/proxy/cli.ts', import.meta.url));
 const TSX = import.meta.resolve('tsx');
 const children: ChildProcess[] = [];
 afterAll(() => { for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL'); });

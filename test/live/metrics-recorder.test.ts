@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
-import { MetricsRecorder, httpSource } from '../../live/metrics-recorder.ts';
+import { MetricsRecorder, httpSource } from '../../live/runner/metrics-recorder.ts';
 import { proxy, replicas, send } from './helpers.ts';
 
 const run = promisify(execFile);

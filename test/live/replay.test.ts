@@ -2,9 +2,8 @@
 // time and hash key, attempt outcomes, probe results, admin changes) is journaled, and a
 // fresh Balancer + Router built from the same config and seed — the objects the simulator
 // drives — reproduce every decision trace exactly.
-import seedrandom from 'seedrandom';
 import { describe, expect, it } from 'vitest';
-import { Balancer, type BalancerEvent, Router } from '../../core/index.ts';
+import { Balancer, type BalancerEvent, Router, STREAM, rngStream } from '../../core/index.ts';
 import { replayJournal } from '../../live/proxy/journal.ts';
 import { admin, proxy, replicas, send } from './helpers.ts';
 
@@ -20,7 +19,9 @@ describe('live decisions replay through a fresh core', () => {
       routing: {
         balancer: { policy: 'p2c' },
         health: {
-          active: { intervalMs: 150, timeoutMs: 100, fall: 3, rise: 2, jitterMs: 20 },
+          // fall 5: s3's heartbeats fail half the time too; with fall 3 a slow machine could mark
+          // it down (no more traffic) before three requests in a row failed and ejected it.
+          active: { intervalMs: 150, timeoutMs: 100, fall: 5, rise: 2, jitterMs: 20 },
           outlier: { consecutiveFailures: 3, baseEjectionMs: 300, jitterMs: 50 },
         },
         retry: { maxAttempts: 3, backoffBaseMs: 2, backoffMaxMs: 10, budget: {} },
@@ -43,9 +44,9 @@ describe('live decisions replay through a fresh core', () => {
     const journal = p.journal!;
     const events: BalancerEvent[] = [];
     const balancer = new Balancer({
-      balancer: p.routing.balancer, health: p.routing.health, rng: stream(seed, 'balancer'), onEvent: (e) => events.push(e),
+      balancer: p.routing.balancer, health: p.routing.health, rng: rngStream(seed, STREAM.balancer), onEvent: (e) => events.push(e),
     });
-    const router = new Router({ balancer, retry: p.routing.retry, timeouts: p.routing.timeouts, rng: stream(seed, 'router'), trace: true });
+    const router = new Router({ balancer, retry: p.routing.retry, timeouts: p.routing.timeouts, rng: rngStream(seed, STREAM.router), trace: true });
     const replayed = replayJournal(journal.entries, balancer, router);
 
     const live = journal.decisions();
@@ -63,9 +64,3 @@ describe('live decisions replay through a fresh core', () => {
     expect(journal.entries.some((e) => e.op === 'start' && e.hashKey === '127.0.0.1')).toBe(true);
   });
 });
-
-/** The proxy's seed derivation (live/proxy/clock.ts): one seedrandom stream per consumer. */
-function stream(seed: number, name: string): () => number {
-  const prng = seedrandom(`${seed}/${name}`);
-  return () => prng();
-}

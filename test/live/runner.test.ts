@@ -7,12 +7,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { parseExperiment } from '../../sim/experiment.ts';
-import { runLivePlan } from '../../live/run.ts';
+import { parseExperiment } from '../../experiments/schema.ts';
+import { runLivePlan } from '../../live/runner/run.ts';
 import { runPlan } from '../../sim/run.ts';
-import { ProcessRuntime } from '../../live/runtime/process.ts';
-import { DockerRuntime, assertDockerEngine, buildReplicaImage } from '../../live/runtime/docker.ts';
-import type { Runtime } from '../../live/runtime/types.ts';
+import { ProcessRuntime } from '../../live/runner/runtime/process.ts';
+import { DockerRuntime, assertDockerEngine, buildReplicaImage } from '../../live/runner/runtime/docker.ts';
+import type { Runtime } from '../../live/runner/runtime/types.ts';
 
 const base = {
   seed: 11,
@@ -105,7 +105,7 @@ describe('live runs on child processes', () => {
     const file = join(out(), 'long.json');
     const long = { ...base, name: 'long', workload: { ...base.workload, requests: 100_000 } };
     await import('node:fs/promises').then((fs) => fs.writeFile(file, JSON.stringify(long)));
-    const child = spawn(process.execPath, ['--import', 'tsx', 'live/cli.ts', file, '--out', out()], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', 'live/runner/cli.ts', file, '--out', out()], { stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
     const pids: number[] = [];
     await new Promise<void>((resolve, reject) => {

@@ -17,7 +17,7 @@ import { BUILD_DIR } from './paths.ts';
 
 export const CONTROL_TOKEN = 'rel-control-token';
 export const ADMIN_TOKEN = 'rel-admin-token';
-const PROXY_CLI = fileURLToPath(new URL('../../live/proxy-cli.ts', import.meta.url));
+const PROXY_CLI = fileURLToPath(new URL('../../live/proxy/cli.ts', import.meta.url));
 const TSX = import.meta.resolve('tsx');
 
 /** The routing most scenarios use: fast health checks and ejection, retries with a budget, short timeouts. */

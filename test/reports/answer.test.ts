@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { headlineOf } from '../../reports/answer.ts';
 import { loadExperimentResults } from '../../reports/load.ts';
-import { AnswerSchema } from '../../sim/answer.ts';
+import { AnswerSchema } from '../../experiments/answer.ts';
 import { fixtureOptions } from './helpers.ts';
 
 describe('the answer headline', () => {

@@ -106,7 +106,7 @@ const EXPERIMENT_PROBLEMS = [
 ];
 
 describe('invalid files change nothing', () => {
-  for (const [command, cli] of [['npm run sim', 'sim/cli.ts'], ['npm run live', 'live/cli.ts']] as const) {
+  for (const [command, cli] of [['npm run sim', 'sim/cli.ts'], ['npm run live', 'live/runner/cli.ts']] as const) {
     it(`${command}: schema, semantic and syntax errors, a JSON array, a missing file → exit 2, nothing written`, async () => {
       const dir = workdir();
       // No --out: the default reports/bad/<engine> is where a run would write (reports/bad/sim already exists).
@@ -142,7 +142,7 @@ describe('invalid files change nothing', () => {
     ];
     const port = await freePort();
     await inBatches(cases, async ([args, messages]) => {
-      await refused('live/proxy-cli.ts', [...base, '--listen', `127.0.0.1:${port}`, ...args], dir, messages);
+      await refused('live/proxy/cli.ts', [...base, '--listen', `127.0.0.1:${port}`, ...args], dir, messages);
       expect(await listening(port)).toBe(false);
     });
     held('`npm run proxy` with 5 invalid config files and 6 invalid flags', cases.length, 'exit 2, the path or flag and allowed values named; nothing listening');

@@ -1,6 +1,6 @@
 // The original A-1: 10,000 requests, 3 servers, round robin — a third each, to the request.
 import { describe, expect, it } from 'vitest';
-import { loadExperiment } from '../../sim/experiment.ts';
+import { loadExperiment } from '../../experiments/schema.ts';
 import { simulate } from './helpers.ts';
 
 describe('experiments/a1.json (the original A-1)', () => {

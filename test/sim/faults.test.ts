@@ -1,8 +1,9 @@
 // Fault scenarios, stated as laws about who fails and when.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { parseExperiment } from '../../sim/experiment.ts';
-import { configs, simulate } from './helpers.ts';
+import { parseExperiment } from '../../experiments/schema.ts';
+import { MemoryRecorder, configs, simulate } from './helpers.ts';
+import { Simulation } from '../../sim/model/simulation.ts';
 
 const crashFixture = parseExperiment(readFileSync('test/sim/fixtures/crash-restart.json', 'utf8'), 'crash-restart.json');
 const variant = (name: string) => crashFixture.runs.find((r) => r.variant?.name === name)!.config;
@@ -36,6 +37,16 @@ describe('s2 crashes at 2 s and restarts at 3.5 s (test/sim/fixtures/crash-resta
     // Requests in flight on s2 at the crash are reset; later ones are refused.
     expect(failed.some((r) => r.outcome === 'upstream_reset' && r.startMs < CRASH_AT_MS)).toBe(true);
     expect(failed.some((r) => r.outcome === 'connect_failed' && r.startMs >= CRASH_AT_MS)).toBe(true);
+  });
+
+  it('every ejection ends exactly at its untilMs, not at the next pick that happens to notice', () => {
+    // Outlier detection alone (a passing probe would end an ejection early), 300 ms ejections.
+    const cfg = variant('no-retries');
+    const { sim } = simulate({ ...cfg, health: { outlier: { ...cfg.health!.outlier!, baseEjectionMs: 300 } } });
+    const ejections = sim.balancerEvents.filter((e) => e.kind === 'ejected');
+    const ends = sim.balancerEvents.filter((e) => e.kind === 'unejected');
+    expect(ejections.length).toBeGreaterThan(1);
+    expect(ends.map((e) => [e.id, e.atMs])).toEqual(ejections.filter((e) => e.untilMs <= sim.nowMs).map((e) => [e.id, e.untilMs]));
   });
 
   it('with neither retries nor health checks, s2 requests fail until the restart, then succeed', () => {
@@ -84,6 +95,27 @@ function twoServers(extra: Record<string, unknown>) {
     ...extra,
   })[0];
 }
+
+describe('time alone changes routing: the balancer-deadline event', () => {
+  it('after every event no ejection is overdue, even between requests (timeline ticks, quiet gaps)', () => {
+    const [cfg] = configs({
+      name: 'deadline', seed: 3,
+      servers: { count: 3, template: { serviceTimeMs: { dist: 'exponential', mean: 2 } } },
+      workload: { durationMs: 4_000, arrival: { process: 'poisson', ratePerSec: 40 } },
+      health: { outlier: { consecutiveFailures: 2, baseEjectionMs: 150, maxEjectionPercent: 100 } },
+      faults: [{ atMs: 500, server: 's2', kind: 'errors', probability: 1, durationMs: 2_500 }],
+    });
+    const sim = new Simulation(cfg, new MemoryRecorder());
+    let overdue = 0;
+    let done = false;
+    while (!done) {
+      done = sim.step(1);
+      if (sim.balancer.nextDeadlineMs() < sim.nowMs) overdue++;
+    }
+    expect(sim.balancerEvents.filter((e) => e.kind === 'ejected').length).toBeGreaterThan(3);
+    expect(overdue).toBe(0);
+  });
+});
 
 describe('fault kinds', () => {
   it('hang: the proxy times out per try and the retry goes to the other server', () => {

@@ -2,9 +2,9 @@
 import { createHash } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
-import { type RunConfig, parseExperiment } from '../../sim/experiment.ts';
+import { type RunConfig, parseExperiment } from '../../experiments/schema.ts';
 import { Simulation } from '../../sim/model/simulation.ts';
-import type { Recorder, RequestRecord, ServerSnapshot } from '../../sim/records.ts';
+import type { Recorder, RequestRecord, ServerSnapshot } from '../../experiments/records.ts';
 
 export class MemoryRecorder implements Recorder {
   readonly bucketMs: number;

@@ -10,9 +10,9 @@
 // Each check also demands that interval be narrower than 3 % of the expected value, so a
 // run too short to say anything fails instead of passing vacuously.
 import { describe, expect, it } from 'vitest';
-import type { RunConfig } from '../../sim/experiment.ts';
+import type { RunConfig } from '../../experiments/schema.ts';
 import { Simulation } from '../../sim/model/simulation.ts';
-import type { Recorder, RequestRecord } from '../../sim/records.ts';
+import type { Recorder, RequestRecord } from '../../experiments/records.ts';
 import { configs } from './helpers.ts';
 
 const BATCHES = 30;

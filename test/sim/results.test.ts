@@ -3,8 +3,8 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { REQUEST_COLUMNS, ResultWriter, SERVER_COLUMNS, TIMELINE_COLUMNS } from '../../sim/results.ts';
-import { fairness } from '../../sim/summary.ts';
+import { REQUEST_COLUMNS, ResultWriter, SERVER_COLUMNS, TIMELINE_COLUMNS } from '../../experiments/results.ts';
+import { fairness } from '../../experiments/summary.ts';
 
 async function writeSample(writeRequests: boolean) {
   const dir = mkdtempSync(join(tmpdir(), 'fulcrum-results-'));

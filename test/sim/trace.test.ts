@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseExperiment } from '../../sim/experiment.ts';
+import { parseExperiment } from '../../experiments/schema.ts';
 import { TRACE_FILE, runPlan } from '../../sim/run.ts';
 
 const plan = parseExperiment(readFileSync('test/sim/fixtures/crash-restart.json', 'utf8'), 'crash-restart.json');

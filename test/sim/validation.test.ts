@@ -5,8 +5,8 @@ import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ExperimentError, parseExperiment } from '../../sim/experiment.ts';
-import { locateJsonError } from '../../sim/json-location.ts';
+import { ExperimentError, parseExperiment } from '../../experiments/schema.ts';
+import { locateJsonError } from '../../experiments/json-location.ts';
 
 const base = () => ({
   name: 'v', seed: 1,

@@ -1,7 +1,7 @@
 // The arrival schedule both engines replay.
 import { describe, expect, it } from 'vitest';
-import type { WorkloadConfig } from '../../sim/experiment.ts';
-import { ClosedLoop, clientAddress, openLoopArrivals } from '../../sim/workload.ts';
+import type { WorkloadConfig } from '../../experiments/schema.ts';
+import { ClosedLoop, clientAddress, openLoopArrivals } from '../../experiments/workload.ts';
 import { configs } from './helpers.ts';
 
 function workload(w: Record<string, unknown>): WorkloadConfig {

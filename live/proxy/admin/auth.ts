@@ -1,7 +1,7 @@
 // Admin access: a bearer token on every route but the probes (missing → 401, wrong → 403,
 // compared in constant time), and no cross-site callers (a browser's Origin from another site → 403).
 import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
-import { checkBearer } from '../../http-security.ts';
+import { checkBearer } from '../../../http/security.ts';
 import { AdminError, sendAdminError } from './errors.ts';
 
 export function adminAuth(token: string) {

@@ -23,9 +23,8 @@ export interface ReadinessSources {
 export function notReadyReason(s: ReadinessSources): string | undefined {
   if (s.closing()) return 'shutting down';
   if (!s.dataListening()) return 'data listener is not up';
-  const nowMs = s.now();
-  if (s.balancer.hasCandidateBesides(new Set(), nowMs)) return undefined;
-  const backends = s.balancer.status(nowMs);
+  if (s.balancer.hasCandidateBesides(new Set())) return undefined; // a pure read: probing never changes routing
+  const backends = s.balancer.status(s.now());
   if (backends.length === 0) return 'no backends';
   const count = new Map<string, number>();
   for (const b of backends) {

@@ -8,7 +8,7 @@ import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { finished } from 'node:stream/promises';
 import { type Stringifier, stringify } from 'csv-stringify';
-import { LatencyHistogram } from './histogram.ts';
+import { PercentileHistogram } from './histogram.ts';
 import type { Recorder, RequestRecord, ServerSnapshot } from './records.ts';
 import { type RunMeta, type RunSummary, type ServerTotals, buildSummary, emptyOutcomes, roundMs } from './summary.ts';
 
@@ -46,7 +46,7 @@ interface ServerEntry {
 
 export class ResultWriter implements Recorder {
   readonly bucketMs: number;
-  private readonly latency = new LatencyHistogram();
+  private readonly latency = new PercentileHistogram();
   private readonly outcomes = emptyOutcomes();
   private attempts = 0;
   private retries = 0;
@@ -58,13 +58,13 @@ export class ResultWriter implements Recorder {
   private nextBoundaryMs: number;
 
   private constructor(
-    private readonly o: WriterOptions,
+    private readonly opts: WriterOptions,
     private readonly requests: CsvFile | undefined,
     private readonly timeline: CsvFile,
   ) {
-    this.bucketMs = o.bucketMs;
-    this.nextBoundaryMs = o.bucketMs;
-    for (const id of o.serverIds) this.server(id);
+    this.bucketMs = opts.bucketMs;
+    this.nextBoundaryMs = opts.bucketMs;
+    for (const id of opts.serverIds) this.server(id);
   }
 
   /** Creates the folder and opens the streamed files. Stale result files there are removed. */
@@ -131,7 +131,7 @@ export class ResultWriter implements Recorder {
     const bucketHasCounts = [...this.servers.values()].some((s) => s.bucketRequests > 0 || s.bucketErrors > 0);
     if (end.atMs > this.bucket * this.bucketMs || bucketHasCounts) this.writeBucket();
     const totals = new Map([...this.servers].map(([id, s]) => [id, s.totals]));
-    const summary = buildSummary(this.o.meta, {
+    const summary = buildSummary(this.opts.meta, {
       outcomes: this.outcomes,
       attempts: this.attempts,
       retries: this.retries,
@@ -140,8 +140,8 @@ export class ResultWriter implements Recorder {
       durationMs: this.lastEndMs,
     });
     await Promise.all([closeCsv(this.timeline), this.requests ? closeCsv(this.requests) : undefined]);
-    await writeServersCsv(join(this.o.dir, RESULT_FILES.servers), totals, this.attempts);
-    await writeFile(join(this.o.dir, RESULT_FILES.summary), `${JSON.stringify(summary, null, 2)}\n`);
+    await writeServersCsv(join(this.opts.dir, RESULT_FILES.servers), totals, this.attempts);
+    await writeFile(join(this.opts.dir, RESULT_FILES.summary), `${JSON.stringify(summary, null, 2)}\n`);
     return summary;
   }
 

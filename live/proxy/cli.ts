@@ -4,13 +4,13 @@
 // Exit code 2 for invalid flags or config (every problem listed, with its JSON path).
 // Prints one JSON ready line on stdout; SIGTERM/SIGINT drain in-flight requests and exit.
 import { parseArgs } from 'node:util';
-import { loadRoutingConfig } from './proxy/config.ts';
-import { type DiscoveryTarget, parseHostPort } from './proxy/discovery-plan.ts';
-import type { DiscoveryEvent } from './proxy/discovery.ts';
-import type { BackendSpec } from './proxy/membership.ts';
-import { ConfigError, type ListenAddress, startProxy } from './proxy/start.ts';
-import { listenErrorLine } from './busy-port.ts';
-import { flagProblem } from '../core/did-you-mean.ts';
+import { loadRoutingConfig } from './config.ts';
+import { type DiscoveryTarget, parseHostPort } from './discovery-plan.ts';
+import type { DiscoveryEvent } from './discovery.ts';
+import type { BackendSpec } from './membership.ts';
+import { ConfigError, type ListenAddress, startProxy } from './start.ts';
+import { listenErrorLine } from '../../http/busy-port.ts';
+import { flagProblem } from '../../core/did-you-mean.ts';
 
 /** The ports asked for, so a failed bind can name its flag. */
 let listenPort = 8080;

@@ -2,19 +2,19 @@
 // front, the experiment's arrival schedule from the same seed, and its faults at their
 // times — real SIGKILLs, real restarts. Writes the same result files as the simulator,
 // through the same writer.
-import { createServer } from 'node:net';
-import { join } from 'node:path';
 import { request } from 'undici';
+import { join } from 'node:path';
 import {
   type ExperimentPlan, type Fault, type PlannedRun, type RunConfig, initialServerIds,
-} from '../sim/experiment.ts';
-import type { RequestOutcome, ServerSnapshot } from '../sim/records.ts';
-import { type RunResult, openRunWriter, writeIndexes } from '../sim/run.ts';
-import type { RunSummary } from '../sim/summary.ts';
-import { clientAddress, workloadSchedule } from '../sim/workload.ts';
+} from '../../experiments/schema.ts';
+import type { RequestOutcome, ServerSnapshot } from '../../experiments/records.ts';
+import { type RunResult, openRunWriter, writeIndexes } from '../../experiments/run-files.ts';
+import type { RunSummary } from '../../experiments/summary.ts';
+import { clientAddress, workloadSchedule } from '../../experiments/workload.ts';
+import { isOkStatus } from '../../core/types.ts';
 import { type Completed, type LoadReport, runClosedLoad, runOpenLoad } from './loadgen.ts';
 import { MetricsRecorder, httpSource } from './metrics-recorder.ts';
-import { type RunningProxy, startProxy } from './proxy/start.ts';
+import { type RunningProxy, startProxy } from '../proxy/start.ts';
 import type { Replica, Runtime } from './runtime/types.ts';
 
 export interface LiveOptions {
@@ -33,14 +33,6 @@ export interface LiveRunResult extends RunResult {
   load: LoadReport;
 }
 
-/**
- * runs/<name>/live (git-ignored scratch) unless `update`: then reports/<name>/live, the
- * committed results the reports are drawn from, so rerunning an experiment never rewrites them by accident.
- */
-export function defaultLiveOutDir(plan: Pick<ExperimentPlan, 'name'>, update = false): string {
-  return join(update ? 'reports' : 'runs', plan.name, 'live');
-}
-
 export async function runLivePlan(plan: ExperimentPlan, opts: LiveOptions): Promise<LiveRunResult[]> {
   const results: LiveRunResult[] = [];
   for (const run of plan.runs) {
@@ -56,7 +48,7 @@ const CONTROL_TOKEN = 'fulcrum-live-runner';
 /** Every server the run will ever use: the initial ones and those `changes` add later. */
 function allServerIds(cfg: RunConfig): string[] {
   const ids = initialServerIds(cfg);
-  for (const c of cfg.changes ?? []) if ('add' in c && c.add && !ids.includes(c.add)) ids.push(c.add);
+  for (const c of cfg.changes) if (c.kind === 'add' && !ids.includes(c.server)) ids.push(c.server);
   return ids;
 }
 
@@ -76,9 +68,9 @@ export async function runLiveOne(plan: Pick<ExperimentPlan, 'name'>, run: Planne
       const spec = specOf(id);
       const crash = cfg.faults?.find((f): f is Extract<Fault, { kind: 'crash' }> => f.kind === 'crash' && f.server === id);
       replicas.set(id, await opts.runtime.start({
-        id, host: '127.0.0.1', port: await freePort(),
+        id, host: '127.0.0.1', // no port: the runtime picks one without a race
         serviceTimeMs: spec.serviceTimeMs, concurrency: spec.concurrency,
-        seed: `${cfg.seed}/${id}`, controlToken: CONTROL_TOKEN,
+        seed: String(cfg.seed), controlToken: CONTROL_TOKEN, // the replica derives server/<id> as the simulator does
         restart: crash?.restartAfterMs !== undefined, restartDelayMs: crash?.restartAfterMs,
       }));
     }
@@ -143,7 +135,7 @@ export async function runLiveOne(plan: Pick<ExperimentPlan, 'name'>, run: Planne
 function outcomeOf(r: Completed): RequestOutcome {
   if (r.proxyError) return r.proxyError as RequestOutcome;
   if (r.status === 0) return 'upstream_reset'; // the proxy aborted the connection mid-response
-  return r.status < 500 ? 'ok' : 'error';
+  return isOkStatus(r.status) ? 'ok' : 'error';
 }
 
 function scheduleFault(f: Fault, replicas: Map<string, Replica>, log: (line: string) => void): NodeJS.Timeout[] {
@@ -180,9 +172,7 @@ async function control(replica: Replica, fault: object): Promise<void> {
   if (res.statusCode !== 200) throw new Error(`control ${JSON.stringify(fault)}: ${res.statusCode} ${text}`);
 }
 
-type Change = NonNullable<RunConfig['changes']>[number];
-
-function scheduleChange(c: Change, proxy: RunningProxy, replicas: Map<string, Replica>, log: (line: string) => void): NodeJS.Timeout {
+function scheduleChange(c: RunConfig['changes'][number], proxy: RunningProxy, replicas: Map<string, Replica>, log: (line: string) => void): NodeJS.Timeout {
   return setTimeout(() => {
     const admin = (method: 'POST' | 'DELETE' | 'PUT', path: string, body?: object) => request(`${proxy.adminUrl}${path}`, {
       method, body: body ? JSON.stringify(body) : undefined,
@@ -191,29 +181,21 @@ function scheduleChange(c: Change, proxy: RunningProxy, replicas: Map<string, Re
       const text = await res.body.text();
       if (res.statusCode >= 300) throw new Error(`${method} ${path}: ${res.statusCode} ${text}`);
     });
-    let action: Promise<void>;
-    if ('add' in c && c.add) {
-      log(`  add ${c.add}`);
-      action = admin('POST', '/backends', { id: c.add, url: replicas.get(c.add)!.url, weight: c.weight });
-    } else if ('remove' in c && c.remove) {
-      log(`  remove ${c.remove} (drain)`);
-      action = admin('DELETE', `/backends/${c.remove}`);
-    } else {
-      const w = c as { server: string; weight: number };
-      action = admin('PUT', `/backends/${w.server}/weight`, { weight: w.weight });
+    let action: Promise<void> | undefined;
+    switch (c.kind) {
+      case 'add':
+        log(`  add ${c.server}`);
+        action = admin('POST', '/backends', { id: c.server, url: replicas.get(c.server)!.url, weight: c.weight });
+        break;
+      case 'remove':
+        log(`  remove ${c.server} (drain)`);
+        action = admin('DELETE', `/backends/${c.server}`);
+        break;
+      case 'weight':
+        action = admin('PUT', `/backends/${c.server}/weight`, { weight: c.weight });
+        break;
     }
     action.catch((err: Error) => log(`  change failed: ${err.message}`));
   }, c.atMs);
 }
 
-/** A free loopback port: bind to 0, read it, release it. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}

@@ -7,7 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { BalancerSchema, HealthSchema, RetrySchema, TimeoutsSchema, describeIssues } from '../core/config.ts';
 import { DistributionSchema, meanOf } from '../core/distributions.ts';
-import { SERVER_ID, configProblems, initialServerIds, referenceProblems } from './experiment-rules.ts';
+import { SERVER_ID, configProblems, initialServerIds, referenceProblems } from './rules.ts';
 import { JsonSyntaxError, parseJson } from './json-location.ts';
 import { withPatch } from './patch.ts';
 import { type Answer, AnswerSchema } from './answer.ts';
@@ -116,14 +116,27 @@ const FaultSchema = z.discriminatedUnion('kind', [
   z.strictObject({ ...faultBase, kind: z.literal('reset'), probability, durationMs: spanMs.optional() }),
 ]);
 
-/** One membership change: exactly one of add, remove, or server + weight. */
+/**
+ * One membership change: exactly one of add, remove, or server + weight (the file's flat
+ * form, checked with clear messages by rules.ts), parsed into a union so the
+ * engines never guess which fields are set.
+ */
 const ChangeSchema = z.strictObject({
   atMs: timeMs,
   add: serverId.optional(),
   remove: serverId.optional(),
   server: serverId.optional(),
   weight: z.number().positive().max(10_000).optional(),
+}).transform((c): Change => {
+  if (c.add !== undefined) return { kind: 'add', atMs: c.atMs, server: c.add, weight: c.weight };
+  if (c.remove !== undefined) return { kind: 'remove', atMs: c.atMs, server: c.remove };
+  return { kind: 'weight', atMs: c.atMs, server: c.server!, weight: c.weight! }; // the rules require both
 });
+
+export type Change =
+  | { kind: 'add'; atMs: number; server: string; weight?: number }
+  | { kind: 'remove'; atMs: number; server: string }
+  | { kind: 'weight'; atMs: number; server: string; weight: number };
 
 const OutputSchema = z.strictObject({
   /** Width of a timeline.csv bucket; default 100 ms, widened for long runs (≤ ~1000 buckets). */
@@ -171,7 +184,6 @@ export type RunConfig = z.infer<typeof RunSchema>;
 export type ExperimentFile = z.infer<typeof ExperimentSchema>;
 export type ServerSpec = z.infer<typeof ServerTemplateSchema>;
 export type Fault = z.infer<typeof FaultSchema>;
-export type Change = z.infer<typeof ChangeSchema>;
 export type WorkloadConfig = z.infer<typeof WorkloadSchema>;
 export type ArrivalConfig = z.infer<typeof ArrivalSchema>;
 export type NetworkConfig = z.infer<typeof NetworkSchema>;

@@ -1,6 +1,6 @@
 // The numbers in summary.json, built the same way for both engines. Key order is fixed by
 // construction and every number is rounded, so equal runs give byte-identical files.
-import type { LatencyHistogram } from './histogram.ts';
+import type { PercentileHistogram } from './histogram.ts';
 import type { RequestOutcome } from './records.ts';
 
 export const OUTCOMES: readonly RequestOutcome[] = [
@@ -36,7 +36,7 @@ export interface Tallies {
   attempts: number;
   retries: number;
   servers: ReadonlyMap<string, ServerTotals>;
-  latency: LatencyHistogram;
+  latency: PercentileHistogram;
   durationMs: number;
 }
 

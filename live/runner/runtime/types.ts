@@ -1,11 +1,16 @@
 // A replica runtime starts backend replicas (server/) and applies real faults to them:
 // SIGKILL for a crash (the restart policy brings it back), SIGSTOP/SIGCONT for a hang.
-import type { Distribution } from '../../core/index.ts';
+import type { Distribution } from '../../../core/distributions.ts';
 
 export interface ReplicaSpec {
   id: string;
   host: string;
-  port: number;
+  /**
+   * Omitted: the runtime finds a port without the bind-release-reuse race (the process
+   * runtime lets the replica bind port 0 and reads the port it reports, then restarts it
+   * on that port).
+   */
+  port?: number;
   serviceTimeMs: Distribution;
   concurrency: number;
   seed: string;

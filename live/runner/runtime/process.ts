@@ -8,11 +8,12 @@ import type { Replica, ReplicaSpec, Runtime } from './types.ts';
 import { serverArgs } from './server-args.ts';
 import { waitForHttp } from './wait.ts';
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 
 class ProcessReplica implements Replica {
-  readonly url: string;
   restarts = 0;
+  /** 0 until the first start reports the port it bound; restarts reuse it. */
+  private port: number;
   private child: ChildProcess | undefined;
   private stopping = false;
   private restarting: Promise<void> | undefined;
@@ -22,16 +23,18 @@ class ProcessReplica implements Replica {
     private readonly log: (line: string) => void,
     private readonly onSpawn: (pid: number) => void,
   ) {
-    this.url = `http://${spec.host}:${spec.port}`;
+    this.port = spec.port ?? 0;
   }
+
+  get url(): string { return `http://${this.spec.host}:${this.port}`; }
 
   get id(): string { return this.spec.id; }
   pid(): number | undefined { return this.child?.pid; }
 
   async launch(): Promise<void> {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'server/cli.ts', ...serverArgs(this.spec)], {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'server/cli.ts', ...serverArgs(this.spec, this.port)], {
       cwd: ROOT,
-      stdio: ['ignore', 'ignore', 'pipe'],
+      stdio: ['ignore', 'pipe', 'pipe'],
       // A scrubbed environment: the replica needs nothing of ours.
       env: { PATH: process.env.PATH ?? '', NODE_ENV: 'production' },
     });
@@ -45,6 +48,8 @@ class ProcessReplica implements Replica {
       this.log(`[${this.id}] exited (${signal ?? code}); restarting in ${this.spec.restartDelayMs ?? 0} ms`);
       this.restarting = this.restartLater();
     });
+    if (this.port === 0) this.port = await reportedPort(child, this.id);
+    else child.stdout?.resume(); // nothing to read, but the pipe must not fill up
     this.log(`[${this.id}] pid ${child.pid} on ${this.url}`);
     await this.ready();
   }
@@ -85,6 +90,36 @@ class ProcessReplica implements Replica {
     }
     await this.restarting;
   }
+}
+
+/**
+ * The port a replica started on port 0 bound, from its `ready` line (server/cli.ts). The
+ * replica holds the port from bind to exit: no other process can take it in between, as
+ * it could between a parent's probe-bind, release and the child's bind.
+ */
+function reportedPort(child: ChildProcess, id: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    let buffered = '';
+    const onData = (chunk: string) => {
+      buffered += chunk;
+      for (let nl = buffered.indexOf('\n'); nl >= 0; nl = buffered.indexOf('\n')) {
+        const line = buffered.slice(0, nl);
+        buffered = buffered.slice(nl + 1);
+        let event: { event?: string; port?: unknown } | undefined;
+        try { event = JSON.parse(line) as typeof event; } catch { continue; }
+        if (event?.event === 'ready' && typeof event.port === 'number') {
+          child.stdout!.off('data', onData);
+          child.off('exit', onExit);
+          child.stdout!.resume();
+          resolve(event.port);
+          return;
+        }
+      }
+    };
+    const onExit = (code: number | null, signal: string | null) => reject(new Error(`replica ${id} exited (${signal ?? code}) before reporting its port`));
+    child.stdout!.setEncoding('utf8').on('data', onData);
+    child.once('exit', onExit);
+  });
 }
 
 export class ProcessRuntime implements Runtime {

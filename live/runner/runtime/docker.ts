@@ -2,6 +2,7 @@
 // `--restart=always` policy, crash = SIGKILL of the container's main process from the host
 // (so the restart policy applies, as in the original A-3), hang = SIGSTOP of it.
 import { execFile } from 'node:child_process';
+import { createServer } from 'node:net';
 import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { randomBytes } from 'node:crypto';
@@ -10,7 +11,7 @@ import { serverArgs } from './server-args.ts';
 import { waitForHttp } from './wait.ts';
 
 const run = promisify(execFile);
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 export const DEFAULT_BASE_IMAGE = 'node:24-slim';
 
 async function docker(...args: string[]): Promise<string> {
@@ -56,8 +57,8 @@ export async function buildReplicaImage(baseImage: string, tag = 'fulcrum-server
 
 class ContainerReplica implements Replica {
   readonly url: string;
-  constructor(private readonly spec: ReplicaSpec, readonly name: string) {
-    this.url = `http://${spec.host}:${spec.port}`;
+  constructor(private readonly spec: ReplicaSpec, readonly name: string, readonly port: number) {
+    this.url = `http://${spec.host}:${port}`;
   }
 
   get id(): string { return this.spec.id; }
@@ -105,12 +106,15 @@ export class DockerRuntime implements Runtime {
 
   async start(spec: ReplicaSpec): Promise<Replica> {
     const name = `${this.runId}-${spec.id}`;
-    const args = ['/app/server.mjs', ...serverArgs(spec)];
+    // Docker's restart policy re-runs the same command, so the container needs a fixed port:
+    // probe for a free one. (A process replica binds port 0 instead; see process.ts.)
+    const port = spec.port ?? await freePort();
+    const args = ['/app/server.mjs', ...serverArgs(spec, port)];
     if (spec.restartDelayMs) args.push('--restart-delay-ms', String(spec.restartDelayMs));
-    const replica = new ContainerReplica(spec, name);
+    const replica = new ContainerReplica(spec, name, port);
     this.replicas.push(replica);
     await docker('run', '-d', '--name', name, '--label', `fulcrum.run=${this.runId}`, '--network', 'host',
-      '-e', `FULCRUM_HEALTHCHECK_URL=http://127.0.0.1:${spec.port}/heartbeat`,
+      '-e', `FULCRUM_HEALTHCHECK_URL=http://127.0.0.1:${port}/heartbeat`,
       '--restart', spec.restart ? 'always' : 'no', this.image, ...args);
     await replica.ready();
     return replica;
@@ -120,4 +124,16 @@ export class DockerRuntime implements Runtime {
     const ids = await docker('ps', '-aq', '--filter', `label=fulcrum.run=${this.runId}`).catch(() => '');
     if (ids) await docker('rm', '-f', ...ids.split('\n')).catch(() => '');
   }
+}
+
+/** A free loopback port: bind to 0, read it, release it (racy; only for containers, see start). */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
+    });
+  });
 }

@@ -1,5 +1,5 @@
 // The terminal summary after a run: one row per run (sweep point or variant).
-import type { RunResult } from './run.ts';
+import type { RunResult } from './run-files.ts';
 
 export function summaryTable(results: readonly RunResult[]): string {
   const header = ['run', 'policy', 'requests', 'ok', 'failed', 'retries', 'p50 ms', 'p99 ms', 'max ms', 'attempts per server', 'jain'];

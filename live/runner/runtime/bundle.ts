@@ -3,9 +3,9 @@
 import { build } from 'esbuild';
 import { fileURLToPath } from 'node:url';
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 export const BUNDLE_DIR = '.build/app';
-const ENTRIES = { server: 'server/cli.ts', proxy: 'live/proxy-cli.ts' } as const;
+const ENTRIES = { server: 'server/cli.ts', proxy: 'live/proxy/cli.ts' } as const;
 
 export async function buildBundles(): Promise<string[]> {
   return Promise.all(Object.entries(ENTRIES).map(async ([name, entry]) => {

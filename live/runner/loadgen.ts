@@ -5,7 +5,7 @@
 // has its own loopback source address, bound as the local address of its connections, so
 // the proxy sees real, distinct client IPs — no forged headers.
 import { Pool } from 'undici';
-import type { Arrival, ClosedLoop } from '../sim/workload.ts';
+import type { Arrival, ClosedLoop } from '../../experiments/workload.ts';
 
 export interface Completed {
   id: number;
@@ -57,9 +57,9 @@ class Sender {
   private firstSentMs = 0;
   private lastSentMs = 0;
 
-  constructor(private readonly o: LoadTarget) {}
+  constructor(private readonly target: LoadTarget) {}
 
-  now(): number { return performance.now() - this.o.t0; }
+  now(): number { return performance.now() - this.target.t0; }
 
   send(a: Arrival, then?: (r: Completed) => void): void {
     const t = this.now();
@@ -72,10 +72,10 @@ class Sender {
     this.sent++;
     const finish = (r: Omit<Completed, 'id' | 'client' | 'startMs' | 'endMs'>) => {
       const done = { id: a.id, client: a.client, startMs: t, endMs: this.now(), ...r };
-      this.o.onComplete(done);
+      this.target.onComplete(done);
       then?.(done);
     };
-    const p = this.pool(a.client).request({ method: this.o.method, path: this.o.path, headers: { 'x-request-id': String(a.id) } })
+    const p = this.pool(a.client).request({ method: this.target.method, path: this.target.path, headers: { 'x-request-id': String(a.id) } })
       .then(async (res) => {
         const header = (name: string) => {
           const v = res.headers[name];
@@ -109,11 +109,11 @@ class Sender {
   private pool(client: number): Pool {
     let p = this.pools.get(client);
     if (!p) {
-      p = new Pool(this.o.target, {
-        localAddress: this.o.addressOf(client),
+      p = new Pool(this.target.target, {
+        localAddress: this.target.addressOf(client),
         connections: 64,
-        headersTimeout: this.o.clientTimeoutMs,
-        bodyTimeout: this.o.clientTimeoutMs,
+        headersTimeout: this.target.clientTimeoutMs,
+        bodyTimeout: this.target.clientTimeoutMs,
         keepAliveTimeout: 4_000,
       });
       this.pools.set(client, p);

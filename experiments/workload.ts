@@ -2,9 +2,9 @@
 // the live load generator replays it against real processes. Pure and lazy: one arrival at
 // a time from the experiment and its own seeded streams, never an array of all requests.
 import { sample } from '../core/distributions.ts';
-import type { Rng } from '../core/index.ts';
-import { rngStream } from './engine/rng.ts';
-import type { WorkloadConfig } from './experiment.ts';
+import type { Rng } from '../core/types.ts';
+import { rngStream } from '../core/rng.ts';
+import type { WorkloadConfig } from './schema.ts';
 
 /** One client request to send: `client` indexes the population (see clientAddress). */
 export interface Arrival {

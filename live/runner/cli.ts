@@ -3,10 +3,11 @@
 // `npm run sim`. Exit codes: 0 done, 2 invalid experiment or arguments, 1 a run failed
 // (including "no Docker engine" for --runtime docker: never a silent fallback).
 import { parseArgs } from 'node:util';
-import { ExperimentError, loadExperiment } from '../sim/experiment.ts';
-import { summaryTable } from '../sim/table.ts';
-import { DEFAULT_EXPERIMENT, parseSeedFlag } from '../sim/cli-shared.ts';
-import { defaultLiveOutDir, runLivePlan } from './run.ts';
+import { ExperimentError, loadExperiment } from '../../experiments/schema.ts';
+import { summaryTable } from '../../experiments/table.ts';
+import { DEFAULT_EXPERIMENT, parseSeedFlag } from '../../experiments/cli-shared.ts';
+import { defaultOutDir } from '../../experiments/run-files.ts';
+import { runLivePlan } from './run.ts';
 import { ProcessRuntime } from './runtime/process.ts';
 import { DEFAULT_BASE_IMAGE, DockerRuntime, assertDockerEngine, buildReplicaImage } from './runtime/docker.ts';
 import type { Runtime } from './runtime/types.ts';
@@ -92,7 +93,7 @@ async function main(argv: string[]): Promise<number> {
   };
   process.once('SIGINT', () => stop('SIGINT'));
   process.once('SIGTERM', () => stop('SIGTERM'));
-  const outDir = values.out ?? defaultLiveOutDir(plan, values.update);
+  const outDir = values.out ?? defaultOutDir(plan, 'live', values.update);
   try {
     const results = await runLivePlan(plan, { runtime, outDir, writeRequests: !values['no-requests'], log, metricsIntervalMs });
     process.stdout.write(`${summaryTable(results)}\n\nseed ${plan.runs[0]?.config.seed}; results in ${outDir}\n`);

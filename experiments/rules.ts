@@ -2,7 +2,7 @@
 // one action per change, absurd distributions, and core's cross-field routing rules.
 import { routingProblems } from '../core/config.ts';
 import { type Distribution, meanOf } from '../core/distributions.ts';
-import type { RunConfig } from './experiment.ts';
+import type { RunConfig } from './schema.ts';
 
 export const SERVER_ID = /^[a-z][a-z0-9_-]{0,31}$/;
 /** Mean of any distribution (1 h): a service or network time beyond this is a typo. */

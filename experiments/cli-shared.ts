@@ -3,7 +3,7 @@ import { relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** The original A-1: what `npm run sim` and `npm run live` run when no file is given. */
-export const DEFAULT_EXPERIMENT = relative(process.cwd(), fileURLToPath(new URL('../experiments/a1.json', import.meta.url)));
+export const DEFAULT_EXPERIMENT = relative(process.cwd(), fileURLToPath(new URL('./a1.json', import.meta.url)));
 
 /** --seed: an integer 0 … 2³²−1, or a message saying what is allowed. */
 export function parseSeedFlag(text: string | undefined): { seed?: number; error?: string } {

@@ -12,7 +12,7 @@ const LINEAR_LIMIT = 2 * SUB_BUCKETS; // values below this have their own bucket
 /** 2^31 µs ≈ 35.8 min: longer values share the top bucket (min/max/mean stay exact). */
 const MAX_TRACKED_US = 2 ** 31 - 1;
 
-export class LatencyHistogram {
+export class PercentileHistogram {
   private counts = new Float64Array(4 * SUB_BUCKETS);
   count = 0;
   /** Exact, from the values themselves. */
