@@ -8,7 +8,8 @@
 import type { ServerResponse } from 'node:http';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Dispatcher } from 'undici';
-import { type AttemptOutcome, type Flow, type GatewayError, type Step, failurePoint, isBackendFailure } from '../../core/index.ts';
+import { type Flow, type GatewayError, type Step, failurePoint } from '../../core/router.ts';
+import type { AttemptOutcome } from '../../core/types.ts';
 import { normalizeAddress } from '../../http/security.ts';
 import { type StatusClass, statusClass } from './backend-stats.ts';
 import type { BackendRecord, BackendRegistry } from './backends.ts';
@@ -20,7 +21,7 @@ import type { ProxyMetrics } from './metrics.ts';
 import { type BodyLimits, type RequestBody, StreamedBody, readRequestBody } from './request-body.ts';
 import { type RelayOwner, abandonAnswer, relayResponse } from './relay.ts';
 import { type ClientError, isClosing, sendProxyError } from './responses.ts';
-import { AttemptSignal, classifyError, invalidResponse, isBodyTooLarge } from './upstream.ts';
+import { AttemptSignal, classifyError, invalidResponse } from './upstream.ts';
 import type { ViaTag } from './via.ts';
 
 export interface ForwarderDeps {
@@ -32,8 +33,6 @@ export interface ForwarderDeps {
   metrics: ProxyMetrics;
   identity: ClientIdentity;
   limits: BodyLimits;
-  /** Outlier config's count500, so per-backend failure stats match the Balancer's view. */
-  count500: boolean;
   accessLog: boolean;
   via: ViaTag;
 }
@@ -67,9 +66,8 @@ interface Attempting {
   readonly record: BackendRecord;
   readonly startedMs: number;
   readonly signal: AttemptSignal;
+  /** The per-try timeout or the request deadline, whichever comes first: the Router knows which. */
   readonly timer: NodeJS.Timeout;
-  /** The timer stands for the request deadline, not the per-try timeout. */
-  readonly deadlineBound: boolean;
   timedOut: boolean;
 }
 
@@ -175,11 +173,11 @@ export class Exchange implements RelayOwner {
     if (!p.endsAttempt) return; // a failure status passed on: the attempt already ended
     if (complete) {
       const outcome: AttemptOutcome = { kind: 'response', status: p.status };
-      this.recordAttempt(p.record, p.startedMs, statusClass(p.status), outcome);
       this.d.driver.attemptEnded(flow, outcome);
+      this.recordAttempt(p.record, p.startedMs, statusClass(p.status), outcome);
     } else {
-      this.recordAttempt(p.record, p.startedMs, 'error', RESET);
       this.d.driver.attemptEnded(flow, RESET, undefined, true);
+      this.recordAttempt(p.record, p.startedMs, 'error', RESET);
     }
   }
 
@@ -242,8 +240,9 @@ export class Exchange implements RelayOwner {
     const record = this.d.registry.get(step.backend.id)!; // disposed only after the balancer's `removed`
     const startedMs = performance.now();
     if (this.streamed?.consumed) { // a streamed body cannot be sent twice; the Router could not know it was touched
+      const next = this.d.driver.attemptEnded(flow, LOCAL_REJECT);
       this.recordAttempt(record, startedMs, 'error', LOCAL_REJECT);
-      this.run(this.d.driver.attemptEnded(flow, LOCAL_REJECT));
+      this.run(next);
       return;
     }
     // Tells the backend which attempt this is (1-based), so its log can prove a retry; clients cannot forge it (forwarding-headers.ts strips x-fulcrum-*).
@@ -252,8 +251,6 @@ export class Exchange implements RelayOwner {
     this.phase = {
       kind: 'attempting', record, startedMs, signal,
       timer: setTimeout(onAttemptTimeout, step.timeoutMs, this),
-      // The timer is capped by the overall deadline; when the deadline is what it stands for, expiry is a deadline.
-      deadlineBound: step.timeoutMs >= flow.deadlineMs - flow.attemptStartMs,
       timedOut: false,
     };
     record.pool.request<Exchange>({
@@ -269,20 +266,10 @@ export class Exchange implements RelayOwner {
   private attemptFailed(p: Attempting, error: Error): void {
     const { driver } = this.d;
     const flow = this.flow!;
-    if (p.timedOut) {
-      this.recordAttempt(p.record, p.startedMs, 'error', TIMEOUT);
-      this.run(p.deadlineBound ? driver.deadlineExceeded(flow) : driver.attemptEnded(flow, TIMEOUT));
-      return;
-    }
-    if (isBodyTooLarge(error)) {
-      this.recordAttempt(p.record, p.startedMs, 'error', LOCAL_REJECT);
-      driver.attemptEnded(flow, LOCAL_REJECT);
-      this.answerError(413, 'body_too_large', { close: true });
-      return;
-    }
-    const outcome = classifyError(error);
+    const outcome = p.timedOut ? TIMEOUT : classifyError(error);
+    const step = p.timedOut ? driver.attemptTimedOut(flow) : driver.attemptEnded(flow, outcome);
     this.recordAttempt(p.record, p.startedMs, 'error', outcome);
-    this.run(driver.attemptEnded(flow, outcome));
+    this.run(step);
   }
 
   private responseArrived(p: Attempting, res: Response): void {
@@ -292,8 +279,8 @@ export class Exchange implements RelayOwner {
     const outcome: AttemptOutcome = { kind: 'response', status: res.statusCode };
     if (failurePoint(outcome)) {
       // A 5xx or 429: the Router decides now, before anything is sent, whether to try elsewhere.
-      this.recordAttempt(p.record, p.startedMs, statusClass(res.statusCode), outcome);
       const step = this.d.driver.attemptEnded(this.flow!, outcome, firstValue(res.headers['retry-after']));
+      this.recordAttempt(p.record, p.startedMs, statusClass(res.statusCode), outcome);
       if (step.kind === 'retry') { res.body.dump().catch(() => {}); this.run(step); return; }
       this.relay(p, res, false);
       return;
@@ -314,9 +301,10 @@ export class Exchange implements RelayOwner {
     sendProxyError(this.reply, status, code, this.flow?.path, opts);
   }
 
+  /** Per-backend stats and the access log's timing; after the core has judged the attempt (flow.ended). */
   private recordAttempt(record: BackendRecord, startedMs: number, cls: StatusClass, outcome: AttemptOutcome): void {
     const ms = performance.now() - startedMs;
-    record.stats.record(cls, ms, isBackendFailure(outcome, this.d.count500));
+    record.stats.record(cls, ms, this.flow!.ended.backendFailure);
     this.timings?.push({ backend: record.id, ms: Math.round(ms * 10) / 10, outcome: outcome.kind === 'response' ? String(outcome.status) : outcome.kind });
   }
 }
