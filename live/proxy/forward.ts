@@ -91,7 +91,7 @@ export function createForwarder(d: ForwarderDeps) {
   };
 }
 
-export class Exchange implements RelayOwner {
+class Exchange implements RelayOwner {
   private readonly startedMs = performance.now();
   private readonly method: string;
   private readonly peer: string;
