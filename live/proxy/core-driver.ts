@@ -123,9 +123,6 @@ export class CoreDriver {
     return this.endAttempt(flow, false, (id, nowMs) => ({ op: 'timed-out', flow: id, nowMs }), (nowMs) => this.router.attemptTimedOut(flow, nowMs));
   }
 
-  deadlineExceeded(flow: Flow): Step {
-    return this.endAttempt(flow, false, (id, nowMs) => ({ op: 'deadline', flow: id, nowMs }), (nowMs) => this.router.deadlineExceeded(flow, nowMs));
-  }
 
   clientAborted(flow: Flow): void {
     if (flow.done && !flow.current) return; // already answered: nothing left to free

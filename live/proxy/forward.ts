@@ -2,23 +2,26 @@
 // small enough to replay), then follow the Router's steps — attempt, retry after a delay,
 // respond, fail — until the client has its answer. Every choice of backend, every retry and
 // every gateway status comes from the core; an Exchange only performs them with sockets
-// and timers. Callbacks are module functions that find their Exchange on the emitter or in
+// and timers, moving through explicit phases (`Phase` below). Passing an answer on is
+// relay.ts. Callbacks are module functions that find their Exchange on the emitter or in
 // undici's `opaque`, so a request allocates no closures on the common path.
 import type { ServerResponse } from 'node:http';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Dispatcher } from 'undici';
-import { type AttemptOutcome, type Flow, type Step, failurePoint, isBackendFailure } from '../../core/index.ts';
+import { type Flow, type GatewayError, type Step, failurePoint } from '../../core/router.ts';
+import type { AttemptOutcome } from '../../core/types.ts';
 import { normalizeAddress } from '../../http/security.ts';
 import { type StatusClass, statusClass } from './backend-stats.ts';
 import type { BackendRecord, BackendRegistry } from './backends.ts';
 import type { ClientIdentity } from './client-identity.ts';
 import type { CoreDriver } from './core-driver.ts';
-import { type OutgoingHeaders, clientResponseHeaders, upstreamRequestHeaders } from './forwarding-headers.ts';
+import { type OutgoingHeaders, upstreamRequestHeaders } from './forwarding-headers.ts';
 import { malformedRequest } from './request-guards.ts';
 import type { ProxyMetrics } from './metrics.ts';
 import { type BodyLimits, type RequestBody, StreamedBody, readRequestBody } from './request-body.ts';
-import { isClosing, replaceUnsentAnswer, sendProxyError } from './responses.ts';
-import { AttemptSignal, classifyError, invalidResponse, isBodyTooLarge } from './upstream.ts';
+import { type RelayOwner, abandonAnswer, relayResponse } from './relay.ts';
+import { type ClientError, isClosing, sendProxyError } from './responses.ts';
+import { AttemptSignal, classifyError, invalidResponse } from './upstream.ts';
 import type { ViaTag } from './via.ts';
 
 export interface ForwarderDeps {
@@ -30,8 +33,6 @@ export interface ForwarderDeps {
   metrics: ProxyMetrics;
   identity: ClientIdentity;
   limits: BodyLimits;
-  /** Outlier config's count500, so per-backend failure stats match the Balancer's view. */
-  count500: boolean;
   accessLog: boolean;
   via: ViaTag;
 }
@@ -47,33 +48,58 @@ type Carrier = { [kExchange]?: Exchange };
 /** One attempt as the access log shows it (collected only when the log is on). */
 interface AttemptTiming { backend: string; ms: number; outcome: string }
 
+/**
+ * Where an Exchange is. Each phase holds exactly what it needs, so no field outlives its
+ * phase and a late event (a timer, an upstream answer, a body's close) finds out from the
+ * phase alone whether it still matters.
+ * - reading: the request body is being read; no flow yet.
+ * - attempting: a request is out to `record`; `timer` is its timeout (or the deadline).
+ * - backoff: waiting `timer` before the Router's next attempt.
+ * - relaying: a backend's answer is being passed on; `endsAttempt` when the attempt ends
+ *   with the body (an answer the Router did not judge a failure).
+ * - done: nothing pending with the Router; the client has, or is getting, its answer.
+ */
+type Phase = { readonly kind: 'reading' } | Attempting | Backoff | Relaying | { readonly kind: 'done' };
+
+interface Attempting {
+  readonly kind: 'attempting';
+  readonly record: BackendRecord;
+  readonly startedMs: number;
+  readonly signal: AttemptSignal;
+  /** The per-try timeout or the request deadline, whichever comes first: the Router knows which. */
+  readonly timer: NodeJS.Timeout;
+  timedOut: boolean;
+}
+
+interface Backoff { readonly kind: 'backoff'; readonly timer: NodeJS.Timeout }
+
+interface Relaying {
+  readonly kind: 'relaying';
+  readonly record: BackendRecord;
+  readonly startedMs: number;
+  readonly status: number;
+  readonly body: Response['body'];
+  readonly endsAttempt: boolean;
+}
+
+const READING: Phase = { kind: 'reading' };
+const DONE: Phase = { kind: 'done' };
+
 export function createForwarder(d: ForwarderDeps) {
   return function forward(request: FastifyRequest, reply: FastifyReply): void {
     new Exchange(d, request, reply).begin();
   };
 }
 
-class Exchange {
+class Exchange implements RelayOwner {
   private readonly startedMs = performance.now();
   private readonly method: string;
   private readonly peer: string;
+  private phase: Phase = READING;
   private flow: Flow | undefined;
   private headers: OutgoingHeaders | undefined;
   private buffered: Buffer | undefined;
   private streamed: StreamedBody | undefined;
-  private clientGone = false;
-  // The attempt in progress, or the backoff before the next one.
-  private record: BackendRecord | undefined;
-  private signal: AttemptSignal | undefined;
-  private timer: NodeJS.Timeout | undefined;
-  private inBackoff = false;
-  private timedOut = false;
-  private deadlineBound = false;
-  private attemptStartedMs = 0;
-  private status = 0;
-  private body: Response['body'] | undefined;
-  private endAttemptWithBody = false;
-  private bodySettled = false;
   private readonly timings: AttemptTiming[] | undefined;
 
   constructor(private readonly d: ForwarderDeps, private readonly request: FastifyRequest, private readonly reply: FastifyReply) {
@@ -89,18 +115,21 @@ class Exchange {
     (this.reply.raw as ServerResponse & Carrier)[kExchange] = this;
     this.reply.raw.once('close', onClientClose);
     const bad = malformedRequest(this.request.raw, this.d.maxHeaderCount);
-    if (bad) { sendProxyError(this.reply, bad[0], bad[1], [], { close: true }); return; }
-    if (this.d.via.seenIn(this.request.raw.headers.via)) { this.d.metrics.loopDetected(); sendProxyError(this.reply, 508, 'loop_detected'); return; }
+    if (bad) { this.answerError(bad[0], bad[1], { close: true }); return; }
+    if (this.d.via.seenIn(this.request.raw.headers.via)) { this.d.metrics.loopDetected(); this.answerError(508, 'loop_detected'); return; }
     const body = readRequestBody(this.request.raw, this.d.limits);
     if (body instanceof Promise) body.then((b) => this.route(b), () => this.request.raw.destroy()); // client left mid-upload
     else this.route(body);
   }
 
+  // ---- events: each one checks the phase it belongs to, so a late one changes nothing ----
+
+  /** The request body is read (or known too large): start the flow. */
   private route(body: RequestBody): void {
-    const { d, reply } = this;
-    if (this.clientGone) return; // the client left while its body was read: nothing to route
+    const { d } = this;
+    if (this.phase.kind !== 'reading') return; // the client left while its body was read: nothing to route
     const raw = this.request.raw;
-    if (body.kind === 'too-large') { sendProxyError(reply, 413, 'body_too_large', [], { close: true }); return; }
+    if (body.kind === 'too-large') { this.answerError(413, 'body_too_large', { close: true }); return; }
     if (body.kind === 'buffered') this.buffered = body.bytes;
     else if (body.kind === 'streamed') this.streamed = new StreamedBody(raw, body, d.limits.maxBodyBytes);
     this.headers = upstreamRequestHeaders(raw, {
@@ -113,147 +142,49 @@ class Exchange {
     this.run(d.driver.next(this.flow));
   }
 
-  /** Performs one Router step. */
-  private run(step: Step): void {
-    const flow = this.flow!;
-    switch (step.kind) {
-      case 'attempt': this.attempt(step); return;
-      case 'retry':
-        this.inBackoff = true;
-        this.timer = setTimeout(onBackoffDone, step.delayMs, this);
-        return;
-      case 'fail': sendProxyError(this.reply, step.status, step.error, flow.path); return;
-      case 'respond': sendProxyError(this.reply, 502, 'upstream_reset', flow.path); return; // the Router answers `respond` only to responses, handled below
-    }
-  }
-
-  private attempt(step: Extract<Step, { kind: 'attempt' }>): void {
-    const flow = this.flow!;
-    const record = this.record = this.d.registry.get(step.backend.id)!; // disposed only after the balancer's `removed`
-    this.attemptStartedMs = performance.now();
-    // The timer is capped by the overall deadline; when the deadline is what it stands for, expiry is a deadline.
-    this.deadlineBound = step.timeoutMs >= flow.deadlineMs - flow.attemptStartMs;
-    if (this.streamed?.consumed) { // a streamed body cannot be sent twice; the Router could not know it was touched
-      this.recordAttempt('error', LOCAL_REJECT);
-      this.run(this.d.driver.attemptEnded(flow, LOCAL_REJECT));
-      return;
-    }
-    this.timedOut = false;
-    // Tells the backend which attempt this is (1-based), so its log can prove a retry; clients cannot forge it (forwarding-headers.ts strips x-fulcrum-*).
-    this.headers!['x-fulcrum-attempt'] = String(step.attempt + 1);
-    const signal = this.signal = new AttemptSignal();
-    this.timer = setTimeout(onAttemptTimeout, step.timeoutMs, this);
-    record.pool.request<Exchange>({
-      method: this.method as Dispatcher.HttpMethod,
-      path: this.request.raw.url!,
-      headers: this.headers,
-      body: this.streamed ? this.streamed.stream() : this.buffered,
-      signal: signal.asSignal(),
-      opaque: this,
-    }, onUpstreamResponse);
-  }
-
-  attemptFailed(error: Error): void {
-    const { driver } = this.d;
-    const flow = this.flow!;
-    if (this.clientGone) { driver.clientAborted(flow); return; }
-    if (this.timedOut) {
-      this.recordAttempt('error', TIMEOUT);
-      this.run(this.deadlineBound ? driver.deadlineExceeded(flow) : driver.attemptEnded(flow, TIMEOUT));
-      return;
-    }
-    if (isBodyTooLarge(error)) {
-      this.recordAttempt('error', LOCAL_REJECT);
-      driver.attemptEnded(flow, LOCAL_REJECT);
-      sendProxyError(this.reply, 413, 'body_too_large', flow.path, { close: true });
-      return;
-    }
-    const outcome = classifyError(error);
-    this.recordAttempt('error', outcome);
-    this.run(driver.attemptEnded(flow, outcome));
-  }
-
-  responseArrived(res: Response): void {
-    const { driver } = this.d;
-    const flow = this.flow!;
-    if (this.clientGone) { res.body.destroy(); driver.clientAborted(flow); return; }
-    // Nothing is relayed yet: an answer unfit to pass on fails the attempt like a reset.
-    const invalid = invalidResponse(res.statusCode, res.headers['transfer-encoding']);
-    if (invalid) { res.body.destroy(); this.attemptFailed(invalid); return; }
-    this.status = res.statusCode;
-    const outcome: AttemptOutcome = { kind: 'response', status: res.statusCode };
-    if (failurePoint(outcome)) {
-      // A 5xx or 429: the Router decides now, before anything is sent, whether to try elsewhere.
-      this.recordAttempt(statusClass(res.statusCode), outcome);
-      const step = driver.attemptEnded(flow, outcome, firstValue(res.headers['retry-after']));
-      if (step.kind === 'retry') { res.body.dump().catch(() => {}); this.run(step); return; }
-      this.send(res, false);
-      return;
-    }
-    this.send(res, true); // a plain answer: the attempt ends when its body has been passed on
-  }
-
-  /**
-   * Passes the backend's answer on. The body is piped straight to the socket (Fastify's
-   * reply is set aside): the proxy adds nothing to it, and a failure mid-body must destroy
-   * the client connection so a truncated answer never looks complete.
-   */
-  private send(res: Response, endAttemptWithBody: boolean): void {
-    this.reply.hijack();
-    const out = this.reply.raw;
-    const own = ['x-fulcrum-attempts', this.flow!.path.join('|')];
-    if (this.d.lifecycle.closing) own.push('connection', 'close');
-    if (res.statusCode === 204) delete res.headers['content-length']; // RFC 9110 §8.6: never in a 204 (undici reads no body for it)
-    out.writeHead(res.statusCode, clientResponseHeaders(res.headers, own));
-    const body = this.body = res.body;
-    this.endAttemptWithBody = endAttemptWithBody;
-    (body as unknown as Carrier)[kExchange] = this;
-    body.once('end', onBodyEnd);
-    body.once('close', onBodyClose);
-    body.on('error', noop); // reported through 'close'
-    body.pipe(out);
-  }
-
-  /** The response body ended (`complete`) or closed early (backend failure or client gone). */
-  bodyDone(complete: boolean): void {
-    if (this.bodySettled) return;
-    this.bodySettled = true;
-    const clientGone = this.clientGone; // before destroy() below makes the client look gone
-    // The backend failed mid-body: a 502 if nothing was written yet, else the connection is cut.
-    if (!complete && !clientGone && !replaceUnsentAnswer(this.reply.raw, 'upstream_reset', this.flow!.path)) this.reply.raw.destroy();
-    if (!this.endAttemptWithBody) return; // a 5xx passed on: the attempt already ended
-    const { driver } = this.d;
-    const flow = this.flow!;
-    if (complete) {
-      this.recordAttempt(statusClass(this.status), { kind: 'response', status: this.status });
-      driver.attemptEnded(flow, { kind: 'response', status: this.status });
-    } else if (clientGone) {
-      driver.clientAborted(flow);
-    } else {
-      this.recordAttempt('error', RESET);
-      driver.attemptEnded(flow, RESET, undefined, true);
-    }
+  /** undici answered the attempt: a response (head only) or an error. */
+  upstreamAnswered(err: Error | null, res: Response): void {
+    const p = this.phase;
+    if (p.kind !== 'attempting') { res.body?.destroy(); return; } // the client left: clientClosed ended the flow
+    clearTimeout(p.timer);
+    if (err) this.attemptFailed(p, err);
+    else this.responseArrived(p, res);
   }
 
   timeoutFired(): void {
-    this.timedOut = true;
-    this.signal?.abort();
+    const p = this.phase;
+    if (p.kind !== 'attempting') return;
+    p.timedOut = true;
+    p.signal.abort(); // the attempt ends through upstreamAnswered
   }
 
   backoffDone(): void {
-    this.inBackoff = false;
+    if (this.phase.kind !== 'backoff') return;
     this.run(this.d.driver.next(this.flow!));
+  }
+
+  /** The relayed body ended (`complete`) or closed early (the backend failed mid-body). */
+  relayEnded(complete: boolean): void {
+    const p = this.phase;
+    if (p.kind !== 'relaying') return; // the client left first: clientClosed ended the flow
+    this.phase = DONE;
+    const flow = this.flow!;
+    if (!complete) abandonAnswer(this.reply.raw, flow.path);
+    if (!p.endsAttempt) return; // a failure status passed on: the attempt already ended
+    if (complete) {
+      const outcome: AttemptOutcome = { kind: 'response', status: p.status };
+      this.d.driver.attemptEnded(flow, outcome);
+      this.recordAttempt(p.record, p.startedMs, statusClass(p.status), outcome);
+    } else {
+      this.d.driver.attemptEnded(flow, RESET, undefined, true);
+      this.recordAttempt(p.record, p.startedMs, 'error', RESET);
+    }
   }
 
   /** The client connection closed: finished normally, or the client left early. */
   clientClosed(): void {
     const res = this.reply.raw;
-    if (!res.writableFinished) {
-      this.clientGone = true;
-      this.signal?.abort(); // an attempt in progress ends through attemptFailed
-      if (this.body && !this.bodySettled) this.body.destroy(); // frees the upstream socket; ends through bodyDone
-      if (this.inBackoff) { clearTimeout(this.timer); this.inBackoff = false; this.d.driver.clientAborted(this.flow!); }
-    }
+    if (!res.writableFinished) this.clientLeft();
     const cls: StatusClass = res.headersSent && res.writableFinished ? statusClass(res.statusCode) : 'error';
     const seconds = (performance.now() - this.startedMs) / 1000;
     this.d.metrics.requestEnded(cls, seconds);
@@ -266,33 +197,126 @@ class Exchange {
     }
   }
 
-  attemptSettled(): void {
-    clearTimeout(this.timer);
-    this.signal = undefined;
+  // ---- transitions ----------------------------------------------------------------------
+
+  /** The client left before its answer was written: whatever is pending ends here, once. */
+  private clientLeft(): void {
+    const p = this.phase;
+    this.phase = DONE; // first: the aborts below report back, and must find nothing to do
+    switch (p.kind) {
+      case 'reading': return; // route() finds the phase moved on
+      case 'attempting':
+        clearTimeout(p.timer);
+        this.d.driver.clientAborted(this.flow!);
+        p.signal.abort();
+        return;
+      case 'backoff':
+        clearTimeout(p.timer);
+        this.d.driver.clientAborted(this.flow!);
+        return;
+      case 'relaying':
+        if (p.endsAttempt) this.d.driver.clientAborted(this.flow!);
+        p.body.destroy(); // frees the upstream socket
+        return;
+      case 'done': return;
+      default: unreachable(p);
+    }
   }
 
-  private recordAttempt(cls: StatusClass, outcome: AttemptOutcome): void {
-    const r = this.record!;
-    const ms = performance.now() - this.attemptStartedMs;
-    r.stats.record(cls, ms, isBackendFailure(outcome, this.d.count500));
-    this.timings?.push({ backend: r.id, ms: Math.round(ms * 10) / 10, outcome: outcome.kind === 'response' ? String(outcome.status) : outcome.kind });
+  /** Performs one Router step. */
+  private run(step: Step): void {
+    switch (step.kind) {
+      case 'attempt': this.attempt(step); return;
+      case 'retry': this.phase = { kind: 'backoff', timer: setTimeout(onBackoffDone, step.delayMs, this) }; return;
+      case 'fail': this.answerError(step.status, step.error); return;
+      case 'respond': this.answerError(502, 'upstream_reset'); return; // the Router answers `respond` only to responses, relayed in responseArrived
+      case 'reject': this.answerError(step.status, step.error, { close: true }); return; // the rest of the body is not read
+      default: unreachable(step);
+    }
+  }
+
+  private attempt(step: Extract<Step, { kind: 'attempt' }>): void {
+    const flow = this.flow!;
+    const record = this.d.registry.get(step.backend.id)!; // disposed only after the balancer's `removed`
+    const startedMs = performance.now();
+    if (this.streamed?.consumed) { // a streamed body cannot be sent twice; the Router could not know it was touched
+      const next = this.d.driver.attemptEnded(flow, LOCAL_REJECT);
+      this.recordAttempt(record, startedMs, 'error', LOCAL_REJECT);
+      this.run(next);
+      return;
+    }
+    // Tells the backend which attempt this is (1-based), so its log can prove a retry; clients cannot forge it (forwarding-headers.ts strips x-fulcrum-*).
+    this.headers!['x-fulcrum-attempt'] = String(step.attempt + 1);
+    const signal = new AttemptSignal();
+    this.phase = {
+      kind: 'attempting', record, startedMs, signal,
+      timer: setTimeout(onAttemptTimeout, step.timeoutMs, this),
+      timedOut: false,
+    };
+    record.pool.request<Exchange>({
+      method: this.method as Dispatcher.HttpMethod,
+      path: this.request.raw.url!,
+      headers: this.headers,
+      body: this.streamed ? this.streamed.stream() : this.buffered,
+      signal: signal.asSignal(),
+      opaque: this,
+    }, onUpstreamResponse);
+  }
+
+  private attemptFailed(p: Attempting, error: Error): void {
+    const { driver } = this.d;
+    const flow = this.flow!;
+    const outcome = p.timedOut ? TIMEOUT : classifyError(error);
+    const step = p.timedOut ? driver.attemptTimedOut(flow) : driver.attemptEnded(flow, outcome);
+    this.recordAttempt(p.record, p.startedMs, 'error', outcome);
+    this.run(step);
+  }
+
+  private responseArrived(p: Attempting, res: Response): void {
+    // Nothing is relayed yet: an answer unfit to pass on fails the attempt like a reset.
+    const invalid = invalidResponse(res.statusCode, res.headers['transfer-encoding']);
+    if (invalid) { res.body.destroy(); this.attemptFailed(p, invalid); return; }
+    const outcome: AttemptOutcome = { kind: 'response', status: res.statusCode };
+    if (failurePoint(outcome)) {
+      // A 5xx or 429: the Router decides now, before anything is sent, whether to try elsewhere.
+      const step = this.d.driver.attemptEnded(this.flow!, outcome, firstValue(res.headers['retry-after']));
+      this.recordAttempt(p.record, p.startedMs, statusClass(res.statusCode), outcome);
+      if (step.kind === 'retry') { res.body.dump().catch(() => {}); this.run(step); return; }
+      this.relay(p, res, false);
+      return;
+    }
+    this.relay(p, res, true); // a plain answer: the attempt ends when its body has been passed on
+  }
+
+  private relay(p: Attempting, res: Response, endsAttempt: boolean): void {
+    this.phase = { kind: 'relaying', record: p.record, startedMs: p.startedMs, status: res.statusCode, body: res.body, endsAttempt };
+    const own = ['x-fulcrum-attempts', this.flow!.path.join('|')];
+    if (this.d.lifecycle.closing) own.push('connection', 'close');
+    relayResponse(this.reply, res, own, this);
+  }
+
+  /** The proxy's own answer ends the exchange. */
+  private answerError(status: number, code: GatewayError | ClientError, opts?: { close?: boolean }): void {
+    this.phase = DONE;
+    sendProxyError(this.reply, status, code, this.flow?.path, opts);
+  }
+
+  /** Per-backend stats and the access log's timing; after the core has judged the attempt (flow.ended). */
+  private recordAttempt(record: BackendRecord, startedMs: number, cls: StatusClass, outcome: AttemptOutcome): void {
+    const ms = performance.now() - startedMs;
+    record.stats.record(cls, ms, this.flow!.ended.backendFailure);
+    this.timings?.push({ backend: record.id, ms: Math.round(ms * 10) / 10, outcome: outcome.kind === 'response' ? String(outcome.status) : outcome.kind });
   }
 }
 
-function onUpstreamResponse(err: Error | null, data: Response): void {
-  const ex = data.opaque;
-  ex.attemptSettled();
-  if (err) ex.attemptFailed(err);
-  else ex.responseArrived(data);
-}
-
+function onUpstreamResponse(err: Error | null, data: Response): void { data.opaque.upstreamAnswered(err, data); }
 function onAttemptTimeout(ex: Exchange): void { ex.timeoutFired(); }
 function onBackoffDone(ex: Exchange): void { ex.backoffDone(); }
 function onClientClose(this: ServerResponse & Carrier): void { this[kExchange]!.clientClosed(); }
-function onBodyEnd(this: Carrier): void { this[kExchange]!.bodyDone(true); }
-function onBodyClose(this: Carrier): void { this[kExchange]!.bodyDone(false); }
 
-function noop(): void {}
+function unreachable(value: never): never {
+  throw new Error(`unhandled ${JSON.stringify(value)}`);
+}
 
 function firstValue(v: string | string[] | undefined): string | undefined {
   return Array.isArray(v) ? v[0] : v;

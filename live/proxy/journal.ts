@@ -12,7 +12,6 @@ export type JournalEntry =
   | { op: 'start'; flow: number; method: string; hashKey?: string; bodyReplayable: boolean; nowMs: number }
   | { op: 'next'; flow: number; nowMs: number }
   | { op: 'ended'; flow: number; nowMs: number; outcome: AttemptOutcome; retryAfter?: string; responseStarted?: boolean }
-  | { op: 'deadline'; flow: number; nowMs: number }
   | { op: 'timed-out'; flow: number; nowMs: number }
   | { op: 'abort'; flow: number; nowMs: number }
   /** The balancer's deadline timer fired: time alone (an ejection running out) changed routing. */
@@ -64,7 +63,6 @@ export function replayJournal(entries: readonly JournalEntry[], balancer: Balanc
         break;
       case 'next': router.next(flows.get(e.flow)!, e.nowMs); break;
       case 'ended': router.attemptEnded(flows.get(e.flow)!, e.nowMs, e.outcome, { retryAfter: e.retryAfter, responseStarted: e.responseStarted }); break;
-      case 'deadline': router.deadlineExceeded(flows.get(e.flow)!, e.nowMs); break;
       case 'timed-out': router.attemptTimedOut(flows.get(e.flow)!, e.nowMs); break;
       case 'abort': router.clientAborted(flows.get(e.flow)!, e.nowMs); break;
       case 'advance': balancer.advance(e.nowMs); break;

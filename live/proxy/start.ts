@@ -159,7 +159,6 @@ export async function startProxy(o: ProxyOptions): Promise<RunningProxy> {
     maxHeaderCount: limits.maxHeaderCount,
     driver, registry, metrics, identity,
     limits: { maxBodyBytes: limits.maxBodyBytes, maxReplayBodyBytes: Math.min(routing.retry?.maxReplayBodyBytes ?? 0, limits.maxBodyBytes) },
-    count500: routing.health?.outlier?.count500 ?? false,
     accessLog: o.accessLog ?? false,
     via,
   });

@@ -77,17 +77,21 @@ const CONNECT_CODES = new Set([
   'ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'EADDRNOTAVAIL', 'ENOTFOUND', 'EAI_AGAIN', 'UND_ERR_CONNECT_TIMEOUT',
 ]);
 
+const CONNECT_ERROR: AttemptOutcome = { kind: 'connect-error' };
+const RESET: AttemptOutcome = { kind: 'reset' };
+const BODY_TOO_LARGE: AttemptOutcome = { kind: 'local-reject', reason: 'body-too-large' };
+
 /**
- * Connect failures are safe to send anywhere; everything else (a reset, a socket closed
- * mid-exchange, a keep-alive socket the backend closed while we wrote) may have reached
- * the backend, so it is a `reset` and only idempotent requests are retried after it.
+ * The outcome an attempt that failed with `error` reports to the core. A streamed request
+ * body that passed the size cap while being sent is the proxy's own refusal (the Router
+ * answers 413). Connect failures are safe to send anywhere; everything else (a reset, a
+ * socket closed mid-exchange, a keep-alive socket the backend closed while we wrote) may
+ * have reached the backend, so it is a `reset` and only idempotent requests are retried
+ * after it.
  */
 export function classifyError(error: unknown): AttemptOutcome {
-  return someCause(error, (e) => CONNECT_CODES.has((e as { code?: string }).code ?? '')) ? { kind: 'connect-error' } : { kind: 'reset' };
-}
-
-export function isBodyTooLarge(error: unknown): boolean {
-  return someCause(error, (e) => e instanceof BodyTooLargeError);
+  if (someCause(error, (e) => e instanceof BodyTooLargeError)) return BODY_TOO_LARGE;
+  return someCause(error, (e) => CONNECT_CODES.has((e as { code?: string }).code ?? '')) ? CONNECT_ERROR : RESET;
 }
 
 /** Tests an error and its `cause` chain (undici wraps socket errors). */

@@ -3,7 +3,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { RunningProxy } from '../../live/proxy/start.ts';
 import type { SpawnedReplica } from '../../server/spawn.ts';
-import { admin, attempts, proxy, replicas, send } from './helpers.ts';
+import { admin, attempts, proxy, replicas, send, waitFor } from './helpers.ts';
 
 let rs: SpawnedReplica[];
 let p: RunningProxy;
@@ -21,6 +21,8 @@ describe('admin API changes', () => {
     expect((await admin(p, 'GET', '/rep')).json).toEqual({ message: { N: 4, replicas: ['s1', 's2', 's3', 's4'] }, status: 'successful' });
 
     expect((await admin(p, 'PUT', '/backends/s4/weight', { weight: 3 })).json).toMatchObject({ weight: 3 });
+    // An added backend takes traffic after its first probe passes (requireFirstPass), which the add does not wait for.
+    await waitFor('s4 routable', () => p.balancer.status(p.driver.now()).find((b) => b.id === 's4')?.routable === true, 5_000);
     for (const id of ['s1', 's2', 's3']) expect((await admin(p, 'POST', `/backends/${id}/down`)).json).toMatchObject({ state: 'down' });
     for (let i = 0; i < 3; i++) expect(attempts(await send(`${p.url}/home`))).toBe('s4');
     expect((await admin(p, 'POST', '/backends/s4/down')).json).toMatchObject({ state: 'down', routable: false });
