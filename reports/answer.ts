@@ -42,8 +42,16 @@ function digitsOf(unit: string): number {
 
 function format(v: number | null, unit: string): string {
   if (v === null) return '—';
+  if (unit === 'ms') return milliseconds(v);
   const n = formatNumber(v, digitsOf(unit));
-  return unit === 'ms' ? `${n} ms` : unit === '%' ? `${n} %` : unit === 'req/s' ? `${n}/s` : n;
+  return unit === '%' ? `${n} %` : unit === 'req/s' ? `${n}/s` : n;
+}
+
+/** About three significant digits, as a reader says them: 4.73 ms, 25.8 ms, 378 ms, 2.31 s. */
+function milliseconds(ms: number): string {
+  const abs = Math.abs(ms);
+  if (abs >= 1000) return `${formatNumber(ms / 1000, 2)} s`;
+  return `${formatNumber(ms, abs >= 100 ? 0 : abs >= 10 ? 1 : 2)} ms`;
 }
 
 /** "317 sim, 309 live" or "317 sim" when live did not run. */

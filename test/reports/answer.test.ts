@@ -32,4 +32,15 @@ describe('the answer headline', () => {
     expect(h.rows[1]).toEqual({ run: 'retry', sim: 0, live: 3, relErrorPct: null, far: true });
     expect(h.fidelity).toContain('retry: sim 0, live 3');
   });
+
+  it('latencies read as a person says them: about three significant digits, seconds from 1 s on', async () => {
+    const e = await loadExperimentResults('a3', fixtureOptions);
+    const [sim, live] = (['sim', 'live'] as const).map((m) => e.runs.find((r) => r.mode === m && r.key.dir === 'no-retry')!);
+    sim.summary = { ...sim.summary, latencyMs: { ...sim.summary.latencyMs, p99: 2313.216 } };
+    live.summary = { ...live.summary, latencyMs: { ...live.summary.latencyMs, p99: 377.984 } };
+    const retry = e.runs.filter((r) => r.key.dir === 'retry');
+    for (const r of retry) r.summary = { ...r.summary, latencyMs: { ...r.summary.latencyMs, p99: r.mode === 'sim' ? 25.832 : 4.7304 } };
+    const h = headlineOf(e, AnswerSchema.parse({ metric: 'latency p99' }), [], []);
+    expect(h.sentence).toMatch(/^Latency p99: no-retry 2\.31 s sim \/ 378 ms live; retry 25\.8 ms sim \/ 4\.73 ms live\./);
+  });
 });
