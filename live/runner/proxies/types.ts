@@ -1,0 +1,39 @@
+// A proxy under test, as the live runner sees it: started in its own process (never the
+// load generator's), changed through its own interface, and measured through its own
+// access log and the replicas — nothing depends on Fulcrum's proxy to measure another.
+import type { Change, RunConfig } from '../../../experiments/schema.ts';
+import type { ProxyName } from '../../../experiments/proxies.ts';
+
+export interface ProxyLaunch {
+  /** The servers present at start, with the replicas' URLs and the experiment's weights. */
+  backends: Array<{ id: string; url: string; weight: number }>;
+  /** The run's validated config: balancer, health, retry, timeouts and `proxies.<name>`. */
+  config: RunConfig;
+  /** A private folder for the proxy's config, sockets and logs; the runner removes it. */
+  workDir: string;
+  log: (line: string) => void;
+}
+
+/** One client request as the proxy's own access log tells it. */
+export interface AccessRecord {
+  /** The load generator's request id (sent as x-request-id; the proxy logs it). */
+  requestId: string;
+  /** Servers tried, in order (`s2|s2|s1`); empty when the proxy answered itself. */
+  servers: string[];
+  /** The status the proxy sent the client (0: it closed the connection without one). */
+  status: number;
+  /** Each attempt's start and end in epoch ms, when the proxy's log gives them. */
+  attempts?: Array<{ server: string; startMs: number; endMs: number; ok: boolean }>;
+}
+
+export interface ProxyUnderTest {
+  readonly name: ProxyName;
+  /** Where the load generator sends requests, e.g. http://127.0.0.1:41234. */
+  readonly url: string;
+  /** Applies one `changes` entry through the proxy's own interface; `url` is the replica's, for `add`. */
+  change(change: Change, url?: string): Promise<void>;
+  /** Stops the proxy and all it started (idempotent), then returns its access log, parsed. */
+  stop(): Promise<AccessRecord[]>;
+}
+
+export type ProxyLauncher = (launch: ProxyLaunch) => Promise<ProxyUnderTest>;
