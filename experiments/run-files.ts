@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { type ExperimentPlan, type PlannedRun, initialServerIds, timelineBucketMs } from './schema.ts';
 import { RESULT_FILES, ResultWriter } from './results.ts';
 import type { RunSummary } from './summary.ts';
+import { type ProxyName, modeFolder } from './proxies.ts';
 
 export interface RunResult {
   run: PlannedRun;
@@ -13,21 +14,22 @@ export interface RunResult {
 }
 
 /**
- * Where `npm run sim` and `npm run live` write: runs/<name>/<mode> (git-ignored scratch) unless
- * `update`, then reports/<name>/<mode>, the committed results the reports are drawn from.
+ * Where `npm run sim` and `npm run live` write: runs/<name>/<mode folder> (git-ignored scratch)
+ * unless `update`, then reports/<name>/<mode folder>, the committed results the reports are
+ * drawn from. The mode folder is sim or live for Fulcrum's proxy, sim-haproxy … for another.
  */
-export function defaultOutDir(plan: Pick<ExperimentPlan, 'name'>, mode: 'sim' | 'live', update = false): string {
-  return join(update ? 'reports' : 'runs', plan.name, mode);
+export function defaultOutDir(plan: Pick<ExperimentPlan, 'name'>, mode: 'sim' | 'live', update = false, proxy: ProxyName = 'fulcrum'): string {
+  return join(update ? 'reports' : 'runs', plan.name, modeFolder(mode, proxy));
 }
 
 /** The result writer of one planned run, in either engine's mode folder. */
 export function openRunWriter(
-  plan: Pick<ExperimentPlan, 'name'>, run: PlannedRun, mode: 'sim' | 'live', opts: { outDir: string; writeRequests: boolean },
+  plan: Pick<ExperimentPlan, 'name'>, run: PlannedRun, mode: 'sim' | 'live', opts: { outDir: string; writeRequests: boolean; proxy?: ProxyName },
 ): Promise<ResultWriter> {
   const cfg = run.config;
   return ResultWriter.open({
     dir: join(opts.outDir, run.dir),
-    meta: { experiment: plan.name, mode, variant: run.variant?.name, seed: cfg.seed, policy: cfg.balancer.policy },
+    meta: { experiment: plan.name, mode, proxy: opts.proxy, variant: run.variant?.name, seed: cfg.seed, policy: cfg.balancer.policy },
     serverIds: initialServerIds(cfg),
     bucketMs: timelineBucketMs(cfg),
     writeRequests: opts.writeRequests,
@@ -37,8 +39,9 @@ export function openRunWriter(
 /** The index summary.json of a sweep (per variant too) and of a variant list; both engines write it. */
 export async function writeIndexes(
   plan: ExperimentPlan, results: ReadonlyArray<Pick<RunResult, 'run' | 'summary'>>, outDir: string, mode: 'sim' | 'live',
+  proxy: ProxyName = 'fulcrum',
 ): Promise<void> {
-  const head = { experiment: plan.name, mode };
+  const head = { experiment: plan.name, mode, ...(proxy !== 'fulcrum' ? { proxy } : {}) };
   const sweepOf = (rs: ReadonlyArray<Pick<RunResult, 'run' | 'summary'>>) => ({
     path: plan.sweep!.path,
     points: rs.map((r) => ({ value: r.run.sweepValue, ...pointFields(r.summary) })),
@@ -62,8 +65,8 @@ export async function writeIndexes(
 }
 
 /** A run's summary without the fields its index already states. */
-function pointFields(s: RunSummary): Omit<RunSummary, 'experiment' | 'mode' | 'variant'> {
-  const { experiment: _e, mode: _m, variant: _v, ...rest } = s;
+function pointFields(s: RunSummary): Omit<RunSummary, 'experiment' | 'mode' | 'proxy' | 'variant'> {
+  const { experiment: _e, mode: _m, proxy: _p, variant: _v, ...rest } = s;
   return rest;
 }
 

@@ -2,6 +2,7 @@
 // construction and every number is rounded, so equal runs give byte-identical files.
 import type { PercentileHistogram } from './histogram.ts';
 import type { RequestOutcome } from './records.ts';
+import type { ProxyName } from './proxies.ts';
 
 export const OUTCOMES: readonly RequestOutcome[] = [
   'ok', 'error', 'no_backend', 'connect_failed', 'upstream_reset', 'upstream_timeout', 'deadline',
@@ -12,6 +13,8 @@ export interface ServerTotals { requests: number; ok: number; errors: number }
 export interface RunMeta {
   experiment: string;
   mode: 'sim' | 'live';
+  /** The proxy run or modelled, when not Fulcrum's own (whose files stay as they were). */
+  proxy?: ProxyName;
   variant?: string;
   seed: number;
   policy: string;
@@ -20,6 +23,7 @@ export interface RunMeta {
 export interface RunSummary {
   experiment: string;
   mode: 'sim' | 'live';
+  proxy?: ProxyName;
   variant?: string;
   seed: number;
   policy: string;
@@ -54,6 +58,7 @@ export function buildSummary(meta: RunMeta, t: Tallies): RunSummary {
   return {
     experiment: meta.experiment,
     mode: meta.mode,
+    ...(meta.proxy !== undefined && meta.proxy !== 'fulcrum' ? { proxy: meta.proxy } : {}),
     ...(meta.variant !== undefined ? { variant: meta.variant } : {}),
     seed: meta.seed,
     policy: meta.policy,
