@@ -5,7 +5,7 @@
 // has its own loopback source address, bound as the local address of its connections, so
 // the proxy sees real, distinct client IPs — no forged headers. Every request carries its id
 // in x-request-id; the runner joins what the client saw with the proxy's own log by it
-// (replay.ts), so nothing here reads anything proxy-specific.
+// (join-log.ts), so nothing here reads anything proxy-specific.
 import { Pool } from 'undici';
 import type { Arrival, ClosedLoop } from '../../experiments/workload.ts';
 

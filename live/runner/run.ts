@@ -2,7 +2,7 @@
 // a process of its own (proxies/index.ts), the experiment's arrival schedule from the same
 // seed, and its faults at their times — real SIGKILLs, real restarts. During the run the
 // load generator only sends and records what each client saw; afterwards the proxy's own
-// log is joined in (replay.ts) and the same result files as the simulator's are written,
+// log is joined in (join-log.ts) and the same result files as the simulator's are written,
 // through the same writer.
 import { request } from 'undici';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -19,7 +19,7 @@ import { type Completed, type LoadReport, runClosedLoad, runOpenLoad } from './l
 import { MetricsRecorder, httpSource } from './metrics-recorder.ts';
 import { proxyLauncher } from './proxies/index.ts';
 import type { MembersRecord, ProxyUnderTest } from './proxies/types.ts';
-import { replayRun } from './replay.ts';
+import { joinProxyLog } from './join-log.ts';
 import type { Replica, Runtime } from './runtime/types.ts';
 
 export interface LiveOptions {
@@ -116,9 +116,9 @@ export async function runLiveOne(plan: Pick<ExperimentPlan, 'name'>, run: Planne
     const access = await running.stop();
     const t0EpochMs = performance.timeOrigin + t0;
     const members = running.members?.().map((m) => ({ ...m, atMs: m.atMs - t0EpochMs })) ?? membershipOf(cfg);
-    const replayed = await replayRun(writer, { completions, access, members, t0EpochMs, endMs });
-    if (replayed.unlogged > 0) opts.log(`  ${replayed.unlogged} requests are missing from the proxy's log: their rows name no server`);
-    const summary: RunSummary = await writer.close({ atMs: replayed.endMs, servers: replayed.final });
+    const joined = await joinProxyLog(writer, { completions, access, members, t0EpochMs, endMs });
+    if (joined.unlogged > 0) opts.log(`  ${joined.unlogged} requests are missing from the proxy's log: their rows name no server`);
+    const summary: RunSummary = await writer.close({ atMs: joined.endMs, servers: joined.final });
     const minShare = opts.minRateShare ?? 0.95;
     opts.log(`  sent ${load.sent} requests: requested ${load.requestedPerSec.toFixed(1)}/s, achieved ${load.achievedPerSec.toFixed(1)}/s, worst send lag ${load.maxLagMs.toFixed(1)} ms`);
     if (schedule.kind === 'open' && load.sent > 1 && load.achievedPerSec < minShare * load.requestedPerSec) {

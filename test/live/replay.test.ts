@@ -1,86 +1,66 @@
-// The join after a live run (live/runner/replay.ts): what the client saw plus the proxy's
-// own log become the Recorder calls the simulator would make — in time order, buckets
-// first at their instant, in-flight counted from attempt intervals, healthy from the
-// proxy's members lines, and a request the proxy never logged still a row.
+// The proxy decides nothing on its own: every input it gave the core (arrivals with their
+// time and hash key, attempt outcomes, probe results, admin changes) is journaled, and a
+// fresh Balancer + Router built from the same config and seed — the objects the simulator
+// drives — reproduce every decision trace exactly.
 import { describe, expect, it } from 'vitest';
-import type { Recorder, RequestRecord, ServerSnapshot } from '../../experiments/records.ts';
-import type { Completed } from '../../live/runner/loadgen.ts';
-import { replayRun } from '../../live/runner/replay.ts';
-import type { AccessRecord } from '../../live/runner/proxies/types.ts';
+import { Balancer, type BalancerEvent, Router, STREAM, rngStream } from '../../core/index.ts';
+import { replayJournal } from '../../live/proxy/journal.ts';
+import { admin, proxy, replicas, send } from './helpers.ts';
 
-type Call =
-  | { kind: 'start' | 'end'; server: string; atMs: number; ok?: boolean }
-  | { kind: 'done'; atMs: number; r: RequestRecord }
-  | { kind: 'bucket'; atMs: number; servers: readonly ServerSnapshot[] };
-
-function recorder(bucketMs: number): Recorder & { calls: Call[] } {
-  const calls: Call[] = [];
-  return {
-    bucketMs, calls,
-    attemptStarted: (server, atMs) => calls.push({ kind: 'start', server, atMs }),
-    attemptEnded: (server, atMs, ok) => calls.push({ kind: 'end', server, atMs, ok }),
-    requestDone: (r) => calls.push({ kind: 'done', atMs: r.endMs, r }),
-    bucketEnd: (atMs, servers) => calls.push({ kind: 'bucket', atMs, servers }),
-  };
-}
-
-const T0 = 1_700_000_000_000; // the run's time zero in epoch ms
-const completion = (id: number, startMs: number, endMs: number, status: number): Completed => ({ id, client: 0, startMs, endMs, status });
-const attempt = (server: string, startMs: number, endMs: number, ok: boolean) => ({ server, startMs: T0 + startMs, endMs: T0 + endMs, ok });
-
-describe('replaying a live run into the result writer', () => {
-  const access: AccessRecord[] = [
-    { requestId: '1', status: 200, servers: ['s1'], attempts: [attempt('s1', 5, 15, true)] },
-    { requestId: '2', status: 200, servers: ['s2', 's1'], attempts: [attempt('s2', 8, 12, false), attempt('s1', 12.5, 18, true)] },
-    { requestId: '3', status: 503, error: 'no_backend', servers: [] },
-  ];
-  const completions = [
-    completion(1, 4.9, 15.2, 200), completion(2, 7.9, 18.3, 200), completion(3, 21, 21.4, 503),
-    completion(4, 22, 25, 0), // the proxy never logged it (its connection was cut)
-  ];
-  const members = [
-    { atMs: -3, servers: [{ id: 's1', routable: true }, { id: 's2', routable: true }] },
-    { atMs: 11, servers: [{ id: 's1', routable: true }, { id: 's2', routable: false }] },
-  ];
-
-  it('calls come in time order, each bucket before anything else at its instant', async () => {
-    const rec = recorder(10);
-    const result = await replayRun(rec, { completions, access, members, t0EpochMs: T0, endMs: 26 });
-    const times = rec.calls.map((c) => c.atMs);
-    expect(times).toEqual([...times].sort((a, b) => a - b));
-    expect(rec.calls.filter((c) => c.kind === 'bucket').map((c) => c.atMs)).toEqual([10, 20]);
-    expect(result.endMs).toBe(26);
-  });
-
-  it('in flight at a boundary counts the attempts started and not yet ended; healthy is the last members line before it', async () => {
-    const rec = recorder(10);
-    const result = await replayRun(rec, { completions, access, members, t0EpochMs: T0, endMs: 26 });
-    const buckets = rec.calls.filter((c): c is Extract<Call, { kind: 'bucket' }> => c.kind === 'bucket');
-    expect(buckets[0].servers).toEqual([{ id: 's1', inFlight: 1, healthy: true }, { id: 's2', inFlight: 1, healthy: true }]);
-    expect(buckets[1].servers).toEqual([{ id: 's1', inFlight: 0, healthy: true }, { id: 's2', inFlight: 0, healthy: false }]);
-    expect(result.final).toEqual(buckets[1].servers);
-  });
-
-  it('each request is a row with the proxy\'s path and outcome; one the proxy never logged still is, with no servers', async () => {
-    const rec = recorder(10);
-    const result = await replayRun(rec, { completions, access, members, t0EpochMs: T0, endMs: 26 });
-    const rows = rec.calls.filter((c): c is Extract<Call, { kind: 'done' }> => c.kind === 'done').map((c) => c.r);
-    expect(rows.map((r) => [r.id, r.outcome, r.servers.join('|')])).toEqual([
-      [1, 'ok', 's1'], [2, 'ok', 's2|s1'], [3, 'no_backend', ''], [4, 'upstream_reset', ''],
-    ]);
-    expect(result.unlogged).toBe(1);
-    const ends = rec.calls.filter((c) => c.kind === 'end').map((c) => [c.kind === 'end' && c.server, c.kind === 'end' && c.ok]);
-    expect(ends).toEqual([['s2', false], ['s1', true], ['s1', true]]);
-  });
-
-  it('a proxy that logs the path but no times: attempts at the client\'s send and answer, only the last can be ok', async () => {
-    const rec = recorder(100);
-    await replayRun(rec, {
-      completions: [completion(7, 1, 9, 200)], access: [{ requestId: '7', status: 200, servers: ['s2', 's1'] }],
-      members, t0EpochMs: T0, endMs: 10,
+describe('live decisions replay through a fresh core', () => {
+  it('p2c + retries + outlier ejection + health checks under concurrent load: identical decision traces', async () => {
+    const rs = await replicas(3, (i) => ({ serviceTime: { dist: 'exponential', mean: 3 + i } }));
+    await rs[2].setFault({ mode: 'error', probability: 0.5, status: 503 });
+    const seed = 7;
+    const p = await proxy({
+      seed,
+      journal: true,
+      backends: rs.map((r) => ({ url: r.url })),
+      routing: {
+        balancer: { policy: 'p2c' },
+        health: {
+          // fall 5: s3's heartbeats fail half the time too; with fall 3 a slow machine could mark
+          // it down (no more traffic) before three requests in a row failed and ejected it.
+          active: { intervalMs: 150, timeoutMs: 100, fall: 5, rise: 2, jitterMs: 20 },
+          outlier: { consecutiveFailures: 3, baseEjectionMs: 300, jitterMs: 50 },
+        },
+        retry: { maxAttempts: 3, backoffBaseMs: 2, backoffMaxMs: 10, budget: {} },
+        timeouts: { requestMs: 2_000, perTryMs: 500 },
+      },
     });
-    expect(rec.calls.map((c) => (c.kind === 'done' ? 'done' : `${c.kind} ${'server' in c ? c.server : ''} ${c.atMs}${'ok' in c ? ` ${c.ok}` : ''}`))).toEqual([
-      'start s2 1', 'start s1 1', 'end s2 9 false', 'end s1 9 true', 'done',
-    ]);
+
+    let next = 0;
+    const worker = async () => {
+      while (next < 240) {
+        const n = next++;
+        if (n === 120) await admin(p, 'PUT', '/backends/s1/weight', { weight: 3 }); // admin changes are inputs too
+        await send(`${p.url}/r/${n}`, { method: n % 5 === 0 ? 'POST' : 'GET', body: n % 5 === 0 ? 'b' : undefined });
+      }
+    };
+    await Promise.all(Array.from({ length: 8 }, worker));
+    await new Promise((r) => setTimeout(r, 50)); // let the last bodies end their attempts
+    await p.close();
+
+    const journal = p.journal!;
+    const events: BalancerEvent[] = [];
+    const balancer = new Balancer({
+      balancer: p.routing.balancer, health: p.routing.health, rng: rngStream(seed, STREAM.balancer), onEvent: (e) => events.push(e),
+    });
+    const router = new Router({ balancer, retry: p.routing.retry, timeouts: p.routing.timeouts, rng: rngStream(seed, STREAM.router), trace: true });
+    const replayed = replayJournal(journal.entries, balancer, router);
+
+    const live = journal.decisions();
+    expect(live.size).toBe(240);
+    expect(replayed).toEqual(live);
+    expect(events).toEqual(journal.events);
+    expect(router.counts).toEqual(p.router.counts);
+
+    // Not a trivial run: retries, an ejection, and probes all happened. How many retries
+    // depends on timing (8-23 in 8 runs alone, 4 in one CI run), so only their presence is asserted.
+    const all = [...live.values()].flat();
+    expect(all.filter((d) => d.kind === 'retry').length).toBeGreaterThan(0);
+    expect(journal.events.some((e) => e.kind === 'ejected')).toBe(true);
+    expect(journal.entries.filter((e) => e.op === 'probe').length).toBeGreaterThan(3);
+    expect(journal.entries.some((e) => e.op === 'start' && e.hashKey === '127.0.0.1')).toBe(true);
   });
 });

@@ -101,6 +101,25 @@ describe('live runs on child processes', () => {
     expect(new Set(Object.values(counts(sim.summary))).size).toBeGreaterThan(1); // skewed, so the match is not trivial
   });
 
+  it('--proxy: an unknown name, or one without a launcher yet, exits 2 naming the allowed ones and starts nothing', async () => {
+    const runCli = (proxy: string) => new Promise<{ code: number | null; stderr: string }>((resolve) => {
+      const child = spawn(process.execPath, ['--import', 'tsx', 'live/runner/cli.ts', 'experiments/a1.json', '--proxy', proxy, '--out', out()], { stdio: ['ignore', 'ignore', 'pipe'] });
+      let stderr = '';
+      child.stderr.setEncoding('utf8').on('data', (d: string) => { stderr += d; });
+      child.once('exit', (code) => resolve({ code, stderr }));
+    });
+    const unknown = await runCli('nginx');
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain('--proxy: got "nginx"; allowed: fulcrum, haproxy');
+    const { LAUNCHERS } = await import('../../live/runner/proxies/index.ts');
+    if (!LAUNCHERS.haproxy) { // until HAProxy's launcher is merged
+      const unbuilt = await runCli('haproxy');
+      expect(unbuilt.code).toBe(2);
+      expect(unbuilt.stderr).toContain('--proxy: "haproxy" cannot run live yet; allowed: fulcrum');
+      expect(unbuilt.stderr).not.toMatch(/pid \d+ on/);
+    }
+  });
+
   it('Ctrl-C mid-run leaves no replica and no proxy behind', async () => {
     const file = join(out(), 'long.json');
     const long = { ...base, name: 'long', workload: { ...base.workload, requests: 100_000 } };

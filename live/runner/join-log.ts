@@ -11,7 +11,7 @@ import { emptyOutcomes } from '../../experiments/summary.ts';
 import type { Completed } from './loadgen.ts';
 import type { AccessRecord, MembersRecord } from './proxies/types.ts';
 
-export interface ReplayInput {
+export interface JoinInput {
   completions: readonly Completed[];
   access: readonly AccessRecord[];
   /** The proxy's backends over the run, times in run ms (may start before 0). */
@@ -22,7 +22,7 @@ export interface ReplayInput {
   endMs: number;
 }
 
-export interface ReplayResult {
+export interface JoinResult {
   /** The servers at the end, for ResultWriter.close. */
   final: ServerSnapshot[];
   endMs: number;
@@ -40,7 +40,7 @@ const GATEWAY_ERRORS = new Set(Object.keys(emptyOutcomes()).filter((o) => o !== 
 
 type Writer = Recorder & { readonly backpressured?: boolean; drain?(): Promise<void> };
 
-export async function replayRun(writer: Writer, input: ReplayInput): Promise<ReplayResult> {
+export async function joinProxyLog(writer: Writer, input: JoinInput): Promise<JoinResult> {
   const events: Event[] = [];
   for (const m of input.members) events.push({ t: m.atMs, rank: 0, kind: 'members', servers: m.servers });
   const byId = new Map<string, AccessRecord>();
