@@ -14,21 +14,23 @@ import { replicas } from './helpers.ts';
 const workDir = mkdtempSync(join(tmpdir(), 'fulcrum-launcher-'));
 afterAll(() => rmSync(workDir, { recursive: true, force: true }));
 
+/** A run's validated config: round robin over `count` servers, plus `extra` sections. */
+const runConfig = (count: number, extra: object = {}) => parseExperiment({
+  name: 'launcher', seed: 3,
+  servers: { count, template: { serviceTimeMs: { dist: 'constant', value: 1 }, concurrency: 4 } },
+  workload: { requests: 10, arrival: { process: 'constant', ratePerSec: 10 } },
+  balancer: { policy: 'round-robin' },
+  ...extra,
+}, 'launcher').runs[0].config;
+
 describe('Fulcrum\'s proxy as a child process with its attempt log', () => {
   it('logs every request by id with its attempts, retries included, and stops cleanly', async () => {
     const rs = await replicas(2);
-    const plan = parseExperiment({
-      name: 'launcher', seed: 3,
-      servers: { count: 3, template: { serviceTimeMs: { dist: 'constant', value: 1 }, concurrency: 4 } },
-      workload: { requests: 10, arrival: { process: 'constant', ratePerSec: 10 } },
-      balancer: { policy: 'round-robin' },
-      retry: { maxAttempts: 2 },
-    }, 'launcher');
     // s0 refuses connections (nothing listens there): every request routed to it first is retried.
     const dead = 'http://127.0.0.1:9'; // discard port: closed on any test machine
     const proxy = await launchFulcrum({
       backends: [{ id: 's0', url: dead, weight: 1 }, ...rs.map((r) => ({ id: r.id, url: r.url, weight: 1 }))],
-      config: plan.runs[0].config, workDir, log: () => {},
+      config: runConfig(3, { retry: { maxAttempts: 2 } }), workDir, log: () => {},
     });
     const sent: Array<{ id: string; startMs: number; endMs: number; status: number }> = [];
     for (let i = 0; i < 30; i++) {
@@ -71,13 +73,7 @@ describe('Fulcrum\'s proxy as a child process with its attempt log', () => {
 
   it('changes go through the admin API: an added server gets traffic, a members line says when', async () => {
     const rs = await replicas(2);
-    const plan = parseExperiment({
-      name: 'launcher-change', seed: 3,
-      servers: { count: 1, template: { serviceTimeMs: { dist: 'constant', value: 1 }, concurrency: 4 } },
-      workload: { requests: 10, arrival: { process: 'constant', ratePerSec: 10 } },
-      balancer: { policy: 'round-robin' },
-    }, 'launcher-change');
-    const proxy = await launchFulcrum({ backends: [{ id: 's1', url: rs[0].url, weight: 1 }], config: plan.runs[0].config, workDir, log: () => {} });
+    const proxy = await launchFulcrum({ backends: [{ id: 's1', url: rs[0].url, weight: 1 }], config: runConfig(1), workDir, log: () => {} });
     await proxy.change({ atMs: 0, kind: 'add', server: 's2', weight: 1 }, rs[1].url);
     for (let i = 0; i < 4; i++) await (await request(`${proxy.url}/`, { headers: { 'x-request-id': String(i) } })).body.dump();
     const records = await proxy.stop();
