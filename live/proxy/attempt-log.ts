@@ -36,13 +36,14 @@ export class AttemptLog {
   private readonly timer: NodeJS.Timeout;
   private closed: Promise<void> | undefined;
 
-  private constructor(private readonly file: FileHandle) {
+  private constructor(private readonly file: FileHandle, private readonly maxQueuedBytes: number) {
     this.timer = setInterval(() => { void this.flush(); }, FLUSH_INTERVAL_MS);
     this.timer.unref();
   }
 
-  static async open(path: string): Promise<AttemptLog> {
-    return new AttemptLog(await open(path, 'w'));
+  /** `maxQueuedBytes`: the queue's bound (tests make it small). */
+  static async open(path: string, maxQueuedBytes = MAX_QUEUED_BYTES): Promise<AttemptLog> {
+    return new AttemptLog(await open(path, 'w'), maxQueuedBytes);
   }
 
   /** A client request ended. Times are performance.now() values, written as epoch ms. */
@@ -83,7 +84,7 @@ export class AttemptLog {
   }
 
   private add(text: string): void {
-    if (this.queuedBytes + this.writingBytes + text.length > MAX_QUEUED_BYTES) { this.dropped++; return; }
+    if (this.queuedBytes + this.writingBytes + text.length > this.maxQueuedBytes) { this.dropped++; return; }
     this.enqueue(text);
     if (this.queuedBytes >= FLUSH_BYTES) void this.flush();
   }
