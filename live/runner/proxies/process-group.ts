@@ -42,14 +42,21 @@ export interface GroupSpawn {
   readyTimeoutMs: number;
   /** Each stderr line. */
   log: (line: string) => void;
+  /**
+   * Give the process a stdin pipe that stays open while this process lives: a process that
+   * stops when its stdin ends (Fulcrum's --stop-on-stdin-end) then dies with the runner,
+   * even when the runner is SIGKILLed and nothing here runs.
+   */
+  stdinLifeline?: boolean;
 }
 
 export async function startGroupProcess(o: GroupSpawn): Promise<GroupProcess> {
-  const child = spawn(o.command, o.args, { cwd: o.cwd, env: o.env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(o.command, o.args, { cwd: o.cwd, env: o.env, detached: true, stdio: [o.stdinLifeline ? 'pipe' : 'ignore', 'pipe', 'pipe'] });
+  child.stdin?.on('error', () => {}); // the process is gone: nothing to tell it
   const pid = child.pid;
   if (pid === undefined) throw new Error(`${o.name}: could not start ${o.command}`);
   const forget = trackGroup(pid);
-  const exited = new Promise<void>((resolve) => child.once('exit', () => { forget(); resolve(); }));
+  const exited = new Promise<void>((resolve) => child.once('exit', () => { forget(); child.stdin?.destroy(); resolve(); }));
   const stderrTail: string[] = [];
   createInterface({ input: child.stderr! }).on('line', (line) => {
     stderrTail.push(line);
