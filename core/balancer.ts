@@ -15,7 +15,7 @@ import {
   type OutlierState, initialOutlier, isBackendFailure, isEjected, maxEjected, recordOutcome, uneject,
 } from './health/outlier.ts';
 import { slowStartFactor } from './slow-start.ts';
-import { createPolicy } from './policies/index.ts';
+import { createPolicy, policyDefinition } from './policies/index.ts';
 
 /** What the balancer tells its engine: logged, counted, charted. */
 export type BalancerEvent =
@@ -81,9 +81,12 @@ export class Balancer {
   /** The earliest ejection end not yet applied; Infinity when none is pending. */
   private deadlineMs = Infinity;
   private readonly ramping = new Set<Member>();
+  /** The policy handles `exclude` itself (HAProxy's models): it sees every routable backend. */
+  private readonly policyAvoids: boolean;
 
   constructor(private readonly opts: BalancerOptions) {
     this.policy = createPolicy(opts.balancer, opts.rng);
+    this.policyAvoids = policyDefinition(opts.balancer.policy).traits.avoidsExcluded ?? false;
   }
 
   // ---- membership -------------------------------------------------------------------
@@ -162,7 +165,7 @@ export class Balancer {
     this.advance(ctx.nowMs);
     const all = this.cache;
     let set = all;
-    if (ctx.exclude && ctx.exclude.size > 0) {
+    if (ctx.exclude && ctx.exclude.size > 0 && !this.policyAvoids) {
       set = new CandidateSet(all.list.filter((b) => !ctx.exclude!.has(b.id)));
     }
     if (trace) this.fillTrace(trace, ctx, all, set);

@@ -171,6 +171,18 @@ function translateBalance(cfg: RunConfig, block: HaproxyBlock, problems: string[
         problems.push(problem('balancer.balanceFactor', b.balanceFactor, 'has no HAProxy equivalent: hash-balance-factor must be above 100 (a factor above 1.0)'));
       }
       break;
+    // The models themselves, named in `balancer`: they are HAProxy's algorithms already.
+    case 'haproxy-roundrobin': balance = { algorithm: 'roundrobin' }; break;
+    case 'haproxy-static-rr': balance = { algorithm: 'static-rr' }; break;
+    case 'haproxy-leastconn': balance = { algorithm: 'leastconn' }; break;
+    case 'haproxy-first': balance = { algorithm: 'first' }; break;
+    case 'haproxy-random':
+      balance = { algorithm: 'random', draws: b.draws };
+      break;
+    case 'haproxy-source':
+      balance = { algorithm: 'source', hashType: { method: b.hashMethod, function: 'sdbm', avalanche: b.avalanche } };
+      if (b.hashBalanceFactor) balance.hashBalanceFactor = b.hashBalanceFactor;
+      break;
     case 'peak-ewma':
       problems.push(problem('balancer.policy', b.policy, 'has no HAProxy equivalent; nearest: leastconn (set proxies.haproxy.balance)'));
       balance = { algorithm: 'leastconn' };
