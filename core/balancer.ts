@@ -184,6 +184,15 @@ export class Balancer {
     return false;
   }
 
+  /** Backends a pick may use now (HAProxy's srv_act), as of the last advance. */
+  routableCount(): number { return this.cache.list.length; }
+
+  /** May a pick use `id` now, as of the last advance? */
+  isRoutable(id: string): boolean {
+    const m = this.members.get(id);
+    return m !== undefined && this.cache.has(m.backend);
+  }
+
   attemptStarted(backend: Backend, nowMs: number): void {
     backend.inFlight++;
     this.policy.onAttemptStart?.(backend, nowMs);

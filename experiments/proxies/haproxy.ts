@@ -312,7 +312,7 @@ function translateCheck(cfg: RunConfig, block: HaproxyBlock, problems: string[])
   const a = cfg.health?.active;
   if (!a) return undefined;
   if (a.jitterMs !== 0) problems.push(problem('health.active.jitterMs', a.jitterMs, 'has no per-backend HAProxy equivalent (spread-checks is global, in percent); set proxies.haproxy.check'));
-  if (!a.requireFirstPass) problems.push(problem('health.active.requireFirstPass', a.requireFirstPass, 'has no HAProxy equivalent here: a server added at run time starts as HAProxy decides; set proxies.haproxy.check'));
+  // requireFirstPass either way: HAProxy starts servers up and lets checks take them down.
   return { path: a.path, interMs: a.intervalMs, rise: a.rise, fall: a.fall };
 }
 

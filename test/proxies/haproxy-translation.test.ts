@@ -166,11 +166,11 @@ describe('generic → HAProxy: health', () => {
     expect(s.timeouts.checkMs).toBe(100);
   });
 
-  it('active jitter and requireFirstPass false are problems', () => {
+  it('active jitter is a problem; requireFirstPass is not (HAProxy starts servers up)', () => {
     expect(problems({ health: { active: { ...active, jitterMs: 10, requireFirstPass: false } } })).toEqual([
       expect.stringMatching(/^health\.active\.jitterMs: 10 has no per-backend HAProxy equivalent/),
-      expect.stringMatching(/^health\.active\.requireFirstPass: false has no HAProxy equivalent/),
     ]);
+    expect(settings({ health: { active: { ...active, requireFirstPass: false } } }).check).toEqual({ path: '/health', interMs: 500, rise: 1, fall: 2 });
   });
 
   it('health.outlier → observe layer7 error-limit N on-error mark-down', () => {
