@@ -216,7 +216,8 @@ export class Router {
   private failWith(flow: Flow, nowMs: number, failure: FailurePoint): Step {
     switch (failure.kind) {
       case 'status': return this.respond(flow, failure.status);
-      case 'connect': return this.fail(flow, nowMs, 502, 'connect_failed');
+      // HAProxy answers 503 when it could not connect (termination state SC--), Fulcrum 502.
+      case 'connect': return this.fail(flow, nowMs, this.opts.haproxy ? 503 : 502, 'connect_failed');
       case 'reset': return this.fail(flow, nowMs, 502, 'upstream_reset');
       case 'timeout': return this.fail(flow, nowMs, 504, 'upstream_timeout');
     }
