@@ -123,7 +123,7 @@ export type HaproxyTranslation = { settings: HaproxySettings; problems?: undefin
 /** What `cfg` means on HAProxy, or every setting HAProxy cannot express (one line each). */
 export function haproxySettings(cfg: RunConfig): HaproxyTranslation {
   const block = cfg.proxies?.haproxy ?? {};
-  const problems: string[] = [];
+  const problems: string[] = weightProblems(cfg);
   const balance = translateBalance(cfg, block, problems);
   const retry = translateRetry(cfg, block, problems);
   const timeouts = translateTimeouts(cfg, block, problems);
@@ -138,6 +138,20 @@ export function haproxySettings(cfg: RunConfig): HaproxyTranslation {
   if (block.maxconn !== undefined) settings.maxconn = block.maxconn;
   if (check && settings.timeouts.checkMs === undefined) settings.timeouts.checkMs = cfg.health?.active?.timeoutMs ?? check.interMs;
   return { settings };
+}
+
+/** HAProxy's `weight` is an integer 0-256 (server-t.h SRV_UWGHT_MAX). */
+const MAX_WEIGHT = 256;
+
+function weightProblems(cfg: RunConfig): string[] {
+  const weights: Array<[string, number | undefined]> = [
+    ['servers.template.weight', cfg.servers.template.weight],
+    ...Object.entries(cfg.servers.overrides).map(([id, o]): [string, number | undefined] => [`servers.overrides.${id}.weight`, o.weight]),
+    ...cfg.changes.map((c, i): [string, number | undefined] => [`changes.${i}.weight`, c.kind === 'remove' ? undefined : c.weight]),
+  ];
+  return weights
+    .filter(([, w]) => w !== undefined && !(Number.isInteger(w) && w <= MAX_WEIGHT))
+    .map(([path, w]) => problem(path, w, `has no HAProxy equivalent: a server weight is an integer from 1 to ${MAX_WEIGHT}`));
 }
 
 /** One line: the path, what was asked, why HAProxy cannot do it, and what to do instead. */

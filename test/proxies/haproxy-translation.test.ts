@@ -88,6 +88,19 @@ describe('generic → HAProxy: balance', () => {
   });
 });
 
+describe('generic → HAProxy: weights', () => {
+  it('a weight that is not an integer from 1 to 256 is a problem, wherever it is set', () => {
+    expect(problems({
+      servers: { count: 2, template: { serviceTimeMs: { dist: 'constant', value: 5 }, weight: 1.5 }, overrides: { s2: { weight: 300 } } },
+      changes: [{ atMs: 10, server: 's1', weight: 2.5 }, { atMs: 20, server: 's1', weight: 4 }],
+    })).toEqual([
+      'servers.template.weight: 1.5 has no HAProxy equivalent: a server weight is an integer from 1 to 256',
+      'servers.overrides.s2.weight: 300 has no HAProxy equivalent: a server weight is an integer from 1 to 256',
+      'changes.0.weight: 2.5 has no HAProxy equivalent: a server weight is an integer from 1 to 256',
+    ]);
+  });
+});
+
 describe('generic → HAProxy: retries and timeouts', () => {
   it('no retry section: retries 0, HAProxy\'s default retry-on, no redispatch', () => {
     const s = settings({});
