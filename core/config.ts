@@ -129,9 +129,15 @@ export const TimeoutsSchema = z.strictObject({
   connectMs: positive.default(1_000),
 });
 
-export type ActiveHealthConfig = z.infer<typeof ActiveHealthSchema>;
+export type ActiveHealthConfig = z.infer<typeof ActiveHealthSchema> & {
+  /**
+   * Not a file setting: the engines' HAProxy mode counts checks as HAProxy does (one
+   * counter, core/health/active.ts) instead of consecutive passes and failures.
+   */
+  counter?: 'haproxy';
+}
 export type OutlierConfig = z.infer<typeof OutlierSchema>;
-export type HealthConfig = z.infer<typeof HealthSchema>;
+export interface HealthConfig { active?: ActiveHealthConfig; outlier?: OutlierConfig }
 export type RetryConfig = z.infer<typeof RetrySchema>;
 export type TimeoutsConfig = z.infer<typeof TimeoutsSchema>;
 export type SlowStartConfig = z.infer<typeof SlowStartSchema>;

@@ -10,11 +10,14 @@ export interface ActiveHealthState {
   /** Consecutive passes (reset by a failure) and failures (reset by a pass). */
   passes: number;
   failures: number;
+  /** HAProxy's check->health counter, in 0 … rise + fall − 1 (counter 'haproxy' only). */
+  health?: number;
 }
 
 export function initialHealth(cfg: ActiveHealthConfig | undefined, provenHealthy = false): ActiveHealthState {
   const status: HealthStatus = !cfg || provenHealthy || !cfg.requireFirstPass ? 'healthy' : 'unknown';
-  return { status, passes: 0, failures: 0 };
+  // HAProxy starts a checked server up with its counter at `rise`, the edge: one failed check takes it down.
+  return cfg?.counter === 'haproxy' ? { status: 'healthy', passes: 0, failures: 0, health: cfg.rise } : { status, passes: 0, failures: 0 };
 }
 
 /**
@@ -23,6 +26,7 @@ export function initialHealth(cfg: ActiveHealthConfig | undefined, provenHealthy
  * passes bring it up and `fall` consecutive failures take it down.
  */
 export function recordProbe(state: ActiveHealthState, cfg: ActiveHealthConfig, ok: boolean): HealthStatus | undefined {
+  if (cfg.counter === 'haproxy') return recordHaproxyCheck(state, cfg, ok);
   if (ok) {
     state.passes++;
     state.failures = 0;
@@ -39,6 +43,28 @@ export function recordProbe(state: ActiveHealthState, cfg: ActiveHealthConfig, o
     }
   }
   return undefined;
+}
+
+/**
+ * HAProxy's counter (check.c, the check result handling): a pass adds one and, on reaching
+ * `rise`, jumps to rise + fall − 1 (up); a failure takes one and, below `rise`, drops to 0
+ * (down). So an up server needs `fall` failures, a down one `rise` passes from 0 — and a
+ * server at the start edge goes down on its first failure.
+ */
+function recordHaproxyCheck(state: ActiveHealthState, cfg: ActiveHealthConfig, ok: boolean): HealthStatus | undefined {
+  const max = cfg.rise + cfg.fall - 1;
+  let h = state.health ?? cfg.rise;
+  if (ok) {
+    if (h < max) { h++; if (h >= cfg.rise) h = max; }
+  } else if (h > 0) {
+    h--;
+    if (h < cfg.rise) h = 0;
+  }
+  state.health = h;
+  const status: HealthStatus = h >= cfg.rise ? 'healthy' : 'unhealthy';
+  if (status === state.status) return undefined;
+  state.status = status;
+  return status;
 }
 
 /** Delay until the next probe: the interval stretched by up to `jitterMs`, so probes do not synchronise. */

@@ -25,7 +25,7 @@ export function haproxyModelRun(cfg: RunConfig, s: HaproxySettings): HaproxyMode
   if (s.check) {
     health.active = {
       intervalMs: s.check.interMs, timeoutMs: Math.min(s.timeouts.checkMs ?? s.check.interMs, s.check.interMs),
-      rise: s.check.rise, fall: s.check.fall, jitterMs: 0, path: s.check.path, requireFirstPass: false,
+      rise: s.check.rise, fall: s.check.fall, jitterMs: 0, path: s.check.path, requireFirstPass: false, counter: 'haproxy',
     };
   }
   if (s.observe) {
