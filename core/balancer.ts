@@ -10,7 +10,7 @@
 // inPanic, nextDeadlineMs) change nothing: a readiness probe cannot alter routing.
 import type { AttemptOutcome, Backend, Candidates, Exclusion, PickContext, PickTrace, Policy, Rng } from './types.ts';
 import type { BalancerConfig, HealthConfig } from './config.ts';
-import { type ActiveHealthState, type HealthStatus, initialHealth, recordProbe } from './health/active.ts';
+import { type ActiveHealthState, type HealthStatus, initialHealth, recordObserved, recordProbe } from './health/active.ts';
 import {
   type OutlierState, initialOutlier, isBackendFailure, isEjected, maxEjected, recordOutcome, uneject,
 } from './health/outlier.ts';
@@ -207,6 +207,15 @@ export class Balancer {
     const failure = isBackendFailure(outcome, cfg?.count500 ?? false);
     const m = this.members.get(backend.id);
     if (!m || m.backend !== backend) return failure; // removed meanwhile
+    const observe = this.opts.health?.observe;
+    const active = this.opts.health?.active;
+    if (observe && active) {
+      const changed = recordObserved(m.health, active, observe, outcome);
+      if (changed) {
+        this.emit({ kind: 'health', id: backend.id, atMs: nowMs, status: changed });
+        this.refresh(nowMs);
+      }
+    }
     if (cfg) {
       const until = recordOutcome(m.outlier, cfg, failure, nowMs, this.opts.rng, () => this.mayEject(nowMs));
       if (until !== undefined) {

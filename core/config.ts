@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { closestName, didYouMean } from './did-you-mean.ts';
 import type { PolicyDefinition } from './policies/define.ts';
 import { POLICIES, POLICY_NAMES, type PolicyName } from './policies/index.ts';
+import type { ObserveConfig } from './health/active.ts';
 
 export { POLICY_NAMES, type PolicyName };
 
@@ -137,7 +138,12 @@ export type ActiveHealthConfig = z.infer<typeof ActiveHealthSchema> & {
   counter?: 'haproxy';
 }
 export type OutlierConfig = z.infer<typeof OutlierSchema>;
-export interface HealthConfig { active?: ActiveHealthConfig; outlier?: OutlierConfig }
+export interface HealthConfig {
+  active?: ActiveHealthConfig;
+  outlier?: OutlierConfig;
+  /** Not a file setting: the engines' HAProxy mode (`observe layer7`, with HAProxy's check counter). */
+  observe?: ObserveConfig;
+}
 export type RetryConfig = z.infer<typeof RetrySchema>;
 export type TimeoutsConfig = z.infer<typeof TimeoutsSchema>;
 export type SlowStartConfig = z.infer<typeof SlowStartSchema>;

@@ -1,7 +1,7 @@
 // Active health checking as a state machine with hysteresis (HAProxy rise/fall, Envoy
 // healthy/unhealthy thresholds). The engine sends the probes; this only decides.
 import type { ActiveHealthConfig } from '../config.ts';
-import type { Rng } from '../types.ts';
+import type { AttemptOutcome, Rng } from '../types.ts';
 
 export type HealthStatus = 'unknown' | 'healthy' | 'unhealthy';
 
@@ -12,6 +12,14 @@ export interface ActiveHealthState {
   failures: number;
   /** HAProxy's check->health counter, in 0 … rise + fall − 1 (counter 'haproxy' only). */
   health?: number;
+  /** HAProxy's consecutive_errors seen by `observe layer7`. */
+  observedErrors?: number;
+}
+
+/** `observe layer7 error-limit N on-error X` (HAProxy mode; not a file setting). */
+export interface ObserveConfig {
+  errorLimit: number;
+  onError: 'fastinter' | 'fail-check' | 'sudden-death' | 'mark-down';
 }
 
 export function initialHealth(cfg: ActiveHealthConfig | undefined, provenHealthy = false): ActiveHealthState {
@@ -65,6 +73,31 @@ function recordHaproxyCheck(state: ActiveHealthState, cfg: ActiveHealthConfig, o
   if (status === state.status) return undefined;
   state.status = status;
   return status;
+}
+
+/**
+ * One attempt's outcome as `observe layer7` judges it (check.c analyze_statuses): a response
+ * below 500 (or 501, 505) clears the error run; a 5xx, a refused connection, a reset or a
+ * timeout extends it; at `errorLimit` the server takes the on-error action (__health_adjust):
+ * fail-check counts as a failed check, sudden-death first leaves it one check from down,
+ * mark-down takes it down, fastinter only hastens checks (not modelled). Returns the new status if it changed.
+ */
+export function recordObserved(
+  state: ActiveHealthState, cfg: ActiveHealthConfig, observe: ObserveConfig, outcome: AttemptOutcome,
+): HealthStatus | undefined {
+  let failed: boolean;
+  if (outcome.kind === 'response') failed = outcome.status < 100 || (outcome.status >= 500 && outcome.status !== 501 && outcome.status !== 505);
+  else if (outcome.kind === 'connect-error' || outcome.kind === 'reset' || outcome.kind === 'timeout') failed = true;
+  else return undefined;
+  if (!failed) { state.observedErrors = 0; return undefined; }
+  state.observedErrors = (state.observedErrors ?? 0) + 1;
+  if (state.observedErrors < observe.errorLimit) return undefined;
+  state.observedErrors = 0;
+  if (observe.onError === 'fastinter') return undefined;
+  const h = state.health ?? cfg.rise;
+  if (observe.onError === 'sudden-death' && h > cfg.rise) state.health = cfg.rise + 1;
+  if (observe.onError === 'mark-down') state.health = cfg.rise;
+  return recordHaproxyCheck(state, cfg, false);
 }
 
 /** Delay until the next probe: the interval stretched by up to `jitterMs`, so probes do not synchronise. */

@@ -1,8 +1,8 @@
 // What the simulator runs for `--proxy haproxy`: the experiment with its routing sections
 // replaced by HAProxy's models, built from HaproxySettings alone (the same settings the
 // config generator turns into haproxy.cfg). Balance → a haproxy-* policy; checks → active
-// health with HAProxy's start state (servers start up); observe layer7 → a consecutive-error
-// ejection that only a passing check ends; retries → the Router's HAProxy rules.
+// health counted as HAProxy counts it (servers start up); observe layer7 → its on-error
+// action on that counter; retries → the Router's HAProxy rules.
 import { BalancerSchema, type BalancerConfig, type HealthConfig } from '../../core/config.ts';
 import type { HaproxyRetryRules } from '../../core/haproxy-retry.ts';
 import type { RunConfig } from '../schema.ts';
@@ -15,8 +15,6 @@ export interface HaproxyModelRun {
 
 /** No overall deadline in HAProxy: the Router's is set beyond any run. */
 const NO_DEADLINE_MS = 1e9;
-/** An observe mark-down lasts until a check passes. */
-const UNTIL_CHECKED_MS = 1e9;
 /** server_recalc_eweight starts a slow start at 1/16 of the weight (BE_WEIGHT_SCALE). */
 const SLOWSTART_FLOOR_PERCENT = 100 / 16;
 
@@ -28,17 +26,12 @@ export function haproxyModelRun(cfg: RunConfig, s: HaproxySettings): HaproxyMode
       rise: s.check.rise, fall: s.check.fall, jitterMs: 0, path: s.check.path, requireFirstPass: false, counter: 'haproxy',
     };
   }
-  if (s.observe) {
-    health.outlier = {
-      consecutiveFailures: s.observe.errorLimit, baseEjectionMs: UNTIL_CHECKED_MS, maxEjectionMs: UNTIL_CHECKED_MS,
-      jitterMs: 0, maxEjectionPercent: 100, count500: true,
-    };
-  }
+  if (s.observe) health.observe = { errorLimit: s.observe.errorLimit, onError: s.observe.onError };
   return {
     config: {
       ...cfg,
       balancer: balancerOf(s),
-      health: health.active || health.outlier ? health : undefined,
+      health: health.active ? health : undefined,
       retry: undefined,
       timeouts: { requestMs: NO_DEADLINE_MS, perTryMs: s.timeouts.serverMs, connectMs: s.timeouts.connectMs },
     },

@@ -3,7 +3,8 @@
 // needs `fall` failures, a down one `rise` passes from zero.
 import { describe, expect, it } from 'vitest';
 import { ActiveHealthSchema, type ActiveHealthConfig } from '../../core/config.ts';
-import { initialHealth, recordProbe } from '../../core/health/active.ts';
+import { type ObserveConfig, initialHealth, recordObserved, recordProbe } from '../../core/health/active.ts';
+import type { AttemptOutcome } from '../../core/types.ts';
 
 const cfg: ActiveHealthConfig = { ...ActiveHealthSchema.parse({ intervalMs: 1000, timeoutMs: 100, rise: 2, fall: 3 }), counter: 'haproxy' };
 
@@ -24,5 +25,34 @@ describe('HAProxy check counter', () => {
 
   it('a pass in between resets the way up to the top (rise + fall − 1)', () => {
     expect(run([true, false, false, true, false, false, false])).toEqual(['-', '-', '-', '-', '-', '-', 'unhealthy']);
+  });
+});
+
+describe('observe layer7 (check.c __health_adjust)', () => {
+  const e500: AttemptOutcome = { kind: 'response', status: 500 };
+  const ok: AttemptOutcome = { kind: 'response', status: 200 };
+  function observed(onError: ObserveConfig['onError'], outcomes: AttemptOutcome[], passesFirst = 1): string[] {
+    const state = initialHealth(cfg);
+    for (let i = 0; i < passesFirst; i++) recordProbe(state, cfg, true); // fully up: rise + fall − 1
+    return outcomes.map((o) => recordObserved(state, cfg, { errorLimit: 3, onError }, o) ?? '-');
+  }
+
+  it('mark-down: down on the 3rd consecutive error, and a good answer in between starts the count again (haproxy-facts §5)', () => {
+    expect(observed('mark-down', [e500, e500, e500])).toEqual(['-', '-', 'unhealthy']);
+    expect(observed('mark-down', [e500, e500, ok, e500, e500, e500])).toEqual(['-', '-', '-', '-', '-', 'unhealthy']);
+  });
+
+  it('501 and 505 are not errors; refused connections, resets and timeouts are', () => {
+    expect(observed('mark-down', [{ kind: 'response', status: 501 }, { kind: 'response', status: 505 }, e500])).toEqual(['-', '-', '-']);
+    expect(observed('mark-down', [{ kind: 'connect-error' }, { kind: 'reset' }, { kind: 'timeout' }])).toEqual(['-', '-', 'unhealthy']);
+  });
+
+  it('fail-check counts one failed check per error run: an up server (fall 3) goes down on the third run', () => {
+    expect(observed('fail-check', Array(9).fill(e500))).toEqual(['-', '-', '-', '-', '-', '-', '-', '-', 'unhealthy']);
+  });
+
+  it('sudden-death leaves the server one check from down, so the next run takes it down; fastinter never does', () => {
+    expect(observed('sudden-death', Array(6).fill(e500))).toEqual(['-', '-', '-', '-', '-', 'unhealthy']);
+    expect(observed('fastinter', Array(9).fill(e500))).toEqual(Array(9).fill('-'));
   });
 });
