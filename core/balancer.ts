@@ -184,6 +184,9 @@ export class Balancer {
     return false;
   }
 
+  /** The check state of `id`, for the engines' probe interval (undefined once removed). */
+  healthState(id: string): Readonly<ActiveHealthState> | undefined { return this.members.get(id)?.health; }
+
   /** Backends a pick may use now (HAProxy's srv_act), as of the last advance. */
   routableCount(): number { return this.cache.list.length; }
 

@@ -136,6 +136,9 @@ export type ActiveHealthConfig = z.infer<typeof ActiveHealthSchema> & {
    * counter, core/health/active.ts) instead of consecutive passes and failures.
    */
   counter?: 'haproxy';
+  /** HAProxy's `fastinter` and `downinter` (counter 'haproxy' only). */
+  fastinterMs?: number;
+  downinterMs?: number;
 }
 export type OutlierConfig = z.infer<typeof OutlierSchema>;
 export interface HealthConfig {

@@ -101,6 +101,18 @@ export function recordObserved(
 }
 
 /** Delay until the next probe: the interval stretched by up to `jitterMs`, so probes do not synchronise. */
-export function nextProbeDelayMs(cfg: ActiveHealthConfig, rng: Rng): number {
-  return cfg.intervalMs + (cfg.jitterMs > 0 ? rng() * cfg.jitterMs : 0);
+export function nextProbeDelayMs(cfg: ActiveHealthConfig, rng: Rng, state?: ActiveHealthState): number {
+  return checkIntervalMs(cfg, state) + (cfg.jitterMs > 0 ? rng() * cfg.jitterMs : 0);
+}
+
+/**
+ * The interval to the next check. With HAProxy's counter it is server.c srv_getinter:
+ * `inter` while fully up, `downinter` while down at 0, `fastinter` in between (including
+ * the start, where the counter sits at `rise`); each falls back to `inter`.
+ */
+export function checkIntervalMs(cfg: ActiveHealthConfig, state: ActiveHealthState | undefined): number {
+  if (cfg.counter !== 'haproxy' || !state || state.health === undefined) return cfg.intervalMs;
+  if (state.health === cfg.rise + cfg.fall - 1) return cfg.intervalMs;
+  if (state.health === 0) return cfg.downinterMs ?? cfg.intervalMs;
+  return cfg.fastinterMs ?? cfg.intervalMs;
 }

@@ -24,6 +24,8 @@ export function haproxyModelRun(cfg: RunConfig, s: HaproxySettings): HaproxyMode
     health.active = {
       intervalMs: s.check.interMs, timeoutMs: Math.min(s.timeouts.checkMs ?? s.check.interMs, s.check.interMs),
       rise: s.check.rise, fall: s.check.fall, jitterMs: 0, path: s.check.path, requireFirstPass: false, counter: 'haproxy',
+      ...(s.check.fastinterMs !== undefined ? { fastinterMs: s.check.fastinterMs } : {}),
+      ...(s.check.downinterMs !== undefined ? { downinterMs: s.check.downinterMs } : {}),
     };
   }
   if (s.observe) health.observe = { errorLimit: s.observe.errorLimit, onError: s.observe.onError };

@@ -3,7 +3,7 @@
 // needs `fall` failures, a down one `rise` passes from zero.
 import { describe, expect, it } from 'vitest';
 import { ActiveHealthSchema, type ActiveHealthConfig } from '../../core/config.ts';
-import { type ObserveConfig, initialHealth, recordObserved, recordProbe } from '../../core/health/active.ts';
+import { type ObserveConfig, checkIntervalMs, initialHealth, recordObserved, recordProbe } from '../../core/health/active.ts';
 import type { AttemptOutcome } from '../../core/types.ts';
 
 const cfg: ActiveHealthConfig = { ...ActiveHealthSchema.parse({ intervalMs: 1000, timeoutMs: 100, rise: 2, fall: 3 }), counter: 'haproxy' };
@@ -54,5 +54,28 @@ describe('observe layer7 (check.c __health_adjust)', () => {
   it('sudden-death leaves the server one check from down, so the next run takes it down; fastinter never does', () => {
     expect(observed('sudden-death', Array(6).fill(e500))).toEqual(['-', '-', '-', '-', '-', 'unhealthy']);
     expect(observed('fastinter', Array(9).fill(e500))).toEqual(Array(9).fill('-'));
+  });
+});
+
+describe('check intervals (server.c srv_getinter)', () => {
+  const timed: ActiveHealthConfig = { ...cfg, fastinterMs: 100, downinterMs: 5000 };
+
+  it('fastinter at the start and in transition, inter when fully up, downinter when down at 0', () => {
+    const state = initialHealth(timed);
+    expect(checkIntervalMs(timed, state)).toBe(100);
+    recordProbe(state, timed, true);
+    expect(checkIntervalMs(timed, state)).toBe(1000);
+    recordProbe(state, timed, false);
+    expect(checkIntervalMs(timed, state)).toBe(100);
+    recordProbe(state, timed, false);
+    recordProbe(state, timed, false);
+    expect(state.status).toBe('unhealthy');
+    expect(checkIntervalMs(timed, state)).toBe(5000);
+  });
+
+  it('without fastinter/downinter every check waits inter; Fulcrum\'s own counting always does', () => {
+    expect(checkIntervalMs(cfg, initialHealth(cfg))).toBe(1000);
+    const fulcrum = ActiveHealthSchema.parse({ intervalMs: 700, timeoutMs: 100 });
+    expect(checkIntervalMs(fulcrum, initialHealth(fulcrum))).toBe(700);
   });
 });
