@@ -45,7 +45,15 @@ interface Case {
   requests: number;
   /** Client address of request i (source hashing), else 127.0.0.1. */
   client?: (i: number) => string;
+  /** Runtime API commands sent before request `before`, and the same change on the model. */
+  changes?: Change[];
 }
+
+interface Change { before: number; command: string; apply: (b: Balancer, nowMs: number) => void }
+
+const disable = (before: number, id: string): Change => ({ before, command: `disable server be/${id}`, apply: (b, t) => b.setAdminDown(id, true, t) });
+const enable = (before: number, id: string): Change => ({ before, command: `enable server be/${id}`, apply: (b, t) => b.setAdminDown(id, false, t) });
+const weight = (before: number, id: string, w: number): Change => ({ before, command: `set server be/${id} weight ${w}`, apply: (b) => b.setWeight(id, w) });
 
 const clients = (i: number): string => `127.0.${Math.floor(i / 200)}.${(i % 200) + 2}`;
 
@@ -73,6 +81,42 @@ const CASES: Case[] = [
     title: 'source, consistent without avalanche, weights 2 1 3', backend: ['balance source', 'hash-type consistent djb2'], weights: [2, 1, 3], requests: 150, client: clients,
     policy: { policy: 'haproxy-source', hashMethod: 'consistent', avalanche: false, hashBalanceFactor: 0 } as BalancerConfig,
   },
+  // Membership changes through HAProxy's runtime API: the models' up/down/weight paths.
+  {
+    title: 'roundrobin 3 2 1, then s1 weight 1, s2 down, s2 up', backend: ['balance roundrobin'], weights: [3, 2, 1], requests: 100,
+    policy: { policy: 'haproxy-roundrobin' } as BalancerConfig,
+    changes: [weight(20, 's1', 1), disable(41, 's2'), enable(57, 's2')],
+  },
+  {
+    title: 'roundrobin 1 1 1 1, s3 down mid-window, back two requests later', backend: ['balance roundrobin'], weights: [1, 1, 1, 1], requests: 40,
+    policy: { policy: 'haproxy-roundrobin' } as BalancerConfig,
+    changes: [disable(6, 's3'), enable(8, 's3'), weight(21, 's4', 3)],
+  },
+  {
+    title: 'static-rr 2 1 1, s3 down and up', backend: ['balance static-rr'], weights: [2, 1, 1], requests: 40,
+    policy: { policy: 'haproxy-static-rr' } as BalancerConfig,
+    changes: [disable(7, 's3'), enable(15, 's3')],
+  },
+  {
+    title: 'leastconn 1 1 1, s1 down and up', backend: ['balance leastconn'], weights: [1, 1, 1], requests: 30,
+    policy: { policy: 'haproxy-leastconn' } as BalancerConfig,
+    changes: [disable(5, 's1'), enable(12, 's1')],
+  },
+  {
+    title: 'first, s1 down and up', backend: ['balance first'], weights: [1, 1, 1], requests: 12,
+    policy: { policy: 'haproxy-first' } as BalancerConfig,
+    changes: [disable(4, 's1'), enable(8, 's1')],
+  },
+  {
+    title: 'source consistent 1 1 1 1, s2 down, up, s4 weight 3', backend: ['balance source', 'hash-type consistent'], weights: [1, 1, 1, 1], requests: 300, client: (i) => clients(i % 100),
+    policy: { policy: 'haproxy-source', hashMethod: 'consistent', avalanche: true, hashBalanceFactor: 0 } as BalancerConfig,
+    changes: [disable(100, 's2'), enable(200, 's2'), weight(250, 's4', 3)],
+  },
+  {
+    title: 'source map-based 1 1 1, s1 down', backend: ['balance source'], weights: [1, 1, 1], requests: 120, client: (i) => clients(i % 60),
+    policy: { policy: 'haproxy-source', hashMethod: 'map-based', avalanche: false, hashBalanceFactor: 0 } as BalancerConfig,
+    changes: [disable(60, 's1')],
+  },
 ];
 
 describe.skipIf(!hasHaproxy)('HAProxy models against the real haproxy binary (sequential requests)', () => {
@@ -81,6 +125,14 @@ describe.skipIf(!hasHaproxy)('HAProxy models against the real haproxy binary (se
       const real = await throughHaproxy(c);
       const model = throughModel(c);
       expect(real.length).toBe(c.requests);
+      // The changes took effect on the real proxy: a disabled server gets nothing until enabled.
+      for (const d of c.changes ?? []) {
+        if (!d.command.startsWith('disable')) continue;
+        const id = d.command.split('/')[1];
+        const back = c.changes!.find((e) => e.command === `enable server be/${id}` && e.before > d.before)?.before ?? c.requests;
+        expect(real.slice(d.before, back)).not.toContain(id);
+        expect(real.slice(d.before, back).length).toBeGreaterThan(0);
+      }
       expect(model).toEqual(real);
     });
   }
@@ -91,6 +143,7 @@ function throughModel(c: Case): string[] {
   c.weights.forEach((w, i) => balancer.add(`s${i + 1}`, { weight: w, nowMs: 0, initial: true }));
   const out: string[] = [];
   for (let i = 0; i < c.requests; i++) {
+    for (const change of c.changes ?? []) if (change.before === i) change.apply(balancer, i);
     const b = balancer.pick({ nowMs: i, hashKey: c.client?.(i) ?? '127.0.0.1' })!;
     balancer.attemptStarted(b, i);
     balancer.attemptEnded(b, i, 0, { kind: 'response', status: 200 });
@@ -103,7 +156,7 @@ async function throughHaproxy(c: Case): Promise<string[]> {
   const dir = mkdtempSync(join(tmpdir(), 'hapmodels-'));
   const port = await freePort();
   const cfg = [
-    'global', '  nbthread 1',
+    'global', '  nbthread 1', `  stats socket ${join(dir, 'admin.sock')} level admin`,
     'defaults', '  mode http', '  timeout connect 2s', '  timeout client 10s', '  timeout server 10s',
     'frontend fe', `  bind 127.0.0.1:${port}`, '  default_backend be',
     'backend be', ...c.backend.map((l) => `  ${l}`),
@@ -118,13 +171,27 @@ async function throughHaproxy(c: Case): Promise<string[]> {
   try {
     await waitForPort(port, child, () => stderr);
     const out: string[] = [];
-    for (let i = 0; i < c.requests; i++) out.push(await get(port, c.client?.(i) ?? '127.0.0.1'));
+    for (let i = 0; i < c.requests; i++) {
+      for (const change of c.changes ?? []) if (change.before === i) await runtimeApi(join(dir, 'admin.sock'), change.command);
+      out.push(await get(port, c.client?.(i) ?? '127.0.0.1'));
+    }
     return out;
   } finally {
     child.kill('SIGTERM');
     if (child.exitCode === null) await once(child, 'exit');
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** One command on HAProxy's stats socket; HAProxy's answer must be empty (success). */
+function runtimeApi(socket: string, command: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let answer = '';
+    const sock = net.connect(socket, () => sock.end(`${command}\n`));
+    sock.on('data', (d: Buffer) => { answer += d.toString(); });
+    sock.on('error', reject);
+    sock.on('close', () => (answer.trim() === '' ? resolve() : reject(new Error(`${command}: ${answer.trim()}`))));
+  });
 }
 
 function get(port: number, localAddress: string): Promise<string> {
