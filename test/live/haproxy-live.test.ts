@@ -10,7 +10,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Agent, request } from 'undici';
 import type { HaproxySettings } from '../../experiments/proxies/haproxy-settings.ts';
 import { launchHaproxy } from '../../live/runner/proxies/haproxy/launcher.ts';
-import { runtimeAction } from '../../live/runner/proxies/haproxy/runtime-api.ts';
 import type { AccessRecord, ProxyUnderTest } from '../../live/runner/proxies/types.ts';
 import { ProcessRuntime } from '../../live/runner/runtime/process.ts';
 import type { Replica } from '../../live/runner/runtime/types.ts';
