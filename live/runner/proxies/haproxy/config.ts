@@ -65,8 +65,8 @@ export function haproxyWeight(id: string, weight: number): { weight: number } | 
 /** `http://127.0.0.1:41234` → `127.0.0.1:41234` (HAProxy's server address). */
 export function serverAddress(url: string): string {
   const { hostname, port, protocol } = new URL(url);
-  if (protocol !== 'http:' || port === '') throw new Error(`server url ${url}: expected http://host:port`);
-  return `${hostname}:${port}`;
+  if (protocol !== 'http:') throw new Error(`server url ${url}: expected http://host:port`);
+  return `${hostname}:${port || '80'}`;
 }
 
 function balanceLines(balance: HaproxyBalance): string[] {

@@ -7,7 +7,8 @@ import { type Server, createServer } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { HaproxySettings } from '../../../../experiments/proxies/haproxy-settings.ts';
-import type { AccessRecord, ProxyLaunch, ProxyUnderTest } from '../types.ts';
+import { haproxySettings } from '../../../../experiments/proxies/haproxy.ts';
+import type { AccessRecord, ProxyLaunch, ProxyLauncher, ProxyUnderTest } from '../types.ts';
 import { type AccessLine, UNKNOWN_SERVER, parseAccessLine, toAccessRecord } from './access-log.ts';
 import { haproxyConfig, serverOptions } from './config.ts';
 import { applyChange, runtimeCommand } from './runtime-api.ts';
@@ -59,6 +60,14 @@ async function redispatchedFrom(socketPath: string): Promise<string> {
   return from.length === 1 ? from[0][1] : UNKNOWN_SERVER;
 }
 
+/** The registry's entry: the run's config translated (experiments/proxies/haproxy.ts), then started. */
+export const haproxyLauncher: ProxyLauncher = (launch) => {
+  const translated = haproxySettings(launch.config);
+  if (translated.problems) return Promise.reject(new Error(`HAProxy cannot run this experiment:\n  ${translated.problems.join('\n  ')}`));
+  return launchHaproxy(launch, translated.settings);
+};
+
+/** Starts HAProxy with these settings in front of `launch.backends`. */
 export async function launchHaproxy(launch: ProxyLaunch, settings: HaproxySettings): Promise<ProxyUnderTest> {
   const statsSocket = join(launch.workDir, 'admin.sock');
   const configPath = join(launch.workDir, 'haproxy.cfg');
