@@ -3,6 +3,7 @@
 // log says about retries and redispatches, membership changes through its runtime API, and
 // no process left behind.
 import { execFileSync } from 'node:child_process';
+import { readFileSync, readdirSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -84,10 +85,18 @@ const countBy = (records: AccessRecord[]) => records.reduce<Record<string, numbe
 
 const alive = (pid: number) => { try { process.kill(pid, 0); return true; } catch { return false; } };
 
+/** PIDs of every process whose command line names this file's work folder (its HAProxies' configs). */
+function processesUnderWork(): number[] {
+  return readdirSync('/proc').filter((d) => /^\d+$/.test(d)).filter((d) => {
+    try { return readFileSync(`/proc/${d}/cmdline`, 'utf8').includes(work); } catch { return false; }
+  }).map(Number);
+}
+
 describe('the real HAProxy under test', () => {
   it('weighted round robin: the order HAProxy logs and the replicas\' own counts agree (1:2:3)', async () => {
     const before = await served();
     const proxy = await launch(settings(), [1, 2, 3]);
+    expect(processesUnderWork()).toEqual([haproxyPids.at(-1)]); // the finder sees a running HAProxy
     for (let i = 0; i < 60; i++) expect(await send(proxy, `w${i}`)).toBe(200);
     const records = await proxy.stop();
     const after = await served();
@@ -157,9 +166,23 @@ describe('the real HAProxy under test', () => {
     expect(deadMs).toBeGreaterThanOrEqual(295);
   });
 
+  it('start-up failures are errors with the reason, and leave no process', async () => {
+    const saved = process.env.FULCRUM_HAPROXY;
+    process.env.FULCRUM_HAPROXY = join(work, 'no-such-haproxy');
+    try {
+      await expect(launch(settings())).rejects.toThrow(/cannot start .*no-such-haproxy \(spawn .* ENOENT\); install it with npm run test:setup/);
+    } finally {
+      if (saved === undefined) delete process.env.FULCRUM_HAPROXY; else process.env.FULCRUM_HAPROXY = saved;
+    }
+    // HAProxy refuses the config (an unknown retry-on keyword): its own message comes back.
+    await expect(launch(settings({ retryOn: ['no-such-event'] }))).rejects.toThrow(/haproxy exited before it was ready: .*no-such-event/);
+    expect(processesUnderWork()).toEqual([]); // the earlier tests stopped theirs; the failed starts left none
+  });
+
   it('nothing is left running: every HAProxy this file started is gone, and stop() is idempotent', async () => {
     for (const p of started) await p.stop();
     expect(haproxyPids.length).toBeGreaterThanOrEqual(4);
     for (const pid of haproxyPids) expect(alive(pid)).toBe(false);
+    expect(processesUnderWork()).toEqual([]);
   });
 });

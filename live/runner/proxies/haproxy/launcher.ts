@@ -13,7 +13,8 @@ import { type AccessLine, UNKNOWN_SERVER, parseAccessLine, toAccessRecord } from
 import { haproxyConfig, serverOptions } from './config.ts';
 import { applyChange, runtimeCommand } from './runtime-api.ts';
 
-export const HAPROXY_BINARY = process.env.FULCRUM_HAPROXY ?? 'haproxy';
+/** The binary: `haproxy` on PATH, or $FULCRUM_HAPROXY. */
+const haproxyBinary = (): string => process.env.FULCRUM_HAPROXY ?? 'haproxy';
 const READY_TIMEOUT_MS = 10_000;
 const STOP_GRACE_MS = 3_000;
 
@@ -76,9 +77,10 @@ export async function launchHaproxy(launch: ProxyLaunch, settings: HaproxySettin
   await writeFile(configPath, config.text);
 
   const listener = await loopbackListener();
+  const binary = haproxyBinary();
   let child: ChildProcess;
   try {
-    child = spawn(HAPROXY_BINARY, ['-db', '-f', configPath], {
+    child = spawn(binary, ['-db', '-f', configPath], {
       stdio: ['ignore', 'pipe', 'pipe', listener.fd],
       detached: true, // its own process group: stop() and the exit hook kill all of it
     });
@@ -86,7 +88,10 @@ export async function launchHaproxy(launch: ProxyLaunch, settings: HaproxySettin
     listener.server.close();
   }
   const pid = child.pid;
-  if (pid === undefined) throw new Error(`cannot start ${HAPROXY_BINARY}`);
+  if (pid === undefined) {
+    const spawnError = await new Promise<Error>((resolve) => child.once('error', resolve));
+    throw new Error(`cannot start ${binary} (${spawnError.message}); install it with npm run test:setup or set FULCRUM_HAPROXY`);
+  }
   const killGroup = (signal: NodeJS.Signals) => { try { process.kill(-pid, signal); } catch { /* gone */ } };
   const killOnExit = () => killGroup('SIGKILL');
   process.once('exit', killOnExit);
