@@ -2,7 +2,7 @@
 // fixtures/haproxy-access.log with the generator's log-format; see /work/briefs/haproxy-facts.md).
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { UNKNOWN_SERVER, parseAccessLine, toAccessRecord } from '../../live/runner/proxies/haproxy/access-log.ts';
+import { UNKNOWN_SERVER, parseAccessLine, parseStateNotice, toAccessRecord } from '../../live/runner/proxies/haproxy/access-log.ts';
 
 const lines = readFileSync(new URL('./fixtures/haproxy-access.log', import.meta.url), 'utf8').split('\n');
 const line = (id: string, after: string) => {
@@ -30,6 +30,7 @@ describe('HAProxy access log', () => {
     expect([l.server, l.retries, l.redispatched, l.status, l.termination, l.tc, l.tr]).toEqual(['s2', 2, false, 503, 'SC--', -1, -1]);
     const r = toAccessRecord(l);
     expect(r.servers).toEqual(['s2', 's2', 's2']);
+    expect(r.error).toBe('connect_failed'); // SC--: HAProxy's 503 after the connection failed
     expect(r.attempts!.map((a) => a.ok)).toEqual([false, false, false]);
     // 202 ms in all (two turn-arounds of timeout connect 100 ms), from accept + 3 ms.
     expect(r.attempts![0].startMs).toBe(1796506837439 + 3);
@@ -51,7 +52,8 @@ describe('HAProxy access log', () => {
     expect(toAccessRecord(line('r4', 'observe'))).toMatchObject({ servers: ['s2'], status: 500, attempts: [{ server: 's2', ok: false }] });
     const nosrv = line('r7', 'checks marked them down');
     expect(nosrv.server).toBe('<NOSRV>');
-    expect(toAccessRecord(nosrv)).toEqual({ requestId: 'r7', servers: [], status: 503 });
+    expect(toAccessRecord(nosrv)).toEqual({ requestId: 'r7', servers: [], status: 503, error: 'no_backend' });
+    expect(toAccessRecord(line('r4', 'observe')).error).toBeUndefined(); // the server's own 500
   });
 
   it("HAProxy's own notices and comments are not access lines", () => {
@@ -59,6 +61,13 @@ describe('HAProxy access log', () => {
     expect(notices.length).toBeGreaterThan(5);
     for (const n of notices) expect(parseAccessLine(n)).toBeUndefined();
     expect(lines.filter((l) => parseAccessLine(l)).length).toBe(17);
+  });
+
+  it("HAProxy's server state notices: DOWN, going DOWN for maintenance, UP", () => {
+    expect(parseStateNotice(lines.find((l) => l.startsWith('Server '))!)).toEqual({ server: 's2', up: false });
+    expect(parseStateNotice('Server servers/s4 is going DOWN for maintenance. 2 active and 0 backup servers left.')).toEqual({ server: 's4', up: false });
+    expect(parseStateNotice('Server servers/s4 is UP/READY (leaving forced maintenance).')).toEqual({ server: 's4', up: true });
+    expect(parseStateNotice('Proxy fulcrum stopped (cumulated conns: FE: 1, BE: 0).')).toBeUndefined();
   });
 
   it('a request id with spaces stays whole; a missing one is empty', () => {

@@ -128,6 +128,9 @@ describe('the real HAProxy under test', () => {
     expect(phase('b')).toEqual({ s1: 6, s2: 2 });
     expect(phase('c')).toEqual({ s1: 6, s2: 2, s4: 4 });
     expect(phase('d')).toEqual({ s2: 2, s4: 4 });
+    // Membership as the timeline sees it: s4 joined, s1 left maintenance-first, then the backend.
+    const members = proxy.members!().map((m) => m.servers.map((s) => `${s.id}${s.routable ? '' : '(out)'}`).join(' '));
+    expect(members).toEqual(['s1 s2', 's1 s2 s4', 's1(out) s2 s4', 's2 s4']);
   });
 
   it('a killed replica, retries 2, option redispatch: one immediate retry, logged `+1`, served elsewhere', async () => {
@@ -164,6 +167,28 @@ describe('the real HAProxy under test', () => {
     const spanMs = dead.attempts!.at(-1)!.endMs - dead.attempts![0].startMs;
     expect(spanMs).toBeGreaterThanOrEqual(295);
     expect(deadMs).toBeGreaterThanOrEqual(295);
+  });
+
+  it('observe layer7 error-limit 2 on-error mark-down: the 2nd consecutive 500 takes s2 out, and the timeline says so', async () => {
+    const s2 = await victim('o');
+    const proxy = await launch(settings({
+      check: { path: '/heartbeat', interMs: 20_000, rise: 2, fall: 3 }, // no check runs again during the test
+      observe: { errorLimit: 2, onError: 'mark-down' },
+      timeouts: { connectMs: 500, serverMs: 10_000, clientMs: 10_000, checkMs: 1_000 },
+    }), [1, 1, 1], [replicas[0], s2, replicas[2]]);
+    const control = await request(`${s2.url}/__control`, {
+      method: 'PUT', headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' }, body: JSON.stringify({ mode: 'error', status: 500 }),
+    });
+    await control.body.dump();
+    const statuses: number[] = [];
+    for (let i = 0; i < 12; i++) statuses.push(await send(proxy, `o${i}`));
+    const records = await proxy.stop();
+    await s2.stop();
+    // s2 answered o1 and o4 with 500; then HAProxy marked it down and only s1/s3 served.
+    expect(records.map((r) => r.servers.join('|')).join(' ')).toBe('s1 s2 s3 s1 s2 s3 s1 s3 s1 s3 s1 s3');
+    expect(statuses.filter((s) => s === 500)).toHaveLength(2);
+    const last = proxy.members!().at(-1)!;
+    expect(last.servers).toEqual([{ id: 's1', routable: true }, { id: 's2', routable: false }, { id: 's3', routable: true }]);
   });
 
   it('start-up failures are errors with the reason, and leave no process', async () => {

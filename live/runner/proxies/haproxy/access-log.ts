@@ -45,6 +45,30 @@ export function parseAccessLine(line: string): AccessLine | undefined {
 }
 
 /**
+ * HAProxy's own answer in the runner's outcome words, from the termination state (%tsc,
+ * configuration.txt 8.5): `<NOSRV>` no server to send to; `SC`/`sC` the connection to the
+ * server failed or timed out; `SH`/`SD` the server closed or reset it; `sH`/`sD` the server
+ * timed out. Anything else: undefined (the status decides).
+ */
+export function gatewayError(line: AccessLine): string | undefined {
+  if (line.server === '<NOSRV>') return 'no_backend';
+  const state = line.termination.slice(0, 2);
+  if (state === 'SC' || state === 'sC') return 'connect_failed';
+  if (state === 'SH' || state === 'SD') return 'upstream_reset';
+  if (state === 'sH' || state === 'sD') return 'upstream_timeout';
+  return undefined;
+}
+
+/**
+ * HAProxy's notice of a server changing state, e.g. `Server servers/s2 is DOWN, reason: …`,
+ * `… is going DOWN for maintenance`, `… is UP, reason: …` (server.c srv_update_status).
+ */
+export function parseStateNotice(line: string): { server: string; up: boolean } | undefined {
+  const m = /^Server [^/\s]+\/(\S+) is (?:going )?(UP|DOWN)\b/.exec(line);
+  return m ? { server: m[1], up: m[2] === 'UP' } : undefined;
+}
+
+/**
  * The servers a request tried, in order. Without `+`, HAProxy kept the server it first
  * assigned (backend.c, back_handle_st_cer: the stream stays SF_ASSIGNED), so every try was
  * on `%s`. With `+`, HAProxy 2.6's log names only the last server; the earlier tries were on
@@ -67,6 +91,8 @@ export function triedServers(line: AccessLine, earlierServer: string = UNKNOWN_S
 export function toAccessRecord(line: AccessLine, earlierServer?: string): AccessRecord {
   const servers = triedServers(line, earlierServer);
   const record: AccessRecord = { requestId: line.requestId, servers, status: line.status };
+  const error = gatewayError(line);
+  if (error) record.error = error;
   if (servers.length === 0 || line.tq < 0 || line.tw < 0) return record;
   const firstMs = line.acceptMs + line.tq + line.tw;
   const endMs = Math.max(firstMs, line.acceptMs + line.tq - Math.max(0, line.tR) + line.ta);

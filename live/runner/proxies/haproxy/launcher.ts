@@ -9,7 +9,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { HaproxySettings } from '../../../../experiments/proxies/haproxy-settings.ts';
 import { haproxySettings } from '../../../../experiments/proxies/haproxy.ts';
 import type { AccessRecord, ProxyLaunch, ProxyLauncher, ProxyUnderTest } from '../types.ts';
-import { type AccessLine, UNKNOWN_SERVER, parseAccessLine, toAccessRecord } from './access-log.ts';
+import { type AccessLine, UNKNOWN_SERVER, parseAccessLine, parseStateNotice, toAccessRecord } from './access-log.ts';
+import { MembersTimeline } from './members.ts';
 import { haproxyConfig, serverOptions } from './config.ts';
 import { applyChange, runtimeCommand } from './runtime-api.ts';
 
@@ -99,6 +100,7 @@ export async function launchHaproxy(launch: ProxyLaunch, settings: HaproxySettin
   exited.then(() => process.off('exit', killOnExit), () => {});
 
   const lines: AccessLine[] = [];
+  const members = new MembersTimeline(launch.backends.map((b) => b.id), Date.now());
   let stderrTail = '';
   let partial = '';
   child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
@@ -107,8 +109,10 @@ export async function launchHaproxy(launch: ProxyLaunch, settings: HaproxySettin
     partial = parts.pop()!;
     for (const line of parts) {
       const parsed = parseAccessLine(line);
-      if (parsed) lines.push(parsed);
-      else if (line.trim()) launch.log(`[haproxy] ${line}`);
+      if (parsed) { lines.push(parsed); continue; }
+      const notice = parseStateNotice(line);
+      if (notice) members.set(notice.server, notice.up, Date.now());
+      if (line.trim()) launch.log(`[haproxy] ${line}`);
     }
   });
   child.stderr!.setEncoding('utf8').on('data', (d: string) => {
@@ -140,7 +144,12 @@ export async function launchHaproxy(launch: ProxyLaunch, settings: HaproxySettin
   return {
     name: 'haproxy',
     url: `http://127.0.0.1:${listener.port}`,
-    change: (change, url) => applyChange(runtime, change, url),
+    change: (change, url) => applyChange(runtime, change, url, {
+      removing: (id) => members.set(id, false, Date.now()),
+      removed: (id) => members.delete(id, Date.now()),
+      added: (id) => members.set(id, true, Date.now()),
+    }),
     stop: () => (stopped ??= stop()),
+    members: () => members.records,
   };
 }

@@ -52,8 +52,18 @@ export interface RuntimeApiOptions {
   drainTimeoutMs?: number;
 }
 
+/** Hears membership as the runtime API changes it (the launcher's timeline). */
+export interface MembershipListener {
+  added(id: string): void;
+  /** In maintenance: no new requests from now on. */
+  removing(id: string): void;
+  removed(id: string): void;
+}
+
+const NOBODY: MembershipListener = { added: () => {}, removing: () => {}, removed: () => {} };
+
 /** Applies one experiment `changes` entry; `url` is the new replica's, for `add`. */
-export async function applyChange(o: RuntimeApiOptions, change: Change, url?: string): Promise<void> {
+export async function applyChange(o: RuntimeApiOptions, change: Change, url?: string, listener: MembershipListener = NOBODY): Promise<void> {
   const name = `${BACKEND}/${change.server}`;
   if (change.kind === 'weight') {
     const w = haproxyWeight(change.server, change.weight);
@@ -64,9 +74,10 @@ export async function applyChange(o: RuntimeApiOptions, change: Change, url?: st
   if (change.kind === 'add') {
     if (!url) throw new Error(`add ${change.server}: the replica's url is missing`);
     await addServer(o, { id: change.server, url, weight: change.weight ?? 1 });
+    listener.added(change.server);
     return;
   }
-  await removeServer(o, change.server);
+  await removeServer(o, change.server, listener);
 }
 
 async function addServer(o: RuntimeApiOptions, b: HaproxyBackend): Promise<void> {
@@ -80,11 +91,12 @@ async function addServer(o: RuntimeApiOptions, b: HaproxyBackend): Promise<void>
   await runtimeAction(o.socketPath, `enable server ${name}`);
 }
 
-async function removeServer(o: RuntimeApiOptions, id: string): Promise<void> {
+async function removeServer(o: RuntimeApiOptions, id: string, listener: MembershipListener): Promise<void> {
   const name = `${BACKEND}/${id}`;
   // Maintenance: no new requests; the ones in progress finish. `del server` refuses a
   // server that still has connections, so wait for them to end first.
   await runtimeAction(o.socketPath, `disable server ${name}`);
+  listener.removing(id);
   const deadline = Date.now() + (o.drainTimeoutMs ?? 30_000);
   while ((await serverConnections(o.socketPath, id)) > 0) {
     if (Date.now() > deadline) throw new Error(`remove ${id}: still has connections after ${o.drainTimeoutMs ?? 30_000} ms`);
@@ -92,4 +104,5 @@ async function removeServer(o: RuntimeApiOptions, id: string): Promise<void> {
   }
   if (o.serverOptions.includes('check')) await runtimeAction(o.socketPath, `disable health ${name}`);
   await runtimeAction(o.socketPath, `del server ${name}`, /^Server deleted\.$/);
+  listener.removed(id);
 }
