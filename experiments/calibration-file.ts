@@ -43,6 +43,8 @@ export const CalibrationFileSchema = z.strictObject({
   network: NetworkModelSchema,
   measured: z.strictObject({
     requests: z.number().int().nonnegative(),
+    /** The machine's load average (1, 5, 15 min) when the measurement ended: a busy machine fits a slower proxy. */
+    loadAverage: z.array(z.number().nonnegative()).length(3),
     latencyMs: LatencySchema,
     /** Round trip client → replica → client with no proxy (median): twice the fitted hop. */
     directRttMs: z.number().nonnegative(),
