@@ -14,6 +14,7 @@ import { type Answer, AnswerSchema } from './answer.ts';
 import { NetworkSchema } from './network.ts';
 import { readCalibration, withCalibration } from './calibration-file.ts';
 import type { ProxyName } from './proxies.ts';
+import { ProxiesSchema } from './proxies/haproxy.ts';
 
 export { initialServerIds };
 
@@ -149,6 +150,8 @@ export const RunSchema = z.strictObject({
   faults: z.array(FaultSchema).max(10_000).default([]),
   changes: z.array(ChangeSchema).max(10_000).default([]),
   output: OutputSchema.default({}),
+  /** Settings in one proxy's own vocabulary (`proxies.haproxy`); other proxies ignore them. */
+  proxies: ProxiesSchema.default({}),
 });
 
 export const SweepSchema = z.strictObject({
