@@ -15,6 +15,8 @@ export const CALIBRATION_DIR = fileURLToPath(new URL('./calibration/', import.me
 
 const LatencySchema = z.strictObject({ mean: z.number(), p50: z.number(), p99: z.number() });
 
+const SaturationSchema = z.strictObject({ throughputPerSec: z.number().nonnegative(), meanMs: z.number().nonnegative() });
+
 /** One load level of the CPU measurement. */
 const CpuLevelSchema = z.strictObject({
   ratePerSec: z.number().positive(),
@@ -57,6 +59,15 @@ export const CalibrationFileSchema = z.strictObject({
     simLatencyMs: LatencySchema,
     /** (sim − live) / live × 100 per statistic. */
     errorPct: LatencySchema,
+    /** A closed loop with no think time, the proxy as busy as the load generator can make it. */
+    saturation: z.strictObject({
+      users: z.number().int().positive(),
+      requests: z.number().int().positive(),
+      live: SaturationSchema,
+      sim: SaturationSchema,
+      /** The same simulation without the CPU station: the infinitely fast proxy. */
+      simWithoutCpu: SaturationSchema,
+    }),
   }),
 });
 

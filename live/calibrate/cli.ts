@@ -16,9 +16,9 @@ import type { NetworkModel } from '../../experiments/network.ts';
 import type { Recorder } from '../../experiments/records.ts';
 import { clientAddress, workloadSchedule } from '../../experiments/workload.ts';
 import { Simulation } from '../../sim/model/simulation.ts';
-import { runOpenLoad } from '../runner/loadgen.ts';
+import { type Completed, runClosedLoad, runOpenLoad } from '../runner/loadgen.ts';
 import { ProcessRuntime } from '../runner/runtime/process.ts';
-import { type CpuLevel, type LatencyStats, cpuPerRequestMs, errorPct, fitNetwork, latencyStats } from './fit.ts';
+import { type CpuLevel, cpuPerRequestMs, errorPct, fitNetwork, latencyStats } from './fit.ts';
 import { threadCpuMs } from './cpu-time.ts';
 import { type CalibrationTarget, startTarget } from './targets.ts';
 
@@ -34,6 +34,8 @@ const USAGE = `usage: npm run calibrate -- --proxy fulcrum|haproxy [options]
 
 /** The CPU level runs this many times the experiment's rate, for as long. */
 const HIGH_LOAD_FACTOR = 4;
+/** The closed-loop check sends this many times the experiment's requests. */
+const SATURATION_SHARE = 2;
 /** Round trips straight to one replica, for the hop. */
 const DIRECT_REQUESTS = 1_000;
 
@@ -91,6 +93,7 @@ async function main(argv: string[]): Promise<number> {
 
 interface Measured {
   proxiedMs: number[];
+  saturation: { latencies: number[]; durationMs: number };
   directRttMs: number;
   levels: CpuLevel[];
   target: Pick<CalibrationTarget, 'workers' | 'version'>;
@@ -102,7 +105,9 @@ export async function calibrate(cfg: RunConfig, proxy: ProxyName, experiment: st
   const cpuMs = cpuPerRequestMs(m.levels);
   const network = fitNetwork({ proxiedMs: m.proxiedMs, directRttMs: m.directRttMs, cpuPerRequestMs: cpuMs, workers: m.target.workers });
   const live = latencyStats(m.proxiedMs);
-  const sim = simulatedLatency(cfg, network);
+  const sim = latencyStats(simulate(cfg, network).latencies);
+  const closed = { ...cfg, workload: saturating(cfg) };
+  const { proxyCpu: _, ...withoutCpu } = network;
   const machine = cpus();
   return {
     proxy,
@@ -112,7 +117,17 @@ export async function calibrate(cfg: RunConfig, proxy: ProxyName, experiment: st
     experiment,
     network,
     measured: { requests: m.proxiedMs.length, loadAverage: loadavg().map((x) => Number(x.toFixed(2))), latencyMs: live, directRttMs: m.directRttMs, cpu: m.levels, cpuPerRequestMs: Number(cpuMs.toFixed(5)) },
-    fit: { simLatencyMs: sim, errorPct: errorPct(sim, live) },
+    fit: {
+      simLatencyMs: sim,
+      errorPct: errorPct(sim, live),
+      saturation: {
+        users: closed.workload.arrival.process === 'closed' ? closed.workload.arrival.concurrency : 0,
+        requests: closed.workload.requests!,
+        live: saturationOf(m.saturation),
+        sim: saturationOf(simulate(closed, network)),
+        simWithoutCpu: saturationOf(simulate(closed, withoutCpu)),
+      },
+    },
   };
 }
 
@@ -159,7 +174,10 @@ async function measure(cfg: RunConfig, proxy: ProxyName, say: (line: string) => 
       if (run.failed > 0) throw new Error(`${run.failed} requests failed at ${level.ratePerSec}/s (${run.why}): calibration needs a healthy path; is the machine busy?`);
       if (factor === 1) proxiedMs = run.latencies;
     }
-    return { proxiedMs, directRttMs, levels, target: running };
+    const saturation = await drive(running.url, saturating(cfg), cfg.seed);
+    log(`closed loop, ${cfg.workload.clients.count} users: ${saturation.latencies.length} requests in ${Math.round(saturation.durationMs)} ms`);
+    if (saturation.failed > 0) throw new Error(`${saturation.failed} requests failed in the closed loop (${saturation.why})`);
+    return { proxiedMs, saturation, directRttMs, levels, target: running };
   } finally {
     await target?.stop();
     await runtime.closeAll();
@@ -170,35 +188,48 @@ async function measure(cfg: RunConfig, proxy: ProxyName, say: (line: string) => 
 /** Sends the workload's open-loop schedule to `url`; every latency, and how many failed. */
 async function drive(url: string, workload: RunConfig['workload'], seed: number): Promise<{ latencies: number[]; failed: number; why: string; durationMs: number }> {
   const schedule = workloadSchedule(workload, seed);
-  if (schedule.kind !== 'open') throw new Error('calibration drives open-loop load only');
   const latencies: number[] = [];
   let failed = 0;
   const reasons = new Map<string, number>();
   const t0 = performance.now();
-  await runOpenLoad({
+  const common = {
     target: url, method: workload.method, path: workload.path, addressOf: clientAddress, clientTimeoutMs: 10_000, t0,
-    arrivals: schedule.arrivals,
-    onComplete: (r) => {
+    onComplete: (r: Completed) => {
       if (r.status >= 200 && r.status < 300) { latencies.push(r.endMs - r.startMs); return; }
       failed++;
       const why = r.error ?? r.proxyError ?? `status ${r.status}`;
       reasons.set(why, (reasons.get(why) ?? 0) + 1);
     },
-  });
+  };
+  if (schedule.kind === 'open') await runOpenLoad({ ...common, arrivals: schedule.arrivals });
+  else await runClosedLoad({ ...common, loop: schedule.loop });
   const why = [...reasons].map(([reason, n]) => `${n} × ${reason}`).join(', ');
   return { latencies, failed, why, durationMs: performance.now() - t0 };
 }
 
-/** The simulator's latencies for the same experiment with the fitted network. */
-function simulatedLatency(cfg: RunConfig, network: NetworkModel): LatencyStats {
-  const values: number[] = [];
+/** The simulator's latencies for the experiment with the fitted network, and when the last answer came. */
+function simulate(cfg: RunConfig, network: NetworkModel): { latencies: number[]; durationMs: number } {
+  const latencies: number[] = [];
   const recorder: Recorder = {
     bucketMs: 1e9, attemptStarted() {}, attemptEnded() {}, bucketEnd() {},
-    requestDone(r) { values.push(r.endMs - r.startMs); },
+    requestDone(r) { latencies.push(r.endMs - r.startMs); },
   };
   const sim = new Simulation({ ...cfg, network }, recorder);
   while (!sim.step(1_000_000)) { /* to the end */ }
-  return latencyStats(values);
+  return { latencies, durationMs: sim.lastResponseMs };
+}
+
+function saturationOf(run: { latencies: number[]; durationMs: number }): { throughputPerSec: number; meanMs: number } {
+  return {
+    throughputPerSec: Math.round((run.latencies.length * 1000) / run.durationMs),
+    meanMs: latencyStats(run.latencies).mean,
+  };
+}
+
+/** Closed loop, no think time: each user sends again as soon as it has its answer. */
+function saturating(cfg: RunConfig): RunConfig['workload'] {
+  const w = cfg.workload;
+  return { ...w, requests: w.requests! * SATURATION_SHARE, arrival: { process: 'closed', concurrency: w.clients.count, thinkTimeMs: { dist: 'constant', value: 0 } } };
 }
 
 function report(f: CalibrationFile): string {
@@ -213,6 +244,9 @@ function report(f: CalibrationFile): string {
   for (const k of ['mean', 'p50', 'p99'] as const) {
     lines.push(`  ${k.padEnd(8)} ${f.measured.latencyMs[k].toFixed(3).padStart(9)} ${f.fit.simLatencyMs[k].toFixed(3).padStart(8)} ${`${f.fit.errorPct[k] > 0 ? '+' : ''}${f.fit.errorPct[k]} %`.padStart(8)}`);
   }
+  const sat = f.fit.saturation;
+  const row = (name: string, r: typeof sat.live) => `  ${name.padEnd(22)} ${String(r.throughputPerSec).padStart(8)} ${r.meanMs.toFixed(3).padStart(9)}`;
+  lines.push('', `  closed loop, ${sat.users} users     req/s   mean ms`, row('live', sat.live), row('sim', sat.sim), row('sim without CPU', sat.simWithoutCpu));
   return lines.join('\n');
 }
 
