@@ -1,5 +1,6 @@
 // The calibration fit, pure arithmetic on what was measured:
-// - the hop: half the median round trip client → replica → client with no proxy in between;
+// - the hop: half the median round trip client → replica → client with no proxy in between,
+//   capped so that two hops and the CPU fit under the fastest 5 % of proxied requests;
 // - the CPU station: CPU per request as the slope between two load levels of equal length,
 //   so what the proxy burns while idle (timers, GC of nothing) cancels out;
 // - the overhead: what the proxied latency has beyond two hops and the CPU, fitted as the
@@ -42,11 +43,19 @@ export interface FitInput {
   workers: number;
 }
 
+/** The fixed part of the model stays under this percentile of the proxied latencies. */
+const FLOOR_PERCENT = 5;
+
 const round = (x: number, digits = 4) => Number(x.toFixed(digits));
 const constant = (value: number): Distribution => ({ dist: 'constant', value: round(value) });
 
 export function fitNetwork(input: FitInput): NetworkModel {
-  const hopMs = input.directRttMs / 2;
+  // Two hops and the CPU are a floor every proxied request pays, so they may not exceed the
+  // fastest requests: on a busy machine the direct round trip can come out slower than that.
+  const h = new PercentileHistogram();
+  for (const v of input.proxiedMs) h.record(v);
+  const floorMs = h.percentileMs(FLOOR_PERCENT);
+  const hopMs = Math.max(0, Math.min(input.directRttMs, floorMs - input.cpuPerRequestMs) / 2);
   // The split of the CPU between the way in and the way out is not measured: half each.
   const halfCpuMs = input.cpuPerRequestMs / 2;
   const fixedMs = 2 * hopMs + input.cpuPerRequestMs;

@@ -39,7 +39,9 @@ describe('npm run calibrate', () => {
       expect(file.measured.cpu.map((l) => l.requests)).toEqual([100, 400]);
       expect(file.measured.cpu.every((l) => l.cpuMs > 0)).toBe(true);
       expect(file.measured.directRttMs).toBeGreaterThan(0);
-      expect(file.network.proxyToServerMs).toEqual({ dist: 'constant', value: expect.closeTo(file.measured.directRttMs / 2, 3) });
+      const hop = file.network.proxyToServerMs;
+      expect(hop?.dist).toBe('constant');
+      expect(hop?.dist === 'constant' && hop.value).toBeLessThanOrEqual(file.measured.directRttMs / 2 + 1e-4);
       // Node: one event loop; HAProxy: one thread per CPU, as its nbthread default. On a
       // busy machine a tiny run's CPU slope can come out at 0: then there is no station.
       if (file.measured.cpuPerRequestMs > 0) expect(file.network.proxyCpu?.workers).toBe(proxy === 'fulcrum' ? 1 : availableParallelism());
