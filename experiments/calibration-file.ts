@@ -31,6 +31,7 @@ export const CalibrationFileSchema = z.strictObject({
   description: z.string().default(''),
   /** ISO 8601, UTC. */
   measuredAt: z.string(),
+  /** machine, measured and fit are what npm run calibrate writes; a hand fit tells them in its description. */
   machine: z.strictObject({
     cpus: z.number().int().positive(),
     cpuModel: z.string(),
@@ -38,7 +39,7 @@ export const CalibrationFileSchema = z.strictObject({
     node: z.string(),
     /** The proxy's own version line (haproxy -v), or Fulcrum's package version. */
     proxyVersion: z.string(),
-  }),
+  }).optional(),
   /** The experiment that was run live and fitted. */
   experiment: z.string(),
   /** What experiments take with `network.calibration: true`. */
@@ -53,7 +54,7 @@ export const CalibrationFileSchema = z.strictObject({
     cpu: z.array(CpuLevelSchema),
     /** CPU per request from the levels: the slope, so idle and timer costs cancel. */
     cpuPerRequestMs: z.number().nonnegative(),
-  }),
+  }).optional(),
   fit: z.strictObject({
     /** The simulator's answer to the same experiment with this file's network. */
     simLatencyMs: LatencySchema,
@@ -68,10 +69,12 @@ export const CalibrationFileSchema = z.strictObject({
       /** The same simulation without the CPU station: the infinitely fast proxy. */
       simWithoutCpu: SaturationSchema,
     }),
-  }),
+  }).optional(),
 });
 
 export type CalibrationFile = z.infer<typeof CalibrationFileSchema>;
+/** What npm run calibrate writes: every section present. */
+export type MeasuredCalibration = CalibrationFile & Required<Pick<CalibrationFile, 'machine' | 'measured' | 'fit'>>;
 
 export function calibrationPath(proxy: ProxyName, dir = CALIBRATION_DIR): string {
   return join(dir, `${proxy}.json`);

@@ -11,7 +11,7 @@ import { dirname, join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
 import { type ProxyName, parseProxyFlag } from '../../experiments/proxies.ts';
 import { ExperimentError, type RunConfig, initialServerIds, loadExperiment } from '../../experiments/schema.ts';
-import { type CalibrationFile, calibrationPath } from '../../experiments/calibration-file.ts';
+import { type MeasuredCalibration, calibrationPath } from '../../experiments/calibration-file.ts';
 import type { NetworkModel } from '../../experiments/network.ts';
 import type { Recorder } from '../../experiments/records.ts';
 import { clientAddress, workloadSchedule } from '../../experiments/workload.ts';
@@ -99,7 +99,7 @@ interface Measured {
   target: Pick<CalibrationTarget, 'workers' | 'version'>;
 }
 
-export async function calibrate(cfg: RunConfig, proxy: ProxyName, experiment: string, say: (line: string) => void): Promise<CalibrationFile> {
+export async function calibrate(cfg: RunConfig, proxy: ProxyName, experiment: string, say: (line: string) => void): Promise<MeasuredCalibration> {
   say(`calibrating ${proxy} with ${experiment}: ${cfg.workload.requests} requests per level`);
   const m = await measure(cfg, proxy, say);
   const cpuMs = cpuPerRequestMs(m.levels);
@@ -111,7 +111,7 @@ export async function calibrate(cfg: RunConfig, proxy: ProxyName, experiment: st
   const machine = cpus();
   return {
     proxy,
-    description: `Fitted by npm run calibrate -- --proxy ${proxy}: hop = half the median round trip straight to a replica; proxy CPU = its ${proxy === 'fulcrum' ? 'event-loop thread' : 'threads'}' CPU time per request (slope between ${m.levels.map((l) => `${l.ratePerSec}/s`).join(' and ')}), split half in, half out; overhead = lognormal with the median and mean/median of the latency left over.`,
+    description: `Fitted by npm run calibrate -- --proxy ${proxy}: hop = half the median round trip straight to a replica, capped so two hops and the CPU fit under the fastest 5 % of proxied requests; proxy CPU = its ${proxy === 'fulcrum' ? 'event-loop thread' : 'threads'}' CPU time per request (slope between ${m.levels.map((l) => `${l.ratePerSec}/s`).join(' and ')}), split half in, half out; overhead = lognormal with the median and mean/median of the latency left over.`,
     measuredAt: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
     machine: { cpus: machine.length, cpuModel: machine[0]?.model.trim() ?? 'unknown', os: `${type()} ${release()}`, node: process.version, proxyVersion: m.target.version },
     experiment,
@@ -232,7 +232,7 @@ function saturating(cfg: RunConfig): RunConfig['workload'] {
   return { ...w, requests: w.requests! * SATURATION_SHARE, arrival: { process: 'closed', concurrency: w.clients.count, thinkTimeMs: { dist: 'constant', value: 0 } } };
 }
 
-function report(f: CalibrationFile): string {
+function report(f: MeasuredCalibration): string {
   const n = f.network;
   const cpu = n.proxyCpu;
   const lines = [

@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { CalibrationFileSchema } from '../../experiments/calibration-file.ts';
+import { CalibrationFileSchema, type MeasuredCalibration } from '../../experiments/calibration-file.ts';
 import { parseExperiment } from '../../experiments/schema.ts';
 
 const hasHaproxy = spawnSync('haproxy', ['-v']).status === 0;
@@ -33,7 +33,9 @@ describe('npm run calibrate', () => {
       const result = calibrate(['--proxy', proxy, '--requests', '100', '--out', out]);
       expect(result.status, result.stderr).toBe(0);
       expect(result.stdout).toMatch(/latency +live ms +sim ms +error/);
-      const file = CalibrationFileSchema.parse(JSON.parse(readFileSync(out, 'utf8')));
+      const parsed = CalibrationFileSchema.parse(JSON.parse(readFileSync(out, 'utf8')));
+      const file = parsed as MeasuredCalibration;
+      expect(parsed.machine && parsed.measured && parsed.fit, 'calibrate writes every section').toBeTruthy();
       expect(file.proxy).toBe(proxy);
       expect(file.measured.requests).toBe(100);
       expect(file.measured.cpu.map((l) => l.requests)).toEqual([100, 400]);
