@@ -65,6 +65,8 @@ export const CalibrationFileSchema = z.strictObject({
       users: z.number().int().positive(),
       requests: z.number().int().positive(),
       live: SaturationSchema,
+      /** The proxy's CPU per request in the closed loop: its cost when busy (batched wake-ups). */
+      liveCpuPerRequestMs: z.number().nonnegative(),
       sim: SaturationSchema,
       /** The same simulation without the CPU station: the infinitely fast proxy. */
       simWithoutCpu: SaturationSchema,

@@ -88,12 +88,13 @@ async function main(argv: string[]): Promise<number> {
   await writeFile(out, `${JSON.stringify(file, null, 2)}\n`);
   say(report(file));
   say(`written ${relative(process.cwd(), out) || out}`);
+  if (values.out === undefined) say(`experiments with "network": {"calibration": true} now simulate ${proxy} with it; npm run sim:check lists the committed results that change`);
   return 0;
 }
 
 interface Measured {
   proxiedMs: number[];
-  saturation: { latencies: number[]; durationMs: number };
+  saturation: { latencies: number[]; durationMs: number; cpuMs: number };
   directRttMs: number;
   levels: CpuLevel[];
   target: Pick<CalibrationTarget, 'workers' | 'version'>;
@@ -124,6 +125,7 @@ export async function calibrate(cfg: RunConfig, proxy: ProxyName, experiment: st
         users: closed.workload.arrival.process === 'closed' ? closed.workload.arrival.concurrency : 0,
         requests: closed.workload.requests!,
         live: saturationOf(m.saturation),
+        liveCpuPerRequestMs: Number((m.saturation.cpuMs / m.saturation.latencies.length).toFixed(5)),
         sim: saturationOf(simulate(closed, network)),
         simWithoutCpu: saturationOf(simulate(closed, withoutCpu)),
       },
@@ -174,10 +176,12 @@ async function measure(cfg: RunConfig, proxy: ProxyName, say: (line: string) => 
       if (run.failed > 0) throw new Error(`${run.failed} requests failed at ${level.ratePerSec}/s (${run.why}): calibration needs a healthy path; is the machine busy?`);
       if (factor === 1) proxiedMs = run.latencies;
     }
+    const cpuBefore = threadCpuMs(running.pid, running.threads);
     const saturation = await drive(running.url, saturating(cfg), cfg.seed);
-    log(`closed loop, ${cfg.workload.clients.count} users: ${saturation.latencies.length} requests in ${Math.round(saturation.durationMs)} ms`);
+    const saturationCpuMs = threadCpuMs(running.pid, running.threads) - cpuBefore;
+    log(`closed loop, ${cfg.workload.clients.count} users: ${saturation.latencies.length} requests in ${Math.round(saturation.durationMs)} ms, proxy CPU ${saturationCpuMs.toFixed(1)} ms`);
     if (saturation.failed > 0) throw new Error(`${saturation.failed} requests failed in the closed loop (${saturation.why})`);
-    return { proxiedMs, saturation, directRttMs, levels, target: running };
+    return { proxiedMs, saturation: { ...saturation, cpuMs: saturationCpuMs }, directRttMs, levels, target: running };
   } finally {
     await target?.stop();
     await runtime.closeAll();
@@ -247,6 +251,7 @@ function report(f: MeasuredCalibration): string {
   const sat = f.fit.saturation;
   const row = (name: string, r: typeof sat.live) => `  ${name.padEnd(22)} ${String(r.throughputPerSec).padStart(8)} ${r.meanMs.toFixed(3).padStart(9)}`;
   lines.push('', `  closed loop, ${sat.users} users     req/s   mean ms`, row('live', sat.live), row('sim', sat.sim), row('sim without CPU', sat.simWithoutCpu));
+  lines.push(`  (live proxy CPU in the closed loop: ${sat.liveCpuPerRequestMs} ms per request)`);
   return lines.join('\n');
 }
 

@@ -36,7 +36,7 @@ function calibration(proxy: 'fulcrum' | 'haproxy', network: object): Calibration
     measured: { requests: 1, loadAverage: [0, 0, 0], latencyMs: { mean: 1, p50: 1, p99: 1 }, directRttMs: 0.2, cpu: [], cpuPerRequestMs: 0.013 },
     fit: {
       simLatencyMs: { mean: 1, p50: 1, p99: 1 }, errorPct: { mean: 0, p50: 0, p99: 0 },
-      saturation: { users: 1, requests: 1, live: { throughputPerSec: 1, meanMs: 1 }, sim: { throughputPerSec: 1, meanMs: 1 }, simWithoutCpu: { throughputPerSec: 1, meanMs: 1 } },
+      saturation: { users: 1, requests: 1, live: { throughputPerSec: 1, meanMs: 1 }, liveCpuPerRequestMs: 0.01, sim: { throughputPerSec: 1, meanMs: 1 }, simWithoutCpu: { throughputPerSec: 1, meanMs: 1 } },
     },
   };
 }
