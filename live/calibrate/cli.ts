@@ -158,7 +158,7 @@ async function measure(cfg: RunConfig, proxy: ProxyName, say: (line: string) => 
     const directRttMs = latencyStats(direct.latencies).p50;
     log(`straight to ${backends[0].id}: median round trip ${directRttMs} ms over ${direct.latencies.length} requests`);
 
-    target = await startTarget({ proxy, backends, workDir, path: light.path, seed: cfg.seed, log });
+    target = await startTarget({ proxy, backends, workDir, path: light.path, config: cfg, log });
     const running = target;
     log(`${proxy} pid ${running.pid} on ${running.url} (${running.version}); ${running.workers} worker${running.workers === 1 ? '' : 's'}`);
     // Warm up first (JIT, connection pools) so neither level pays for it.
@@ -201,7 +201,7 @@ async function drive(url: string, workload: RunConfig['workload'], seed: number)
     onComplete: (r: Completed) => {
       if (r.status >= 200 && r.status < 300) { latencies.push(r.endMs - r.startMs); return; }
       failed++;
-      const why = r.error ?? r.proxyError ?? `status ${r.status}`;
+      const why = r.error ?? `status ${r.status}`;
       reasons.set(why, (reasons.get(why) ?? 0) + 1);
     },
   };

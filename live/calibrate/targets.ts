@@ -1,8 +1,8 @@
-// The proxy being calibrated, started as a process of its own on loopback so its CPU time
-// is its own: Fulcrum's proxy (live/proxy/cli.ts) or the real `haproxy` binary with a
-// minimal round-robin config. Only what calibration needs: a URL, a PID, which threads do
-// the work, and stop(). When the live runner's launchers (live/runner/proxies/) expose the
-// PID, calibration can take them instead (the proxy is already a parameter here).
+// The proxy being calibrated, in a process of its own on loopback so its CPU time is its
+// own: started by the live runner's launcher of that proxy (live/runner/proxies/), so the
+// calibration measures exactly what npm run live runs. HAProxy is started here by hand with
+// a minimal round-robin config until it has a launcher. Only what calibration needs: a URL,
+// a PID, which threads do the work, how many run in parallel, and stop().
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
@@ -10,6 +10,9 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ProxyName } from '../../experiments/proxies.ts';
+import type { RunConfig } from '../../experiments/schema.ts';
+import { LAUNCHERS } from '../runner/proxies/index.ts';
+import { threadCount } from './cpu-time.ts';
 import { waitForHttp } from '../runner/runtime/wait.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -34,22 +37,40 @@ export interface TargetOptions {
   workDir: string;
   /** Path the readiness check requests (a replica answers it). */
   path: string;
-  seed: number;
+  /** The calibration run's config (the launcher builds the proxy's config from it). */
+  config: RunConfig;
   log: (line: string) => void;
 }
 
-export function startTarget(o: TargetOptions): Promise<CalibrationTarget> {
-  return o.proxy === 'haproxy' ? startHaproxy(o) : startFulcrum(o);
+/** Through the live runner's launcher of the proxy (what npm run live measures); HAProxy by hand until it has one. */
+export async function startTarget(o: TargetOptions): Promise<CalibrationTarget> {
+  const launcher = LAUNCHERS[o.proxy];
+  if (!launcher) {
+    if (o.proxy === 'haproxy') return startHaproxy(o);
+    throw new Error(`no launcher for ${o.proxy}`);
+  }
+  const proxy = await launcher({ backends: o.backends.map((b) => ({ ...b, weight: 1 })), config: o.config, workDir: o.workDir, log: o.log });
+  const pid = proxy.pid;
+  if (pid === undefined) {
+    await proxy.stop();
+    throw new Error(`the ${o.proxy} launcher does not tell its process id: calibration cannot read its CPU time`);
+  }
+  const node = o.proxy === 'fulcrum'; // one event loop: the main thread is the station
+  return {
+    proxy: o.proxy, url: proxy.url, pid,
+    threads: node ? 'main' : 'all',
+    workers: node ? 1 : threadCount(pid),
+    version: versionOf(o.proxy),
+    stop: async () => { await proxy.stop(); },
+  };
 }
 
-async function startFulcrum(o: TargetOptions): Promise<CalibrationTarget> {
-  const args = ['--import', 'tsx', 'live/proxy/cli.ts', '--listen', '127.0.0.1:0', '--admin', 'off',
-    '--policy', 'round-robin', '--seed', String(o.seed), ...o.backends.flatMap((b) => ['--backend', `${b.id}=${b.url}`])];
-  const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { PATH: process.env.PATH ?? '', NODE_ENV: 'production' } });
-  forwardStderr(child, 'fulcrum', o.log);
-  const ready = await readyLine(child, 'fulcrum');
-  const version = (JSON.parse(execFileSync('npm', ['pkg', 'get', 'version'], { cwd: ROOT, encoding: 'utf8' })) as string);
-  return { proxy: 'fulcrum', url: ready.url, pid: child.pid!, threads: 'main', workers: 1, version: `fulcrum ${version} on node ${process.version}`, stop: () => stopChild(child) };
+function versionOf(proxy: ProxyName): string {
+  if (proxy === 'fulcrum') {
+    const version = JSON.parse(execFileSync('npm', ['pkg', 'get', 'version'], { cwd: ROOT, encoding: 'utf8' })) as string;
+    return `fulcrum ${version} on node ${process.version}`;
+  }
+  return execFileSync(proxy, ['-v'], { encoding: 'utf8' }).split('\n')[0];
 }
 
 async function startHaproxy(o: TargetOptions): Promise<CalibrationTarget> {
@@ -75,7 +96,6 @@ async function startHaproxy(o: TargetOptions): Promise<CalibrationTarget> {
   ].join('\n');
   const file = join(o.workDir, 'haproxy.cfg');
   await writeFile(file, config);
-  const version = execFileSync('haproxy', ['-v'], { encoding: 'utf8' }).split('\n')[0];
   const child = spawn('haproxy', ['-db', '-f', file], { stdio: ['ignore', 'pipe', 'pipe'] });
   forwardStderr(child, 'haproxy', o.log);
   child.stdout!.resume();
@@ -87,33 +107,11 @@ async function startHaproxy(o: TargetOptions): Promise<CalibrationTarget> {
     await stopChild(child);
     throw e;
   }
-  return { proxy: 'haproxy', url, pid: child.pid!, threads: 'all', workers: threads, version, stop: () => stopChild(child) };
+  return { proxy: 'haproxy', url, pid: child.pid!, threads: 'all', workers: threads, version: versionOf('haproxy'), stop: () => stopChild(child) };
 }
 
 function forwardStderr(child: ChildProcess, name: string, log: (line: string) => void): void {
   child.stderr!.setEncoding('utf8').on('data', (d: string) => { for (const line of d.trimEnd().split('\n')) log(`[${name}] ${line}`); });
-}
-
-/** The `{"event":"ready",…}` line Fulcrum's proxy prints once it listens. */
-function readyLine(child: ChildProcess, name: string): Promise<{ url: string }> {
-  return new Promise((resolve, reject) => {
-    let buffered = '';
-    const onExit = (code: number | null, signal: string | null) => reject(new Error(`${name} exited (${signal ?? code}) before it was ready`));
-    child.once('exit', onExit);
-    child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
-      buffered += chunk;
-      for (let nl = buffered.indexOf('\n'); nl >= 0; nl = buffered.indexOf('\n')) {
-        const line = buffered.slice(0, nl);
-        buffered = buffered.slice(nl + 1);
-        let event: { event?: string; url?: unknown } | undefined;
-        try { event = JSON.parse(line) as typeof event; } catch { continue; }
-        if (event?.event === 'ready' && typeof event.url === 'string') {
-          child.off('exit', onExit);
-          resolve({ url: event.url });
-        }
-      }
-    });
-  });
 }
 
 /** SIGTERM, SIGKILL after 3 s; resolves once the process is gone. */
