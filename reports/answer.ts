@@ -38,7 +38,8 @@ export interface Headline {
 }
 
 const LABELS: Record<string, string> = { failed: 'failed requests', retries: 'retries' };
-const labelOf = (metric: string): string => LABELS[metric] ?? metric;
+/** A metric as a sentence names it: failed → failed requests. */
+export const labelOf = (metric: string): string => LABELS[metric] ?? metric;
 
 function digitsOf(unit: string): number {
   return unit === 'count' ? 0 : unit === 'ratio' ? 4 : unit === '%' ? 2 : unit === 'req/s' ? 1 : 2;

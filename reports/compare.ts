@@ -2,6 +2,7 @@
 // table (tables/proxies.csv) and one chart (a panel per proxy, sim and live side by side), so
 // Fulcrum's prediction and measurement sit next to HAProxy's on the same axes.
 import type { ProxyName } from '../experiments/proxies.ts';
+import { labelOf } from './answer.ts';
 import { variantBarsSpec } from './charts/variants.ts';
 import { METRICS, roundTo, scalarOf } from './derive.ts';
 import { type ExperimentResults, MODES, type Mode, type RunKey, keyLabel, runOf } from './model.ts';
@@ -61,7 +62,8 @@ export function proxyCompareChart(all: readonly ExperimentResults[], rows: reado
   const runs = keysOfAll(all).map((k) => keyLabel(k) || 'run').filter((run) => mine.some((r) => r.run === run));
   const proxies = all.map((e) => PROXY_LABELS[e.proxy]);
   const modes = MODES.filter((m) => mine.some((r) => r.mode === m));
-  const title = `${metric.charAt(0).toUpperCase()}${metric.slice(1)} on each proxy`;
+  const label = labelOf(metric);
+  const title = `${label.charAt(0).toUpperCase()}${label.slice(1)} on each proxy`;
   const spec = variantBarsSpec(
     { title, yTitle: `${metric} (${unit})`, format: FORMATS[unit] ?? '.3f', metrics: proxies },
     mine.map((r) => ({ variant: r.run, mode: r.mode, metric: PROXY_LABELS[r.proxy], value: r.value })),
