@@ -53,11 +53,14 @@ export function proxyCompareRows(all: readonly ExperimentResults[], metrics: rea
 
 const FORMATS: Record<string, string> = { count: ',d', ms: '.1f', ratio: '.3f', '%': '.2f', 'req/s': '.1f' };
 
-/** One chart for the first metric: runs on x, sim and live side by side, a panel per proxy on one y scale. */
+/**
+ * One chart for the first metric: runs on x, sim and live side by side, a panel per proxy on
+ * one y scale. None when every value is 0 (no failures anywhere): the table says it better.
+ */
 export function proxyCompareChart(all: readonly ExperimentResults[], rows: readonly ProxyCompareRow[]): ChartDef | null {
   const metric = rows[0]?.metric;
-  if (metric === undefined) return null;
   const mine = rows.filter((r) => r.metric === metric);
+  if (metric === undefined || mine.every((r) => r.value === 0)) return null;
   const unit = mine[0].unit;
   const runs = keysOfAll(all).map((k) => keyLabel(k) || 'run').filter((run) => mine.some((r) => r.run === run));
   const proxies = all.map((e) => PROXY_LABELS[e.proxy]);

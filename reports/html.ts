@@ -214,9 +214,10 @@ export function experimentHtml(p: ExperimentPage): string {
   const byId = new Map(allSections.flatMap(chartsOf).map((c) => [c.id, c]));
   const answerOf = (a: Headline | null): string => (a ? answerBlock(a, a.charts.flatMap((id) => byId.get(id) ?? []), '', 'answer-', true) : '');
   // A sweep has a section per point: its summary charts come first, each point's detail folds away.
-  const fold = allSections.some((s) => s.id === 'sweep');
+  const folds = (part: PartPage): boolean => part.sections.some((s) => s.key === null && /(^|--)sweep$/.test(s.id));
   const shownAbove = new Set(p.parts.flatMap((x) => x.answer?.charts ?? []));
   const sectionsOf = (part: PartPage): string => part.sections.map((s) => {
+    const fold = folds(part);
     const missing = s.key && s.missing.length && part.modes.length > 1
       ? `<p class="missing-note">No ${s.missing.join(' or ')} results for this run.</p>` : '';
     const fidelity = s.fidelity ? `<h3>Fidelity</h3>${fidelityTable(s.fidelity)}` : '';
@@ -246,7 +247,7 @@ ${inner}
   if (!p.multi) {
     // Fulcrum's proxy alone: the page as it was before reports knew other proxies.
     const [part] = p.parts;
-    const nav = part.sections.filter((s) => !(s.key && fold))
+    const nav = part.sections.filter((s) => !(s.key && folds(part)))
       .map((s) => `<a href="#${escapeHtml(s.id)}">${escapeHtml(s.title)}</a>`).join(' ');
     const body = `${top}
 <p class="engines">${badges(part.modes)}</p>${missingHint(p.name, part.modes, 'fulcrum')}
