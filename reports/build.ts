@@ -38,7 +38,7 @@ export interface Manifest {
   runs: number;
   /** Whether charts/ holds PNG copies. */
   png: boolean;
-  /** The chart the index shows: the answer's first chart, else the page's first. */
+  /** The chart the index shows: the proxies chart, else the answer's first chart, else the page's first. */
   headline: string | null;
   /** The answer the page leads with (experiment file's "answer"), or null. */
   answer: Headline | null;
@@ -122,7 +122,8 @@ async function writeExperiment(name: string, all: readonly ExperimentResults[], 
     ...(multi ? { proxies: parts.map((p) => ({ proxy: p.proxy, modes: p.e.modes, answer: p.answer })) } : {}),
     runs: keysOfAll(all).length,
     png: opts.png,
-    headline: first.answer?.charts[0] ?? allCharts[0]?.chart.id ?? null,
+    // Several proxies: the index shows the answer on every proxy at once.
+    headline: compare?.chart?.id ?? first.answer?.charts[0] ?? allCharts[0]?.chart.id ?? null,
     answer: first.answer,
     charts: allCharts.map(({ chart: c, section }) => ({ id: c.id, title: c.title, section, table: c.table })),
     tables: [...tables.keys()],

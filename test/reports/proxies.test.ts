@@ -50,6 +50,7 @@ describe('reports for several proxies', () => {
     expect(await read('a3/tables/haproxy/runs.csv')).toContain('haproxy-roundrobin');
     const manifest = JSON.parse(await read('a3/report.json')) as Manifest;
     expect(manifest.proxies?.map((p) => [p.proxy, p.modes, p.answer?.proxy])).toEqual([['fulcrum', ['sim', 'live'], 'fulcrum'], ['haproxy', ['sim', 'live'], 'haproxy']]);
+    expect(manifest.headline).toBe('proxies');
     expect(manifest.charts.find((c) => c.id === 'proxies')).toMatchObject({ section: 'proxies', table: 'proxies.csv', title: 'Failed requests on each proxy' });
     expect(manifest.tables).toContain('haproxy/fidelity.csv');
   });
