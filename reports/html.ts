@@ -352,8 +352,11 @@ export function indexHtml(entries: readonly IndexEntry[]): string {
   const headlines = entries.filter((e) => e.headline || e.answer).map((e) => {
     const charts = e.headline ? [e.headline] : [];
     const answers = e.proxies ? e.proxies.flatMap((x) => (x.answer ? [x.answer] : [])) : e.answer ? [e.answer] : [];
-    const body = answers.length
-      ? answers.map((a, i) => answerBlock(a, i === 0 ? charts : [], `${escapeHtml(e.name)}/`, `${e.name}-`, false)).join('\n')
+    // Several proxies: each headline, then the chart that puts the answer on all of them.
+    const body = e.proxies && answers.length
+      ? `${answers.map((a) => answerBlock(a, [], '', '', false)).join('\n')}\n<div class="charts">\n${charts.map((c) => figure(c, `${escapeHtml(e.name)}/`, `${e.name}-`)).join('\n')}\n</div>`
+      : answers.length
+      ? answerBlock(answers[0], charts, `${escapeHtml(e.name)}/`, `${e.name}-`, false)
       : `<div class="charts">\n${charts.map((c) => figure(c, `${escapeHtml(e.name)}/`, `${e.name}-`)).join('\n')}\n</div>`;
     return `<section id="${escapeHtml(e.name)}">
 <h2><a href="${escapeHtml(e.name)}/index.html">${escapeHtml(e.name)}</a></h2>
