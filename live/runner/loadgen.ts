@@ -6,6 +6,7 @@
 // the proxy sees real, distinct client IPs — no forged headers.
 import { Pool } from 'undici';
 import type { Arrival, ClosedLoop } from '../../experiments/workload.ts';
+import { replayHeaders } from '../../http/replay.ts';
 
 export interface Completed {
   id: number;
@@ -28,6 +29,8 @@ export interface LoadTarget {
   method: string;
   path: string;
   addressOf: (client: number) => string;
+  /** The replicas' control token: a replayed trace's service times go to them with it (http/replay.ts). */
+  replayToken?: string;
   /** A request gets no longer than this: nothing may hang the run. */
   clientTimeoutMs: number;
   /** Time zero of the run, from performance.now(). */
@@ -75,7 +78,9 @@ class Sender {
       this.target.onComplete(done);
       then?.(done);
     };
-    const p = this.pool(a.client).request({ method: this.target.method, path: this.target.path, headers: { 'x-request-id': String(a.id) } })
+    const target = this.target;
+    const headers = { 'x-request-id': String(a.id), ...(a.serviceMs !== undefined && target.replayToken ? replayHeaders(a.serviceMs, target.replayToken) : {}) };
+    const p = this.pool(a.client).request({ method: a.method ?? target.method, path: a.path ?? target.path, headers })
       .then(async (res) => {
         const header = (name: string) => {
           const v = res.headers[name];
