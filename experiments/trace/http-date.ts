@@ -1,7 +1,7 @@
 // The access-log date `05/Dec/2026:21:33:54 +0000` (NGINX $time_local) or
 // `06/Feb/2009:12:14:14.655` (HAProxy's request date, local time without a zone: read as UTC,
 // since only the gaps between requests matter for a replay).
-const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+export const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 const LOG_DATE = /^(\d{2})\/([A-Z][a-z]{2})\/(\d{4}):(\d{2}):(\d{2}):(\d{2})(\.\d{1,6})?(?: ([+-])(\d{2})(\d{2}))?$/;
 
 /** Epoch ms of a log date; undefined when it is not one. */

@@ -10,13 +10,13 @@ import { parseLogDate, parseRequestLine } from './http-date.ts';
 import { type LineResult, REPLAY_METHODS, parseDecimal } from './record.ts';
 
 const QUOTED = '"((?:[^"\\\\]|\\\\.)*)"';
-const COMBINED = new RegExp(`^(\\S+) - (\\S+) \\[([^\\]]+)\\] ${QUOTED} (\\d{3}) (\\d+|-) ${QUOTED} ${QUOTED} (.*)$`);
+const COMBINED = new RegExp(`^(\\S+) - (\\S+) \\[([^\\]]+)\\] ${QUOTED} (\\d{3}) (\\d+|-) ${QUOTED} ${QUOTED}(?: (.*))?$`);
 const EXPECTED = 'expected NGINX combined + "$request_time $upstream_response_time $upstream_addr [$msec]"';
 
 export function nginxLine(text: string, line: number): LineResult {
   const m = COMBINED.exec(text);
   if (!m) return { problem: `${EXPECTED}; the combined part does not match` };
-  const [, client, , timeLocal, request, , , , , tail] = m;
+  const [, client, , timeLocal, request, , , , , tail = ''] = m;
   // Upstream lists separate attempts with ", " and internal redirects with " : ".
   const tokens = tail.split(' ').filter((t) => t !== ':' && t !== '').map((t) => t.replace(/,$/, ''));
   const requestSec = parseDecimal(tokens[0] ?? '');

@@ -68,6 +68,7 @@ export function* fileLines(file: string): Generator<{ line: number; text: string
 export function* csvRows(file: string): Generator<{ line: number; fields: string[] }> {
   const parser = new Parser({ info: true, bom: true, skip_empty_lines: true, relax_column_count: true });
   let error: unknown;
+  let lastLine = 0;
   parser.on('error', (e) => { error = e; });
   // csv-parse holds back the last few bytes until it knows whether more follow: a few empty
   // lines (skipped) at the end let the real last record out without waiting for end().
@@ -75,13 +76,14 @@ export function* csvRows(file: string): Generator<{ line: number; fields: string
     parser.write(chunk);
     if (error) throw csvError(file, error);
     for (let r = parser.read() as CsvRecord | null; r !== null; r = parser.read() as CsvRecord | null) {
-      yield { line: r.info.lines, fields: r.record };
+      lastLine = r.info.lines;
+      yield { line: lastLine, fields: r.record };
     }
   }
   if (error) throw csvError(file, error);
   // Without end() csv-parse never reports a quote left open at the end of the file.
   if ((parser as unknown as { state: { quoting: boolean } }).state.quoting) {
-    throw new TraceError(file, parser.info.lines, 'not valid CSV: a quoted field is still open at the end of the file');
+    throw new TraceError(file, lastLine + 1, 'not valid CSV: a quoted field opened here is still open at the end of the file');
   }
 }
 
