@@ -88,6 +88,8 @@ const TraceSchema = z.strictObject({
   serviceTime: z.enum(['logged', 'resampled', 'servers']).default('logged'),
   /** The proxy-side part of the logged time (network, proxy): subtracted to estimate the service time. */
   overheadMs: z.number().min(0).max(60_000).default(0),
+  /** Requests each recorded server served at once (FIFO): the estimator then takes their queueing out too (trace/estimate.ts). */
+  recordedConcurrency: z.number().int().min(1).max(100_000).optional(),
 });
 
 const WorkloadSchema = z.strictObject({

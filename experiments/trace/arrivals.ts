@@ -1,17 +1,14 @@
 // A recorded trace as an arrival schedule, pulled one request at a time (bounded memory):
 // arrival gaps as logged, divided by `speed`; each client keeps its identity (a stable
 // index, so a stable loopback address, see clientIndexOf); each request carries its method,
-// path and service time. The service-time estimator for `serviceTime: "logged"`:
-//   serviceMs = max(0, upstreamMs − overheadMs)
-// where upstreamMs is what the log says the upstream took (NGINX $upstream_response_time,
-// HAProxy Tr, Fulcrum's client-side latency) and overheadMs the part of it spent outside the
-// server (network round trip, proxy). It includes the server's own queueing, so it
-// overestimates service under heavy load; "resampled" draws per path from the same values.
+// path and service time: its own estimate (estimate.ts), or with "resampled" one drawn from
+// the estimates of the same path.
 import { murmur3 } from '../../core/hash.ts';
 import { rngStream } from '../../core/rng.ts';
 import type { Rng } from '../../core/types.ts';
 import type { TraceConfig, WorkloadConfig } from '../schema.ts';
 import type { Arrival } from '../workload.ts';
+import { ServiceEstimator } from './estimate.ts';
 import { type ReadStats, readTrace } from './read.ts';
 import type { TraceRecord } from './record.ts';
 
@@ -29,10 +26,6 @@ export function clientIndexOf(client: string): number {
   return murmur3(client) % CLIENT_SPACE;
 }
 
-export function serviceEstimateMs(upstreamMs: number, overheadMs: number): number {
-  return Math.max(0, upstreamMs - overheadMs);
-}
-
 export class TraceArrivals implements Iterator<Arrival>, Iterable<Arrival> {
   private id = 0;
   private readonly records: Iterator<TraceRecord>;
@@ -41,6 +34,7 @@ export class TraceArrivals implements Iterator<Arrival>, Iterable<Arrival> {
   private readonly total: number;
   private readonly endMs: number;
   private readonly resample: PathSamples | undefined;
+  private readonly estimator: ServiceEstimator;
 
   constructor(w: WorkloadConfig, seed: number) {
     if (!w.trace) throw new Error('not a trace workload');
@@ -48,6 +42,7 @@ export class TraceArrivals implements Iterator<Arrival>, Iterable<Arrival> {
     this.records = readTrace(w.trace.file, w.trace.format)[Symbol.iterator]();
     this.total = w.requests ?? Infinity;
     this.endMs = w.durationMs ?? Infinity;
+    this.estimator = new ServiceEstimator(w.trace);
     this.resample = w.trace.serviceTime === 'resampled'
       ? PathSamples.collect(w.trace, w.path, rngStream(seed, 'workload/trace/reservoir'), rngStream(seed, 'workload/trace/service'))
       : undefined;
@@ -60,6 +55,8 @@ export class TraceArrivals implements Iterator<Arrival>, Iterable<Arrival> {
       const next = this.records.next();
       if (next.done) return this.finish();
       const r = next.value;
+      // Every record, even one before the window, updates the recorded queues.
+      const loggedMs = this.trace.serviceTime === 'logged' ? this.estimator.estimateMs(r) : undefined;
       this.originMs ??= r.atMs;
       const traceMs = r.atMs - this.originMs;
       if (traceMs < fromMs) continue;
@@ -68,7 +65,7 @@ export class TraceArrivals implements Iterator<Arrival>, Iterable<Arrival> {
       if (atMs >= this.endMs) return this.finish();
       return {
         id: this.id++, atMs, client: clientIndexOf(r.client), method: r.method, path: r.path,
-        serviceMs: this.serviceMs(r),
+        serviceMs: this.trace.serviceTime === 'resampled' ? this.resample!.draw(r.path) : loggedMs,
       };
     }
   }
@@ -79,14 +76,6 @@ export class TraceArrivals implements Iterator<Arrival>, Iterable<Arrival> {
   }
 
   [Symbol.iterator](): this { return this; }
-
-  private serviceMs(r: TraceRecord): number | undefined {
-    switch (this.trace.serviceTime) {
-      case 'logged': return serviceEstimateMs(r.upstreamMs, this.trace.overheadMs);
-      case 'resampled': return this.resample!.draw(r.path);
-      case 'servers': return undefined;
-    }
-  }
 
   private finish(): undefined {
     this.id = this.total;
@@ -107,7 +96,8 @@ class PathSamples {
 
   static collect(trace: TraceConfig, defaultPath: string, reservoir: Rng, draws: Rng): PathSamples {
     const samples = new PathSamples(defaultPath, draws);
-    for (const r of readTrace(trace.file, trace.format)) samples.add(samples.key(r.path), serviceEstimateMs(r.upstreamMs, trace.overheadMs), reservoir);
+    const estimator = new ServiceEstimator(trace);
+    for (const r of readTrace(trace.file, trace.format)) samples.add(samples.key(r.path), estimator.estimateMs(r), reservoir);
     return samples;
   }
 

@@ -1,4 +1,4 @@
-// npm run trace -- import FILE --format F --out OUT [--overhead-ms N] [--anonymize [--key K]]
+// npm run trace -- import FILE --format F --out OUT [--overhead-ms N] [--recorded-concurrency C] [--anonymize [--key K]]
 // npm run trace -- generate --out OUT [--lines N] [--rate R] [--seed S]
 // Exit codes: 0 done, 2 bad arguments or a malformed trace line (nothing written), 1 anything else.
 import { parseArgs } from 'node:util';
@@ -15,6 +15,9 @@ import: read a trace (${TRACE_FORMATS.join(', ')}) and write the plain CSV trace
   --format F        ${TRACE_FORMATS.join(' | ')}
   --out OUT         the CSV to write (only once every line has parsed)
   --overhead-ms N   subtract N ms of proxy-side time from each logged upstream time (default 0)
+  --recorded-concurrency C
+                    the recorded servers served C requests at once (FIFO): take their
+                    queueing out of the service estimate too (needs a logged server)
   --anonymize       replace clients and paths by keyed hashes (HMAC-SHA-256)
   --key K           the anonymizing key (default: a fixed one; anyone can then test a
                     guessed address against the output — pass your own secret)
@@ -33,7 +36,7 @@ async function main(argv: string[]): Promise<number> {
     args = parseArgs({
       args: argv, allowPositionals: true,
       options: {
-        format: { type: 'string' }, out: { type: 'string' }, 'overhead-ms': { type: 'string' },
+        format: { type: 'string' }, out: { type: 'string' }, 'overhead-ms': { type: 'string' }, 'recorded-concurrency': { type: 'string' },
         anonymize: { type: 'boolean', default: false }, key: { type: 'string' },
         lines: { type: 'string' }, rate: { type: 'string' }, seed: { type: 'string' },
         help: { type: 'boolean', default: false },
@@ -51,10 +54,14 @@ async function main(argv: string[]): Promise<number> {
     if (!TRACE_FORMATS.includes(v.format as TraceFormat)) return usage(`--format: got ${JSON.stringify(v.format)}; expected one of ${TRACE_FORMATS.join(', ')}`);
     const overheadMs = number(v['overhead-ms'] ?? '0', 0, 60_000);
     if (overheadMs === undefined) return usage(`--overhead-ms: got ${JSON.stringify(v['overhead-ms'])}; expected a number of ms, 0 … 60000`);
+    const recordedConcurrency = v['recorded-concurrency'] === undefined ? undefined : number(v['recorded-concurrency'], 1, 100_000);
+    if (v['recorded-concurrency'] !== undefined && (recordedConcurrency === undefined || !Number.isInteger(recordedConcurrency))) {
+      return usage(`--recorded-concurrency: got ${JSON.stringify(v['recorded-concurrency'])}; expected an integer 1 … 100000`);
+    }
     if (v.key !== undefined && !v.anonymize) return usage('--key: only with --anonymize');
     try {
       const r = await importTrace({
-        input: files[0], format: v.format as TraceFormat, output: v.out, overheadMs,
+        input: files[0], format: v.format as TraceFormat, output: v.out, overheadMs, recordedConcurrency,
         anonymizeKey: v.anonymize ? v.key ?? DEFAULT_KEY : undefined,
       });
       const spanS = r.firstMs === undefined ? 0 : (r.lastMs! - r.firstMs) / 1000;

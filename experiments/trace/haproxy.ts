@@ -28,5 +28,5 @@ export function haproxyLine(text: string, line: number): LineResult {
   const req = parseRequestLine(m[24]);
   if (!req) return { problem: `${EXPECTED}; request: expected "METHOD /path HTTP/x", got ${JSON.stringify(m[24])}` };
   if (!REPLAY_METHODS.has(req.method)) return { skip: `method ${req.method} is not replayed` };
-  return { line, atMs, client, method: req.method, path: req.path, upstreamMs: tr };
+  return { line, atMs, client, method: req.method, path: req.path, upstreamMs: tr, server: `${m[5]}/${server}` };
 }

@@ -1,5 +1,5 @@
 // `npm run trace -- import`: any supported log → the plain CSV trace, in arrival order, with
-// each request's service estimate (arrivals.ts) and, with anonymize, client identities and
+// each request's service estimate (estimate.ts) and, with anonymize, client identities and
 // paths replaced by keyed hashes (HMAC-SHA-256; the same input and key give the same
 // output, so stickiness and per-path statistics survive). Written to a temporary file and
 // renamed at the end: a malformed line leaves nothing behind.
@@ -8,7 +8,7 @@ import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
 import { finished } from 'node:stream/promises';
-import { serviceEstimateMs } from './arrivals.ts';
+import { ServiceEstimator } from './estimate.ts';
 import { csvRow, csvTraceWriter } from './csv.ts';
 import { type ReadStats, readTrace } from './read.ts';
 import type { TraceFormat, TraceRecord } from './record.ts';
@@ -17,8 +17,9 @@ export interface ImportOptions {
   input: string;
   format: TraceFormat;
   output: string;
-  /** Subtracted from each logged upstream time (the estimator's overhead). */
+  /** The estimator's settings (estimate.ts): overhead off each logged time; the recorded servers' workers. */
   overheadMs: number;
+  recordedConcurrency?: number;
   /** The HMAC key for anonymizing; undefined keeps clients and paths as logged. */
   anonymizeKey?: string;
 }
@@ -36,12 +37,13 @@ export async function importTrace(o: ImportOptions): Promise<ImportReport> {
   const file = createWriteStream(tmp);
   writer.pipe(file);
   const report: ImportReport = { records: 0, skipped: new Map() };
+  const estimator = new ServiceEstimator(o);
   try {
     for (const r of readTrace(o.input, o.format, report)) {
       report.firstMs ??= r.atMs;
       report.lastMs = r.atMs;
       report.records++;
-      if (!writer.write(csvRow(normalised(r, o)))) await once(writer, 'drain');
+      if (!writer.write(csvRow(normalised(r, estimator.estimateMs(r), o)))) await once(writer, 'drain');
     }
     writer.end();
     await finished(file);
@@ -55,7 +57,7 @@ export async function importTrace(o: ImportOptions): Promise<ImportReport> {
   }
 }
 
-function normalised(r: TraceRecord, o: ImportOptions): Omit<TraceRecord, 'line'> {
+function normalised(r: TraceRecord, serviceMs: number, o: ImportOptions): Omit<TraceRecord, 'line'> {
   const key = o.anonymizeKey;
   const hash = (text: string) => createHmac('sha256', key!).update(text).digest('hex').slice(0, 16);
   return {
@@ -63,6 +65,6 @@ function normalised(r: TraceRecord, o: ImportOptions): Omit<TraceRecord, 'line'>
     client: key === undefined ? r.client : `c-${hash(`client:${r.client}`)}`,
     method: r.method,
     path: key === undefined || r.path === undefined ? r.path : `/h/${hash(`path:${r.path}`)}`,
-    upstreamMs: serviceEstimateMs(r.upstreamMs, o.overheadMs),
+    upstreamMs: serviceMs,
   };
 }

@@ -40,5 +40,6 @@ export function nginxLine(text: string, line: number): LineResult {
   const req = parseRequestLine(request);
   if (!req) return { problem: `${EXPECTED}; $request: expected "METHOD /path HTTP/x", got ${JSON.stringify(request)}` };
   if (!REPLAY_METHODS.has(req.method)) return { skip: `method ${req.method} is not replayed` };
-  return { line, atMs: endMs - requestSec * 1000, client, method: req.method, path: req.path, upstreamMs: upstreamSec * 1000 };
+  const server = rest[rest.length - 1];
+  return { line, atMs: endMs - requestSec * 1000, client, method: req.method, path: req.path, upstreamMs: upstreamSec * 1000, server };
 }

@@ -15,8 +15,10 @@ export interface TraceRecord {
   /** Absent when the format does not log it (Fulcrum's requests.csv): the workload's method and path apply. */
   method?: string;
   path?: string;
-  /** The time the upstream took, as logged, before any overhead is subtracted (see arrivals.ts). */
+  /** The time the upstream took, as logged, before any overhead is subtracted (see estimate.ts). */
   upstreamMs: number;
+  /** The backend that answered, when the format logs it (the queueing estimator needs it). */
+  server?: string;
 }
 
 /** A line that does not parse: names the file, the line and what was expected there. */

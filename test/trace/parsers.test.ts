@@ -26,8 +26,8 @@ describe('NGINX combined + $request_time $upstream_response_time $upstream_addr 
   it('arrival = log time − request time; service = the answering upstream\'s time', () => {
     const withMsec = NGINX_OK.replace('0.013 0.010 10.0.0.5:80', '0.013 0.030, 0.010 10.0.0.4:80, 10.0.0.5:80 1796506434.123');
     const [a, b] = read(traceFile('access.log', [NGINX_OK, withMsec]), 'nginx');
-    expect(a).toEqual({ line: 1, atMs: Date.UTC(2026, 11, 5, 21, 33, 54) - 13, client: '10.0.0.1', method: 'GET', path: '/api/x?a=1', upstreamMs: 10 });
-    expect(b).toMatchObject({ line: 2, atMs: 1796506434123 - 13, upstreamMs: 10 }); // the second upstream answered
+    expect(a).toEqual({ line: 1, atMs: Date.UTC(2026, 11, 5, 21, 33, 54) - 13, client: '10.0.0.1', method: 'GET', path: '/api/x?a=1', upstreamMs: 10, server: '10.0.0.5:80' });
+    expect(b).toMatchObject({ line: 2, atMs: 1796506434123 - 13, upstreamMs: 10, server: '10.0.0.5:80' }); // the second upstream answered
   });
 
   it('skips lines no upstream answered, and counts them', () => {
@@ -55,7 +55,7 @@ describe('NGINX combined + $request_time $upstream_response_time $upstream_addr 
 describe('HAProxy option httplog', () => {
   it('arrival = the request date; service = Tr; the syslog prefix is optional', () => {
     const [a, b] = read(traceFile('haproxy.log', [HAPROXY_OK, `Feb  6 12:14:14 lb haproxy[14389]: ${HAPROXY_OK.replace('GET /index.html', 'POST /x?y=1')}`]), 'haproxy');
-    expect(a).toEqual({ line: 1, atMs: Date.UTC(2009, 1, 6, 12, 14, 14, 655), client: '10.0.1.2', method: 'GET', path: '/index.html', upstreamMs: 69 });
+    expect(a).toEqual({ line: 1, atMs: Date.UTC(2009, 1, 6, 12, 14, 14, 655), client: '10.0.1.2', method: 'GET', path: '/index.html', upstreamMs: 69, server: 'static/srv1' });
     expect(b).toMatchObject({ line: 2, method: 'POST', path: '/x?y=1', upstreamMs: 69 });
   });
 
@@ -102,9 +102,11 @@ describe('plain CSV: timestamp,client,method,path,serviceMs', () => {
 });
 
 describe('Fulcrum requests.csv', () => {
-  it('keeps the client index; the upstream time is the recorded latency', () => {
+  it('keeps the client index; the upstream time is the recorded latency; the server is the last one tried', () => {
     const [first] = read('experiments/traces/a9-round-robin.csv', 'fulcrum');
-    expect(first).toEqual({ line: 2, atMs: 2.796, client: '0', upstreamMs: 23.866 });
+    expect(first).toEqual({ line: 2, atMs: 2.796, client: '0', upstreamMs: 23.866, server: 's1' });
+    const [retried] = read(traceFile('r.csv', ['client,startMs,latencyMs,servers', '3,1.5,9,s2|s1']), 'fulcrum');
+    expect(retried.server).toBe('s1');
   });
 
   it('a missing column or a non-index client → file:line', () => {
