@@ -1,6 +1,7 @@
 // Proxy overhead on loopback: 3 replicas (constant 0 ms service time), then autocannon
 // against (a) one replica directly, (b) a bare @fastify/reply-from round-robin proxy and
-// (c) Fulcrum with health checks, outlier detection, retries (with budget) and metrics on.
+// (c) Fulcrum with health checks, outlier detection, retries (with budget) and metrics on,
+// and (d) the same with the attempt log the live runner reads (--attempt-log).
 // Each proxy runs in its own process. With ≥ 4 cores and `taskset`, the proxies get the
 // last core to themselves and everything else shares the rest, so the proxy under test is
 // the bottleneck. On 2 cores that would make the load side the bottleneck instead, so there
@@ -22,7 +23,7 @@ interface AutocannonResult {
   latency: { p50: number; p99: number; average: number };
   errors: number; timeouts: number; non2xx: number;
 }
-type Autocannon = (opts: { url: string; connections: number; duration: number; pipelining?: number }) => Promise<AutocannonResult>;
+type Autocannon = (opts: { url: string; connections: number; duration: number; pipelining?: number; headers?: Record<string, string> }) => Promise<AutocannonResult>;
 const autocannon = createRequire(import.meta.url)('autocannon') as Autocannon;
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -52,15 +53,19 @@ export default async function benchProxy(): Promise<{ title: string; columns: st
       retry: { budget: {} },
       timeouts: { requestMs: 10_000, perTryMs: 5_000 },
     }));
-    const fulcrum = await startChild([join(ROOT, 'live/proxy/cli.ts'), '--listen', '127.0.0.1:0', '--admin', '127.0.0.1:0',
-      '--config', config, '--seed', '1', ...urls.flatMap((u) => ['--backend', u])], { FULCRUM_ADMIN_TOKEN: 'bench' });
+    const fulcrumArgs = [join(ROOT, 'live/proxy/cli.ts'), '--listen', '127.0.0.1:0', '--admin', '127.0.0.1:0',
+      '--config', config, '--seed', '1', ...urls.flatMap((u) => ['--backend', u])];
+    const fulcrum = await startChild(fulcrumArgs, { FULCRUM_ADMIN_TOKEN: 'bench' });
     children.push(fulcrum);
-    if (pinning) for (const pid of [bare.pid, fulcrum.pid]) pin(pid, pinning.proxy);
+    const logged = await startChild([...fulcrumArgs, '--attempt-log', join(dir, 'attempts.jsonl')], { FULCRUM_ADMIN_TOKEN: 'bench' });
+    children.push(logged);
+    if (pinning) for (const pid of [bare.pid, fulcrum.pid, logged.pid]) pin(pid, pinning.proxy);
 
     const cases: Case[] = [
       { name: 'direct to one replica', url: `${urls[0]}/home` },
       { name: 'bare @fastify/reply-from round robin', url: `${bare.url}/home`, pid: bare.pid },
       { name: 'Fulcrum (health, outlier, retries+budget, metrics)', url: `${fulcrum.url}/home`, pid: fulcrum.pid },
+      { name: 'Fulcrum + --attempt-log', url: `${logged.url}/home`, pid: logged.pid },
     ];
     for (const c of cases) await autocannon({ url: c.url, connections: CONNECTIONS, duration: WARMUP_S });
     const slices: Slice[][] = cases.map(() => []);
@@ -79,6 +84,7 @@ export default async function benchProxy(): Promise<{ title: string; columns: st
         round2(median(s.map((x, r) => x.rps / base[r].rps))), cpuRatio, s.reduce((n, x) => n + x.errors, 0),
       ];
     });
+    const logCost = median(slices[3].map((x, r) => x.cpuUsPerRequest! / slices[2][r].cpuUsPerRequest!));
     const counter = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(metrics)?.[1] ?? NaN);
     return {
       title: `Proxy overhead (loopback, ${CONNECTIONS} connections, GET /home, 3 replicas at 0 ms; ${ROUNDS} interleaved ${SLICE_S} s slices per case)`,
@@ -86,6 +92,7 @@ export default async function benchProxy(): Promise<{ title: string; columns: st
       rows,
       notes: [
         '× bare req/s: median over rounds of (case req/s ÷ bare proxy req/s in the same round). × bare efficiency: bare CPU per request ÷ case CPU per request (1 = same cost, higher = cheaper).',
+        `The attempt log costs ×${round2(logCost)} Fulcrum's CPU per request (median over rounds of logged ÷ plain); the live runner runs the proxy with it.`,
         `Fulcrum routed ${counter('fulcrum_router_requests_total')} requests in ${counter('fulcrum_router_attempts_total')} attempts (${counter('fulcrum_router_retries_total')} retries) including warm-up.`,
         pinning
           ? `Node ${process.version}; each proxy pinned to CPU ${pinning.proxy}, replicas and autocannon to CPUs ${pinning.others} (taskset).`
@@ -100,7 +107,8 @@ export default async function benchProxy(): Promise<{ title: string; columns: st
 
 async function measureSlice(c: Case): Promise<Slice> {
   const cpuBefore = cpuMicros(c.pid);
-  const r = await autocannon({ url: c.url, connections: CONNECTIONS, duration: SLICE_S });
+  // The live runner's load generator sends an id with every request; the attempt log writes it.
+  const r = await autocannon({ url: c.url, connections: CONNECTIONS, duration: SLICE_S, headers: { 'x-request-id': '1234567' } });
   const cpuAfter = cpuMicros(c.pid);
   const cpuUsPerRequest = cpuBefore !== undefined && cpuAfter !== undefined && r.requests.total > 0
     ? (cpuAfter - cpuBefore) / r.requests.total : undefined;

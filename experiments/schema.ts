@@ -11,6 +11,7 @@ import { SERVER_ID, configProblems, initialServerIds, referenceProblems } from '
 import { JsonSyntaxError, parseJson } from './json-location.ts';
 import { withPatch } from './patch.ts';
 import { type Answer, AnswerSchema } from './answer.ts';
+import { ProxiesSchema } from './proxies/haproxy.ts';
 import { TRACE_FORMATS, TraceError } from './trace/record.ts';
 import { checkTrace } from './trace/arrivals.ts';
 
@@ -185,6 +186,8 @@ export const RunSchema = z.strictObject({
   faults: z.array(FaultSchema).max(10_000).default([]),
   changes: z.array(ChangeSchema).max(10_000).default([]),
   output: OutputSchema.default({}),
+  /** Settings in one proxy's own vocabulary (`proxies.haproxy`); other proxies ignore them. */
+  proxies: ProxiesSchema.default({}),
 });
 
 export const SweepSchema = z.strictObject({

@@ -13,7 +13,7 @@ export interface RingOptions {
   slots?: number;
 }
 
-const DEFAULT_VNODES = 160;
+export const DEFAULT_VNODES = 160;
 /** The `vnodes` option of the ring policies (ring-hash, bounded-load): points per unit of weight. */
 export const vnodesOption = z.number().int().min(1).max(1_000).default(DEFAULT_VNODES);
 /** Envoy's default maximum_ring_size: above it, every backend's point count is scaled down. */

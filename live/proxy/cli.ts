@@ -33,7 +33,9 @@ const USAGE = `usage: npm run proxy -- (--backend [ID=]URL[@WEIGHT] | --discover
   --max-body-bytes N          413 above (default 10485760)
   --max-headers N             431 above (default 100)
   --max-connections N         open client connections at most; more are closed on accept (default 10000)
-  --access-log                one pino JSON line per request on stdout`;
+  --access-log                one pino JSON line per request on stdout
+  --attempt-log FILE          one JSON line per finished request in FILE: its x-request-id, status and
+                              each attempt's server, start and end (epoch ms); flushed on SIGTERM/SIGINT`;
 
 function fail(problems: string[]): never {
   process.stderr.write(`proxy: invalid configuration\n  ${problems.join('\n  ')}\n(npm run proxy -- --help lists the flags)\n`);
@@ -108,6 +110,7 @@ async function main(): Promise<void> {
         'max-headers': { type: 'string' },
         'max-connections': { type: 'string' },
         'access-log': { type: 'boolean', default: false },
+        'attempt-log': { type: 'string' },
         help: { type: 'boolean', default: false },
       },
       strict: true,
@@ -146,6 +149,7 @@ async function main(): Promise<void> {
       trustedProxies: values['trusted-proxy'],
       allowBackendHosts: values['allow-backend-host'],
       accessLog: values['access-log'],
+      attemptLog: values['attempt-log'],
       limits: {
         ...(values['max-body-bytes'] ? { maxBodyBytes: positiveInt('max-body-bytes', values['max-body-bytes']) } : {}),
         ...(values['max-headers'] ? { maxHeaderCount: positiveInt('max-headers', values['max-headers']) } : {}),

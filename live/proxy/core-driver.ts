@@ -3,7 +3,7 @@
 // keeps one timer armed at the balancer's next deadline, so an ejection ends on time even
 // when no request comes; that advance is an input like any other, and journaled.
 import {
-  type AttemptOutcome, Balancer, type BalancerEvent, type Flow, type RoutingConfig, Router, type Step, isOk,
+  type AttemptOutcome, Balancer, type BalancerEvent, type Flow, type RoutingConfig, Router, type Step,
 } from '../../core/index.ts';
 import { STREAM, rngStream } from '../../core/rng.ts';
 import { Journal, type JournalEntry } from './journal.ts';
@@ -20,12 +20,8 @@ export interface CoreDriverOptions {
   /** Journal every core call (implies `trace`). */
   journal?: boolean;
   onEvent?: (event: BalancerEvent) => void;
-}
-
-/** `ok`: the backend answered below 500 (the result files' definition). */
-export interface AttemptObserver {
-  started(backendId: string): void;
-  ended(backendId: string, ok: boolean): void;
+  /** After every input that may change which backends exist or are routable (membership calls and balancer events). */
+  onStateChange?: () => void;
 }
 
 export class CoreDriver {
@@ -33,19 +29,20 @@ export class CoreDriver {
   readonly router: Router;
   readonly journal: Journal | undefined;
   readonly now: () => number;
-  private observer: AttemptObserver | undefined;
+  private readonly stateChanged: () => void;
   private deadlineTimer: NodeJS.Timeout | undefined;
   private deadlineArmedMs = Infinity;
 
   constructor(o: CoreDriverOptions) {
     this.now = o.clock;
     this.journal = o.journal ? new Journal() : undefined;
+    this.stateChanged = o.onStateChange ?? (() => {});
     const journal = this.journal;
     this.balancer = new Balancer({
       balancer: o.routing.balancer,
       health: o.routing.health,
       rng: rngStream(o.seed, STREAM.balancer),
-      onEvent: (e) => { journal?.events.push(e); o.onEvent?.(e); },
+      onEvent: (e) => { journal?.events.push(e); o.onEvent?.(e); this.stateChanged(); },
     });
     this.router = new Router({
       balancer: this.balancer,
@@ -63,6 +60,7 @@ export class CoreDriver {
     this.balancer.add(id, { weight, nowMs, initial });
     this.journal?.record({ op: 'add', id, weight, initial, nowMs });
     this.armDeadline();
+    this.stateChanged();
   }
 
   remove(id: string): void {
@@ -70,6 +68,7 @@ export class CoreDriver {
     this.balancer.remove(id, nowMs);
     this.journal?.record({ op: 'remove', id, nowMs });
     this.armDeadline();
+    this.stateChanged();
   }
 
   setWeight(id: string, weight: number): void {
@@ -82,6 +81,7 @@ export class CoreDriver {
     this.balancer.setAdminDown(id, down, nowMs);
     this.journal?.record({ op: 'admin-down', id, down, nowMs });
     this.armDeadline();
+    this.stateChanged();
   }
 
   probeResult(id: string, ok: boolean): void {
@@ -107,33 +107,31 @@ export class CoreDriver {
     const nowMs = this.now();
     if (this.journal) this.journal.record({ op: 'next', flow: this.journal.idOf(flow), nowMs });
     const step = this.router.next(flow, nowMs);
-    if (step.kind === 'attempt') this.observer?.started(step.backend.id);
     this.armDeadline();
     return step;
   }
 
   attemptEnded(flow: Flow, outcome: AttemptOutcome, retryAfter?: string, responseStarted?: boolean): Step {
-    return this.endAttempt(flow, isOk(outcome),
+    return this.endAttempt(flow,
       (id, nowMs) => ({ op: 'ended', flow: id, nowMs, outcome, retryAfter, responseStarted }),
       (nowMs) => this.router.attemptEnded(flow, nowMs, outcome, { retryAfter, responseStarted }));
   }
 
   /** The attempt's timer fired: the Router knows whether it was the per-try timeout or the deadline. */
   attemptTimedOut(flow: Flow): Step {
-    return this.endAttempt(flow, false, (id, nowMs) => ({ op: 'timed-out', flow: id, nowMs }), (nowMs) => this.router.attemptTimedOut(flow, nowMs));
+    return this.endAttempt(flow, (id, nowMs) => ({ op: 'timed-out', flow: id, nowMs }), (nowMs) => this.router.attemptTimedOut(flow, nowMs));
   }
 
 
   clientAborted(flow: Flow): void {
     if (flow.done && !flow.current) return; // already answered: nothing left to free
-    this.endAttempt(flow, false, (id, nowMs) => ({ op: 'abort', flow: id, nowMs }), (nowMs) => this.router.clientAborted(flow, nowMs));
+    this.endAttempt(flow, (id, nowMs) => ({ op: 'abort', flow: id, nowMs }), (nowMs) => this.router.clientAborted(flow, nowMs));
   }
 
-  /** One input that ends (or abandons) a flow's attempt: journaled, observed, decided by the Router, then the deadline timer re-armed. */
-  private endAttempt<T>(flow: Flow, ok: boolean, entry: (flowId: number, nowMs: number) => JournalEntry, decide: (nowMs: number) => T): T {
+  /** One input that ends (or abandons) a flow's attempt: journaled, decided by the Router, then the deadline timer re-armed. */
+  private endAttempt<T>(flow: Flow, entry: (flowId: number, nowMs: number) => JournalEntry, decide: (nowMs: number) => T): T {
     const nowMs = this.now();
     if (this.journal) this.journal.record(entry(this.journal.idOf(flow), nowMs));
-    if (this.observer && flow.current) this.observer.ended(flow.current.id, ok);
     const result = decide(nowMs);
     this.armDeadline();
     return result;
@@ -169,7 +167,4 @@ export class CoreDriver {
     this.balancer.advance(nowMs);
     this.armDeadline();
   }
-
-  /** Hears every attempt's start and end: the live runner's per-server timeline. */
-  observeAttempts(observer: AttemptObserver | undefined): void { this.observer = observer; }
 }

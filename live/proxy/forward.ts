@@ -9,8 +9,9 @@ import type { ServerResponse } from 'node:http';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Dispatcher } from 'undici';
 import { type Flow, type GatewayError, type Step, failurePoint } from '../../core/router.ts';
-import type { AttemptOutcome } from '../../core/types.ts';
+import { type AttemptOutcome, isOk } from '../../core/types.ts';
 import { normalizeAddress } from '../../http/security.ts';
+import type { AttemptLog } from './attempt-log.ts';
 import { type StatusClass, statusClass } from './backend-stats.ts';
 import type { BackendRecord, BackendRegistry } from './backends.ts';
 import type { ClientIdentity } from './client-identity.ts';
@@ -34,6 +35,8 @@ export interface ForwarderDeps {
   identity: ClientIdentity;
   limits: BodyLimits;
   accessLog: boolean;
+  /** `--attempt-log`: one line per request with its attempts' times (attempt-log.ts). */
+  attemptLog?: AttemptLog;
   via: ViaTag;
 }
 
@@ -45,8 +48,10 @@ const TIMEOUT: AttemptOutcome = { kind: 'timeout' };
 const kExchange = Symbol('fulcrum.exchange');
 type Carrier = { [kExchange]?: Exchange };
 
-/** One attempt as the access log shows it (collected only when the log is on). */
-interface AttemptTiming { backend: string; ms: number; outcome: string }
+/** One attempt as the logs show it (collected only when the access or attempt log is on); times from performance.now(). */
+interface AttemptTiming { server: string; startedMs: number; endedMs: number; outcome: string; ok: boolean }
+
+const CLIENT_LEFT = 'client_left';
 
 /**
  * Where an Exchange is. Each phase holds exactly what it needs, so no field outlives its
@@ -101,11 +106,13 @@ class Exchange implements RelayOwner {
   private buffered: Buffer | undefined;
   private streamed: StreamedBody | undefined;
   private readonly timings: AttemptTiming[] | undefined;
+  /** The proxy's own error code, when it answered the request itself. */
+  private error: GatewayError | ClientError | undefined;
 
   constructor(private readonly d: ForwarderDeps, private readonly request: FastifyRequest, private readonly reply: FastifyReply) {
     this.method = request.raw.method!;
     this.peer = normalizeAddress(request.raw.socket.remoteAddress);
-    this.timings = d.accessLog ? [] : undefined;
+    this.timings = d.accessLog || d.attemptLog ? [] : undefined;
   }
 
   begin(): void {
@@ -185,14 +192,20 @@ class Exchange implements RelayOwner {
   clientClosed(): void {
     const res = this.reply.raw;
     if (!res.writableFinished) this.clientLeft();
-    const cls: StatusClass = res.headersSent && res.writableFinished ? statusClass(res.statusCode) : 'error';
+    const complete = res.headersSent && res.writableFinished;
+    const cls: StatusClass = complete ? statusClass(res.statusCode) : 'error';
     const seconds = (performance.now() - this.startedMs) / 1000;
     this.d.metrics.requestEnded(cls, seconds);
-    if (this.timings) {
+    if (this.d.attemptLog) {
+      const id = this.request.raw.headers['x-request-id'];
+      this.d.attemptLog.request(typeof id === 'string' ? id : '', complete ? res.statusCode : 0, this.error, this.timings!);
+    }
+    if (this.d.accessLog) {
       const path = this.flow?.path ?? [];
       this.request.log.info({
         client: this.peer, method: this.method, url: this.request.raw.url, status: res.statusCode, complete: cls !== 'error',
-        attempts: path.join('|'), backend: path.at(-1), durationMs: Math.round(seconds * 10_000) / 10, timings: this.timings,
+        attempts: path.join('|'), backend: path.at(-1), durationMs: Math.round(seconds * 10_000) / 10,
+        timings: this.timings!.map((t) => ({ backend: t.server, ms: Math.round((t.endedMs - t.startedMs) * 10) / 10, outcome: t.outcome })),
       }, 'access');
     }
   }
@@ -208,6 +221,7 @@ class Exchange implements RelayOwner {
       case 'attempting':
         clearTimeout(p.timer);
         this.d.driver.clientAborted(this.flow!);
+        this.timeAttempt(p.record.id, p.startedMs, CLIENT_LEFT, false);
         p.signal.abort();
         return;
       case 'backoff':
@@ -215,7 +229,10 @@ class Exchange implements RelayOwner {
         this.d.driver.clientAborted(this.flow!);
         return;
       case 'relaying':
-        if (p.endsAttempt) this.d.driver.clientAborted(this.flow!);
+        if (p.endsAttempt) {
+          this.d.driver.clientAborted(this.flow!);
+          this.timeAttempt(p.record.id, p.startedMs, CLIENT_LEFT, false);
+        }
         p.body.destroy(); // frees the upstream socket
         return;
       case 'done': return;
@@ -298,6 +315,7 @@ class Exchange implements RelayOwner {
   /** The proxy's own answer ends the exchange. */
   private answerError(status: number, code: GatewayError | ClientError, opts?: { close?: boolean }): void {
     this.phase = DONE;
+    this.error = code;
     sendProxyError(this.reply, status, code, this.flow?.path, opts);
   }
 
@@ -305,7 +323,11 @@ class Exchange implements RelayOwner {
   private recordAttempt(record: BackendRecord, startedMs: number, cls: StatusClass, outcome: AttemptOutcome): void {
     const ms = performance.now() - startedMs;
     record.stats.record(cls, ms, this.flow!.ended.backendFailure);
-    this.timings?.push({ backend: record.id, ms: Math.round(ms * 10) / 10, outcome: outcome.kind === 'response' ? String(outcome.status) : outcome.kind });
+    this.timeAttempt(record.id, startedMs, outcome.kind === 'response' ? String(outcome.status) : outcome.kind, isOk(outcome));
+  }
+
+  private timeAttempt(server: string, startedMs: number, outcome: string, ok: boolean): void {
+    this.timings?.push({ server, startedMs, endedMs: performance.now(), outcome, ok });
   }
 }
 

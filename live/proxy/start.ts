@@ -6,6 +6,7 @@ import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import type { Balancer, BalancerEvent, RoutingConfig, Router } from '../../core/index.ts';
 import { buildAdminApp } from './admin/admin-app.ts';
+import { AttemptLog } from './attempt-log.ts';
 import { BackendRegistry } from './backends.ts';
 import { ClientIdentity } from './client-identity.ts';
 import { nowMs } from './clock.ts';
@@ -49,6 +50,8 @@ export interface ProxyOptions {
   allowBackendHosts?: string[];
   /** Fastify's pino access log (one line per request); off by default. */
   accessLog?: boolean;
+  /** A file for the attempt log (attempt-log.ts): each request's attempts with their times, and membership changes. */
+  attemptLog?: string;
   /** Router decision traces on every flow. */
   trace?: boolean;
   /** Journal every core call (for replay); implies `trace`. */
@@ -103,12 +106,16 @@ export async function startProxy(o: ProxyOptions): Promise<RunningProxy> {
   const limits: ProxyLimits = { ...DEFAULT_LIMITS, ...o.limits };
   const adminToken = o.adminToken ?? randomBytes(24).toString('base64url');
   const events = new EventLog();
+  const attemptLog = o.attemptLog === undefined ? undefined : await AttemptLog.open(o.attemptLog).catch((err: Error) => {
+    throw new ConfigError([`--attempt-log: cannot write ${o.attemptLog} (${err.message})`]);
+  });
 
   // The Balancer reports through one hook; these are its listeners, wired once built.
   const listeners: Array<(e: BalancerEvent) => void> = [(e) => events.push(e)];
   const driver = new CoreDriver({
     routing, seed, clock: nowMs, trace: o.trace, journal: o.journal,
     onEvent: (e) => { for (const l of listeners) l(e); },
+    onStateChange: attemptLog && (() => attemptLog.members(nowMs(), driver.balancer.status(nowMs()))),
   });
   const registry = new BackendRegistry({
     connections: o.upstream?.connections ?? 128,
@@ -160,6 +167,7 @@ export async function startProxy(o: ProxyOptions): Promise<RunningProxy> {
     driver, registry, metrics, identity,
     limits: { maxBodyBytes: limits.maxBodyBytes, maxReplayBodyBytes: Math.min(routing.retry?.maxReplayBodyBytes ?? 0, limits.maxBodyBytes) },
     accessLog: o.accessLog ?? false,
+    attemptLog,
     via,
   });
   const app = buildProxyApp(limits, forward, o.accessLog ?? false);
@@ -196,7 +204,7 @@ export async function startProxy(o: ProxyOptions): Promise<RunningProxy> {
   } catch (err) {
     discovery?.stop();
     health.stopAll();
-    await Promise.allSettled([app.close(), admin?.close(), registry.closeAll()]);
+    await Promise.allSettled([app.close(), admin?.close(), registry.closeAll(), attemptLog?.close()]);
     throw err;
   }
 
@@ -219,6 +227,7 @@ export async function startProxy(o: ProxyOptions): Promise<RunningProxy> {
         clearTimeout(force);
         await admin?.close();
         await registry.closeAll();
+        await attemptLog?.close(); // after the last request has been logged
       })();
       return closing;
     },

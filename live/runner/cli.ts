@@ -1,5 +1,5 @@
-// npm run live -- FILE [--runtime process|docker] [--docker-base IMAGE] [--out DIR | --update] [--no-requests] [--seed N] [--metrics MS]
-// Runs an experiment against real replicas and the real proxy; writes the same files as
+// npm run live -- FILE [--proxy NAME] [--runtime process|docker] [--docker-base IMAGE] [--out DIR | --update] [--no-requests] [--seed N] [--metrics MS]
+// Runs an experiment against real replicas and a real proxy in its own process; writes the same files as
 // `npm run sim`. Exit codes: 0 done, 2 invalid experiment or arguments, 1 a run failed
 // (including "no Docker engine" for --runtime docker: never a silent fallback).
 import { parseArgs } from 'node:util';
@@ -7,7 +7,10 @@ import { ExperimentError, loadExperiment } from '../../experiments/schema.ts';
 import { summaryTable } from '../../experiments/table.ts';
 import { DEFAULT_EXPERIMENT, parseSeedFlag } from '../../experiments/cli-shared.ts';
 import { defaultOutDir } from '../../experiments/run-files.ts';
+import { parseProxyFlag } from '../../experiments/proxies.ts';
 import { runLivePlan } from './run.ts';
+import { proxyLauncher } from './proxies/index.ts';
+import { killAllGroupsNow } from './proxies/process-group.ts';
 import { ProcessRuntime } from './runtime/process.ts';
 import { DEFAULT_BASE_IMAGE, DockerRuntime, assertDockerEngine, buildReplicaImage } from './runtime/docker.ts';
 import type { Runtime } from './runtime/types.ts';
@@ -15,12 +18,14 @@ import type { Runtime } from './runtime/types.ts';
 const USAGE = `usage: npm run live -- FILE [options]
 
   FILE                 experiment file (JSON); without one, the default ${DEFAULT_EXPERIMENT}
+  --proxy NAME         the proxy under test (default fulcrum, Fulcrum's own), run in its own
+                       process; results of another go to live-NAME/ instead of live/
   --runtime R          process (default: child processes) or docker (containers, --network host)
   --docker-base IMAGE  base image for the replica image (default ${DEFAULT_BASE_IMAGE},
                        or $FULCRUM_DOCKER_BASE); without registry access build one with
                        live/docker/local-base.sh and pass fulcrum-node24-base:local
-  --out DIR            write results to DIR instead of runs/<name>/live (git-ignored)
-  --update             write to reports/<name>/live: replace the committed results
+  --out DIR            write results to DIR instead of runs/<name>/live[-NAME] (git-ignored)
+  --update             write to reports/<name>/live[-NAME]: replace the committed results
                        (then npm run report redraws reports/<name>/)
   --no-requests        skip requests.csv
   --seed N             replace the file's seed
@@ -34,6 +39,7 @@ async function main(argv: string[]): Promise<number> {
     args = parseArgs({
       args: argv, allowPositionals: true,
       options: {
+        proxy: { type: 'string' },
         runtime: { type: 'string', default: 'process' },
         'docker-base': { type: 'string' },
         out: { type: 'string' },
@@ -55,6 +61,10 @@ async function main(argv: string[]): Promise<number> {
     return 2;
   }
   if (values.out !== undefined && values.update) { process.stderr.write('--out and --update: give one (--update writes to reports/<name>/live)\n'); return 2; }
+  const { proxy, error: proxyError } = parseProxyFlag('--proxy', values.proxy);
+  if (proxyError !== undefined) { process.stderr.write(`${proxyError}\n`); return 2; }
+  const launchable = proxyLauncher(proxy);
+  if ('problem' in launchable) { process.stderr.write(`${launchable.problem}\n`); return 2; }
   const { seed, error: seedError } = parseSeedFlag(values.seed);
   if (seedError) { process.stderr.write(`${seedError}\n`); return 2; }
   const metricsIntervalMs = values.metrics === undefined ? undefined : Number(values.metrics);
@@ -86,16 +96,18 @@ async function main(argv: string[]): Promise<number> {
     process.once('exit', () => processes.killAllNow()); // last resort if we die mid-run
     runtime = processes;
   }
-  // Whatever happens, leave no replica behind: Ctrl-C, SIGTERM or a failed run.
+  process.once('exit', killAllGroupsNow);
+  // Whatever happens, leave no proxy or replica behind: Ctrl-C, SIGTERM or a failed run.
   const stop = (signal: string) => {
-    log(`${signal}: stopping replicas`);
+    log(`${signal}: stopping the proxy and the replicas`);
+    killAllGroupsNow();
     void runtime.closeAll().finally(() => process.exit(130));
   };
   process.once('SIGINT', () => stop('SIGINT'));
   process.once('SIGTERM', () => stop('SIGTERM'));
-  const outDir = values.out ?? defaultOutDir(plan, 'live', values.update);
+  const outDir = values.out ?? defaultOutDir(plan, 'live', values.update, proxy);
   try {
-    const results = await runLivePlan(plan, { runtime, outDir, writeRequests: !values['no-requests'], log, metricsIntervalMs });
+    const results = await runLivePlan(plan, { runtime, proxy, outDir, writeRequests: !values['no-requests'], log, metricsIntervalMs });
     process.stdout.write(`${summaryTable(results)}\n\nseed ${plan.runs[0]?.config.seed}; results in ${outDir}\n`);
     return 0;
   } catch (e) {

@@ -3,7 +3,9 @@
 // sends its next request a think time after its previous answer, as the experiment says.
 // Both follow the experiment's schedule from the same seed as the simulator. Each client
 // has its own loopback source address, bound as the local address of its connections, so
-// the proxy sees real, distinct client IPs — no forged headers.
+// the proxy sees real, distinct client IPs — no forged headers. Every request carries its id
+// in x-request-id; the runner joins what the client saw with the proxy's own log by it
+// (join-log.ts), so nothing here reads anything proxy-specific.
 import { Pool } from 'undici';
 import type { Arrival, ClosedLoop } from '../../experiments/workload.ts';
 import { replayHeaders } from '../../http/replay.ts';
@@ -16,10 +18,6 @@ export interface Completed {
   endMs: number;
   /** 0 when no HTTP answer arrived (the connection failed or was aborted). */
   status: number;
-  /** The proxy's attempt path header, e.g. `s2|s1`. */
-  servers: string;
-  /** The proxy's own error code (x-fulcrum-error), when it generated the answer. */
-  proxyError?: string;
   /** Transport error seen by the client. */
   error?: string;
 }
@@ -82,18 +80,14 @@ class Sender {
     const headers = { 'x-request-id': String(a.id), ...(a.serviceMs !== undefined && target.replayToken ? replayHeaders(a.serviceMs, target.replayToken) : {}) };
     const p = this.pool(a.client).request({ method: a.method ?? target.method, path: a.path ?? target.path, headers })
       .then(async (res) => {
-        const header = (name: string) => {
-          const v = res.headers[name];
-          return Array.isArray(v) ? v[0] : v;
-        };
         try {
           await res.body.dump();
         } catch (err) { // headers came, the body did not: an aborted response is not an answer
-          finish({ status: 0, servers: header('x-fulcrum-attempts') ?? '', error: (err as Error).message });
+          finish({ status: 0, error: (err as Error).message });
           return;
         }
-        finish({ status: res.statusCode, servers: header('x-fulcrum-attempts') ?? '', proxyError: header('x-fulcrum-error') });
-      }, (err: Error & { code?: string }) => finish({ status: 0, servers: '', error: err.code ?? err.message }))
+        finish({ status: res.statusCode });
+      }, (err: Error & { code?: string }) => finish({ status: 0, error: err.code ?? err.message }))
       .finally(() => this.pending.delete(p));
     this.pending.add(p);
   }

@@ -1,24 +1,31 @@
-// Runs an experiment for real: replicas (processes or containers), the Fulcrum proxy in
-// front, the experiment's arrival schedule from the same seed, and its faults at their
-// times — real SIGKILLs, real restarts. Writes the same result files as the simulator,
+// Runs an experiment for real: replicas (processes or containers), the proxy under test in
+// a process of its own (proxies/index.ts), the experiment's arrival schedule from the same
+// seed, and its faults at their times — real SIGKILLs, real restarts. During the run the
+// load generator only sends and records what each client saw; afterwards the proxy's own
+// log is joined in (join-log.ts) and the same result files as the simulator's are written,
 // through the same writer.
 import { request } from 'undici';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   type ExperimentPlan, type Fault, type PlannedRun, type RunConfig, initialServerIds,
 } from '../../experiments/schema.ts';
-import type { RequestOutcome, ServerSnapshot } from '../../experiments/records.ts';
+import type { ProxyName } from '../../experiments/proxies.ts';
 import { type RunResult, openRunWriter, writeIndexes } from '../../experiments/run-files.ts';
 import type { RunSummary } from '../../experiments/summary.ts';
 import { clientAddress, workloadSchedule } from '../../experiments/workload.ts';
-import { isOkStatus } from '../../core/types.ts';
 import { type Completed, type LoadReport, runClosedLoad, runOpenLoad } from './loadgen.ts';
 import { MetricsRecorder, httpSource } from './metrics-recorder.ts';
-import { type RunningProxy, startProxy } from '../proxy/start.ts';
+import { proxyLauncher } from './proxies/index.ts';
+import type { MembersRecord, ProxyUnderTest } from './proxies/types.ts';
+import { joinProxyLog } from './join-log.ts';
 import type { Replica, Runtime } from './runtime/types.ts';
 
 export interface LiveOptions {
   runtime: Runtime;
+  /** The proxy under test; Fulcrum's own by default. */
+  proxy?: ProxyName;
   /** The mode folder: runs/<name>/live by default. */
   outDir: string;
   writeRequests: boolean;
@@ -36,10 +43,10 @@ export interface LiveRunResult extends RunResult {
 export async function runLivePlan(plan: ExperimentPlan, opts: LiveOptions): Promise<LiveRunResult[]> {
   const results: LiveRunResult[] = [];
   for (const run of plan.runs) {
-    opts.log(`live run ${plan.name}${run.dir ? `/${run.dir}` : ''} on ${opts.runtime.name} replicas`);
+    opts.log(`live run ${plan.name}${run.dir ? `/${run.dir}` : ''} on ${opts.runtime.name} replicas, proxy ${opts.proxy ?? 'fulcrum'}`);
     results.push(await runLiveOne(plan, run, opts));
   }
-  await writeIndexes(plan, results, opts.outDir, 'live');
+  await writeIndexes(plan, results, opts.outDir, 'live', opts.proxy);
   return results;
 }
 
@@ -54,12 +61,16 @@ function allServerIds(cfg: RunConfig): string[] {
 
 export async function runLiveOne(plan: Pick<ExperimentPlan, 'name'>, run: PlannedRun, opts: LiveOptions): Promise<LiveRunResult> {
   const cfg = run.config;
+  const proxyName = opts.proxy ?? 'fulcrum';
+  const found = proxyLauncher(proxyName);
+  if ('problem' in found) throw new Error(found.problem);
   const ids = allServerIds(cfg);
   const initial = new Set(initialServerIds(cfg));
   const replicas = new Map<string, Replica>();
-  let proxy: RunningProxy | undefined;
+  let proxy: ProxyUnderTest | undefined;
   const timers: NodeJS.Timeout[] = [];
   let recorder: MetricsRecorder | undefined;
+  const workDir = await mkdtemp(join(tmpdir(), `fulcrum-${proxyName}-`));
   try {
     // Replicas for servers added later start now too, outside the pool, so an `add` at
     // time T makes a server available at T, as in the simulator.
@@ -74,49 +85,40 @@ export async function runLiveOne(plan: Pick<ExperimentPlan, 'name'>, run: Planne
         restart: crash?.restartAfterMs !== undefined, restartDelayMs: crash?.restartAfterMs,
       }));
     }
-    proxy = await startProxy({
+    proxy = await found.launcher({
       backends: [...initial].map((id) => ({ id, url: replicas.get(id)!.url, weight: specOf(id).weight })),
-      routing: { balancer: cfg.balancer, health: cfg.health, retry: cfg.retry, timeouts: cfg.timeouts },
-      seed: cfg.seed,
-      drainTimeoutMs: cfg.timeouts.requestMs,
+      config: cfg, workDir, log: opts.log,
     });
     const running = proxy;
-    const writer = await openRunWriter(plan, run, 'live', opts);
+    const writer = await openRunWriter(plan, run, 'live', { ...opts, proxy: proxyName });
     if (opts.metricsIntervalMs) {
-      recorder = new MetricsRecorder([() => running.metrics.registry.metrics(), ...[...replicas.values()].map((r) => httpSource(`${r.url}/metrics`))], opts.metricsIntervalMs);
+      const own = running.metrics ? [() => running.metrics!()] : [];
+      recorder = new MetricsRecorder([...own, ...[...replicas.values()].map((r) => httpSource(`${r.url}/metrics`))], opts.metricsIntervalMs);
     }
 
     const t0 = performance.now();
     const now = () => performance.now() - t0;
-    const snapshot = (): ServerSnapshot[] =>
-      running.balancer.status(running.driver.now()).map((s) => ({ id: s.id, inFlight: s.inFlight, healthy: s.routable }));
-    running.driver.observeAttempts({
-      started: (id) => writer.attemptStarted(id, now()),
-      ended: (id, ok) => writer.attemptEnded(id, now(), ok),
-    });
-    let bucket = 0;
-    const bucketTimer = setInterval(() => {
-      while ((bucket + 1) * writer.bucketMs <= now()) writer.bucketEnd(++bucket * writer.bucketMs, snapshot());
-    }, Math.max(5, writer.bucketMs / 4));
-    timers.push(bucketTimer);
     for (const f of cfg.faults ?? []) timers.push(...scheduleFault(f, replicas, opts.log));
     for (const c of cfg.changes ?? []) timers.push(scheduleChange(c, running, replicas, opts.log));
 
-    const onComplete = (r: Completed) => writer.requestDone({
-      id: r.id, client: r.client, startMs: r.startMs, endMs: r.endMs, status: r.status,
-      outcome: outcomeOf(r), servers: r.servers ? r.servers.split('|') : [],
-    });
+    const completions: Completed[] = [];
     const common = {
       target: running.url, method: cfg.workload.method, path: cfg.workload.path, addressOf: clientAddress, replayToken: CONTROL_TOKEN,
-      clientTimeoutMs: cfg.timeouts.requestMs + 5_000, t0, onComplete,
+      clientTimeoutMs: cfg.timeouts.requestMs + 5_000, t0, onComplete: (r: Completed) => { completions.push(r); },
     };
     const schedule = workloadSchedule(cfg.workload, cfg.seed);
     const load = schedule.kind === 'open'
       ? await runOpenLoad({ ...common, arrivals: schedule.arrivals })
       : await runClosedLoad({ ...common, loop: schedule.loop });
+    const endMs = now();
     for (const t of timers) clearTimeout(t);
-    const summary: RunSummary = await writer.close({ atMs: now(), servers: snapshot() });
     await recorder?.finish(join(opts.outDir, run.dir, 'metrics.om'));
+    const access = await running.stop();
+    const t0EpochMs = performance.timeOrigin + t0;
+    const members = running.members?.().map((m) => ({ ...m, atMs: m.atMs - t0EpochMs })) ?? membershipOf(cfg);
+    const joined = await joinProxyLog(writer, { completions, access, members, t0EpochMs, endMs });
+    if (joined.unlogged > 0) opts.log(`  ${joined.unlogged} requests are missing from the proxy's log: their rows name no server`);
+    const summary: RunSummary = await writer.close({ atMs: joined.endMs, servers: joined.final });
     const minShare = opts.minRateShare ?? 0.95;
     opts.log(`  sent ${load.sent} requests: requested ${load.requestedPerSec.toFixed(1)}/s, achieved ${load.achievedPerSec.toFixed(1)}/s, worst send lag ${load.maxLagMs.toFixed(1)} ms`);
     if (schedule.kind === 'open' && load.sent > 1 && load.achievedPerSec < minShare * load.requestedPerSec) {
@@ -126,16 +128,26 @@ export async function runLiveOne(plan: Pick<ExperimentPlan, 'name'>, run: Planne
   } finally {
     for (const t of timers) clearTimeout(t);
     recorder?.cancel();
-    await proxy?.close(1_000);
+    await proxy?.stop().catch((err: Error) => opts.log(`  stopping the proxy failed: ${err.message}`));
     await opts.runtime.closeAll();
+    await rm(workDir, { recursive: true, force: true });
   }
 }
 
-/** What the client saw, in the simulator's outcome vocabulary. */
-function outcomeOf(r: Completed): RequestOutcome {
-  if (r.proxyError) return r.proxyError as RequestOutcome;
-  if (r.status === 0) return 'upstream_reset'; // the proxy aborted the connection mid-response
-  return isOkStatus(r.status) ? 'ok' : 'error';
+/**
+ * A proxy whose log does not report routability: each server counts as healthy while it
+ * is a member, by the experiment's own `changes` (a removed server leaves at once).
+ */
+function membershipOf(cfg: RunConfig): MembersRecord[] {
+  let servers = initialServerIds(cfg).map((id) => ({ id, routable: true }));
+  const timeline: MembersRecord[] = [{ atMs: 0, servers }];
+  for (const c of [...cfg.changes].sort((a, b) => a.atMs - b.atMs)) {
+    if (c.kind === 'add') servers = [...servers, { id: c.server, routable: true }];
+    else if (c.kind === 'remove') servers = servers.filter((s) => s.id !== c.server);
+    else continue;
+    timeline.push({ atMs: c.atMs, servers });
+  }
+  return timeline;
 }
 
 function scheduleFault(f: Fault, replicas: Map<string, Replica>, log: (line: string) => void): NodeJS.Timeout[] {
@@ -172,30 +184,10 @@ async function control(replica: Replica, fault: object): Promise<void> {
   if (res.statusCode !== 200) throw new Error(`control ${JSON.stringify(fault)}: ${res.statusCode} ${text}`);
 }
 
-function scheduleChange(c: RunConfig['changes'][number], proxy: RunningProxy, replicas: Map<string, Replica>, log: (line: string) => void): NodeJS.Timeout {
+function scheduleChange(c: RunConfig['changes'][number], proxy: ProxyUnderTest, replicas: Map<string, Replica>, log: (line: string) => void): NodeJS.Timeout {
   return setTimeout(() => {
-    const admin = (method: 'POST' | 'DELETE' | 'PUT', path: string, body?: object) => request(`${proxy.adminUrl}${path}`, {
-      method, body: body ? JSON.stringify(body) : undefined,
-      headers: { authorization: `Bearer ${proxy.adminToken}`, ...(body ? { 'content-type': 'application/json' } : {}) },
-    }).then(async (res) => {
-      const text = await res.body.text();
-      if (res.statusCode >= 300) throw new Error(`${method} ${path}: ${res.statusCode} ${text}`);
-    });
-    let action: Promise<void> | undefined;
-    switch (c.kind) {
-      case 'add':
-        log(`  add ${c.server}`);
-        action = admin('POST', '/backends', { id: c.server, url: replicas.get(c.server)!.url, weight: c.weight });
-        break;
-      case 'remove':
-        log(`  remove ${c.server} (drain)`);
-        action = admin('DELETE', `/backends/${c.server}`);
-        break;
-      case 'weight':
-        action = admin('PUT', `/backends/${c.server}/weight`, { weight: c.weight });
-        break;
-    }
-    action.catch((err: Error) => log(`  change failed: ${err.message}`));
+    if (c.kind === 'add') log(`  add ${c.server}`);
+    if (c.kind === 'remove') log(`  remove ${c.server} (drain)`);
+    proxy.change(c, replicas.get(c.server)?.url).catch((err: Error) => log(`  change failed: ${err.message}`));
   }, c.atMs);
 }
-

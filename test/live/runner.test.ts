@@ -101,7 +101,26 @@ describe('live runs on child processes', () => {
     expect(new Set(Object.values(counts(sim.summary))).size).toBeGreaterThan(1); // skewed, so the match is not trivial
   });
 
-  it('Ctrl-C mid-run leaves no replica behind', async () => {
+  it('--proxy: an unknown name, or one without a launcher yet, exits 2 naming the allowed ones and starts nothing', async () => {
+    const runCli = (proxy: string) => new Promise<{ code: number | null; stderr: string }>((resolve) => {
+      const child = spawn(process.execPath, ['--import', 'tsx', 'live/runner/cli.ts', 'experiments/a1.json', '--proxy', proxy, '--out', out()], { stdio: ['ignore', 'ignore', 'pipe'] });
+      let stderr = '';
+      child.stderr.setEncoding('utf8').on('data', (d: string) => { stderr += d; });
+      child.once('exit', (code) => resolve({ code, stderr }));
+    });
+    const unknown = await runCli('nginx');
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain('--proxy: got "nginx"; allowed: fulcrum, haproxy');
+    const { LAUNCHERS } = await import('../../live/runner/proxies/index.ts');
+    if (!LAUNCHERS.haproxy) { // until HAProxy's launcher is merged
+      const unbuilt = await runCli('haproxy');
+      expect(unbuilt.code).toBe(2);
+      expect(unbuilt.stderr).toContain('--proxy: "haproxy" cannot run live yet; allowed: fulcrum');
+      expect(unbuilt.stderr).not.toMatch(/pid \d+ on/);
+    }
+  });
+
+  it('Ctrl-C mid-run leaves no replica and no proxy behind', async () => {
     const file = join(out(), 'long.json');
     const long = { ...base, name: 'long', workload: { ...base.workload, requests: 100_000 } };
     await import('node:fs/promises').then((fs) => fs.writeFile(file, JSON.stringify(long)));
@@ -109,15 +128,16 @@ describe('live runs on child processes', () => {
     let stderr = '';
     const pids: number[] = [];
     await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no replicas started: ${stderr}`)), 30_000);
+      const timer = setTimeout(() => reject(new Error(`no replicas and proxy started: ${stderr}`)), 30_000);
       child.stderr.setEncoding('utf8').on('data', (d: string) => {
         stderr += d;
         for (const m of d.matchAll(/\] pid (\d+) on/g)) pids.push(Number(m[1]));
-        if (pids.length === 3 && /live run/.test(stderr)) { clearTimeout(timer); resolve(); }
+        if (pids.length === 4 && /live run/.test(stderr)) { clearTimeout(timer); resolve(); }
       });
     });
+    expect(stderr).toMatch(/\[fulcrum\] pid \d+ on/); // the proxy runs in a process of its own
     await new Promise((r) => setTimeout(r, 500));
-    expect(pids.filter(alive)).toHaveLength(3);
+    expect(pids.filter(alive)).toHaveLength(4);
     child.kill('SIGINT');
     const code = await new Promise((resolve) => child.once('exit', (c) => resolve(c)));
     expect(code).toBe(130);

@@ -22,8 +22,17 @@ export interface AccessRecord {
   servers: string[];
   /** The status the proxy sent the client (0: it closed the connection without one). */
   status: number;
+  /** The proxy's own error code when it answered itself (Fulcrum's: no_backend, upstream_timeout …), when its log tells. */
+  error?: string;
   /** Each attempt's start and end in epoch ms, when the proxy's log gives them. */
   attempts?: Array<{ server: string; startMs: number; endMs: number; ok: boolean }>;
+}
+
+/** The proxy's backends at one moment, from its own log (epoch ms): the timeline's `healthy` column. */
+export interface MembersRecord {
+  atMs: number;
+  /** In the proxy's order; routable: it would send a request there now (healthy, not ejected, not draining). */
+  servers: Array<{ id: string; routable: boolean }>;
 }
 
 export interface ProxyUnderTest {
@@ -34,6 +43,13 @@ export interface ProxyUnderTest {
   change(change: Change, url?: string): Promise<void>;
   /** Stops the proxy and all it started (idempotent), then returns its access log, parsed. */
   stop(): Promise<AccessRecord[]>;
+  /**
+   * After stop(): every change of the backends or their routability, in time order, when the
+   * proxy's log tells; without it the runner counts a server healthy while it is a member.
+   */
+  members?(): MembersRecord[];
+  /** The proxy's own metrics, Prometheus text (for `npm run live -- --metrics`), when it has any. */
+  metrics?(): Promise<string>;
 }
 
 export type ProxyLauncher = (launch: ProxyLaunch) => Promise<ProxyUnderTest>;

@@ -1,0 +1,85 @@
+// A proxy under test as a child process in a process group of its own: started, found
+// ready by the JSON line it prints (never by a sleep), stopped with SIGTERM and, past a
+// deadline, SIGKILL to the whole group. Every group still alive is recorded here, so a
+// runner that is interrupted (Ctrl-C) or exits can kill them all synchronously.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
+
+const alive = new Set<number>();
+
+/** SIGKILL to every group still running (the runner's exit and Ctrl-C paths). */
+export function killAllGroupsNow(): void {
+  for (const pgid of alive) signalGroup(pgid, 'SIGKILL');
+  alive.clear();
+}
+
+export interface GroupProcess {
+  readonly pid: number;
+  /** The parsed ready line. */
+  readonly ready: Record<string, unknown>;
+  /** SIGTERM to the group, SIGKILL after `deadlineMs`; resolves when the process has exited. Idempotent. */
+  stop(deadlineMs: number): Promise<void>;
+}
+
+export interface GroupSpawn {
+  /** For messages: `fulcrum`, `haproxy` … */
+  name: string;
+  command: string;
+  args: string[];
+  cwd?: string;
+  env: NodeJS.ProcessEnv;
+  /** Is this stdout line the ready event? (JSON lines are parsed first; others are ignored.) */
+  isReady: (line: Record<string, unknown>) => boolean;
+  readyTimeoutMs: number;
+  /** Each stderr line. */
+  log: (line: string) => void;
+}
+
+export async function startGroupProcess(o: GroupSpawn): Promise<GroupProcess> {
+  const child = spawn(o.command, o.args, { cwd: o.cwd, env: o.env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  const pid = child.pid;
+  if (pid === undefined) throw new Error(`${o.name}: could not start ${o.command}`);
+  alive.add(pid);
+  const exited = new Promise<void>((resolve) => child.once('exit', () => { alive.delete(pid); resolve(); }));
+  const stderrTail: string[] = [];
+  createInterface({ input: child.stderr! }).on('line', (line) => {
+    stderrTail.push(line);
+    if (stderrTail.length > 20) stderrTail.shift();
+    o.log(`[${o.name}] ${line}`);
+  });
+  let stopping: Promise<void> | undefined;
+  const stop = (deadlineMs: number) => (stopping ??= (async () => {
+    if (child.exitCode === null && child.signalCode === null) signalGroup(pid, 'SIGTERM');
+    const force = setTimeout(() => signalGroup(pid, 'SIGKILL'), deadlineMs);
+    await exited;
+    clearTimeout(force);
+    signalGroup(pid, 'SIGKILL'); // anything it left in its group
+  })());
+  try {
+    const ready = await readyLine(child, o, exited, () => stderrTail.join('\n'));
+    return { pid, ready, stop };
+  } catch (err) {
+    await stop(1_000);
+    throw err;
+  }
+}
+
+function readyLine(child: ChildProcess, o: GroupSpawn, exited: Promise<void>, stderr: () => string): Promise<Record<string, unknown>> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${o.name} not ready after ${o.readyTimeoutMs} ms: ${stderr()}`)), o.readyTimeoutMs);
+    const lines = createInterface({ input: child.stdout! });
+    lines.on('line', (line) => {
+      let parsed: unknown;
+      try { parsed = JSON.parse(line); } catch { return; }
+      if (typeof parsed === 'object' && parsed !== null && o.isReady(parsed as Record<string, unknown>)) {
+        clearTimeout(timer);
+        resolve(parsed as Record<string, unknown>);
+      }
+    });
+    void exited.then(() => { clearTimeout(timer); reject(new Error(`${o.name} exited before it was ready: ${stderr()}`)); });
+  });
+}
+
+function signalGroup(pgid: number, signal: NodeJS.Signals): void {
+  try { process.kill(-pgid, signal); } catch { /* the group is gone */ }
+}
