@@ -30,21 +30,21 @@ generate: write a synthetic NGINX access log in the documented log_format
 
 const DEFAULT_KEY = 'fulcrum-trace-anonymize';
 
+const FLAGS = {
+  format: { type: 'string' }, out: { type: 'string' }, 'overhead-ms': { type: 'string' }, 'recorded-concurrency': { type: 'string' },
+  anonymize: { type: 'boolean', default: false }, key: { type: 'string' },
+  lines: { type: 'string' }, rate: { type: 'string' }, seed: { type: 'string' },
+  help: { type: 'boolean', default: false },
+} as const;
+
+/** The parsed command line, or parseArgs's message for an unknown or malformed flag. */
+function parseCommandLine(argv: string[]): ReturnType<typeof parseArgs<{ args: string[]; allowPositionals: true; options: typeof FLAGS }>> | string {
+  try { return parseArgs({ args: argv, allowPositionals: true, options: FLAGS }); } catch (e) { return (e as Error).message; }
+}
+
 async function main(argv: string[]): Promise<number> {
-  let args;
-  try {
-    args = parseArgs({
-      args: argv, allowPositionals: true,
-      options: {
-        format: { type: 'string' }, out: { type: 'string' }, 'overhead-ms': { type: 'string' }, 'recorded-concurrency': { type: 'string' },
-        anonymize: { type: 'boolean', default: false }, key: { type: 'string' },
-        lines: { type: 'string' }, rate: { type: 'string' }, seed: { type: 'string' },
-        help: { type: 'boolean', default: false },
-      },
-    });
-  } catch (e) {
-    return usage((e as Error).message);
-  }
+  const args = parseCommandLine(argv);
+  if (typeof args === 'string') return usage(args);
   const { values: v, positionals } = args;
   if (v.help) { process.stdout.write(`${USAGE}\n`); return 0; }
   const [command, ...files] = positionals;
