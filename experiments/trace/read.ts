@@ -67,20 +67,18 @@ export function* fileLines(file: string): Generator<{ line: number; text: string
  */
 export function* csvRows(file: string): Generator<{ line: number; fields: string[] }> {
   const parser = new Parser({ info: true, bom: true, skip_empty_lines: true, relax_column_count: true });
-  let error: unknown;
   let lastLine = 0;
-  parser.on('error', (e) => { error = e; });
+  parser.on('error', () => {}); // emitted on the next tick; `errored` has it at once
   // csv-parse holds back the last few bytes until it knows whether more follow: a few empty
   // lines (skipped) at the end let the real last record out without waiting for end().
   for (const chunk of withTrailingNewlines(fileChunks(file))) {
     parser.write(chunk);
-    if (error) throw csvError(file, error);
     for (let r = parser.read() as CsvRecord | null; r !== null; r = parser.read() as CsvRecord | null) {
       lastLine = r.info.lines;
       yield { line: lastLine, fields: r.record };
     }
+    if (parser.errored) throw csvError(file, parser.errored); // after the records before it: the first problem wins
   }
-  if (error) throw csvError(file, error);
   // Without end() csv-parse never reports a quote left open at the end of the file.
   if ((parser as unknown as { state: { quoting: boolean } }).state.quoting) {
     throw new TraceError(file, lastLine + 1, 'not valid CSV: a quoted field opened here is still open at the end of the file');

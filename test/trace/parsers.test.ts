@@ -94,6 +94,7 @@ describe('plain CSV: timestamp,client,method,path,serviceMs', () => {
     ['an unknown method', [HEADER, '1,a,FETCH,/,1'], 2, /method: expected one of GET, HEAD, POST/],
     ['a path without /', [HEADER, '1,a,GET,index.html,1'], 2, /path: expected a path starting with \//],
     ['a quote left open', [HEADER, '1,a,GET,/,1', '2,"a,GET,/,1'], 3, /a quoted field opened here is still open/],
+    ['text after a closing quote', [HEADER, '1,a,GET,/,1', '2,"a"b,GET,/,1', '3,a,GET,/,1'], 3, /not valid CSV: Invalid Closing Quote/],
   ])('%s → file:line and what was expected', (_name, lines, line, message) => {
     const e = errorOf(traceFile('t.csv', lines), 'csv');
     expect(e.line).toBe(line);
