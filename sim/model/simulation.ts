@@ -3,6 +3,7 @@
 // Stops when the workload is exhausted and the last response has left the proxy.
 import { Balancer, type BalancerEvent, type Decision, Router } from '../../core/index.ts';
 import { policyDefinition } from '../../core/policies/index.ts';
+import type { HaproxyRetryRules } from '../../core/haproxy-retry.ts';
 import { STREAM, rngStream } from '../../core/rng.ts';
 import { Simulator } from '../engine/loop.ts';
 import { type Change, type RunConfig, type ServerSpec, initialServerIds } from '../../experiments/schema.ts';
@@ -47,6 +48,8 @@ export class Simulation {
     private readonly recorder: Recorder,
     /** Hears each request's decision trace; tracing is on only when given (it costs memory per request in flight). */
     onDecisions?: (requestId: number, decisions: readonly Decision[]) => void,
+    /** HAProxy's retry rules (`--proxy haproxy`); Fulcrum's own when absent. */
+    haproxy?: HaproxyRetryRules,
   ) {
     this.streams = (label) => rngStream(cfg.seed, label);
     this.sim = new Simulator<SimEvent>((e) => this.handle(e));
@@ -60,7 +63,7 @@ export class Simulation {
       },
     });
     this.router = new Router({
-      balancer: this.balancer, retry: cfg.retry, timeouts: cfg.timeouts, rng: this.streams(STREAM.router), trace: onDecisions !== undefined,
+      balancer: this.balancer, retry: cfg.retry, timeouts: cfg.timeouts, rng: this.streams(STREAM.router), trace: onDecisions !== undefined, haproxy,
     });
     this.network = createNetwork(cfg.network, this.streams('network'), this.sim);
     const sim = this.sim;
