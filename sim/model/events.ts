@@ -15,6 +15,9 @@ export interface SimRequest {
   readonly client: number;
   readonly user: number | undefined;
   readonly startMs: number;
+  /** A replayed trace's own method and service time; else the workload's method and the server's distribution. */
+  readonly method?: string;
+  readonly serviceMs?: number;
   flow: Flow | undefined;
   /** The attempt the proxy is waiting for; replies and timers of any other are stale. */
   current: Attempt | undefined;

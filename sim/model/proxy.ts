@@ -62,7 +62,7 @@ export class ProxyModel {
   private route(request: SimRequest, nowMs: number): void {
     const opts = this.opts;
     request.flow = opts.router.start({
-      method: opts.method,
+      method: request.method ?? opts.method,
       hashKey: opts.hashClients ? clientAddress(request.client) : undefined,
       nowMs,
       bodyReplayable: true,

@@ -8,7 +8,7 @@ import { STREAM, rngStream } from '../../core/rng.ts';
 import { Simulator } from '../engine/loop.ts';
 import { type Change, type RunConfig, type ServerSpec, initialServerIds } from '../../experiments/schema.ts';
 import type { Recorder, ServerSnapshot } from '../../experiments/records.ts';
-import { type Arrival, type ClosedLoop, type OpenLoop, workloadSchedule } from '../../experiments/workload.ts';
+import { type Arrival, type ArrivalStream, type ClosedLoop, workloadSchedule } from '../../experiments/workload.ts';
 import type { SimEvent, SimRequest } from './events.ts';
 import { FaultInjector } from './faults.ts';
 import { Prober } from './health.ts';
@@ -31,7 +31,7 @@ export class Simulation {
   private readonly proxy: ProxyModel;
   private readonly prober: Prober | undefined;
   private readonly faults: FaultInjector;
-  private readonly openArrivals: OpenLoop | undefined;
+  private readonly openArrivals: ArrivalStream | undefined;
   private readonly closedLoop: ClosedLoop | undefined;
   private pendingArrivals = 0;
   private activeRequests = 0;
@@ -178,6 +178,7 @@ export class Simulation {
     if (this.openArrivals) this.scheduleNextOpenArrival();
     const request: SimRequest = {
       id: arrival.id, client: arrival.client, user: arrival.user, startMs: nowMs, flow: undefined, current: undefined,
+      method: arrival.method, serviceMs: arrival.serviceMs,
     };
     const net = this.network;
     const overheadMs = net.proxyOverhead.sampleMs();
