@@ -75,7 +75,7 @@ async function main(argv: string[]): Promise<number> {
     throw e;
   }
   const w = cfg.workload;
-  if (w.arrival.process === 'closed' || w.requests === undefined) {
+  if (w.arrival === undefined || w.arrival.process === 'closed' || w.requests === undefined) {
     process.stderr.write(`${values.experiment}: workload: calibration needs an open-loop arrival and a request count\n`);
     return 2;
   }
@@ -122,7 +122,7 @@ export async function calibrate(cfg: RunConfig, proxy: ProxyName, experiment: st
       simLatencyMs: sim,
       errorPct: errorPct(sim, live),
       saturation: {
-        users: closed.workload.arrival.process === 'closed' ? closed.workload.arrival.concurrency : 0,
+        users: closed.workload.arrival?.process === 'closed' ? closed.workload.arrival.concurrency : 0,
         requests: closed.workload.requests!,
         live: saturationOf(m.saturation),
         liveCpuPerRequestMs: Number((m.saturation.cpuMs / m.saturation.latencies.length).toFixed(5)),
@@ -149,7 +149,7 @@ async function measure(cfg: RunConfig, proxy: ProxyName, say: (line: string) => 
       backends.push({ id, url: replica.url });
     }
     const light = cfg.workload;
-    const rate = light.arrival.process === 'closed' ? 0 : light.arrival.ratePerSec;
+    const rate = light.arrival === undefined || light.arrival.process === 'closed' ? 0 : light.arrival.ratePerSec;
     const withLoad = (factor: number, requests: number) => ({ ...light, requests, arrival: { process: 'poisson' as const, ratePerSec: rate * factor } });
 
     const directLoad = withLoad(1, Math.min(DIRECT_REQUESTS, light.requests!));
