@@ -32,13 +32,13 @@ const crash = {
   ],
 };
 
-interface Row { startMs: number; outcome: string; servers: string }
+interface Row { startMs: number; endMs: number; outcome: string; servers: string }
 function rows(dir: string): Row[] {
   const [header, ...lines] = readFileSync(join(dir, 'requests.csv'), 'utf8').trim().split('\n');
   const cols = header.split(',');
   return lines.map((l) => {
     const v = l.split(',');
-    return { startMs: Number(v[cols.indexOf('startMs')]), outcome: v[cols.indexOf('outcome')], servers: v[cols.indexOf('servers')] };
+    return { startMs: Number(v[cols.indexOf('startMs')]), endMs: Number(v[cols.indexOf('endMs')]), outcome: v[cols.indexOf('outcome')], servers: v[cols.indexOf('servers')] };
   });
 }
 
@@ -67,8 +67,9 @@ async function crashWithAndWithoutRetries(runtime: Runtime) {
   expect(failed.length).toBeGreaterThan(0);
   for (const f of failed) {
     expect(f.servers).toBe('s2');
-    // in flight at the kill (reset) or sent after it
-    expect(f.startMs).toBeGreaterThanOrEqual(1_000 - 200);
+    // in flight at the kill (reset) or sent after it: none failed before the kill was due (on a
+    // loaded machine a request can sit at s2 for a second, and the kill fire late, so when it was sent says little)
+    expect(f.endMs).toBeGreaterThanOrEqual(1_000);
     // restart delay + the replica's own start-up (under 2 s even on a loaded 2-core machine)
     expect(f.startMs).toBeLessThan(1_000 + 1_000 + 2_000);
   }
