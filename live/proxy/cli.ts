@@ -9,6 +9,7 @@ import { type DiscoveryTarget, parseHostPort } from './discovery-plan.ts';
 import type { DiscoveryEvent } from './discovery.ts';
 import type { BackendSpec } from './membership.ts';
 import { ConfigError, type ListenAddress, startProxy } from './start.ts';
+import { warmUp } from './warm-up.ts';
 import { listenErrorLine } from '../../http/busy-port.ts';
 import { flagProblem } from '../../core/did-you-mean.ts';
 
@@ -36,6 +37,8 @@ const USAGE = `usage: npm run proxy -- (--backend [ID=]URL[@WEIGHT] | --discover
   --access-log                one pino JSON line per request on stdout
   --attempt-log FILE          one JSON line per finished request in FILE: its x-request-id, status and
                               each attempt's server, start and end (epoch ms); flushed on SIGTERM/SIGINT
+  --warm-up N                 first send N requests through a throwaway instance (own backend,
+                              nothing shared), so the real one starts with its request path compiled
   --stop-on-stdin-end         stop as on SIGTERM when stdin ends: a supervisor that dies, even by
                               SIGKILL, takes the proxy with it (the live runner starts it so)`;
 
@@ -114,6 +117,7 @@ async function main(): Promise<void> {
         'access-log': { type: 'boolean', default: false },
         'attempt-log': { type: 'string' },
         'stop-on-stdin-end': { type: 'boolean', default: false },
+        'warm-up': { type: 'string' },
         help: { type: 'boolean', default: false },
       },
       strict: true,
@@ -138,8 +142,10 @@ async function main(): Promise<void> {
   listenPort = listenAt.port ?? 0;
   adminPort = admin === false ? null : admin.port ?? 0;
 
+  const warmUpRequests = positiveInt('warm-up', values['warm-up']);
   let proxy;
   try {
+    if (warmUpRequests !== undefined) await warmUp(warmUpRequests, routing);
     proxy = await startProxy({
       backends: values.backend.map(parseBackendFlag),
       discovery,

@@ -21,6 +21,9 @@ const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 /** Long enough for in-flight requests to finish (there are none left when the runner stops it) and the log to be written. */
 const STOP_DEADLINE_MS = 10_000;
 
+/** Requests through a throwaway instance before the real one starts (warm-up.ts): its first answers then cost what later ones do. */
+const WARM_UP_REQUESTS = 2_000;
+
 let entry: Promise<string[]> | undefined;
 
 /** node's arguments that start the proxy CLI: the bundle, built once per process, or tsx. */
@@ -52,6 +55,7 @@ export const launchFulcrum: ProxyLauncher = async (launch: ProxyLaunch): Promise
       '--listen', '127.0.0.1:0', '--admin', '127.0.0.1:0', '--config', configFile, '--seed', String(cfg.seed),
       ...launch.backends.flatMap((b) => ['--backend', `${b.id}=${b.url}@${b.weight}`]),
       '--attempt-log', attemptLog, '--stop-on-stdin-end', // dies with the runner, however it dies
+      '--warm-up', String(WARM_UP_REQUESTS),
     ],
     cwd: ROOT,
     // A scrubbed environment: the proxy needs nothing of ours.
