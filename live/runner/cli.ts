@@ -9,7 +9,7 @@ import { DEFAULT_EXPERIMENT, parseSeedFlag } from '../../experiments/cli-shared.
 import { defaultOutDir } from '../../experiments/run-files.ts';
 import { parseProxyFlag } from '../../experiments/proxies.ts';
 import { runLivePlan } from './run.ts';
-import { proxyLauncher } from './proxies/index.ts';
+import { planProblems, proxyLauncher } from './proxies/index.ts';
 import { killAllGroupsNow } from './proxies/process-group.ts';
 import { ProcessRuntime } from './runtime/process.ts';
 import { DEFAULT_BASE_IMAGE, DockerRuntime, assertDockerEngine, buildReplicaImage } from './runtime/docker.ts';
@@ -78,6 +78,12 @@ async function main(argv: string[]): Promise<number> {
   } catch (e) {
     if (e instanceof ExperimentError) { process.stderr.write(`${e.message}\n`); return 2; }
     throw e;
+  }
+  // Before any replica starts: every setting the proxy cannot express, not just the first run's.
+  const problems = [...new Set(planProblems(proxy, plan))];
+  if (problems.length > 0) {
+    process.stderr.write(`${plan.name} cannot run on ${proxy}:\n  ${problems.join('\n  ')}\n(npm run export -- FILE --to ${proxy} lists the same)\n`);
+    return 2;
   }
 
   const log = (line: string) => process.stderr.write(`${line}\n`);

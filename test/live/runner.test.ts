@@ -2,7 +2,7 @@
 // engine is there; CI requires one): exact round robin, a real SIGKILL with a restart,
 // with and without retries, and nothing left running afterwards, even after Ctrl-C.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
@@ -102,23 +102,27 @@ describe('live runs on child processes', () => {
     expect(new Set(Object.values(counts(sim.summary))).size).toBeGreaterThan(1); // skewed, so the match is not trivial
   });
 
-  it('--proxy: an unknown name, or one without a launcher yet, exits 2 naming the allowed ones and starts nothing', async () => {
-    const runCli = (proxy: string) => new Promise<{ code: number | null; stderr: string }>((resolve) => {
-      const child = spawn(process.execPath, ['--import', 'tsx', 'live/runner/cli.ts', 'experiments/a1.json', '--proxy', proxy, '--out', out()], { stdio: ['ignore', 'ignore', 'pipe'] });
+  it('--proxy: an unknown name, or an experiment the proxy cannot express, exits 2 naming why and starts nothing', async () => {
+    const runCli = (file: string, proxy: string) => new Promise<{ code: number | null; stderr: string }>((resolve) => {
+      const child = spawn(process.execPath, ['--import', 'tsx', 'live/runner/cli.ts', file, '--proxy', proxy, '--out', out()], { stdio: ['ignore', 'ignore', 'pipe'] });
       let stderr = '';
       child.stderr.setEncoding('utf8').on('data', (d: string) => { stderr += d; });
       child.once('exit', (code) => resolve({ code, stderr }));
     });
-    const unknown = await runCli('nginx');
+    const unknown = await runCli('experiments/a1.json', 'nginx');
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toContain('--proxy: got "nginx"; allowed: fulcrum, haproxy');
-    const { LAUNCHERS } = await import('../../live/runner/proxies/index.ts');
-    if (!LAUNCHERS.haproxy) { // until HAProxy's launcher is merged
-      const unbuilt = await runCli('haproxy');
-      expect(unbuilt.code).toBe(2);
-      expect(unbuilt.stderr).toContain('--proxy: "haproxy" cannot run live yet; allowed: fulcrum');
-      expect(unbuilt.stderr).not.toMatch(/pid \d+ on/);
-    }
+    const file = join(out(), 'ewma.json');
+    writeFileSync(file, JSON.stringify({
+      ...base, name: 'ewma', balancer: { policy: 'peak-ewma' },
+      variants: [{ name: 'plain' }, { name: 'budget', set: { retry: { maxAttempts: 2, budget: { ratio: 0.1 } } } }],
+    }));
+    const refused = await runCli(file, 'haproxy');
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/^ewma cannot run on haproxy:/);
+    expect(refused.stderr).toContain('plain: balancer.policy');
+    expect(refused.stderr).toContain('budget: retry.budget');
+    expect(refused.stderr).not.toMatch(/pid \d+ on/); // no replica, no proxy
   });
 
   it('Ctrl-C mid-run leaves no replica and no proxy behind', async () => {
