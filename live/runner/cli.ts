@@ -10,7 +10,7 @@ import { defaultOutDir } from '../../experiments/run-files.ts';
 import { parseProxyFlag } from '../../experiments/proxies.ts';
 import { runLivePlan } from './run.ts';
 import { planProblems, proxyLauncher } from './proxies/index.ts';
-import { killAllGroupsNow } from './proxies/process-group.ts';
+import { killAllGroups, killAllGroupsNow } from './proxies/process-group.ts';
 import { ProcessRuntime } from './runtime/process.ts';
 import { DEFAULT_BASE_IMAGE, DockerRuntime, assertDockerEngine, buildReplicaImage } from './runtime/docker.ts';
 import type { Runtime } from './runtime/types.ts';
@@ -106,8 +106,7 @@ async function main(argv: string[]): Promise<number> {
   // Whatever happens, leave no proxy or replica behind: Ctrl-C, SIGTERM or a failed run.
   const stop = (signal: string) => {
     log(`${signal}: stopping the proxy and the replicas`);
-    killAllGroupsNow();
-    void runtime.closeAll().finally(() => process.exit(130));
+    void Promise.all([killAllGroups(), runtime.closeAll()]).finally(() => process.exit(130));
   };
   process.once('SIGINT', () => stop('SIGINT'));
   process.once('SIGTERM', () => stop('SIGTERM'));

@@ -5,21 +5,31 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 
-const alive = new Set<number>();
+/** Process group → when its leader has exited (known for the ones started here). */
+const alive = new Map<number, Promise<void> | undefined>();
 
 /**
  * Records a process group a launcher started some other way, so Ctrl-C kills it too;
  * returns the call that forgets it once it has exited.
  */
-export function trackGroup(pgid: number): () => void {
-  alive.add(pgid);
+export function trackGroup(pgid: number, exited?: Promise<void>): () => void {
+  alive.set(pgid, exited);
   return () => alive.delete(pgid);
 }
 
-/** SIGKILL to every group still running (the runner's exit and Ctrl-C paths). */
+/** SIGKILL to every group still running (the runner's exit path: nothing can be awaited there). */
 export function killAllGroupsNow(): void {
-  for (const pgid of alive) signalGroup(pgid, 'SIGKILL');
+  for (const pgid of alive.keys()) signalGroup(pgid, 'SIGKILL');
   alive.clear();
+}
+
+/** SIGKILL to every group still running; resolves once their leaders are gone (at most `timeoutMs`). The Ctrl-C path. */
+export async function killAllGroups(timeoutMs = 3_000): Promise<void> {
+  const exits = [...alive.values()];
+  killAllGroupsNow();
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([Promise.all(exits), new Promise((resolve) => { timer = setTimeout(resolve, timeoutMs); })]);
+  clearTimeout(timer);
 }
 
 export interface GroupProcess {
@@ -55,8 +65,9 @@ export async function startGroupProcess(o: GroupSpawn): Promise<GroupProcess> {
   child.stdin?.on('error', () => {}); // the process is gone: nothing to tell it
   const pid = child.pid;
   if (pid === undefined) throw new Error(`${o.name}: could not start ${o.command}`);
-  const forget = trackGroup(pid);
+  let forget = () => {};
   const exited = new Promise<void>((resolve) => child.once('exit', () => { forget(); child.stdin?.destroy(); resolve(); }));
+  forget = trackGroup(pid, exited);
   const stderrTail: string[] = [];
   createInterface({ input: child.stderr! }).on('line', (line) => {
     stderrTail.push(line);
