@@ -81,6 +81,9 @@ export function configProblems(cfg: RunConfig): string[] {
     ['network.proxyToServerMs', cfg.network.proxyToServerMs],
     ['network.connectMs', cfg.network.connectMs],
     ['network.proxyOverheadMs', cfg.network.proxyOverheadMs],
+    ['network.proxyCpu.requestMs', cfg.network.proxyCpu?.requestMs],
+    ['network.proxyCpu.retryMs', cfg.network.proxyCpu?.retryMs],
+    ['network.proxyCpu.responseMs', cfg.network.proxyCpu?.responseMs],
   ];
   if (w.arrival?.process === 'closed') dists.push(['workload.arrival.thinkTimeMs', w.arrival.thinkTimeMs]);
   for (const [path, d] of dists) {

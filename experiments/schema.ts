@@ -11,6 +11,9 @@ import { SERVER_ID, configProblems, initialServerIds, referenceProblems } from '
 import { JsonSyntaxError, parseJson } from './json-location.ts';
 import { withPatch } from './patch.ts';
 import { type Answer, AnswerSchema } from './answer.ts';
+import { NetworkSchema } from './network.ts';
+import { readCalibration, withCalibration } from './calibration-file.ts';
+import type { ProxyName } from './proxies.ts';
 import { ProxiesSchema } from './proxies/haproxy.ts';
 import { TRACE_FORMATS, TraceError } from './trace/record.ts';
 import { checkTrace } from './trace/arrivals.ts';
@@ -111,18 +114,6 @@ const WorkloadSchema = z.strictObject({
   message: 'needs "requests" or "durationMs" (or both), or the run never ends',
 });
 
-/** Each hop samples its own value; absent means 0 ms. */
-const NetworkSchema = z.strictObject({
-  /** Client → proxy, and again proxy → client for the response. */
-  clientToProxyMs: DistributionSchema.optional(),
-  /** Proxy → server, and again server → proxy for the response. */
-  proxyToServerMs: DistributionSchema.optional(),
-  /** TCP connect to a server (the handshake round trip); a crashed server refuses after this. */
-  connectMs: DistributionSchema.optional(),
-  /** Proxy processing per request: the calibration knob the live runner fits. */
-  proxyOverheadMs: DistributionSchema.optional(),
-});
-
 const faultBase = { atMs: timeMs, server: serverId };
 const FaultSchema = z.discriminatedUnion('kind', [
   /**
@@ -218,6 +209,7 @@ export type WorkloadConfig = z.infer<typeof WorkloadSchema>;
 export type ArrivalConfig = z.infer<typeof ArrivalSchema>;
 export type TraceConfig = z.infer<typeof TraceSchema>;
 export type NetworkConfig = z.infer<typeof NetworkSchema>;
+export type { ProxyCpuConfig } from './network.ts';
 
 /** One run of a plan and where its files go. */
 export interface PlannedRun {
@@ -248,6 +240,10 @@ export class ExperimentError extends Error {
 export interface ParseOptions {
   /** Replaces the file's seed (the CLI's --seed). */
   seed?: number;
+  /** The proxy the runs target: `network.calibration: true` reads its calibration file. Default fulcrum. */
+  proxy?: ProxyName;
+  /** Where calibration files are read from (tests); default experiments/calibration/. */
+  calibrationDir?: string;
 }
 
 /** Reads and validates an experiment file. Throws ExperimentError. */
@@ -306,6 +302,9 @@ export function parseExperiment(json: string | unknown, source: string, opts: Pa
   delete base.sweep;
   delete base.variants;
   delete base.answer;
+  const proxy = opts.proxy ?? 'fulcrum';
+  let calibration: ReturnType<typeof readCalibration> | undefined;
+  const calibrationOnce = () => (calibration ??= readCalibration(proxy, opts.calibrationDir));
   const problems: string[] = [];
   const runs: PlannedRun[] = [];
   const variants = file.variants ?? [undefined];
@@ -339,7 +338,7 @@ export function parseExperiment(json: string | unknown, source: string, opts: Pa
           continue;
         }
       }
-      const run = validateRun(pointRaw);
+      const run = validateRun(pointRaw, calibrationOnce);
       if (!run.ok) {
         for (const p of run.problems) problems.push(context ? `${context}: ${p}` : p);
         continue;
@@ -367,7 +366,14 @@ export function parseExperiment(json: string | unknown, source: string, opts: Pa
   };
 }
 
-function validateRun(raw: unknown): { ok: true; config: RunConfig } | { ok: false; problems: string[] } {
+function validateRun(
+  raw: unknown, calibration: Parameters<typeof withCalibration>[1],
+): { ok: true; config: RunConfig } | { ok: false; problems: string[] } {
+  if (raw !== null && typeof raw === 'object' && 'network' in raw) {
+    const resolved = withCalibration(raw.network, calibration);
+    if ('problem' in resolved) return { ok: false, problems: [`network.calibration: ${resolved.problem}`] };
+    raw = { ...raw, network: resolved.network };
+  }
   const parsed = RunSchema.safeParse(raw);
   if (!parsed.success) return { ok: false, problems: [...describeIssues(parsed.error.issues, raw), ...referenceProblems(raw)] };
   const problems = [...referenceProblems(raw), ...configProblems(parsed.data)];

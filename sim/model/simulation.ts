@@ -14,6 +14,7 @@ import { FaultInjector } from './faults.ts';
 import { Prober } from './health.ts';
 import { type Network, createNetwork, scheduleAfterHop } from './network.ts';
 import { ProxyModel } from './proxy.ts';
+import { CpuStation } from './proxy-cpu.ts';
 import { type ServerHost, ServerModel } from './server.ts';
 
 export class Simulation {
@@ -86,6 +87,7 @@ export class Simulation {
       hashClients: policyDefinition(cfg.balancer.policy).traits.hashKey,
       connectTimeoutMs: cfg.timeouts.connectMs,
       usualTimeoutMs: Math.min(cfg.timeouts.perTryMs ?? Infinity, cfg.timeouts.requestMs),
+      cpu: cfg.network.proxyCpu && new CpuStation(cfg.network.proxyCpu, this.streams(STREAM.proxyCpu), sim),
       onFinished: (request, endMs) => this.requestFinished(request, endMs),
       onDecisions,
     });
@@ -141,6 +143,7 @@ export class Simulation {
       case 'attempt-timeout': return this.proxy.attemptTimedOut(e, nowMs);
       case 'connect': return this.proxy.connected(e.attempt, nowMs);
       case 'retry': return this.proxy.retry(e.request, nowMs);
+      case 'cpu-done': return this.proxy.cpuDone(e.job, nowMs);
       case 'probe': return this.prober!.send(e.serverId);
       case 'probe-arrive': return this.prober!.arrive(e.probe);
       case 'probe-result': return this.prober!.result(e.probe, e.ok, nowMs);

@@ -78,6 +78,7 @@ export const launchFulcrum: ProxyLauncher = async (launch: ProxyLaunch): Promise
   return {
     name: 'fulcrum',
     url,
+    pid: proc.pid,
     async change(c: Change, replicaUrl?: string) {
       switch (c.kind) {
         case 'add': await admin('POST', '/backends', { id: c.server, url: replicaUrl, weight: c.weight }); return;
