@@ -150,7 +150,8 @@ describe('trace workload validation', () => {
 
   it('exactly one of arrival and trace; a trace brings its own clients; formats are named', () => {
     const trace = { file: 'x.csv', format: 'csv' };
-    expect(problems({ trace, arrival: { process: 'poisson', ratePerSec: 1 } })[0]).toMatch(/^workload: got .*; needs exactly one of "arrival" \(a generated schedule\) and "trace" \(a recorded one\)$/);
+    expect(problems({ trace, arrival: { process: 'poisson', ratePerSec: 1 } })[0]).toMatch(/^workload: got .*; needs exactly one of "arrival" \(a generated schedule\) and "trace" \(a recorded one\), not both$/);
+    expect(problems({ requests: 5 })).toEqual(['workload.arrival: missing; needs "arrival" (a generated schedule) or "trace" (a recorded one)']);
     expect(problems({ trace, clients: { count: 3 } })).toEqual(['workload.clients: a trace brings its own clients; remove "clients" (or "trace")']);
     expect(problems({ trace: { file: 'x', format: 'apache' } })[0]).toMatch(/^workload\.trace\.format: .*"fulcrum", "nginx", "haproxy", "csv"/);
     expect(problems({ trace: { ...trace, speed: 0 } })[0]).toMatch(/^workload\.trace\.speed/);
