@@ -110,6 +110,14 @@ describe('trace workloads in the simulator', () => {
     expect(arrivals({})).toEqual([[0, 3], [100, 7], [300, 1], [600, 9]]);
     expect(arrivals({ speed: 2 })).toEqual([[0, 3], [50, 7], [150, 1], [300, 9]]);
     expect(arrivals({ window: { fromMs: 100, toMs: 600 }, overheadMs: 2 })).toEqual([[0, 5], [200, 0]]);
+    // requests and durationMs still limit the replay (in replay time, after speed).
+    const limited = (workload: object) => {
+      const spec = exp(file);
+      const cfg = parseExperiment({ ...spec, workload: { ...spec.workload, ...workload } }, 't').runs[0].config;
+      return [...new TraceArrivals(cfg.workload, 1)].map((a) => a.atMs);
+    };
+    expect(limited({ requests: 2 })).toEqual([0, 100]);
+    expect(limited({ durationMs: 300 })).toEqual([0, 100]);
   });
 
   it('clients keep their identity: Fulcrum indexes as they are, other identities hashed to one stable index each', () => {
