@@ -13,7 +13,7 @@ import type { AccessRecord, ProxyLaunch, ProxyLauncher, ProxyUnderTest } from '.
 import { type AccessLine, UNKNOWN_SERVER, parseAccessLine, parseStateNotice, toAccessRecord } from './access-log.ts';
 import { MembersTimeline } from './members.ts';
 import { haproxyConfig, serverOptions } from './config.ts';
-import { applyChange, runtimeCommand } from './runtime-api.ts';
+import { applyChange, runtimeCommand, serverStats } from './runtime-api.ts';
 
 /** The binary: `haproxy` on PATH, or $FULCRUM_HAPROXY. */
 const haproxyBinary = (): string => process.env.FULCRUM_HAPROXY ?? 'haproxy';
@@ -56,11 +56,8 @@ async function waitReady(socketPath: string, child: ChildProcess, stderr: () => 
  * server ever redispatched, it is that one; otherwise HAProxy's log cannot tell.
  */
 async function redispatchedFrom(socketPath: string): Promise<string> {
-  const csv = await runtimeCommand(socketPath, 'show stat').catch(() => '');
-  const [header, ...rows] = csv.replace(/^# /, '').trim().split('\n');
-  const wredis = header?.split(',').indexOf('wredis') ?? -1;
-  const from = rows.map((r) => r.split(',')).filter((f) => f[0] === 'servers' && !['FRONTEND', 'BACKEND'].includes(f[1]) && Number(f[wredis]) > 0);
-  return from.length === 1 ? from[0][1] : UNKNOWN_SERVER;
+  const from = (await serverStats(socketPath).catch(() => [])).filter((r) => Number(r.wredis) > 0);
+  return from.length === 1 ? from[0].svname : UNKNOWN_SERVER;
 }
 
 /** The registry's entry: the run's config translated (experiments/proxies/haproxy.ts), then started. */
