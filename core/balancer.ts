@@ -10,12 +10,12 @@
 // inPanic, nextDeadlineMs) change nothing: a readiness probe cannot alter routing.
 import type { AttemptOutcome, Backend, Candidates, Exclusion, PickContext, PickTrace, Policy, Rng } from './types.ts';
 import type { BalancerConfig, HealthConfig } from './config.ts';
-import { type ActiveHealthState, type HealthStatus, initialHealth, recordProbe } from './health/active.ts';
+import { type ActiveHealthState, type HealthStatus, initialHealth, recordObserved, recordProbe } from './health/active.ts';
 import {
   type OutlierState, initialOutlier, isBackendFailure, isEjected, maxEjected, recordOutcome, uneject,
 } from './health/outlier.ts';
 import { slowStartFactor } from './slow-start.ts';
-import { createPolicy } from './policies/index.ts';
+import { createPolicy, policyDefinition } from './policies/index.ts';
 
 /** What the balancer tells its engine: logged, counted, charted. */
 export type BalancerEvent =
@@ -81,9 +81,12 @@ export class Balancer {
   /** The earliest ejection end not yet applied; Infinity when none is pending. */
   private deadlineMs = Infinity;
   private readonly ramping = new Set<Member>();
+  /** The policy handles `exclude` itself (HAProxy's models): it sees every routable backend. */
+  private readonly policyAvoids: boolean;
 
   constructor(private readonly opts: BalancerOptions) {
     this.policy = createPolicy(opts.balancer, opts.rng);
+    this.policyAvoids = policyDefinition(opts.balancer.policy).traits.avoidsExcluded ?? false;
   }
 
   // ---- membership -------------------------------------------------------------------
@@ -162,7 +165,7 @@ export class Balancer {
     this.advance(ctx.nowMs);
     const all = this.cache;
     let set = all;
-    if (ctx.exclude && ctx.exclude.size > 0) {
+    if (ctx.exclude && ctx.exclude.size > 0 && !this.policyAvoids) {
       set = new CandidateSet(all.list.filter((b) => !ctx.exclude!.has(b.id)));
     }
     if (trace) this.fillTrace(trace, ctx, all, set);
@@ -181,6 +184,18 @@ export class Balancer {
     return false;
   }
 
+  /** The check state of `id`, for the engines' probe interval (undefined once removed). */
+  healthState(id: string): Readonly<ActiveHealthState> | undefined { return this.members.get(id)?.health; }
+
+  /** Backends a pick may use now (HAProxy's srv_act), as of the last advance. */
+  routableCount(): number { return this.cache.list.length; }
+
+  /** May a pick use `id` now, as of the last advance? */
+  isRoutable(id: string): boolean {
+    const m = this.members.get(id);
+    return m !== undefined && this.cache.has(m.backend);
+  }
+
   attemptStarted(backend: Backend, nowMs: number): void {
     backend.inFlight++;
     this.policy.onAttemptStart?.(backend, nowMs);
@@ -195,6 +210,15 @@ export class Balancer {
     const failure = isBackendFailure(outcome, cfg?.count500 ?? false);
     const m = this.members.get(backend.id);
     if (!m || m.backend !== backend) return failure; // removed meanwhile
+    const observe = this.opts.health?.observe;
+    const active = this.opts.health?.active;
+    if (observe && active) {
+      const changed = recordObserved(m.health, active, observe, outcome);
+      if (changed) {
+        this.emit({ kind: 'health', id: backend.id, atMs: nowMs, status: changed });
+        this.refresh(nowMs);
+      }
+    }
     if (cfg) {
       const until = recordOutcome(m.outlier, cfg, failure, nowMs, this.opts.rng, () => this.mayEject(nowMs));
       if (until !== undefined) {

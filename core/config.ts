@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { closestName, didYouMean } from './did-you-mean.ts';
 import type { PolicyDefinition } from './policies/define.ts';
 import { POLICIES, POLICY_NAMES, type PolicyName } from './policies/index.ts';
+import type { ObserveConfig } from './health/active.ts';
 
 export { POLICY_NAMES, type PolicyName };
 
@@ -129,9 +130,23 @@ export const TimeoutsSchema = z.strictObject({
   connectMs: positive.default(1_000),
 });
 
-export type ActiveHealthConfig = z.infer<typeof ActiveHealthSchema>;
+export type ActiveHealthConfig = z.infer<typeof ActiveHealthSchema> & {
+  /**
+   * Not a file setting: the engines' HAProxy mode counts checks as HAProxy does (one
+   * counter, core/health/active.ts) instead of consecutive passes and failures.
+   */
+  counter?: 'haproxy';
+  /** HAProxy's `fastinter` and `downinter` (counter 'haproxy' only). */
+  fastinterMs?: number;
+  downinterMs?: number;
+}
 export type OutlierConfig = z.infer<typeof OutlierSchema>;
-export type HealthConfig = z.infer<typeof HealthSchema>;
+export interface HealthConfig {
+  active?: ActiveHealthConfig;
+  outlier?: OutlierConfig;
+  /** Not a file setting: the engines' HAProxy mode (`observe layer7`, with HAProxy's check counter). */
+  observe?: ObserveConfig;
+}
 export type RetryConfig = z.infer<typeof RetrySchema>;
 export type TimeoutsConfig = z.infer<typeof TimeoutsSchema>;
 export type SlowStartConfig = z.infer<typeof SlowStartSchema>;

@@ -8,6 +8,7 @@ import type { RetryConfig, TimeoutsConfig } from './config.ts';
 import type { Balancer } from './balancer.ts';
 import { type FailurePoint, type RetryRefusal, RetryBudget, decideRetry } from './retry.ts';
 import { newTrace } from './balancer.ts';
+import { type HaproxyRetryRules, decideHaproxyRetry } from './haproxy-retry.ts';
 
 export interface RouterOptions {
   balancer: Balancer;
@@ -17,6 +18,11 @@ export interface RouterOptions {
   rng: Rng;
   /** Record a decision trace on every flow. */
   trace?: boolean;
+  /**
+   * HAProxy's retry rules instead of Fulcrum's (`retry` is then ignored): retries stay on
+   * the same server unless redispatched, and a redispatch avoids only the previous server.
+   */
+  haproxy?: HaproxyRetryRules;
 }
 
 /** Why the proxy itself answered with an error instead of a backend. */
@@ -71,6 +77,10 @@ export class Flow {
   readonly ended: AttemptVerdict = { ok: false, backendFailure: false };
   /** This flow holds a retry-budget slot for its current attempt. */
   holdsRetrySlot = false;
+  /** HAProxy mode: the next attempt reconnects to this backend without a new pick. */
+  sameServer: Backend | undefined;
+  /** HAProxy mode: the next pick avoids this backend (a redispatch's previous server). */
+  avoid: ReadonlySet<string> | undefined;
   done = false;
 
   constructor(readonly info: RequestInfo, requestMs: number, trace: boolean) {
@@ -104,10 +114,16 @@ export class Router {
     const remainingMs = flow.deadlineMs - nowMs;
     if (remainingMs <= 0) return this.fail(flow, nowMs, 504, 'deadline');
     const trace = flow.decisions ? newTrace() : undefined;
-    const backend = this.opts.balancer.pick(
-      { nowMs, hashKey: flow.info.hashKey, attempt: flow.attempt + 1, exclude: flow.tried }, trace,
-    );
-    if (trace) flow.decisions!.push({ kind: 'pick', trace });
+    let backend: Backend | undefined;
+    const same = flow.sameServer;
+    flow.sameServer = undefined;
+    if (same && this.opts.balancer.backend(same.id) === same) {
+      backend = same; // HAProxy: a retry without redispatch reconnects to the assigned server
+    } else {
+      const exclude = this.opts.haproxy ? flow.avoid : flow.tried;
+      backend = this.opts.balancer.pick({ nowMs, hashKey: flow.info.hashKey, attempt: flow.attempt + 1, exclude }, trace);
+      if (trace) flow.decisions!.push({ kind: 'pick', trace });
+    }
     if (!backend) {
       this.releaseSlot(flow);
       return this.fail(flow, nowMs, 503, 'no_backend');
@@ -151,6 +167,7 @@ export class Router {
 
   private afterAttempt(flow: Flow, nowMs: number, outcome: AttemptOutcome, opts: { retryAfter?: string; responseStarted?: boolean }): Step {
     const failure = failurePoint(outcome, opts.retryAfter);
+    if (failure && this.opts.haproxy && !opts.responseStarted) return this.afterHaproxyFailure(flow, nowMs, failure);
     if (!failure) {
       if (outcome.kind === 'response') return this.respond(flow, outcome.status);
       if (outcome.kind === 'local-reject' && outcome.reason === 'body-too-large') {
@@ -176,9 +193,31 @@ export class Router {
     }
     if (answer.reason === 'budget') this.counts.budgetOverflows++;
     flow.decisions?.push({ kind: 'no-retry', atMs: nowMs, reason: answer.reason });
+    return this.failWith(flow, nowMs, failure);
+  }
+
+  /** HAProxy mode: retry on the same server, or redispatch, as core/haproxy-retry.ts decides. */
+  private afterHaproxyFailure(flow: Flow, nowMs: number, failure: FailurePoint): Step {
+    const backend = flow.path[flow.path.length - 1];
+    const balancer = this.opts.balancer;
+    const answer = decideHaproxyRetry(this.opts.haproxy!, {
+      failure, retriesDone: flow.attempt, usableServers: balancer.routableCount(), serverUp: balancer.isRoutable(backend),
+    });
+    if (!answer.retry) {
+      flow.decisions?.push({ kind: 'no-retry', atMs: nowMs, reason: 'attempts-exhausted' });
+      return this.failWith(flow, nowMs, failure);
+    }
+    flow.sameServer = answer.redispatch ? undefined : balancer.backend(backend);
+    flow.avoid = answer.redispatch ? new Set([backend]) : undefined;
+    flow.decisions?.push({ kind: 'retry', atMs: nowMs, delayMs: answer.delayMs });
+    return { kind: 'retry', delayMs: answer.delayMs };
+  }
+
+  private failWith(flow: Flow, nowMs: number, failure: FailurePoint): Step {
     switch (failure.kind) {
       case 'status': return this.respond(flow, failure.status);
-      case 'connect': return this.fail(flow, nowMs, 502, 'connect_failed');
+      // HAProxy answers 503 when it could not connect (termination state SC--), Fulcrum 502.
+      case 'connect': return this.fail(flow, nowMs, this.opts.haproxy ? 503 : 502, 'connect_failed');
       case 'reset': return this.fail(flow, nowMs, 502, 'upstream_reset');
       case 'timeout': return this.fail(flow, nowMs, 504, 'upstream_timeout');
     }

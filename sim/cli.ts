@@ -4,7 +4,8 @@ import { parseArgs } from 'node:util';
 import { DEFAULT_EXPERIMENT, parseSeedFlag } from '../experiments/cli-shared.ts';
 import { ExperimentError, loadExperiment } from '../experiments/schema.ts';
 import { defaultOutDir } from '../experiments/run-files.ts';
-import { runPlan } from './run.ts';
+import { proxyProblems, runPlan } from './run.ts';
+import { parseProxyFlag } from '../experiments/proxies.ts';
 import { summaryTable } from '../experiments/table.ts';
 
 const USAGE = `usage: npm run sim -- FILE [options]
@@ -13,11 +14,14 @@ const USAGE = `usage: npm run sim -- FILE [options]
                    built-in default: the original A-1 (experiments/a1.json)
   --validate       only check the file (and every sweep point and variant); write nothing
   --out DIR        write results to DIR instead of runs/<name>/sim (git-ignored)
-  --update         write to reports/<name>/sim: replace the committed results
+  --update         write to reports/<name>/sim (sim-<proxy>): replace the committed results
                    (then npm run report redraws reports/<name>/)
   --no-requests    skip requests.csv (one row per request)
   --trace          also write trace.jsonl: every request's decisions (picks with
                    candidates and skip reasons, outcomes, retries, failures)
+  --proxy NAME     whose behaviour to predict: fulcrum (default) or haproxy (the
+                   HAProxy 2.6 models; results in runs/<name>/sim-haproxy). Settings
+                   HAProxy cannot express are listed and nothing runs (exit 2)
   --seed N         replace the file's seed
   --quiet          no progress bar, no table
   --help           this text`;
@@ -35,6 +39,7 @@ async function main(argv: string[]): Promise<number> {
         'no-requests': { type: 'boolean', default: false },
         trace: { type: 'boolean', default: false },
         seed: { type: 'string' },
+        proxy: { type: 'string' },
         quiet: { type: 'boolean', default: false },
         help: { type: 'boolean', default: false },
       },
@@ -52,6 +57,9 @@ async function main(argv: string[]): Promise<number> {
   if (values.out !== undefined && values.update) { process.stderr.write('--out and --update: give one (--update writes to reports/<name>/sim)\n'); return 2; }
   const { seed, error: seedError } = parseSeedFlag(values.seed);
   if (seedError) { process.stderr.write(`${seedError}\n`); return 2; }
+  const parsedProxy = parseProxyFlag('--proxy', values.proxy);
+  if (parsedProxy.error !== undefined) { process.stderr.write(`${parsedProxy.error}\n`); return 2; }
+  const proxy = parsedProxy.proxy;
 
   const file = positionals[0] ?? DEFAULT_EXPERIMENT;
   if (!positionals[0] && !values.quiet) process.stdout.write(`no experiment file given: running the default, ${DEFAULT_EXPERIMENT}\n`);
@@ -62,17 +70,22 @@ async function main(argv: string[]): Promise<number> {
     if (e instanceof ExperimentError) { process.stderr.write(`${e.message}\n`); return 2; }
     throw e;
   }
+  const problems = proxyProblems(plan, proxy);
+  if (problems.length) {
+    process.stderr.write(`${file} cannot run on ${proxy}:\n${problems.map((p) => `  ${p}`).join('\n')}\n`);
+    return 2;
+  }
   if (values.validate) {
     process.stdout.write(`${file}: valid (${plan.runs.length} run${plan.runs.length === 1 ? '' : 's'})\n`);
     return 0;
   }
 
-  const outDir = values.out ?? defaultOutDir(plan, 'sim', values.update);
+  const outDir = values.out ?? defaultOutDir(plan, 'sim', values.update, proxy);
   const progress = !values.quiet && process.stderr.isTTY ? progressBar(plan.runs.length) : undefined;
   const seeds = [...new Set(plan.runs.map((r) => r.config.seed))].join(', ');
   let results;
   try {
-    results = await runPlan(plan, { outDir, writeRequests: !values['no-requests'], writeTrace: values.trace, onProgress: progress?.update });
+    results = await runPlan(plan, { outDir, writeRequests: !values['no-requests'], writeTrace: values.trace, onProgress: progress?.update, proxy });
   } catch (e) {
     progress?.clear();
     process.stderr.write(`run failed (seed ${seeds}; replay with the same file and seed)\n`);

@@ -7,6 +7,10 @@ import { join } from 'node:path';
 import type { ExperimentPlan, PlannedRun } from '../experiments/schema.ts';
 import { type RunResult, openRunWriter, writeIndexes } from '../experiments/run-files.ts';
 import { Simulation } from './model/simulation.ts';
+import type { ProxyName } from '../experiments/proxies.ts';
+import { haproxySettings } from '../experiments/proxies/haproxy.ts';
+import { haproxyModelRun } from '../experiments/proxies/haproxy-model.ts';
+import type { HaproxyRetryRules } from '../core/haproxy-retry.ts';
 
 export interface RunOptions {
   /** The mode folder: runs/<name>/sim by default. */
@@ -16,6 +20,33 @@ export interface RunOptions {
   writeTrace?: boolean;
   /** Called between slices of events with the share done (0..1) of the current run. */
   onProgress?: (run: PlannedRun, index: number, doneShare: number) => void;
+  /** Whose behaviour to predict: Fulcrum's own (default) or a proxy's model (sim-<proxy>/). */
+  proxy?: ProxyName;
+}
+
+/** What a run simulates for a proxy: its config with the model's routing, and the model's retry rules. */
+interface ModelledRun { config: PlannedRun['config']; haproxy?: HaproxyRetryRules }
+
+/**
+ * Every problem the plan has on `proxy`, one line each, prefixed by the run it comes from
+ * (the CLI lists them and exits 2 before anything runs). Empty for Fulcrum.
+ */
+export function proxyProblems(plan: ExperimentPlan, proxy: ProxyName): string[] {
+  if (proxy === 'fulcrum') return [];
+  const problems: string[] = [];
+  for (const run of plan.runs) {
+    const t = haproxySettings(run.config);
+    if (t.problems) for (const p of t.problems) problems.push(run.dir ? `${run.dir}: ${p}` : p);
+  }
+  return problems;
+}
+
+function modelled(run: PlannedRun, proxy: ProxyName): ModelledRun {
+  if (proxy === 'fulcrum') return { config: run.config };
+  const t = haproxySettings(run.config);
+  if (!t.settings) throw new Error(`${run.dir || 'the run'} cannot run on HAProxy:\n${t.problems.join('\n')}`);
+  const m = haproxyModelRun(run.config, t.settings);
+  return { config: m.config, haproxy: m.rules };
 }
 
 /** Events per slice between looks at the output streams and the progress bar. */
@@ -29,17 +60,17 @@ export async function runPlan(plan: ExperimentPlan, opts: RunOptions): Promise<R
   for (const [index, run] of plan.runs.entries()) {
     results.push(await runOne(plan, run, opts, (share) => opts.onProgress?.(run, index, share)));
   }
-  await writeIndexes(plan, results, opts.outDir, 'sim');
+  await writeIndexes(plan, results, opts.outDir, 'sim', opts.proxy);
   return results;
 }
 
 export async function runOne(
   plan: Pick<ExperimentPlan, 'name'>, run: PlannedRun, opts: RunOptions, onProgress?: (share: number) => void,
 ): Promise<RunResult> {
-  const cfg = run.config;
+  const { config: cfg, haproxy } = modelled(run, opts.proxy ?? 'fulcrum');
   const writer = await openRunWriter(plan, run, 'sim', opts);
   const trace = opts.writeTrace ? createWriteStream(join(opts.outDir, run.dir, TRACE_FILE)) : undefined;
-  const sim = new Simulation(cfg, writer, trace && ((id, decisions) => { trace.write(`${JSON.stringify({ id, decisions })}\n`); }));
+  const sim = new Simulation(cfg, writer, trace && ((id, decisions) => { trace.write(`${JSON.stringify({ id, decisions })}\n`); }), haproxy);
   const w = cfg.workload;
   while (!sim.step(SLICE_EVENTS)) {
     if (writer.backpressured) await writer.drain();

@@ -9,6 +9,11 @@ export interface PolicyTraits {
   readonly hashKey: boolean;
   /** Reads effective weights on every pick, so slow start can steer it (hash tables use configured weights). */
   readonly liveWeights: boolean;
+  /**
+   * Gets every routable backend and treats `exclude` as servers to avoid when another will
+   * do (HAProxy's `srvtoavoid`), instead of the balancer filtering them out first.
+   */
+  readonly avoidsExcluded?: boolean;
 }
 
 export interface PolicyDefinition<Name extends string = string, Shape extends z.ZodRawShape = z.ZodRawShape> {

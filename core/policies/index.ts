@@ -13,10 +13,18 @@ import { ringHash } from './ring-hash.ts';
 import { maglev } from './maglev.ts';
 import { rendezvous } from './rendezvous.ts';
 import { boundedLoad } from './bounded-load.ts';
+import { haproxyRoundRobin } from './haproxy-roundrobin.ts';
+import { haproxyStaticRr } from './haproxy-static-rr.ts';
+import { haproxyLeastconn } from './haproxy-leastconn.ts';
+import { haproxyFirst } from './haproxy-first.ts';
+import { haproxyRandom } from './haproxy-random.ts';
+import { haproxySource } from './haproxy-source.ts';
 
 export const POLICIES = [
   roundRobin, weightedRoundRobin, random, leastConnections, p2c, peakEwma,
   ipHash, ringHash, maglev, rendezvous, boundedLoad,
+  // HAProxy 2.6's own algorithms, modelled from its sources (npm run sim -- --proxy haproxy).
+  haproxyRoundRobin, haproxyStaticRr, haproxyLeastconn, haproxyFirst, haproxyRandom, haproxySource,
 ] as const;
 
 export type PolicyName = (typeof POLICIES)[number]['name'];

@@ -123,7 +123,7 @@ export type HaproxyTranslation = { settings: HaproxySettings; problems?: undefin
 /** What `cfg` means on HAProxy, or every setting HAProxy cannot express (one line each). */
 export function haproxySettings(cfg: RunConfig): HaproxyTranslation {
   const block = cfg.proxies?.haproxy ?? {};
-  const problems: string[] = [];
+  const problems: string[] = weightProblems(cfg);
   const balance = translateBalance(cfg, block, problems);
   const retry = translateRetry(cfg, block, problems);
   const timeouts = translateTimeouts(cfg, block, problems);
@@ -138,6 +138,20 @@ export function haproxySettings(cfg: RunConfig): HaproxyTranslation {
   if (block.maxconn !== undefined) settings.maxconn = block.maxconn;
   if (check && settings.timeouts.checkMs === undefined) settings.timeouts.checkMs = cfg.health?.active?.timeoutMs ?? check.interMs;
   return { settings };
+}
+
+/** HAProxy's `weight` is an integer 0-256 (server-t.h SRV_UWGHT_MAX). */
+const MAX_WEIGHT = 256;
+
+function weightProblems(cfg: RunConfig): string[] {
+  const weights: Array<[string, number | undefined]> = [
+    ['servers.template.weight', cfg.servers.template.weight],
+    ...Object.entries(cfg.servers.overrides).map(([id, o]): [string, number | undefined] => [`servers.overrides.${id}.weight`, o.weight]),
+    ...cfg.changes.map((c, i): [string, number | undefined] => [`changes.${i}.weight`, c.kind === 'remove' ? undefined : c.weight]),
+  ];
+  return weights
+    .filter(([, w]) => w !== undefined && !(Number.isInteger(w) && w <= MAX_WEIGHT))
+    .map(([path, w]) => problem(path, w, `has no HAProxy equivalent: a server weight is an integer from 1 to ${MAX_WEIGHT}`));
 }
 
 /** One line: the path, what was asked, why HAProxy cannot do it, and what to do instead. */
@@ -170,6 +184,18 @@ function translateBalance(cfg: RunConfig, block: HaproxyBlock, problems: string[
       if (balance.hashBalanceFactor! <= 100) {
         problems.push(problem('balancer.balanceFactor', b.balanceFactor, 'has no HAProxy equivalent: hash-balance-factor must be above 100 (a factor above 1.0)'));
       }
+      break;
+    // The models themselves, named in `balancer`: they are HAProxy's algorithms already.
+    case 'haproxy-roundrobin': balance = { algorithm: 'roundrobin' }; break;
+    case 'haproxy-static-rr': balance = { algorithm: 'static-rr' }; break;
+    case 'haproxy-leastconn': balance = { algorithm: 'leastconn' }; break;
+    case 'haproxy-first': balance = { algorithm: 'first' }; break;
+    case 'haproxy-random':
+      balance = { algorithm: 'random', draws: b.draws };
+      break;
+    case 'haproxy-source':
+      balance = { algorithm: 'source', hashType: { method: b.hashMethod, function: 'sdbm', avalanche: b.avalanche } };
+      if (b.hashBalanceFactor) balance.hashBalanceFactor = b.hashBalanceFactor;
       break;
     case 'peak-ewma':
       problems.push(problem('balancer.policy', b.policy, 'has no HAProxy equivalent; nearest: leastconn (set proxies.haproxy.balance)'));
@@ -300,7 +326,7 @@ function translateCheck(cfg: RunConfig, block: HaproxyBlock, problems: string[])
   const a = cfg.health?.active;
   if (!a) return undefined;
   if (a.jitterMs !== 0) problems.push(problem('health.active.jitterMs', a.jitterMs, 'has no per-backend HAProxy equivalent (spread-checks is global, in percent); set proxies.haproxy.check'));
-  if (!a.requireFirstPass) problems.push(problem('health.active.requireFirstPass', a.requireFirstPass, 'has no HAProxy equivalent here: a server added at run time starts as HAProxy decides; set proxies.haproxy.check'));
+  // requireFirstPass either way: HAProxy starts servers up and lets checks take them down.
   return { path: a.path, interMs: a.intervalMs, rise: a.rise, fall: a.fall };
 }
 

@@ -23,7 +23,7 @@ export class Prober {
 
   send(serverId: string): void {
     if (!this.balancer.has(serverId)) return; // removed: stop probing
-    this.scheduler.schedule(nextProbeDelayMs(this.cfg, this.jitterRng), { kind: 'probe', serverId });
+    this.scheduler.schedule(nextProbeDelayMs(this.cfg, this.jitterRng, this.balancer.healthState(serverId)), { kind: 'probe', serverId });
     const probe: Probe = { serverId, answered: false };
     const server = this.servers.get(serverId)!;
     const connectMs = this.network.connect.sampleMs();

@@ -88,6 +88,19 @@ describe('generic → HAProxy: balance', () => {
   });
 });
 
+describe('generic → HAProxy: weights', () => {
+  it('a weight that is not an integer from 1 to 256 is a problem, wherever it is set', () => {
+    expect(problems({
+      servers: { count: 2, template: { serviceTimeMs: { dist: 'constant', value: 5 }, weight: 1.5 }, overrides: { s2: { weight: 300 } } },
+      changes: [{ atMs: 10, server: 's1', weight: 2.5 }, { atMs: 20, server: 's1', weight: 4 }],
+    })).toEqual([
+      'servers.template.weight: 1.5 has no HAProxy equivalent: a server weight is an integer from 1 to 256',
+      'servers.overrides.s2.weight: 300 has no HAProxy equivalent: a server weight is an integer from 1 to 256',
+      'changes.0.weight: 2.5 has no HAProxy equivalent: a server weight is an integer from 1 to 256',
+    ]);
+  });
+});
+
 describe('generic → HAProxy: retries and timeouts', () => {
   it('no retry section: retries 0, HAProxy\'s default retry-on, no redispatch', () => {
     const s = settings({});
@@ -166,11 +179,11 @@ describe('generic → HAProxy: health', () => {
     expect(s.timeouts.checkMs).toBe(100);
   });
 
-  it('active jitter and requireFirstPass false are problems', () => {
+  it('active jitter is a problem; requireFirstPass is not (HAProxy starts servers up)', () => {
     expect(problems({ health: { active: { ...active, jitterMs: 10, requireFirstPass: false } } })).toEqual([
       expect.stringMatching(/^health\.active\.jitterMs: 10 has no per-backend HAProxy equivalent/),
-      expect.stringMatching(/^health\.active\.requireFirstPass: false has no HAProxy equivalent/),
     ]);
+    expect(settings({ health: { active: { ...active, requireFirstPass: false } } }).check).toEqual({ path: '/health', interMs: 500, rise: 1, fall: 2 });
   });
 
   it('health.outlier → observe layer7 error-limit N on-error mark-down', () => {

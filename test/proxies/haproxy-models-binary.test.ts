@@ -1,0 +1,231 @@
+// The deciding test for the HAProxy models: the same sequential requests through the real
+// haproxy 2.6 binary and through the model must land on the same servers, in the same
+// order. Real HTTP backends on loopback, a minimal hand-written haproxy.cfg per case, one
+// request at a time (so no two requests are ever in flight and the order is HAProxy's
+// algorithm alone). `balance source` requests come from distinct loopback addresses.
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Balancer } from '../../core/balancer.ts';
+import type { BalancerConfig } from '../../core/config.ts';
+import { rngStream } from '../../core/rng.ts';
+
+const hasHaproxy = spawnSync('haproxy', ['-v']).status === 0;
+const SERVERS = 4;
+
+let backends: http.Server[] = [];
+let ports: number[] = [];
+
+beforeAll(async () => {
+  if (!hasHaproxy) return;
+  backends = Array.from({ length: SERVERS }, (_, i) => http.createServer((_req, res) => {
+    res.setHeader('x-server', `s${i + 1}`);
+    res.end(`s${i + 1}`);
+  }));
+  for (const b of backends) { b.listen(0, '127.0.0.1'); await once(b, 'listening'); }
+  ports = backends.map((b) => (b.address() as AddressInfo).port);
+});
+
+afterAll(async () => {
+  await Promise.all(backends.map((b) => new Promise((r) => b.close(r))));
+});
+
+interface Case {
+  title: string;
+  /** The backend section's lines before the servers. */
+  backend: string[];
+  weights: number[];
+  policy: BalancerConfig;
+  requests: number;
+  /** Client address of request i (source hashing), else 127.0.0.1. */
+  client?: (i: number) => string;
+  /** Runtime API commands sent before request `before`, and the same change on the model. */
+  changes?: Change[];
+}
+
+interface Change { before: number; command: string; apply: (b: Balancer, nowMs: number) => void }
+
+const disable = (before: number, id: string): Change => ({ before, command: `disable server be/${id}`, apply: (b, t) => b.setAdminDown(id, true, t) });
+const enable = (before: number, id: string): Change => ({ before, command: `enable server be/${id}`, apply: (b, t) => b.setAdminDown(id, false, t) });
+const weight = (before: number, id: string, w: number): Change => ({ before, command: `set server be/${id} weight ${w}`, apply: (b) => b.setWeight(id, w) });
+
+const clients = (i: number): string => `127.0.${Math.floor(i / 200)}.${(i % 200) + 2}`;
+
+const CASES: Case[] = [
+  { title: 'roundrobin, equal weights', backend: ['balance roundrobin'], weights: [1, 1, 1], policy: { policy: 'haproxy-roundrobin' } as BalancerConfig, requests: 30 },
+  { title: 'roundrobin, weights 5 3 1', backend: ['balance roundrobin'], weights: [5, 3, 1], policy: { policy: 'haproxy-roundrobin' } as BalancerConfig, requests: 60 },
+  { title: 'roundrobin, weights 7 2 2 1', backend: ['balance roundrobin'], weights: [7, 2, 2, 1], policy: { policy: 'haproxy-roundrobin' } as BalancerConfig, requests: 72 },
+  { title: 'static-rr, weights 4 2 6', backend: ['balance static-rr'], weights: [4, 2, 6], policy: { policy: 'haproxy-static-rr' } as BalancerConfig, requests: 36 },
+  { title: 'static-rr, weights 3 5 1 2', backend: ['balance static-rr'], weights: [3, 5, 1, 2], policy: { policy: 'haproxy-static-rr' } as BalancerConfig, requests: 44 },
+  { title: 'leastconn, sequential (ties rotate)', backend: ['balance leastconn'], weights: [1, 2, 1], policy: { policy: 'haproxy-leastconn' } as BalancerConfig, requests: 24 },
+  { title: 'first', backend: ['balance first'], weights: [1, 1, 1], policy: { policy: 'haproxy-first' } as BalancerConfig, requests: 10 },
+  {
+    title: 'source, map-based, weights 1 2 1', backend: ['balance source'], weights: [1, 2, 1], requests: 120, client: clients,
+    policy: { policy: 'haproxy-source', hashMethod: 'map-based', avalanche: false, hashBalanceFactor: 0 } as BalancerConfig,
+  },
+  {
+    title: 'source, map-based avalanche, weights 3 1 2 1', backend: ['balance source', 'hash-type map-based sdbm avalanche'], weights: [3, 1, 2, 1], requests: 120, client: clients,
+    policy: { policy: 'haproxy-source', hashMethod: 'map-based', avalanche: true, hashBalanceFactor: 0 } as BalancerConfig,
+  },
+  {
+    title: 'source, consistent (sdbm avalanche by default), weights 1 1 1', backend: ['balance source', 'hash-type consistent'], weights: [1, 1, 1], requests: 150, client: clients,
+    policy: { policy: 'haproxy-source', hashMethod: 'consistent', avalanche: true, hashBalanceFactor: 0 } as BalancerConfig,
+  },
+  {
+    title: 'source, consistent without avalanche, weights 2 1 3', backend: ['balance source', 'hash-type consistent djb2'], weights: [2, 1, 3], requests: 150, client: clients,
+    policy: { policy: 'haproxy-source', hashMethod: 'consistent', avalanche: false, hashBalanceFactor: 0 } as BalancerConfig,
+  },
+  // Membership changes through HAProxy's runtime API: the models' up/down/weight paths.
+  {
+    title: 'roundrobin 3 2 1, then s1 weight 1, s2 down, s2 up', backend: ['balance roundrobin'], weights: [3, 2, 1], requests: 100,
+    policy: { policy: 'haproxy-roundrobin' } as BalancerConfig,
+    changes: [weight(20, 's1', 1), disable(41, 's2'), enable(57, 's2')],
+  },
+  {
+    title: 'roundrobin 1 1 1 1, s3 down mid-window, back two requests later', backend: ['balance roundrobin'], weights: [1, 1, 1, 1], requests: 40,
+    policy: { policy: 'haproxy-roundrobin' } as BalancerConfig,
+    changes: [disable(6, 's3'), enable(8, 's3'), weight(21, 's4', 3)],
+  },
+  {
+    title: 'static-rr 2 1 1, s3 down and up', backend: ['balance static-rr'], weights: [2, 1, 1], requests: 40,
+    policy: { policy: 'haproxy-static-rr' } as BalancerConfig,
+    changes: [disable(7, 's3'), enable(15, 's3')],
+  },
+  {
+    title: 'leastconn 1 1 1, s1 down and up', backend: ['balance leastconn'], weights: [1, 1, 1], requests: 30,
+    policy: { policy: 'haproxy-leastconn' } as BalancerConfig,
+    changes: [disable(5, 's1'), enable(12, 's1')],
+  },
+  {
+    title: 'first, s1 down and up', backend: ['balance first'], weights: [1, 1, 1], requests: 12,
+    policy: { policy: 'haproxy-first' } as BalancerConfig,
+    changes: [disable(4, 's1'), enable(8, 's1')],
+  },
+  {
+    title: 'source consistent 1 1 1 1, s2 down, up, s4 weight 3', backend: ['balance source', 'hash-type consistent'], weights: [1, 1, 1, 1], requests: 300, client: (i) => clients(i % 100),
+    policy: { policy: 'haproxy-source', hashMethod: 'consistent', avalanche: true, hashBalanceFactor: 0 } as BalancerConfig,
+    changes: [disable(100, 's2'), enable(200, 's2'), weight(250, 's4', 3)],
+  },
+  {
+    title: 'source map-based 1 1 1, s1 down', backend: ['balance source'], weights: [1, 1, 1], requests: 120, client: (i) => clients(i % 60),
+    policy: { policy: 'haproxy-source', hashMethod: 'map-based', avalanche: false, hashBalanceFactor: 0 } as BalancerConfig,
+    changes: [disable(60, 's1')],
+  },
+];
+
+describe.skipIf(!hasHaproxy)('HAProxy models against the real haproxy binary (sequential requests)', () => {
+  for (const c of CASES) {
+    it(`${c.title}: the same server for every request`, async () => {
+      const real = await throughHaproxy(c);
+      const model = throughModel(c);
+      expect(real.length).toBe(c.requests);
+      // The changes took effect on the real proxy: a disabled server gets nothing until enabled.
+      for (const d of c.changes ?? []) {
+        if (!d.command.startsWith('disable')) continue;
+        const id = d.command.split('/')[1];
+        const back = c.changes!.find((e) => e.command === `enable server be/${id}` && e.before > d.before)?.before ?? c.requests;
+        expect(real.slice(d.before, back)).not.toContain(id);
+        expect(real.slice(d.before, back).length).toBeGreaterThan(0);
+      }
+      expect(model).toEqual(real);
+    });
+  }
+});
+
+function throughModel(c: Case): string[] {
+  const balancer = new Balancer({ balancer: { ...c.policy, panicThresholdPercent: 0 } as BalancerConfig, rng: rngStream(1, 'balancer') });
+  c.weights.forEach((w, i) => balancer.add(`s${i + 1}`, { weight: w, nowMs: 0, initial: true }));
+  const out: string[] = [];
+  for (let i = 0; i < c.requests; i++) {
+    for (const change of c.changes ?? []) if (change.before === i) change.apply(balancer, i);
+    const b = balancer.pick({ nowMs: i, hashKey: c.client?.(i) ?? '127.0.0.1' })!;
+    balancer.attemptStarted(b, i);
+    balancer.attemptEnded(b, i, 0, { kind: 'response', status: 200 });
+    out.push(b.id);
+  }
+  return out;
+}
+
+async function throughHaproxy(c: Case): Promise<string[]> {
+  const dir = mkdtempSync(join(tmpdir(), 'hapmodels-'));
+  const port = await freePort();
+  const cfg = [
+    'global', '  nbthread 1', `  stats socket ${join(dir, 'admin.sock')} level admin`,
+    'defaults', '  mode http', '  timeout connect 2s', '  timeout client 10s', '  timeout server 10s',
+    'frontend fe', `  bind 127.0.0.1:${port}`, '  default_backend be',
+    'backend be', ...c.backend.map((l) => `  ${l}`),
+    ...c.weights.map((w, i) => `  server s${i + 1} 127.0.0.1:${ports[i]} weight ${w}`),
+    '',
+  ].join('\n');
+  const file = join(dir, 'haproxy.cfg');
+  writeFileSync(file, cfg);
+  const child = spawn('haproxy', ['-db', '-f', file], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr!.on('data', (d: Buffer) => { stderr += d.toString(); });
+  try {
+    await waitForPort(port, child, () => stderr);
+    const out: string[] = [];
+    for (let i = 0; i < c.requests; i++) {
+      for (const change of c.changes ?? []) if (change.before === i) await runtimeApi(join(dir, 'admin.sock'), change.command);
+      out.push(await get(port, c.client?.(i) ?? '127.0.0.1'));
+    }
+    return out;
+  } finally {
+    child.kill('SIGTERM');
+    if (child.exitCode === null) await once(child, 'exit');
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** One command on HAProxy's stats socket; HAProxy's answer must be empty (success). */
+function runtimeApi(socket: string, command: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let answer = '';
+    const sock = net.connect(socket, () => sock.end(`${command}\n`));
+    sock.on('data', (d: Buffer) => { answer += d.toString(); });
+    sock.on('error', reject);
+    sock.on('close', () => (answer.trim() === '' ? resolve() : reject(new Error(`${command}: ${answer.trim()}`))));
+  });
+}
+
+function get(port: number, localAddress: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const req = http.request({ host: '127.0.0.1', port, path: '/', localAddress, agent: false }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(String(res.headers['x-server'] ?? `status ${res.statusCode}`)));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+async function freePort(): Promise<number> {
+  const s = net.createServer();
+  s.listen(0, '127.0.0.1');
+  await once(s, 'listening');
+  const { port } = s.address() as AddressInfo;
+  await new Promise((r) => s.close(r));
+  return port;
+}
+
+/** Ready when the port accepts; fails fast if haproxy exits, and after a generous deadline. */
+async function waitForPort(port: number, child: ChildProcess, stderr: () => string): Promise<void> {
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`haproxy exited ${child.exitCode}: ${stderr()}`);
+    const ok = await new Promise<boolean>((resolve) => {
+      const sock = net.connect(port, '127.0.0.1');
+      sock.once('connect', () => { sock.destroy(); resolve(true); });
+      sock.once('error', () => resolve(false));
+    });
+    if (ok) return;
+    if (Date.now() > deadline) throw new Error(`haproxy did not listen on ${port}: ${stderr()}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}

@@ -1,0 +1,62 @@
+// `npm run sim FILE -- --proxy haproxy`: settings HAProxy cannot express are listed (exit 2,
+// nothing written); otherwise the HAProxy models run and the results name the proxy.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+const cli = (...args: string[]) => spawnSync(process.execPath, ['--import', 'tsx', 'sim/cli.ts', ...args], { encoding: 'utf8' });
+
+const base = {
+  name: 'hp', seed: 2,
+  servers: { count: 3, template: { serviceTimeMs: { dist: 'constant', value: 2 } }, overrides: { s3: { weight: 2 } } },
+  workload: { requests: 400, arrival: { process: 'constant', ratePerSec: 200 } },
+  balancer: { policy: 'weighted-round-robin' },
+};
+
+function write(content: unknown): { dir: string; file: string } {
+  const dir = mkdtempSync(join(tmpdir(), 'hapmodels-cli-'));
+  const file = join(dir, 'exp.json');
+  writeFileSync(file, JSON.stringify(content));
+  return { dir, file };
+}
+
+describe('sim --proxy', () => {
+  it('an unknown proxy names the allowed ones (exit 2)', () => {
+    const { file } = write(base);
+    const r = cli(file, '--proxy', 'nginx');
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/^--proxy: got "nginx"; allowed: fulcrum, haproxy/);
+  });
+
+  it('lists every setting HAProxy cannot express, per variant, and writes nothing (exit 2)', () => {
+    const { dir, file } = write({
+      ...base, retry: { budget: {} },
+      variants: [{ name: 'ok', set: { 'proxies.haproxy.retries': 1 } }, { name: 'ewma', set: { 'balancer.policy': 'peak-ewma' } }],
+    });
+    const out = join(dir, 'out');
+    const r = cli(file, '--proxy', 'haproxy', '--out', out, '--quiet');
+    expect(r.status).toBe(2);
+    expect(r.stderr.split('\n').filter((l) => l.startsWith('  '))).toEqual([
+      expect.stringMatching(/^ {2}ewma: balancer\.policy: "peak-ewma" has no HAProxy equivalent; nearest: leastconn/),
+      expect.stringMatching(/^ {2}ewma: retry\.budget: .* has no HAProxy equivalent/),
+    ]);
+    expect(existsSync(out)).toBe(false);
+  });
+
+  it('runs the HAProxy models: weights 1 1 2 under roundrobin give exactly 100 100 200, and the files name the proxy', () => {
+    const { dir, file } = write(base);
+    const out = join(dir, 'sim-haproxy');
+    const r = cli(file, '--proxy', 'haproxy', '--out', out, '--quiet');
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));
+    expect(summary.proxy).toBe('haproxy');
+    expect(Object.fromEntries(Object.entries(summary.servers).map(([id, s]) => [id, (s as { requests: number }).requests])))
+      .toEqual({ s1: 100, s2: 100, s3: 200 });
+    const fulcrum = cli(file, '--out', join(dir, 'sim'), '--quiet');
+    expect(fulcrum.status).toBe(0);
+    expect(JSON.parse(readFileSync(join(dir, 'sim', 'summary.json'), 'utf8')).proxy).toBeUndefined();
+  });
+});
