@@ -97,6 +97,7 @@ describe('the real HAProxy under test', () => {
     const before = await served();
     const proxy = await launch(settings(), [1, 2, 3]);
     expect(processesUnderWork()).toEqual([haproxyPids.at(-1)]); // the finder sees a running HAProxy
+    expect(proxy.pid).toBe(haproxyPids.at(-1)); // npm run calibrate reads its CPU time
     for (let i = 0; i < 60; i++) expect(await send(proxy, `w${i}`)).toBe(200);
     // HAProxy's own Prometheus exporter (the runner's --metrics), on a listener of its own.
     const metrics = await proxy.metrics!();

@@ -144,6 +144,7 @@ export async function launchHaproxy(launch: ProxyLaunch, settings: HaproxySettin
   return {
     name: 'haproxy',
     url: `http://127.0.0.1:${listener.port}`,
+    pid,
     change: (change, url) => applyChange(runtime, change, url, {
       removing: (id) => members.set(id, false, Date.now()),
       removed: (id) => members.delete(id, Date.now()),
