@@ -30,7 +30,7 @@ export class HaproxyStaticRr extends HaproxyMap {
       if (newIdx === tot) newIdx = 0;
     } while (newIdx !== this.rrIdx);
     if (avoided) { this.rrIdx = avoidedIdx; return avoided; }
-    return this.map[this.rrIdx]; // all saturated: HAProxy would queue (deviation: take the slot's server)
+    return undefined; // every server is full: HAProxy queues the request
   }
 }
 

@@ -56,6 +56,8 @@ export type SimEvent =
   | { kind: 'attempt-reply'; attempt: Attempt; outcome: AttemptOutcome }
   | TimeoutEvent
   | { kind: 'retry'; request: SimRequest }
+  /** HAProxy mode: `timeout queue` for a request waiting in the backend queue. */
+  | { kind: 'queue-timeout'; request: SimRequest }
   | { kind: 'probe'; serverId: string }
   | { kind: 'probe-arrive'; probe: Probe }
   | { kind: 'probe-result'; probe: Probe; ok: boolean }

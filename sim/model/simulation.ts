@@ -86,6 +86,7 @@ export class Simulation {
       hashClients: policyDefinition(cfg.balancer.policy).traits.hashKey,
       connectTimeoutMs: cfg.timeouts.connectMs,
       usualTimeoutMs: Math.min(cfg.timeouts.perTryMs ?? Infinity, cfg.timeouts.requestMs),
+      maxconn: haproxy?.maxconn,
       onFinished: (request, endMs) => this.requestFinished(request, endMs),
       onDecisions,
     });
@@ -141,6 +142,7 @@ export class Simulation {
       case 'attempt-timeout': return this.proxy.attemptTimedOut(e, nowMs);
       case 'connect': return this.proxy.connected(e.attempt, nowMs);
       case 'retry': return this.proxy.retry(e.request, nowMs);
+      case 'queue-timeout': return this.proxy.queueTimedOut(e.request, nowMs);
       case 'probe': return this.prober!.send(e.serverId);
       case 'probe-arrive': return this.prober!.arrive(e.probe);
       case 'probe-result': return this.prober!.result(e.probe, e.ok, nowMs);

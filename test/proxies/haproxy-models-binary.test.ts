@@ -197,7 +197,7 @@ function throughRouter(c: Case, balancer: Balancer, rules: HaproxyRetryRules): s
         step = router.next(flow, t);
       } else break;
     }
-    out.push(step.kind === 'respond' ? flow.path[flow.path.length - 1] : `status ${step.status}`);
+    out.push(step.kind === 'respond' ? flow.path[flow.path.length - 1] : step.kind === 'fail' ? `status ${step.status}` : step.kind);
     t += 1;
   }
   return out;
