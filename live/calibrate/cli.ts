@@ -82,6 +82,10 @@ async function main(argv: string[]): Promise<number> {
   if (requests !== undefined) cfg = { ...cfg, workload: { ...w, requests } };
 
   const say = values.quiet ? () => {} : (line: string) => process.stdout.write(`${line}\n`);
+  const [loadNow] = loadavg();
+  if (loadNow > cpus().length) {
+    process.stderr.write(`calibrate: load average ${loadNow.toFixed(1)} on ${cpus().length} CPUs: the fit will describe a busy machine (it is written to the file)\n`);
+  }
   const file = await calibrate(cfg, proxy, values.experiment, say);
   const out = values.out ?? calibrationPath(proxy);
   await mkdir(dirname(out), { recursive: true });
