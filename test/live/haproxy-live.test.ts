@@ -10,7 +10,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Agent, request } from 'undici';
 import type { HaproxySettings } from '../../experiments/proxies/haproxy-settings.ts';
-import { launchHaproxy } from '../../live/runner/proxies/haproxy/launcher.ts';
+import { haproxyLauncher, launchHaproxy } from '../../live/runner/proxies/haproxy/launcher.ts';
+import { loadExperiment } from '../../experiments/schema.ts';
 import type { AccessRecord, ProxyUnderTest } from '../../live/runner/proxies/types.ts';
 import { ProcessRuntime } from '../../live/runner/runtime/process.ts';
 import type { Replica } from '../../live/runner/runtime/types.ts';
@@ -206,6 +207,15 @@ describe('the real HAProxy under test', () => {
     // HAProxy refuses the config (an unknown retry-on keyword): its own message comes back.
     await expect(launch(settings({ retryOn: ['no-such-event'] }))).rejects.toThrow(/haproxy exited before it was ready: .*no-such-event/);
     expect(processesUnderWork()).toEqual([]); // the earlier tests stopped theirs; the failed starts left none
+  });
+
+  it('the registry\'s launcher refuses what HAProxy cannot run, before starting it (A-4 ip-hash: add s4 under map-based source)', async () => {
+    const plan = await loadExperiment('experiments/a4.json');
+    const run = plan.runs.find((r) => r.variant?.name === 'ip-hash')!;
+    const before = processesUnderWork().length;
+    await expect(haproxyLauncher({ backends: [], config: run.config, workDir: work, log: () => {} }))
+      .rejects.toThrow('HAProxy cannot run this experiment:\n  changes[0].add: "s4": HAProxy\'s static source with hash-type map-based cannot add a server at run time');
+    expect(processesUnderWork().length).toBe(before);
   });
 
   it('nothing is left running: every HAProxy this file started is gone, and stop() is idempotent', async () => {

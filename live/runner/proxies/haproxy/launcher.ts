@@ -13,7 +13,7 @@ import type { AccessRecord, ProxyLaunch, ProxyLauncher, ProxyUnderTest } from '.
 import { type AccessLine, UNKNOWN_SERVER, parseAccessLine, parseStateNotice, toAccessRecord } from './access-log.ts';
 import { MembersTimeline } from './members.ts';
 import { haproxyConfig, serverOptions } from './config.ts';
-import { applyChange, runtimeCommand, serverStats } from './runtime-api.ts';
+import { applyChange, changeProblems, runtimeCommand, serverStats } from './runtime-api.ts';
 
 /** The binary: `haproxy` on PATH, or $FULCRUM_HAPROXY. */
 const haproxyBinary = (): string => process.env.FULCRUM_HAPROXY ?? 'haproxy';
@@ -62,8 +62,11 @@ async function redispatchedFrom(socketPath: string): Promise<string> {
 
 /** The registry's entry: the run's config translated (experiments/proxies/haproxy.ts), then started. */
 export const haproxyLauncher: ProxyLauncher = (launch) => {
-  const translated = haproxySettings(launch.config);
-  if (translated.problems) return Promise.reject(new Error(`HAProxy cannot run this experiment:\n  ${translated.problems.join('\n  ')}`));
+  const cfg = launch.config;
+  const translated = haproxySettings(cfg);
+  const weight = (id: string) => cfg.servers.overrides[id]?.weight ?? cfg.servers.template.weight;
+  const problems = translated.problems ?? changeProblems(translated.settings.balance, cfg.changes, weight);
+  if (problems.length || !translated.settings) return Promise.reject(new Error(`HAProxy cannot run this experiment:\n  ${problems.join('\n  ')}`));
   return launchHaproxy(launch, translated.settings);
 };
 
