@@ -209,13 +209,15 @@ describe('the real HAProxy under test', () => {
     expect(processesUnderWork()).toEqual([]); // the earlier tests stopped theirs; the failed starts left none
   });
 
-  it('the registry\'s launcher refuses what HAProxy cannot run, before starting it (A-4 ip-hash: add s4 under map-based source)', async () => {
+  it('the registry\'s launcher announces changes HAProxy will refuse, and the run shows HAProxy refusing them (A-4 ip-hash: add s4 under map-based source)', async () => {
     const plan = await loadExperiment('experiments/a4.json');
     const run = plan.runs.find((r) => r.variant?.name === 'ip-hash')!;
-    const before = processesUnderWork().length;
-    await expect(haproxyLauncher({ backends: [], config: run.config, workDir: work, log: () => {} }))
-      .rejects.toThrow('HAProxy cannot run this experiment:\n  changes[0].add: "s4": HAProxy\'s static source with hash-type map-based cannot add a server at run time');
-    expect(processesUnderWork().length).toBe(before);
+    const log: string[] = [];
+    const proxy = await haproxyLauncher({ backends: replicas.slice(0, 3).map((r) => ({ id: r.id, url: r.url, weight: 1 })), config: run.config, workDir: await mkdtemp(join(work, 'run-')), log: (l) => log.push(l) });
+    started.push(proxy);
+    expect(log).toContain('[haproxy] will fail: changes[0].add: "s4": HAProxy\'s static source with hash-type map-based cannot add a server at run time; use roundrobin, or hash-type consistent');
+    await expect(proxy.change(run.config.changes[0], replicas[3].url)).rejects.toThrow('Backend must use a dynamic load balancing to support dynamic servers');
+    await proxy.stop();
   });
 
   it('nothing is left running: every HAProxy this file started is gone, and stop() is idempotent', async () => {

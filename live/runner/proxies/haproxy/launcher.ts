@@ -60,13 +60,18 @@ async function redispatchedFrom(socketPath: string): Promise<string> {
   return from.length === 1 ? from[0].svname : UNKNOWN_SERVER;
 }
 
-/** The registry's entry: the run's config translated (experiments/proxies/haproxy.ts), then started. */
+/**
+ * The registry's entry: the run's config translated (experiments/proxies/haproxy.ts), then
+ * started. `changes` HAProxy's runtime API will refuse (static algorithms) are announced in
+ * the log, not refused: the run then shows what that HAProxy does (the change fails, the
+ * backend stays as it was), which `npm run export` reports as a problem instead.
+ */
 export const haproxyLauncher: ProxyLauncher = (launch) => {
   const cfg = launch.config;
   const translated = haproxySettings(cfg);
+  if (translated.problems) return Promise.reject(new Error(`HAProxy cannot run this experiment:\n  ${translated.problems.join('\n  ')}`));
   const weight = (id: string) => cfg.servers.overrides[id]?.weight ?? cfg.servers.template.weight;
-  const problems = translated.problems ?? changeProblems(translated.settings.balance, cfg.changes, weight);
-  if (problems.length || !translated.settings) return Promise.reject(new Error(`HAProxy cannot run this experiment:\n  ${problems.join('\n  ')}`));
+  for (const p of changeProblems(translated.settings.balance, cfg.changes, weight)) launch.log(`[haproxy] will fail: ${p}`);
   return launchHaproxy(launch, translated.settings);
 };
 
