@@ -13,7 +13,7 @@ import type { AccessRecord, ProxyLaunch, ProxyLauncher, ProxyUnderTest } from '.
 import { type AccessLine, UNKNOWN_SERVER, parseAccessLine, parseStateNotice, toAccessRecord } from './access-log.ts';
 import { MembersTimeline } from './members.ts';
 import { haproxyConfig, serverOptions } from './config.ts';
-import { applyChange, runtimeCommand, serverStats } from './runtime-api.ts';
+import { applyChange, changeProblems, runtimeCommand, serverStats } from './runtime-api.ts';
 
 /** The binary: `haproxy` on PATH, or $FULCRUM_HAPROXY. */
 const haproxyBinary = (): string => process.env.FULCRUM_HAPROXY ?? 'haproxy';
@@ -60,10 +60,18 @@ async function redispatchedFrom(socketPath: string): Promise<string> {
   return from.length === 1 ? from[0].svname : UNKNOWN_SERVER;
 }
 
-/** The registry's entry: the run's config translated (experiments/proxies/haproxy.ts), then started. */
+/**
+ * The registry's entry: the run's config translated (experiments/proxies/haproxy.ts), then
+ * started. `changes` HAProxy's runtime API will refuse (static algorithms) are announced in
+ * the log, not refused: the run then shows what that HAProxy does (the change fails, the
+ * backend stays as it was), which `npm run export` reports as a problem instead.
+ */
 export const haproxyLauncher: ProxyLauncher = (launch) => {
-  const translated = haproxySettings(launch.config);
+  const cfg = launch.config;
+  const translated = haproxySettings(cfg);
   if (translated.problems) return Promise.reject(new Error(`HAProxy cannot run this experiment:\n  ${translated.problems.join('\n  ')}`));
+  const weight = (id: string) => cfg.servers.overrides[id]?.weight ?? cfg.servers.template.weight;
+  for (const p of changeProblems(translated.settings.balance, cfg.changes, weight)) launch.log(`[haproxy] will fail: ${p}`);
   return launchHaproxy(launch, translated.settings);
 };
 
