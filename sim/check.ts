@@ -56,9 +56,10 @@ const proxyWords = (p: string): string => (p === 'fulcrum' ? 'no "proxy" (Fulcru
 
 /** Re-runs one experiment for every proxy it has committed simulator results of, and compares. */
 export async function checkExperiment(name: string, opts: CheckOptions): Promise<FolderCheck[]> {
-  const plan = await loadExperiment(join(opts.experimentsDir, `${name}.json`));
   const out: FolderCheck[] = [];
   for (const { folder, proxy } of simFolders(opts.reportsDir, name)) {
+    // Each proxy's run takes that proxy's calibration (network.calibration: true).
+    const plan = await loadExperiment(join(opts.experimentsDir, `${name}.json`), { proxy });
     const committed = join(opts.reportsDir, name, folder);
     const said = await proxyOfSummary(join(committed, 'summary.json'));
     if (said !== proxy) {

@@ -158,7 +158,7 @@ async function measure(cfg: RunConfig, proxy: ProxyName, say: (line: string) => 
     const directRttMs = latencyStats(direct.latencies).p50;
     log(`straight to ${backends[0].id}: median round trip ${directRttMs} ms over ${direct.latencies.length} requests`);
 
-    target = await startTarget({ proxy, backends, workDir, path: light.path, config: cfg, log });
+    target = await startTarget({ proxy, backends, workDir, config: cfg, log });
     const running = target;
     log(`${proxy} pid ${running.pid} on ${running.url} (${running.version}); ${running.workers} worker${running.workers === 1 ? '' : 's'}`);
     // Warm up first (JIT, connection pools) so neither level pays for it.

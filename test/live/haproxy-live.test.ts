@@ -97,7 +97,11 @@ describe('the real HAProxy under test', () => {
     const before = await served();
     const proxy = await launch(settings(), [1, 2, 3]);
     expect(processesUnderWork()).toEqual([haproxyPids.at(-1)]); // the finder sees a running HAProxy
+    expect(proxy.pid).toBe(haproxyPids.at(-1)); // npm run calibrate reads its CPU time
     for (let i = 0; i < 60; i++) expect(await send(proxy, `w${i}`)).toBe(200);
+    // HAProxy's own Prometheus exporter (the runner's --metrics), on a listener of its own.
+    const metrics = await proxy.metrics!();
+    expect(metrics).toMatch(/^haproxy_server_http_responses_total\{proxy="servers",server="s3",code="2xx"\} 30$/m);
     const records = await proxy.stop();
     const after = await served();
     expect(records.map((r) => r.requestId)).toEqual(Array.from({ length: 60 }, (_, i) => `w${i}`));

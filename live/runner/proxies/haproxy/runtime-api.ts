@@ -31,17 +31,20 @@ export async function runtimeAction(socketPath: string, command: string, ok: Reg
   if (!ok.test(answer)) throw new Error(`haproxy: ${command}: ${answer.replace(/\s*\n\s*/g, ' ')}`);
 }
 
-/** `show servers conn`-free count of a server's current connections, from `show stat` (scur). */
-export async function serverConnections(socketPath: string, server: string): Promise<number> {
-  const csv = await runtimeCommand(socketPath, `show stat`);
+/** `show stat` (management.txt 9.1): one row per server of the backend, keyed by column name. */
+export async function serverStats(socketPath: string): Promise<Array<Record<string, string>>> {
+  const csv = await runtimeCommand(socketPath, 'show stat');
   const [header, ...rows] = csv.replace(/^# /, '').trim().split('\n');
   const columns = header.split(',');
-  const scur = columns.indexOf('scur');
-  for (const row of rows) {
-    const f = row.split(',');
-    if (f[0] === BACKEND && f[1] === server) return Number(f[scur]);
-  }
-  throw new Error(`haproxy: show stat has no server ${BACKEND}/${server}`);
+  return rows.map((row) => Object.fromEntries(row.split(',').map((v, i) => [columns[i], v])))
+    .filter((r) => r.pxname === BACKEND && r.svname !== 'BACKEND');
+}
+
+/** A server's current sessions (`scur`). */
+async function serverConnections(socketPath: string, server: string): Promise<number> {
+  const row = (await serverStats(socketPath)).find((r) => r.svname === server);
+  if (!row) throw new Error(`haproxy: show stat has no server ${BACKEND}/${server}`);
+  return Number(row.scur);
 }
 
 export interface RuntimeApiOptions {
