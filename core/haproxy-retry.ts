@@ -26,6 +26,13 @@ export interface HaproxyRetryRules {
   connectMs: number;
   /** The balance is a hash (`source`): redispatch follows the interval only. */
   hashBalance: boolean;
+  /**
+   * `timeout queue` (HAProxy's default: timeout connect). Set when servers have a maxconn:
+   * a request that finds every server full waits in the backend queue this long, then 503.
+   */
+  queueTimeoutMs?: number;
+  /** Per-server `maxconn`: a server frees a slot for the queue below it. */
+  maxconn?: number;
 }
 
 export type HaproxyRetryAnswer =

@@ -88,6 +88,7 @@ export class Simulation {
       connectTimeoutMs: cfg.timeouts.connectMs,
       usualTimeoutMs: Math.min(cfg.timeouts.perTryMs ?? Infinity, cfg.timeouts.requestMs),
       cpu: cfg.network.proxyCpu && new CpuStation(cfg.network.proxyCpu, this.streams(STREAM.proxyCpu), sim),
+      maxconn: haproxy?.maxconn,
       onFinished: (request, endMs) => this.requestFinished(request, endMs),
       onDecisions,
     });
@@ -144,6 +145,7 @@ export class Simulation {
       case 'connect': return this.proxy.connected(e.attempt, nowMs);
       case 'retry': return this.proxy.retry(e.request, nowMs);
       case 'cpu-done': return this.proxy.cpuDone(e.job, nowMs);
+      case 'queue-timeout': return this.proxy.queueTimedOut(e.request, nowMs);
       case 'probe': return this.prober!.send(e.serverId);
       case 'probe-arrive': return this.prober!.arrive(e.probe);
       case 'probe-result': return this.prober!.result(e.probe, e.ok, nowMs);

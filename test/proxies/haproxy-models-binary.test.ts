@@ -15,6 +15,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Balancer } from '../../core/balancer.ts';
 import type { BalancerConfig } from '../../core/config.ts';
 import { rngStream } from '../../core/rng.ts';
+import { Router } from '../../core/router.ts';
+import type { HaproxyRetryRules } from '../../core/haproxy-retry.ts';
 
 const hasHaproxy = spawnSync('haproxy', ['-v']).status === 0;
 const SERVERS = 4;
@@ -47,6 +49,9 @@ interface Case {
   client?: (i: number) => string;
   /** Runtime API commands sent before request `before`, and the same change on the model. */
   changes?: Change[];
+  /** Servers whose port refuses connections, and HAProxy's retry rules the Router then follows. */
+  dead?: string[];
+  rules?: HaproxyRetryRules;
 }
 
 interface Change { before: number; command: string; apply: (b: Balancer, nowMs: number) => void }
@@ -117,6 +122,28 @@ const CASES: Case[] = [
     policy: { policy: 'haproxy-source', hashMethod: 'map-based', avalanche: false, hashBalanceFactor: 0 } as BalancerConfig,
     changes: [disable(60, 's1')],
   },
+  // Retries against a refused port: the Router's HAProxy rules (same server with the
+  // turn-around, or a redispatch that takes a round-robin turn), answer by answer.
+  {
+    title: 'roundrobin, s2 refuses, retries 2 + option redispatch', backend: ['balance roundrobin', 'retries 2', 'option redispatch'], weights: [1, 1, 1], requests: 12,
+    policy: { policy: 'haproxy-roundrobin' } as BalancerConfig, dead: ['s2'],
+    rules: { retries: 2, redispatch: -1, retryOn: ['conn-failure'], connectMs: 2000, hashBalance: false },
+  },
+  {
+    title: 'roundrobin, s2 refuses, retries 1, no redispatch: 503 after the turn-around', backend: ['balance roundrobin', 'retries 1', 'timeout connect 100ms'], weights: [1, 1, 1], requests: 6,
+    policy: { policy: 'haproxy-roundrobin' } as BalancerConfig, dead: ['s2'],
+    rules: { retries: 1, retryOn: ['conn-failure'], connectMs: 100, hashBalance: false },
+  },
+  {
+    title: 'leastconn, s1 refuses, retries 3 + option redispatch', backend: ['balance leastconn', 'retries 3', 'option redispatch'], weights: [1, 1, 1], requests: 12,
+    policy: { policy: 'haproxy-leastconn' } as BalancerConfig, dead: ['s1'],
+    rules: { retries: 3, redispatch: -1, retryOn: ['conn-failure'], connectMs: 2000, hashBalance: false },
+  },
+  {
+    title: 'source map-based, s2 refuses, retries 2 + option redispatch: the hash picks s2 again, 503', backend: ['balance source', 'retries 2', 'option redispatch', 'timeout connect 50ms'], weights: [1, 1, 1], requests: 9, client: clients,
+    policy: { policy: 'haproxy-source', hashMethod: 'map-based', avalanche: false, hashBalanceFactor: 0 } as BalancerConfig, dead: ['s2'],
+    rules: { retries: 2, redispatch: -1, retryOn: ['conn-failure'], connectMs: 50, hashBalance: true },
+  },
 ];
 
 describe.skipIf(!hasHaproxy)('HAProxy models against the real haproxy binary (sequential requests)', () => {
@@ -141,6 +168,7 @@ describe.skipIf(!hasHaproxy)('HAProxy models against the real haproxy binary (se
 function throughModel(c: Case): string[] {
   const balancer = new Balancer({ balancer: { ...c.policy, panicThresholdPercent: 0 } as BalancerConfig, rng: rngStream(1, 'balancer') });
   c.weights.forEach((w, i) => balancer.add(`s${i + 1}`, { weight: w, nowMs: 0, initial: true }));
+  if (c.rules) return throughRouter(c, balancer, c.rules);
   const out: string[] = [];
   for (let i = 0; i < c.requests; i++) {
     for (const change of c.changes ?? []) if (change.before === i) change.apply(balancer, i);
@@ -152,15 +180,39 @@ function throughModel(c: Case): string[] {
   return out;
 }
 
+/** Each request through the Router in HAProxy mode: a dead server refuses, a live one answers 200. */
+function throughRouter(c: Case, balancer: Balancer, rules: HaproxyRetryRules): string[] {
+  const router = new Router({ balancer, timeouts: { requestMs: 1e9, connectMs: rules.connectMs }, rng: rngStream(1, 'router'), haproxy: rules });
+  const dead = new Set(c.dead);
+  const out: string[] = [];
+  let t = 0;
+  for (let i = 0; i < c.requests; i++) {
+    const flow = router.start({ method: 'GET', hashKey: c.client?.(i) ?? '127.0.0.1', nowMs: t, bodyReplayable: true });
+    let step = router.next(flow, t);
+    for (;;) {
+      if (step.kind === 'attempt') {
+        step = router.attemptEnded(flow, t, dead.has(step.backend.id) ? { kind: 'connect-error' } : { kind: 'response', status: 200 });
+      } else if (step.kind === 'retry') {
+        t += step.delayMs;
+        step = router.next(flow, t);
+      } else break;
+    }
+    out.push(step.kind === 'respond' ? flow.path[flow.path.length - 1] : step.kind === 'fail' ? `status ${step.status}` : step.kind);
+    t += 1;
+  }
+  return out;
+}
+
 async function throughHaproxy(c: Case): Promise<string[]> {
   const dir = mkdtempSync(join(tmpdir(), 'hapmodels-'));
   const port = await freePort();
+  const refusing = await freePort(); // nothing listens there: connections are refused
   const cfg = [
     'global', '  nbthread 1', `  stats socket ${join(dir, 'admin.sock')} level admin`,
     'defaults', '  mode http', '  timeout connect 2s', '  timeout client 10s', '  timeout server 10s',
     'frontend fe', `  bind 127.0.0.1:${port}`, '  default_backend be',
     'backend be', ...c.backend.map((l) => `  ${l}`),
-    ...c.weights.map((w, i) => `  server s${i + 1} 127.0.0.1:${ports[i]} weight ${w}`),
+    ...c.weights.map((w, i) => `  server s${i + 1} 127.0.0.1:${c.dead?.includes(`s${i + 1}`) ? refusing : ports[i]} weight ${w}`),
     '',
   ].join('\n');
   const file = join(dir, 'haproxy.cfg');

@@ -97,5 +97,7 @@ function readyLine(child: ChildProcess, o: GroupSpawn, exited: Promise<void>, st
 }
 
 function signalGroup(pgid: number, signal: NodeJS.Signals): void {
-  try { process.kill(-pgid, signal); } catch { /* the group is gone */ }
+  try { process.kill(-pgid, signal); } catch {
+    try { process.kill(pgid, signal); } catch { /* gone, group and leader */ }
+  }
 }
