@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { didYouMean } from '../core/did-you-mean.ts';
 import type { BenchTable } from './types.ts';
 
-const MODULES = ['core', 'sim', 'proxy'] as const;
+const MODULES = ['core', 'sim', 'proxy', 'trace'] as const;
 
 function markdown(t: BenchTable): string {
   const lines = [`### ${t.title}`, '', `| ${t.columns.join(' | ')} |`, `|${t.columns.map(() => '---').join('|')}|`];
@@ -17,12 +17,13 @@ function markdown(t: BenchTable): string {
   return lines.join('\n');
 }
 
-const USAGE = `usage: npm run bench -- [core] [sim] [proxy]
+const USAGE = `usage: npm run bench -- [core] [sim] [proxy] [trace]
 
   core    routing-core picks per second, per policy (tinybench)
   sim     simulator events per second on fixed experiments
   proxy   proxy overhead: autocannon through the proxy vs straight to one replica (a ratio)
-  none    all three, and bench/results.md is rewritten (docs/performance.md links it)
+  trace   trace parsing: lines per second per format, live heap while 1 M lines stream
+  none    all four, and bench/results.md is rewritten (docs/performance.md links it)
   --help  this text
 
 Numbers are ratios and rates on this machine; run on an idle machine (nothing else busy).`;

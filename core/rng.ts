@@ -19,6 +19,8 @@ export const STREAM = {
   router: 'retry-backoff',
   /** Active health checks: probe interval jitter. */
   healthJitter: 'health-jitter',
+  /** The simulated proxy's CPU cost per job, when not constant (sim/model/proxy-cpu.ts). */
+  proxyCpu: 'proxy-cpu',
   /** One server's service times (the simulated server, or the live replica of that id). */
   service: (serverId: string) => `server/${serverId}`,
   /** One server's fault coin flips (error and reset probabilities). */

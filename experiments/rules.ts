@@ -23,6 +23,10 @@ export function initialServerIds(cfg: { servers: { count: number } }): string[] 
 export function referenceProblems(raw: unknown): string[] {
   const problems: string[] = [];
   const doc = asRecord(raw);
+  const workload = asRecord(doc.workload);
+  if (workload.trace !== undefined && workload.clients !== undefined) {
+    problems.push('workload.clients: a trace brings its own clients; remove "clients" (or "trace")');
+  }
   const count = asRecord(doc.servers).count;
   if (typeof count !== 'number' || !Number.isInteger(count) || count < 1 || count > 1_000) return problems;
   const initial = initialServerIds({ servers: { count } });
@@ -77,8 +81,11 @@ export function configProblems(cfg: RunConfig): string[] {
     ['network.proxyToServerMs', cfg.network.proxyToServerMs],
     ['network.connectMs', cfg.network.connectMs],
     ['network.proxyOverheadMs', cfg.network.proxyOverheadMs],
+    ['network.proxyCpu.requestMs', cfg.network.proxyCpu?.requestMs],
+    ['network.proxyCpu.retryMs', cfg.network.proxyCpu?.retryMs],
+    ['network.proxyCpu.responseMs', cfg.network.proxyCpu?.responseMs],
   ];
-  if (w.arrival.process === 'closed') dists.push(['workload.arrival.thinkTimeMs', w.arrival.thinkTimeMs]);
+  if (w.arrival?.process === 'closed') dists.push(['workload.arrival.thinkTimeMs', w.arrival.thinkTimeMs]);
   for (const [path, d] of dists) {
     if (d && !(meanOf(d) <= MAX_MEAN_MS)) problems.push(`${path}: got ${JSON.stringify(d)}; its mean must be at most ${MAX_MEAN_MS} ms`);
     if (d && d.dist === 'lognormal' && d.sigma > 5) problems.push(`${path}.sigma: got ${d.sigma}; at most 5`);

@@ -11,7 +11,12 @@ import { SERVER_ID, configProblems, initialServerIds, referenceProblems } from '
 import { JsonSyntaxError, parseJson } from './json-location.ts';
 import { withPatch } from './patch.ts';
 import { type Answer, AnswerSchema } from './answer.ts';
+import { NetworkSchema } from './network.ts';
+import { readCalibration, withCalibration } from './calibration-file.ts';
+import type { ProxyName } from './proxies.ts';
 import { ProxiesSchema } from './proxies/haproxy.ts';
+import { TRACE_FORMATS, TraceError } from './trace/record.ts';
+import { checkTrace } from './trace/arrivals.ts';
 
 export { initialServerIds };
 
@@ -71,29 +76,42 @@ const ClientsSchema = z.strictObject({
   popularity: PopularitySchema.default({ dist: 'uniform' }),
 });
 
+/** A recorded trace as the workload: its arrivals, clients and service times (experiments/trace/). */
+const TraceSchema = z.strictObject({
+  /** Relative to the directory `npm run` is started in (the repository root). */
+  file: z.string().min(1),
+  format: z.enum(TRACE_FORMATS),
+  /** 2 replays the same requests in half the time: "what at twice the traffic?". */
+  speed: z.number().positive().max(1_000).default(1),
+  /** The part of the trace to replay, in ms after its first arrival (trace time, before speed). */
+  window: z.strictObject({ fromMs: timeMs.default(0), toMs: spanMs.optional() }).default({ fromMs: 0 }),
+  /**
+   * logged: the logged upstream time minus overheadMs; resampled: drawn per path from the
+   * trace's own service times; servers: the servers' serviceTimeMs (the trace gives only arrivals).
+   */
+  serviceTime: z.enum(['logged', 'resampled', 'servers']).default('logged'),
+  /** The proxy-side part of the logged time (network, proxy): subtracted to estimate the service time. */
+  overheadMs: z.number().min(0).max(60_000).default(0),
+  /** Requests each recorded server served at once (FIFO): the estimator then takes their queueing out too (trace/estimate.ts). */
+  recordedConcurrency: z.number().int().min(1).max(100_000).optional(),
+});
+
 const WorkloadSchema = z.strictObject({
   /** Total client requests; with `durationMs`, whichever ends first. */
   requests: z.number().int().min(1).max(1e9).optional(),
   /** No new request starts at or after this time. */
   durationMs: spanMs.optional(),
-  arrival: ArrivalSchema,
+  /** Exactly one of arrival (a generated schedule) and trace (a recorded one). */
+  arrival: ArrivalSchema.optional(),
+  trace: TraceSchema.optional(),
   clients: ClientsSchema.default({ count: 1, popularity: { dist: 'uniform' } }),
+  /** For trace formats that log no method or path (Fulcrum's requests.csv), these apply. */
   method: z.string().regex(/^[A-Z]+$/, 'must be an upper-case HTTP method').default('GET'),
   path: z.string().startsWith('/').default('/'),
-}).refine((w) => w.requests !== undefined || w.durationMs !== undefined, {
+}).refine((w) => (w.arrival === undefined) !== (w.trace === undefined), {
+  message: 'needs exactly one of "arrival" (a generated schedule) and "trace" (a recorded one)',
+}).refine((w) => w.trace !== undefined || w.requests !== undefined || w.durationMs !== undefined, {
   message: 'needs "requests" or "durationMs" (or both), or the run never ends',
-});
-
-/** Each hop samples its own value; absent means 0 ms. */
-const NetworkSchema = z.strictObject({
-  /** Client → proxy, and again proxy → client for the response. */
-  clientToProxyMs: DistributionSchema.optional(),
-  /** Proxy → server, and again server → proxy for the response. */
-  proxyToServerMs: DistributionSchema.optional(),
-  /** TCP connect to a server (the handshake round trip); a crashed server refuses after this. */
-  connectMs: DistributionSchema.optional(),
-  /** Proxy processing per request: the calibration knob the live runner fits. */
-  proxyOverheadMs: DistributionSchema.optional(),
 });
 
 const faultBase = { atMs: timeMs, server: serverId };
@@ -189,7 +207,9 @@ export type ServerSpec = z.infer<typeof ServerTemplateSchema>;
 export type Fault = z.infer<typeof FaultSchema>;
 export type WorkloadConfig = z.infer<typeof WorkloadSchema>;
 export type ArrivalConfig = z.infer<typeof ArrivalSchema>;
+export type TraceConfig = z.infer<typeof TraceSchema>;
 export type NetworkConfig = z.infer<typeof NetworkSchema>;
+export type { ProxyCpuConfig } from './network.ts';
 
 /** One run of a plan and where its files go. */
 export interface PlannedRun {
@@ -220,6 +240,10 @@ export class ExperimentError extends Error {
 export interface ParseOptions {
   /** Replaces the file's seed (the CLI's --seed). */
   seed?: number;
+  /** The proxy the runs target: `network.calibration: true` reads its calibration file. Default fulcrum. */
+  proxy?: ProxyName;
+  /** Where calibration files are read from (tests); default experiments/calibration/. */
+  calibrationDir?: string;
 }
 
 /** Reads and validates an experiment file. Throws ExperimentError. */
@@ -230,7 +254,25 @@ export async function loadExperiment(path: string, opts: ParseOptions = {}): Pro
   } catch (e) {
     throw new ExperimentError(path, [`cannot read the file: ${(e as Error).message}`]);
   }
-  return parseExperiment(text, path, opts);
+  const plan = parseExperiment(text, path, opts);
+  checkTraces(plan);
+  return plan;
+}
+
+/** Every trace a run replays is read through once, so a malformed line stops the plan before anything is written. */
+function checkTraces(plan: ExperimentPlan): void {
+  const checked = new Set<string>();
+  for (const { config } of plan.runs) {
+    const t = config.workload.trace;
+    if (!t || checked.has(`${t.format}:${t.file}`)) continue;
+    checked.add(`${t.format}:${t.file}`);
+    try {
+      checkTrace(t);
+    } catch (e) {
+      if (e instanceof TraceError) throw new ExperimentError(plan.source, [`workload.trace.file: ${e.message}`]);
+      throw e;
+    }
+  }
 }
 
 /** Validates an experiment given as JSON text (or an already parsed value). Throws ExperimentError. */
@@ -260,6 +302,9 @@ export function parseExperiment(json: string | unknown, source: string, opts: Pa
   delete base.sweep;
   delete base.variants;
   delete base.answer;
+  const proxy = opts.proxy ?? 'fulcrum';
+  let calibration: ReturnType<typeof readCalibration> | undefined;
+  const calibrationOnce = () => (calibration ??= readCalibration(proxy, opts.calibrationDir));
   const problems: string[] = [];
   const runs: PlannedRun[] = [];
   const variants = file.variants ?? [undefined];
@@ -293,7 +338,7 @@ export function parseExperiment(json: string | unknown, source: string, opts: Pa
           continue;
         }
       }
-      const run = validateRun(pointRaw);
+      const run = validateRun(pointRaw, calibrationOnce);
       if (!run.ok) {
         for (const p of run.problems) problems.push(context ? `${context}: ${p}` : p);
         continue;
@@ -321,7 +366,14 @@ export function parseExperiment(json: string | unknown, source: string, opts: Pa
   };
 }
 
-function validateRun(raw: unknown): { ok: true; config: RunConfig } | { ok: false; problems: string[] } {
+function validateRun(
+  raw: unknown, calibration: Parameters<typeof withCalibration>[1],
+): { ok: true; config: RunConfig } | { ok: false; problems: string[] } {
+  if (raw !== null && typeof raw === 'object' && 'network' in raw) {
+    const resolved = withCalibration(raw.network, calibration);
+    if ('problem' in resolved) return { ok: false, problems: [`network.calibration: ${resolved.problem}`] };
+    raw = { ...raw, network: resolved.network };
+  }
   const parsed = RunSchema.safeParse(raw);
   if (!parsed.success) return { ok: false, problems: [...describeIssues(parsed.error.issues, raw), ...referenceProblems(raw)] };
   const problems = [...referenceProblems(raw), ...configProblems(parsed.data)];
@@ -352,7 +404,7 @@ export function timelineBucketMs(cfg: RunConfig): number {
 /** Rough run length from the request count: arrival rate, or closed-loop throughput bound. */
 function estimatedRunMs(cfg: RunConfig): number {
   const w = cfg.workload;
-  if (w.requests === undefined) return Infinity;
+  if (w.requests === undefined || !w.arrival) return Infinity;
   if (w.arrival.process !== 'closed') return (w.requests * 1000) / w.arrival.ratePerSec;
   const serviceMs = meanOf(cfg.servers.template.serviceTimeMs);
   const cycleMs = serviceMs + meanOf(w.arrival.thinkTimeMs);

@@ -5,6 +5,7 @@ import { sample } from '../core/distributions.ts';
 import type { Rng } from '../core/types.ts';
 import { rngStream } from '../core/rng.ts';
 import type { WorkloadConfig } from './schema.ts';
+import { TraceArrivals } from './trace/arrivals.ts';
 
 /** One client request to send: `client` indexes the population (see clientAddress). */
 export interface Arrival {
@@ -14,15 +15,25 @@ export interface Arrival {
   client: number;
   /** Closed loop only: the user who sends it and must be told of its response. */
   user?: number;
+  /** Trace replay: this request's method and path (else the workload's) and service time (else the servers' distribution). */
+  method?: string;
+  path?: string;
+  serviceMs?: number;
+}
+
+/** An open-loop schedule: iterable, plus `take()` for the simulator's hot path. */
+export interface ArrivalStream extends Iterator<Arrival>, Iterable<Arrival> {
+  take(): Arrival | undefined;
 }
 
 /** Open loops are a plain iterator; closed loops issue the next request when told of a response. */
 export type Schedule =
-  | { kind: 'open'; arrivals: OpenLoop }
+  | { kind: 'open'; arrivals: ArrivalStream }
   | { kind: 'closed'; loop: ClosedLoop };
 
 export function workloadSchedule(w: WorkloadConfig, seed: number): Schedule {
-  if (w.arrival.process === 'closed') return { kind: 'closed', loop: new ClosedLoop(w, seed) };
+  if (w.trace) return { kind: 'open', arrivals: new TraceArrivals(w, seed) };
+  if (w.arrival?.process === 'closed') return { kind: 'closed', loop: new ClosedLoop(w, seed) };
   return { kind: 'open', arrivals: openLoopArrivals(w, seed) };
 }
 
@@ -44,7 +55,7 @@ export function openLoopArrivals(w: WorkloadConfig, seed: number): OpenLoop {
  * An open-loop schedule: iterable like a generator, plus `take()` for the simulator's hot
  * path (no `{ value, done }` wrapper per request).
  */
-export class OpenLoop implements Iterator<Arrival>, Iterable<Arrival> {
+export class OpenLoop implements ArrivalStream {
   private id = 0;
   private atMs = 0;
   private readonly gapMs: number;
@@ -55,7 +66,7 @@ export class OpenLoop implements Iterator<Arrival>, Iterable<Arrival> {
   private readonly endMs: number;
 
   constructor(w: WorkloadConfig, seed: number) {
-    if (w.arrival.process === 'closed') throw new Error('closed-loop workloads are driven by responses; use ClosedLoop');
+    if (w.arrival?.process !== 'poisson' && w.arrival?.process !== 'constant') throw new Error('not an open-loop workload: closed loops are driven by responses (ClosedLoop), traces by their records (TraceArrivals)');
     this.gapMs = 1000 / w.arrival.ratePerSec;
     this.poisson = w.arrival.process === 'poisson';
     this.gaps = rngStream(seed, 'workload/arrivals');
@@ -96,7 +107,7 @@ export class ClosedLoop {
   private readonly streams: Array<{ think: Rng; pickClient: () => number }> = [];
 
   constructor(private readonly w: WorkloadConfig, seed: number) {
-    if (w.arrival.process !== 'closed') throw new Error('not a closed-loop workload');
+    if (w.arrival?.process !== 'closed') throw new Error('not a closed-loop workload');
     this.users = w.arrival.concurrency;
     this.total = w.requests ?? Infinity;
     this.endMs = w.durationMs ?? Infinity;
@@ -123,7 +134,7 @@ export class ClosedLoop {
     if (this.issued >= this.total) return undefined;
     const s = this.streams[user];
     const w = this.w;
-    const atMs = fromMs + (w.arrival.process === 'closed' ? sample(w.arrival.thinkTimeMs, s.think) : 0);
+    const atMs = fromMs + (w.arrival?.process === 'closed' ? sample(w.arrival.thinkTimeMs, s.think) : 0);
     if (atMs >= this.endMs) return undefined;
     return { id: this.issued++, atMs, client: s.pickClient(), user };
   }

@@ -1,13 +1,15 @@
 // The answer an experiment page (and the index) leads with: the metric the experiment file's
 // "answer" names, per run and engine, in one sentence; the charts that show it; and how far
 // live was from sim on that metric. Without an "answer", no headline: the page starts with
-// its runs table as before.
+// its runs table as before. With several proxies there is one headline per proxy, each
+// sentence starting "On HAProxy (predicted/measured): …".
 import type { Answer } from '../experiments/answer.ts';
 import { METRICS, relativeError, roundTo } from './derive.ts';
 import { FIDELITY_GUIDE_PCT } from './charts/fidelity.ts';
 import { closestName } from '../core/did-you-mean.ts';
 import { formatNumber } from './format.ts';
 import { type ExperimentResults, type Mode, type RunKey, keyLabel, runOf } from './model.ts';
+import { PROXY_LABELS, chartIdOf, enginesWord } from './proxies.ts';
 
 export interface AnswerRow {
   run: string;
@@ -20,6 +22,8 @@ export interface AnswerRow {
 }
 
 export interface Headline {
+  /** Present when the page has several proxies: whose headline this is. */
+  proxy?: string;
   question: string;
   metric: string;
   unit: string;
@@ -34,7 +38,8 @@ export interface Headline {
 }
 
 const LABELS: Record<string, string> = { failed: 'failed requests', retries: 'retries' };
-const labelOf = (metric: string): string => LABELS[metric] ?? metric;
+/** A metric as a sentence names it: failed → failed requests. */
+export const labelOf = (metric: string): string => LABELS[metric] ?? metric;
 
 function digitsOf(unit: string): number {
   return unit === 'count' ? 0 : unit === 'ratio' ? 4 : unit === '%' ? 2 : unit === 'req/s' ? 1 : 2;
@@ -93,7 +98,12 @@ function best(e: ExperimentResults, get: (k: RunKey, m: Mode) => number | null, 
   return `${word}: ${winners.map((w, i) => `${w} (${e.modes[i]})`).join(', ')}.`;
 }
 
-export function headlineOf(e: ExperimentResults, answer: Answer, chartIds: readonly string[], warnings: string[]): Headline {
+/**
+ * `multi`: the page has several proxies, so the sentence names this one. Another proxy than
+ * Fulcrum's looks its charts up under its own ids (haproxy--variants-failed) and, drawing fewer,
+ * leaves out the ones it does not have without a warning.
+ */
+export function headlineOf(e: ExperimentResults, answer: Answer, chartIds: readonly string[], warnings: string[], multi = false): Headline {
   const metricOf = (name: string) => METRICS.find((m) => m.name === name)!;
   const main = metricOf(answer.metric);
   const getter = (name: string) => (k: RunKey, m: Mode): number | null => {
@@ -102,8 +112,9 @@ export function headlineOf(e: ExperimentResults, answer: Answer, chartIds: reado
     return v === null ? null : roundTo(v, metricOf(name).digits);
   };
   const get = getter(answer.metric);
+  const on = multi ? `On ${PROXY_LABELS[e.proxy]} (${enginesWord(e.modes)}): ` : '';
   const sentences = [
-    `${capitalise(labelOf(main.name))}${sweepSpan(e)}: ${clauses(e, get, main.unit).join('; ')}.`,
+    `${on}${(multi ? (t: string) => t : capitalise)(labelOf(main.name))}${sweepSpan(e)}: ${clauses(e, get, main.unit).join('; ')}.`,
     best(e, get, answer.better),
     ...answer.also.map((name) => `${capitalise(labelOf(name))}${sweepSpan(e)}: ${clauses(e, getter(name), metricOf(name).unit).join('; ')}.`),
   ].filter(Boolean);
@@ -118,12 +129,14 @@ export function headlineOf(e: ExperimentResults, answer: Answer, chartIds: reado
   });
 
   const charts: string[] = [];
-  for (const id of answer.charts) {
+  for (const id of answer.charts.map((c) => chartIdOf(e.proxy, c))) {
     if (chartIds.includes(id)) { charts.push(id); continue; }
+    if (e.proxy !== 'fulcrum') continue;
     const near = closestName(id, chartIds);
     warnings.push(`answer.charts: no chart "${id}" in this report${near ? `; did you mean "${near}"?` : ''}`);
   }
   return {
+    ...(multi ? { proxy: e.proxy } : {}),
     question: answer.question ?? e.description,
     metric: answer.metric,
     unit: main.unit,

@@ -4,19 +4,23 @@
 // request-stats.json (the per-request aggregates, for clones without requests.csv) are
 // written; the engines' sim/ and live/ folders are never touched.
 import { mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { type ProxyName, modeFolder } from '../experiments/proxies.ts';
 import { type Headline, headlineOf } from './answer.ts';
-import { derive } from './derive.ts';
+import { DEFAULT_COMPARE_METRICS, type ProxyCompareRow, keysOfAll, proxyCompareChart, proxyCompareRows } from './compare.ts';
+import { type Derived, derive } from './derive.ts';
 import { exists, listExperiments } from './discover.ts';
 import { ReportInputError } from './errors.ts';
 import { type IndexEntry, experimentHtml, indexHtml } from './html.ts';
-import { type LoadOptions, loadExperimentResults } from './load.ts';
+import { type LoadOptions, loadExperimentProxies } from './load.ts';
 import type { ExperimentResults, Mode } from './model.ts';
-import { planSections } from './plan.ts';
+import { type ChartDef, type Section, planSections } from './plan.ts';
+import { tableFileOf } from './proxies.ts';
 import { renderPng, renderSvg } from './render.ts';
 import { cacheKey, statsData, writeRequestStatsCache } from './request-stats.ts';
 import { sortNatural } from './sort.ts';
 import { tablesOf, toCsv } from './tables.ts';
+import { toleranceRows } from './tolerance.ts';
 
 export interface BuildOptions extends LoadOptions {
   /** Render PNGs next to the SVGs (the slow part). */
@@ -27,11 +31,14 @@ export interface BuildOptions extends LoadOptions {
 export interface Manifest {
   experiment: string;
   description: string;
+  /** The first proxy's engines (Fulcrum's, when it has results). */
   modes: Mode[];
+  /** With another proxy than Fulcrum's: each proxy's engines and headline. */
+  proxies?: Array<{ proxy: ProxyName; modes: Mode[]; answer: Headline | null }>;
   runs: number;
   /** Whether charts/ holds PNG copies. */
   png: boolean;
-  /** The chart the index shows: the answer's first chart, else the page's first. */
+  /** The chart the index shows: the proxies chart, else the answer's first chart, else the page's first. */
   headline: string | null;
   /** The answer the page leads with (experiment file's "answer"), or null. */
   answer: Headline | null;
@@ -48,24 +55,52 @@ export interface BuildResult {
   warnings: string[];
 }
 
-async function writeExperiment(name: string, e: ExperimentResults, opts: BuildOptions): Promise<BuildResult> {
+/** One proxy's share of an experiment page. */
+export interface ProxyPart {
+  proxy: ProxyName;
+  e: ExperimentResults;
+  d: Derived;
+  sections: Section[];
+  answer: Headline | null;
+}
+
+function proxyPart(e: ExperimentResults, multi: boolean, warnings: string[]): ProxyPart {
   const d = derive(e);
   const sections = planSections(e, d);
+  const answer = e.answer ? headlineOf(e, e.answer, sections.flatMap((s) => s.charts.map((c) => c.id)), warnings, multi) : null;
+  return { proxy: e.proxy, e, d, sections, answer };
+}
+
+async function writeExperiment(name: string, all: readonly ExperimentResults[], opts: BuildOptions): Promise<BuildResult> {
+  const multi = all.length > 1 || all[0].proxy !== 'fulcrum';
+  // Every proxy reads the same experiment file: its warnings once.
+  const pageWarnings = [...new Set(all.flatMap((e) => e.warnings))];
+  const parts = all.map((e) => proxyPart(e, multi, pageWarnings));
+  const first = parts[0];
   const out = join(opts.root, name);
-  const pageWarnings = [...e.warnings];
-  const answer = e.answer ? headlineOf(e, e.answer, sections.flatMap((s) => s.charts.map((c) => c.id)), pageWarnings) : null;
   const warnings = [...pageWarnings];
 
   await Promise.all(['charts', 'tables'].map((sub) => rm(join(out, sub), { recursive: true, force: true })));
   await mkdir(join(out, 'charts'), { recursive: true });
   await mkdir(join(out, 'tables'), { recursive: true });
 
-  await writeRequestStatsCache(out, e.runs.flatMap((r) => (r.requests ? [[cacheKey(r.mode, r.key.dir), statsData(r.requests, r.summary)]] : [])));
-  const tables = tablesOf(d);
-  for (const [file, rows] of tables) await writeFile(join(out, 'tables', file), toCsv(rows));
+  await writeRequestStatsCache(out, parts.flatMap(({ e }) => e.runs.flatMap((r): Array<[string, ReturnType<typeof statsData>]> => (r.requests
+    ? [[cacheKey(modeFolder(r.mode, e.proxy), r.key.dir), statsData(r.requests, r.summary)]] : []))));
+  const tables = new Map(parts.flatMap((p) => [...tablesOf(p.d)].map(([file, rows]) => [tableFileOf(p.proxy, file), rows] as const)));
+  const compare = multi ? comparison(all) : null;
+  if (compare && compare.rows.length) tables.set('proxies.csv', compare.rows);
+  const tolerance = parts.map((p) => toleranceRows(p.d));
+  // Several proxies: every proxy's prediction vs measurement under the agreed tolerances, one file.
+  const toleranceCsv = multi ? parts.flatMap((p, i) => tolerance[i].map((r) => ({ proxy: p.proxy, ...r }))) : [];
+  if (toleranceCsv.length) tables.set('tolerance.csv', toleranceCsv);
+  for (const [file, rows] of tables) {
+    await mkdir(dirname(join(out, 'tables', file)), { recursive: true });
+    await writeFile(join(out, 'tables', file), toCsv(rows));
+  }
 
+  const sections = parts.flatMap((p) => p.sections);
   const svgs = new Map<string, string>();
-  for (const chart of sections.flatMap((s) => s.charts)) {
+  for (const chart of [...(compare?.chart ? [compare.chart] : []), ...sections.flatMap((s) => s.charts)]) {
     if (svgs.has(chart.id)) throw new Error(`two charts named ${chart.id}`);
     const chartWarnings: string[] = [];
     const svg = await renderSvg(chart.spec, chartWarnings);
@@ -78,21 +113,34 @@ async function writeExperiment(name: string, e: ExperimentResults, opts: BuildOp
   }
 
   await writeFile(join(out, 'index.html'), experimentHtml({
-    name, description: e.description, answer, modes: e.modes, runs: d.runs, sections, svgs, png: opts.png, tables: [...tables.keys()], warnings: pageWarnings,
+    name, description: first.e.description, svgs, png: opts.png, tables: [...tables.keys()], warnings: pageWarnings,
+    parts: parts.map((p, i) => ({ proxy: p.proxy, modes: p.e.modes, runs: p.d.runs, sections: p.sections, answer: p.answer, tolerance: tolerance[i] })),
+    compare: compare && { rows: compare.rows, chart: compare.chart },
+    multi,
   }));
+  const allCharts = [...(compare?.chart ? [{ chart: compare.chart, section: 'proxies' }] : []), ...sections.flatMap((s) => s.charts.map((chart) => ({ chart, section: s.id })))];
   const manifest: Manifest = {
     experiment: name,
-    description: e.description,
-    modes: e.modes,
-    runs: e.keys.length,
+    description: first.e.description,
+    modes: first.e.modes,
+    ...(multi ? { proxies: parts.map((p) => ({ proxy: p.proxy, modes: p.e.modes, answer: p.answer })) } : {}),
+    runs: keysOfAll(all).length,
     png: opts.png,
-    headline: answer?.charts[0] ?? sections[0]?.charts[0]?.id ?? null,
-    answer,
-    charts: sections.flatMap((s) => s.charts.map((c) => ({ id: c.id, title: c.title, section: s.id, table: c.table }))),
+    // Several proxies: the index shows the answer on every proxy at once.
+    headline: compare?.chart?.id ?? first.answer?.charts[0] ?? allCharts[0]?.chart.id ?? null,
+    answer: first.answer,
+    charts: allCharts.map(({ chart: c, section }) => ({ id: c.id, title: c.title, section, table: c.table })),
     tables: [...tables.keys()],
   };
   await writeFile(join(out, MANIFEST), `${JSON.stringify(manifest, null, 2)}\n`);
   return { name, manifest, warnings };
+}
+
+/** The answer's metrics (else failures and mean latency) on every proxy: rows and one chart. */
+function comparison(all: readonly ExperimentResults[]): { rows: ProxyCompareRow[]; chart: ChartDef | null } {
+  const answer = all[0].answer;
+  const rows = proxyCompareRows(all, answer ? [answer.metric, ...answer.also] : DEFAULT_COMPARE_METRICS);
+  return { rows, chart: proxyCompareChart(all, rows) };
 }
 
 /** reports/index.html from every reports/<name>/report.json, each with its headline chart. */
@@ -116,6 +164,7 @@ export async function buildIndex(root: string): Promise<number> {
       description: m.description,
       answer: m.answer ?? null,
       modes: m.modes,
+      ...(m.proxies ? { proxies: m.proxies } : {}),
       runs: m.runs,
       charts: m.charts.length,
       headline: chart && svg ? { id: chart.id, title: chart.title, svg, table: chart.table, png: m.png === true } : null,
@@ -131,12 +180,12 @@ export async function buildReports(
 ): Promise<{ built: BuildResult[]; listed: number }> {
   const todo = names.length ? names : await listExperiments(opts.root);
   if (todo.length === 0) {
-    throw new ReportInputError(opts.root, 'no results in any <name>/sim or <name>/live folder (run "npm run sim experiments/a1.json" first)');
+    throw new ReportInputError(opts.root, 'no results in any <name>/sim, <name>/live or <name>/sim-<proxy> folder (run "npm run sim experiments/a1.json" first)');
   }
   // Every input is read and checked before anything is written: one bad experiment leaves
   // every report, and the index, as they were.
-  const loaded: Array<[string, ExperimentResults]> = [];
-  for (const name of todo) loaded.push([name, await loadExperimentResults(name, opts)]);
+  const loaded: Array<[string, ExperimentResults[]]> = [];
+  for (const name of todo) loaded.push([name, await loadExperimentProxies(name, opts)]);
   const built: BuildResult[] = [];
   for (const [name, e] of loaded) {
     const r = await writeExperiment(name, e, opts);

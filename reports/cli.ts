@@ -41,7 +41,10 @@ async function main(argv: string[]): Promise<number> {
     const names = positionals.map((p) => basename(p).replace(/\.json$/, ''));
     const { listed } = await buildReports(names, opts, (r) => {
       for (const w of r.warnings) process.stderr.write(`warning: ${w}\n`);
-      say(`${r.name}: ${r.manifest.charts.length} charts, ${r.manifest.tables.length} tables (${r.manifest.modes.join(' + ')}) → ${opts.root}/${r.name}/index.html`);
+      const engines = r.manifest.proxies
+        ? r.manifest.proxies.map((p) => `${p.proxy}: ${p.modes.join(' + ')}`).join('; ')
+        : r.manifest.modes.join(' + ');
+      say(`${r.name}: ${r.manifest.charts.length} charts, ${r.manifest.tables.length} tables (${engines}) → ${opts.root}/${r.name}/index.html`);
     });
     say(`index of ${listed} experiment${listed === 1 ? '' : 's'} → ${opts.root}/index.html`);
   } catch (e) {

@@ -2,8 +2,10 @@
 // summary.json files: a run's own summary, a sweep's index (points, each with a folder) or
 // a variant list (each variant a folder, itself a run or a sweep). A folder without a
 // summary.json falls back to its sub-folders, so a partial tree still reports what it has.
+// Mode folders are per proxy: sim/ and live/ for Fulcrum's own, sim-haproxy/ … for another.
 import { readFile, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { PROXY_NAMES, type ProxyName, isProxyName, modeFolder } from '../experiments/proxies.ts';
 import { ReportInputError } from './errors.ts';
 import type { Mode, RunKey, ReportRunSummary } from './model.ts';
 import { type SummaryFile, type SweepData, parseSummaryFile, toRunSummary } from './schema.ts';
@@ -20,6 +22,7 @@ export interface DiscoveredRun {
 
 export interface ModeTree {
   mode: Mode;
+  proxy: ProxyName;
   runs: DiscoveredRun[];
   variants: string[] | null;
   sweep: { path: string; values: unknown[] } | null;
@@ -29,7 +32,7 @@ export async function exists(path: string): Promise<boolean> {
   try { await stat(path); return true; } catch { return false; }
 }
 
-/** Experiments under `root` with results: folders holding sim/ or live/ with a summary.json somewhere inside. */
+/** Experiments under `root` with results: folders holding a mode folder (sim/, live-haproxy/ …) with a summary.json somewhere inside. */
 export async function listExperiments(root: string): Promise<string[]> {
   let entries;
   try { entries = await readdir(root, { withFileTypes: true }); } catch {
@@ -37,12 +40,29 @@ export async function listExperiments(root: string): Promise<string[]> {
   }
   const names: string[] = [];
   for (const e of entries) {
-    if (!e.isDirectory()) continue;
-    for (const mode of ['sim', 'live']) {
-      if (await hasSummary(join(root, e.name, mode), 3)) { names.push(e.name); break; }
-    }
+    if (e.isDirectory() && (await proxiesWithResults(join(root, e.name))).length > 0) names.push(e.name);
   }
   return sortNatural(names);
+}
+
+/**
+ * The proxies with results in an experiment folder, in PROXY_NAMES order (Fulcrum's first).
+ * A folder named like a mode folder for a proxy Fulcrum does not know is an error, not skipped:
+ * results nobody reports are worse than a one-line complaint.
+ */
+export async function proxiesWithResults(dir: string): Promise<ProxyName[]> {
+  const found = new Set<ProxyName>();
+  for (const sub of await subfolders(dir)) {
+    const m = /^(sim|live)(?:-(.*))?$/.exec(sub);
+    if (!m) continue;
+    const proxy = m[2] ?? 'fulcrum';
+    if (!isProxyName(proxy) || modeFolder(m[1] as Mode, proxy) !== sub) {
+      const others = PROXY_NAMES.filter((p) => p !== 'fulcrum').map((p) => `${m[1]}-${p}`);
+      throw new ReportInputError(join(dir, sub), `not a mode folder of a known proxy; expected ${m[1]} (Fulcrum's own) or ${others.join(', ')}`);
+    }
+    if (await hasSummary(join(dir, sub), 3)) found.add(proxy);
+  }
+  return PROXY_NAMES.filter((p) => found.has(p));
 }
 
 async function hasSummary(dir: string, depth: number): Promise<boolean> {
@@ -61,7 +81,7 @@ async function subfolders(dir: string): Promise<string[]> {
   }
 }
 
-export async function readSummaryFile(path: string, mode: Mode): Promise<SummaryFile> {
+export async function readSummaryFile(path: string, mode: Mode, proxy: ProxyName = 'fulcrum'): Promise<SummaryFile> {
   let text: string;
   try { text = await readFile(path, 'utf8'); } catch (e) {
     throw new ReportInputError(path, `cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
@@ -73,7 +93,14 @@ export async function readSummaryFile(path: string, mode: Mode): Promise<Summary
   const parsed = parseSummaryFile(raw);
   if (!parsed.ok) throw new ReportInputError(path, `not a valid summary:\n${parsed.problems.map((p) => `  ${p}`).join('\n')}`);
   if (parsed.file.mode !== undefined && parsed.file.mode !== mode) {
-    throw new ReportInputError(path, `says "mode": "${parsed.file.mode}" but sits in a ${mode}/ folder`);
+    throw new ReportInputError(path, `says "mode": "${parsed.file.mode}" but sits in a ${modeFolder(mode, proxy)}/ folder`);
+  }
+  const said = parsed.file.proxy ?? 'fulcrum';
+  if (said !== proxy) {
+    const home = said === 'fulcrum' ? mode : `${mode}-${said}`;
+    throw new ReportInputError(path, parsed.file.proxy === undefined
+      ? `has no "proxy" (Fulcrum's own results) but sits in a ${modeFolder(mode, proxy)}/ folder; expected "proxy": "${proxy}"`
+      : `says "proxy": "${said}" but sits in a ${modeFolder(mode, proxy)}/ folder (its results belong in ${home}/)`);
   }
   return parsed.file;
 }
@@ -89,10 +116,10 @@ export function pointLabel(path: string, value: unknown): string {
   return `${path} = ${typeof value === 'string' ? value : JSON.stringify(value)}`;
 }
 
-/** Every run of one mode; null when the mode folder has no results. */
-export async function discoverMode(modeDir: string, mode: Mode): Promise<ModeTree | null> {
+/** Every run of one mode of one proxy; null when the mode folder has no results. */
+export async function discoverMode(modeDir: string, mode: Mode, proxy: ProxyName = 'fulcrum'): Promise<ModeTree | null> {
   if (!(await hasSummary(modeDir, 3))) return null;
-  const tree: ModeTree = { mode, runs: [], variants: null, sweep: null };
+  const tree: ModeTree = { mode, proxy, runs: [], variants: null, sweep: null };
   await walk(tree, modeDir, [], {});
   return tree;
 }
@@ -119,7 +146,7 @@ async function walk(tree: ModeTree, dir: string, rel: string[], ctx: Context): P
     }
     return;
   }
-  const file = await readSummaryFile(summaryPath, tree.mode);
+  const file = await readSummaryFile(summaryPath, tree.mode, tree.proxy);
   if (file.kind === 'run') {
     tree.runs.push({ key: { dir: rel.join('/'), ...ctx }, folder: dir, summary: file.summary });
     return;
@@ -150,7 +177,7 @@ async function walkSweep(
     const point = { path: sweep.path, value: p.value, index, label: pointLabel(sweep.path, p.value) };
     const key = { dir: [...rel, sub].join('/'), ...ctx, point };
     if (await exists(join(dir, sub, SUMMARY))) {
-      const file = await readSummaryFile(join(dir, sub, SUMMARY), tree.mode);
+      const file = await readSummaryFile(join(dir, sub, SUMMARY), tree.mode, tree.proxy);
       if (file.kind !== 'run') throw new ReportInputError(join(dir, sub, SUMMARY), 'expected the summary of one sweep point');
       tree.runs.push({ key, folder: join(dir, sub), summary: file.summary });
     } else {
@@ -160,7 +187,7 @@ async function walkSweep(
 }
 
 async function walkPoint(tree: ModeTree, dir: string, rel: string[], ctx: Context, point: NonNullable<RunKey['point']>): Promise<void> {
-  const file = await readSummaryFile(join(dir, SUMMARY), tree.mode);
+  const file = await readSummaryFile(join(dir, SUMMARY), tree.mode, tree.proxy);
   if (file.kind !== 'run') throw new ReportInputError(join(dir, SUMMARY), 'expected the summary of one sweep point');
   tree.runs.push({ key: { dir: rel.join('/'), ...ctx, point }, folder: dir, summary: file.summary });
 }

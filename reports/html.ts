@@ -5,20 +5,35 @@ import { FIDELITY_GUIDE_PCT } from './charts/fidelity.ts';
 import type { Headline } from './answer.ts';
 import type { FidelityRow, RunRow } from './derive.ts';
 import type { Mode } from './model.ts';
-import type { Section } from './plan.ts';
+import type { ChartDef, Section } from './plan.ts';
+import type { ProxyName } from '../experiments/proxies.ts';
+import type { ProxyCompareRow } from './compare.ts';
+import { PROXY_LABELS, enginesWord, proxyFlag } from './proxies.ts';
+import { FAILED_TOLERANCE_PCT, LATENCY_MEAN_TOLERANCE_PCT, type ToleranceRow } from './tolerance.ts';
 import { formatNumber } from './format.ts';
 
 export { formatNumber };
 
 export interface PageChart { id: string; title: string; svg: string; table: string; png: boolean }
 
-export interface ExperimentPage {
-  name: string;
-  description: string;
-  answer: Headline | null;
+/** One proxy's part of an experiment page. */
+export interface PartPage {
+  proxy: ProxyName;
   modes: Mode[];
   runs: RunRow[];
   sections: Section[];
+  answer: Headline | null;
+  tolerance: ToleranceRow[];
+}
+
+export interface ExperimentPage {
+  name: string;
+  description: string;
+  /** Fulcrum's first; one part and not `multi`: the page as before other proxies. */
+  parts: PartPage[];
+  /** Another proxy than Fulcrum's has results: headlines per proxy, the comparison, a part per proxy. */
+  multi: boolean;
+  compare: { rows: ProxyCompareRow[]; chart: ChartDef | null } | null;
   svgs: ReadonlyMap<string, string>;
   png: boolean;
   tables: string[];
@@ -30,6 +45,8 @@ export interface IndexEntry {
   description: string;
   answer: Headline | null;
   modes: Mode[];
+  /** Only when another proxy than Fulcrum's has results. */
+  proxies?: Array<{ proxy: ProxyName; modes: Mode[]; answer: Headline | null }>;
   runs: number;
   charts: number;
   headline: PageChart | null;
@@ -94,15 +111,12 @@ ${body}
 `;
 }
 
-function enginesLine(name: string, modes: readonly Mode[]): string {
-  const badges = (['sim', 'live'] as const).map((m) => modes.includes(m)
-    ? `<span class="${m}">${m}</span>`
-    : `<span class="missing">${m}: missing</span>`).join('');
+/** What to run for the engines a proxy has no results from; '' when it has both. */
+function missingHint(name: string, modes: readonly Mode[], proxy: ProxyName): string {
   const missing = (['sim', 'live'] as const).filter((m) => !modes.includes(m));
-  const hint = missing.length
-    ? `<p class="missing-note">No ${missing.join(' or ')} results: only ${modes.join(' and ')} is shown. Run ${missing.map((m) => `<code>npm run ${m} experiments/${escapeHtml(name)}.json</code>`).join(' and ')}, then <code>npm run report ${escapeHtml(name)}</code>, to compare.</p>`
+  return missing.length
+    ? `<p class="missing-note">No ${missing.join(' or ')} results: only ${modes.join(' and ')} is shown. Run ${missing.map((m) => `<code>npm run ${m} experiments/${escapeHtml(name)}.json${proxyFlag(proxy)}</code>`).join(' and ')}, then <code>npm run report ${escapeHtml(name)}</code>, to compare.</p>`
     : '';
-  return `<p class="engines">${badges}</p>${hint}`;
 }
 
 /** `dir`: where the experiment's files are, relative to the page ('' or 'a1/'); `scope` keeps ids unique on the page. */
@@ -182,9 +196,10 @@ function answerFidelityTable(a: Headline): string {
 }
 
 /** The top of a page (and an index entry): question, the answer in numbers, its charts, its fidelity. */
-function answerBlock(a: Headline, charts: readonly PageChart[], dir: string, scope: string, withTable: boolean): string {
-  return `<div class="answer">
-<p class="question">${escapeHtml(a.question)}</p>
+/** `withQuestion` false: a further proxy's headline under the first, which asked the question. */
+function answerBlock(a: Headline, charts: readonly PageChart[], dir: string, scope: string, withTable: boolean, withQuestion = true): string {
+  return `<div class="answer">${withQuestion ? `
+<p class="question">${escapeHtml(a.question)}</p>` : ''}
 <p class="headline">${escapeHtml(a.sentence)}</p>
 ${charts.length ? `<div class="charts">\n${charts.map((c) => figure(c, dir, scope)).join('\n')}\n</div>` : ''}
 ${a.fidelity ? `<p class="fidelity-note">${escapeHtml(a.fidelity)} (metric: ${escapeHtml(a.metric)}, ${escapeHtml(a.unit)})</p>` : ''}
@@ -196,16 +211,15 @@ const FIDELITY_DEFINITION = `<p>Relative error = (live − sim) / |sim|, in %: p
 
 export function experimentHtml(p: ExperimentPage): string {
   const chartsOf = (s: Section): PageChart[] => s.charts.map((c) => ({ id: c.id, title: c.title, table: c.table, svg: p.svgs.get(c.id)!, png: p.png }));
-  const anyFidelity = p.sections.some((s) => s.fidelity);
-  const nav = p.sections.filter((s) => !(s.key && p.sections.some((x) => x.id === 'sweep')))
-    .map((s) => `<a href="#${escapeHtml(s.id)}">${escapeHtml(s.title)}</a>`).join(' ');
-  const byId = new Map(p.sections.flatMap(chartsOf).map((c) => [c.id, c]));
-  const answer = p.answer ? answerBlock(p.answer, p.answer.charts.flatMap((id) => byId.get(id) ?? []), '', 'answer-', true) : '';
+  const allSections = p.parts.flatMap((x) => x.sections);
+  const byId = new Map(allSections.flatMap(chartsOf).map((c) => [c.id, c]));
+  const answerOf = (a: Headline | null, withQuestion = true): string => (a ? answerBlock(a, a.charts.flatMap((id) => byId.get(id) ?? []), '', 'answer-', true, withQuestion) : '');
   // A sweep has a section per point: its summary charts come first, each point's detail folds away.
-  const fold = p.sections.some((s) => s.id === 'sweep');
-  const shownAbove = new Set(p.answer?.charts ?? []);
-  const sections = p.sections.map((s) => {
-    const missing = s.key && s.missing.length && p.modes.length > 1
+  const folds = (part: PartPage): boolean => part.sections.some((s) => s.key === null && /(^|--)sweep$/.test(s.id));
+  const shownAbove = new Set(p.parts.flatMap((x) => x.answer?.charts ?? []));
+  const sectionsOf = (part: PartPage): string => part.sections.map((s) => {
+    const fold = folds(part);
+    const missing = s.key && s.missing.length && part.modes.length > 1
       ? `<p class="missing-note">No ${s.missing.join(' or ')} results for this run.</p>` : '';
     const fidelity = s.fidelity ? `<h3>Fidelity</h3>${fidelityTable(s.fidelity)}` : '';
     // A chart the answer shows at the top is drawn once, there; its section links to it.
@@ -222,34 +236,128 @@ ${fidelity}`;
 ${inner}
 </section>`;
   }).join('\n');
+  const overview = (part: PartPage): string => (part.sections.some((s) => s.fidelity) ? `${fidelityOverview(part.sections)}\n${FIDELITY_DEFINITION}` : '');
   const warnings = p.warnings.length
     ? `<h2>Warnings</h2><div class="warnings">${escapeHtml(p.warnings.join('\n'))}</div>` : '';
   const files = `<section id="files"><h2>Files</h2><p>Tables: ${p.tables.map((t) => `<a href="tables/${escapeHtml(t)}">${escapeHtml(t)}</a>`).join(', ')}. `
     + `Every chart is also in <code>charts/</code> as SVG${p.png ? ', PNG' : ''} and its Vega-Lite spec (<code>.vl.json</code>, data inline).</p></section>`;
-  const body = `<p><a href="../index.html">← all experiments</a></p>
-<h1>Experiment ${escapeHtml(p.name)}</h1>
-${enginesLine(p.name, p.modes)}
-${answer}
-${p.description ? `<p>${escapeHtml(p.description)}</p>` : ''}
+  const top = `<p><a href="../index.html">← all experiments</a></p>
+<h1>Experiment ${escapeHtml(p.name)}</h1>`;
+  const description = p.description ? `<p>${escapeHtml(p.description)}</p>` : '';
+
+  if (!p.multi) {
+    // Fulcrum's proxy alone: the page as it was before reports knew other proxies.
+    const [part] = p.parts;
+    const nav = part.sections.filter((s) => !(s.key && folds(part)))
+      .map((s) => `<a href="#${escapeHtml(s.id)}">${escapeHtml(s.title)}</a>`).join(' ');
+    const body = `${top}
+<p class="engines">${badges(part.modes)}</p>${missingHint(p.name, part.modes, 'fulcrum')}
+${answerOf(part.answer)}
+${description}
 <nav>${nav} <a href="#files">Files</a></nav>
 <section id="runs"><h2>Runs</h2>
-${runsTable(p.runs)}
-${anyFidelity ? `${fidelityOverview(p.sections)}\n${FIDELITY_DEFINITION}` : ''}
+${runsTable(part.runs)}
+${overview(part)}
 </section>
-${sections}
+${sectionsOf(part)}
+${warnings}
+${files}`;
+    return page(`Fulcrum · ${p.name}`, body);
+  }
+
+  const label = (part: PartPage): string => escapeHtml(PROXY_LABELS[part.proxy]);
+  const nav = [
+    ...(p.compare ? ['<a href="#proxies">Proxies compared</a>'] : []),
+    ...p.parts.map((x) => `<a href="#proxy-${x.proxy}">${label(x)}</a>`),
+  ].join(' ');
+  const proxyParts = p.parts.map((part) => `<section id="proxy-${part.proxy}"><h2>${label(part)}</h2>
+${missingHint(p.name, part.modes, part.proxy)}
+<h3>Runs</h3>
+${runsTable(part.runs)}
+<h3>Prediction vs measurement</h3>
+${toleranceTable(part)}
+${overview(part)}
+</section>
+${sectionsOf(part)}`).join('\n');
+  const body = `${top}
+${p.parts.map((x) => `<p class="engines"><b>${label(x)}</b> (${enginesWord(x.modes)}): ${badges(x.modes)}</p>`).join('\n')}
+${p.parts.map((x, i) => answerOf(x.answer, i === 0)).filter(Boolean).join('\n')}
+${description}
+<nav>${nav} <a href="#files">Files</a></nav>
+${p.compare ? compareSection(p.compare, p.parts, p.svgs, p.png) : ''}
+${proxyParts}
 ${warnings}
 ${files}`;
   return page(`Fulcrum · ${p.name}`, body);
 }
 
+function badges(modes: readonly Mode[]): string {
+  return (['sim', 'live'] as const).map((m) => modes.includes(m)
+    ? `<span class="${m}">${m}</span>`
+    : `<span class="missing">${m}: missing</span>`).join('');
+}
+
+/** The agreed tolerances, one row per run and metric; or why there is nothing to judge yet. */
+function toleranceTable(part: PartPage): string {
+  if (part.tolerance.length === 0) {
+    const has = part.modes.includes('sim') ? 'a prediction (sim)' : 'a measurement (live)';
+    return `<p class="missing-note">${escapeHtml(PROXY_LABELS[part.proxy])} has only ${has} so far: nothing to compare yet.</p>`;
+  }
+  const body = part.tolerance.map((r) => {
+    const verdict = r.within === null ? '' : r.within ? 'within' : 'outside';
+    const rel = r.relErrorPct === null ? 'n/a (sim is 0)' : `${r.relErrorPct > 0 ? '+' : ''}${formatNumber(r.relErrorPct, 2)} %`;
+    return `<tr${r.within === false ? ' class="far"' : ''}><td class="l">${escapeHtml(r.run)}</td><td class="l">${escapeHtml(r.metric)}</td><td class="l">${escapeHtml(r.unit)}</td>`
+      + `<td>${formatNumber(r.sim, 3)}</td><td>${formatNumber(r.live, 3)}</td><td>${rel}</td><td class="l">${escapeHtml(r.tolerance) || '—'}</td><td class="l">${verdict}</td></tr>`;
+  }).join('\n');
+  return `<table class="tolerance"><thead><tr><th class="l">run</th><th class="l">metric</th><th class="l">unit</th><th>predicted (sim)</th><th>measured (live)</th><th>relative error</th><th class="l">tolerance</th><th class="l">verdict</th></tr></thead><tbody>
+${body}
+</tbody></table>
+${TOLERANCE_DEFINITION}`;
+}
+
+const TOLERANCE_DEFINITION = `<p>Tolerances agreed for the simulator's models: per-server attempts exactly equal for a deterministic policy (round robin, weighted round robin, hashing) on a run without failures or retries; client failures within ±${FAILED_TOLERANCE_PCT} %; mean latency within ±${LATENCY_MEAN_TOLERANCE_PCT} %. Rows without a tolerance are shown for reading only.</p>`;
+
+/** The answer's metrics on every proxy: one row per run, sim and live per proxy, and the chart. */
+function compareSection(c: NonNullable<ExperimentPage['compare']>, parts: readonly PartPage[], svgs: ReadonlyMap<string, string>, png: boolean): string {
+  const metrics = [...new Set(c.rows.map((r) => r.metric))];
+  const head = parts.flatMap((x) => (['sim', 'live'] as const).map((m) => `<th>${escapeHtml(PROXY_LABELS[x.proxy])} ${m === 'sim' ? 'predicted' : 'measured'}</th>`)).join('');
+  const tables = metrics.map((metric) => {
+    const rows = c.rows.filter((r) => r.metric === metric);
+    const runs = [...new Set(rows.map((r) => r.run))];
+    const body = runs.map((run) => `<tr><td class="l">${escapeHtml(run)}</td>${parts.flatMap((x) => (['sim', 'live'] as const).map((m) => {
+      const v = rows.find((r) => r.run === run && r.proxy === x.proxy && r.mode === m);
+      return `<td>${v ? formatNumber(v.value) : '—'}</td>`;
+    })).join('')}</tr>`).join('\n');
+    return `<h3>${escapeHtml(metric)} (${escapeHtml(rows[0].unit)})</h3>
+<div class="wide"><table class="proxies"><thead><tr><th class="l">run</th>${head}</tr></thead><tbody>
+${body}
+</tbody></table></div>`;
+  }).join('\n');
+  const chart = c.chart ? `<div class="charts">\n${figure({ id: c.chart.id, title: c.chart.title, table: c.chart.table, svg: svgs.get(c.chart.id)!, png }, '', '')}\n</div>` : '';
+  return `<section id="proxies"><h2>Same question on every proxy</h2>
+<p>Predicted is the simulator with that proxy's model (<code>npm run sim FILE -- --proxy NAME</code>); measured is the real proxy (<code>npm run live FILE -- --proxy NAME</code>). — marks a run not predicted or not measured yet.</p>
+${chart}
+${tables}
+</section>`;
+}
+
 export function indexHtml(entries: readonly IndexEntry[]): string {
+  const engines = (modes: readonly Mode[]): string => (['sim', 'live'] as const).map((m) => (modes.includes(m) ? m : `<s>${m}</s>`)).join(' ');
+  // Fulcrum's proxy alone: the engines as before; with others, a line per proxy.
+  const enginesCell = (e: IndexEntry): string => (e.proxies
+    ? e.proxies.map((x) => `${escapeHtml(PROXY_LABELS[x.proxy])}: ${engines(x.modes)}`).join('<br>')
+    : engines(e.modes));
   const rows = entries.map((e) => `<tr><td class="l"><a href="${escapeHtml(e.name)}/index.html">${escapeHtml(e.name)}</a></td>`
-    + `<td class="l">${escapeHtml(e.answer?.question ?? e.description)}</td><td class="l">${(['sim', 'live'] as const).map((m) => (e.modes.includes(m) ? m : `<s>${m}</s>`)).join(' ')}</td>`
+    + `<td class="l">${escapeHtml(e.answer?.question ?? e.description)}</td><td class="l">${enginesCell(e)}</td>`
     + `<td>${e.runs}</td><td>${e.charts}</td></tr>`).join('\n');
   const headlines = entries.filter((e) => e.headline || e.answer).map((e) => {
     const charts = e.headline ? [e.headline] : [];
-    const body = e.answer
-      ? answerBlock(e.answer, charts, `${escapeHtml(e.name)}/`, `${e.name}-`, false)
+    const answers = e.proxies ? e.proxies.flatMap((x) => (x.answer ? [x.answer] : [])) : e.answer ? [e.answer] : [];
+    // Several proxies: each headline, then the chart that puts the answer on all of them.
+    const body = e.proxies && answers.length
+      ? `${answers.map((a, i) => answerBlock(a, [], '', '', false, i === 0)).join('\n')}\n<div class="charts">\n${charts.map((c) => figure(c, `${escapeHtml(e.name)}/`, `${e.name}-`)).join('\n')}\n</div>`
+      : answers.length
+      ? answerBlock(answers[0], charts, `${escapeHtml(e.name)}/`, `${e.name}-`, false)
       : `<div class="charts">\n${charts.map((c) => figure(c, `${escapeHtml(e.name)}/`, `${e.name}-`)).join('\n')}\n</div>`;
     return `<section id="${escapeHtml(e.name)}">
 <h2><a href="${escapeHtml(e.name)}/index.html">${escapeHtml(e.name)}</a></h2>
@@ -257,7 +365,7 @@ ${body}
 </section>`;
   }).join('\n');
   const body = `<h1>Fulcrum reports</h1>
-<p>Each experiment runs in the simulator (<code>npm run sim</code>) and against real processes (<code>npm run live</code>); <code>npm run report</code> draws both on the same axes. Struck-through engines have no results yet.</p>
+<p>Each experiment runs in the simulator (<code>npm run sim</code>) and against real processes (<code>npm run live</code>); <code>npm run report</code> draws both on the same axes. Struck-through engines have no results yet.</p>${entries.some((e) => e.proxies) ? '\n<p>Where another proxy than Fulcrum\'s has results (<code>--proxy NAME</code>), its engines are listed per proxy and its page puts the same question to each.</p>' : ''}
 <table><thead><tr><th class="l">experiment</th><th class="l">description</th><th class="l">engines</th><th>runs</th><th>charts</th></tr></thead><tbody>
 ${rows}
 </tbody></table>

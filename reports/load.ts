@@ -1,12 +1,14 @@
-// Reads every result file of one experiment (both modes, every variant and sweep point) into
-// an ExperimentResults. Optional files (servers.csv, timeline.csv, requests.csv, the
+// Reads every result file of one experiment for one proxy (both modes, every variant and
+// sweep point) into an ExperimentResults. Optional files (servers.csv, timeline.csv, requests.csv, the
 // experiment file) switch charts on when present; a malformed one is a ReportInputError.
 // Without requests.csv (git ignores it) a run's request aggregates come from the committed
 // request-stats.json when its summary still matches.
 import { join } from 'node:path';
-import { type DiscoveredRun, type ModeTree, discoverMode, exists, sameValue } from './discover.ts';
+import { type ProxyName, modeFolder } from '../experiments/proxies.ts';
+import { type DiscoveredRun, type ModeTree, discoverMode, exists, proxiesWithResults, sameValue } from './discover.ts';
 import { ReportInputError } from './errors.ts';
 import { readExperimentInfo } from './markers.ts';
+import { proxyFlag } from './proxies.ts';
 import { type ExperimentResults, MODES, type Mode, type RunKey, type RunResult, type Timeline } from './model.ts';
 import { MAX_TRACKED_CLIENTS, readRequests } from './requests.ts';
 import { type RequestStatsCache, cacheKey, cachedStats, readRequestStatsCache } from './request-stats.ts';
@@ -24,15 +26,25 @@ export interface LoadOptions {
   experimentsDir: string | null;
 }
 
-export async function loadExperimentResults(name: string, opts: LoadOptions): Promise<ExperimentResults> {
+/** Every proxy's results of one experiment, Fulcrum's first; at least one. */
+export async function loadExperimentProxies(name: string, opts: LoadOptions): Promise<ExperimentResults[]> {
+  const proxies = await proxiesWithResults(join(opts.root, name));
+  if (proxies.length === 0) return [await loadExperimentResults(name, opts)]; // it throws "no results"
+  const out: ExperimentResults[] = [];
+  for (const proxy of proxies) out.push(await loadExperimentResults(name, opts, proxy));
+  return out;
+}
+
+export async function loadExperimentResults(name: string, opts: LoadOptions, proxy: ProxyName = 'fulcrum'): Promise<ExperimentResults> {
   const dir = join(opts.root, name);
   const trees: ModeTree[] = [];
   for (const mode of MODES) {
-    const tree = await discoverMode(join(dir, mode), mode);
+    const tree = await discoverMode(join(dir, modeFolder(mode, proxy)), mode, proxy);
     if (tree) trees.push(tree);
   }
   if (trees.length === 0) {
-    throw new ReportInputError(dir, `no results: neither sim/ nor live/ holds a summary.json (run "npm run sim experiments/${name}.json" first)`);
+    const [sim, live] = MODES.map((m) => modeFolder(m, proxy));
+    throw new ReportInputError(dir, `no results: neither ${sim}/ nor ${live}/ holds a summary.json (run "npm run sim experiments/${name}.json${proxyFlag(proxy)}" first)`);
   }
   const warnings: string[] = [];
   const variants = mergeLists(trees.map((t) => t.variants));
@@ -56,7 +68,7 @@ export async function loadExperimentResults(name: string, opts: LoadOptions): Pr
     const durationMs = Math.max(...found.map((f) => f.run.summary.durationMs));
     const bucketMs = displayBucketMs(widths.length ? Math.max(...widths) : niceBucketMs(durationMs), durationMs);
     for (const { mode, run } of found) {
-      runs.push(await loadRun(mode, { ...run, key }, timelines.get(`${mode}:${key.dir}`) ?? null, bucketMs, cache, warnings));
+      runs.push(await loadRun(mode, proxy, { ...run, key }, timelines.get(`${mode}:${key.dir}`) ?? null, bucketMs, cache, warnings));
     }
   }
 
@@ -75,11 +87,11 @@ export async function loadExperimentResults(name: string, opts: LoadOptions): Pr
       }
     }
   }
-  return { name, description, answer, modes: trees.map((t) => t.mode), keys, runs, variants, sweep, markers, warnings };
+  return { name, proxy, description, answer, modes: trees.map((t) => t.mode), keys, runs, variants, sweep, markers, warnings };
 }
 
 async function loadRun(
-  mode: Mode, run: DiscoveredRun, timeline: Timeline | null, bucketMs: number, cache: RequestStatsCache, warnings: string[],
+  mode: Mode, proxy: ProxyName, run: DiscoveredRun, timeline: Timeline | null, bucketMs: number, cache: RequestStatsCache, warnings: string[],
 ): Promise<RunResult> {
   const folder = run.folder;
   const fromSummary = serversFromSummary(run.summary);
@@ -101,7 +113,7 @@ async function loadRun(
   }
   if (requests === null) {
     // requests.csv is not in git: the committed aggregates stand in, if they match these results.
-    const key = cacheKey(mode, run.key.dir);
+    const key = cacheKey(modeFolder(mode, proxy), run.key.dir);
     requests = cachedStats(cache, key, run.summary, bucketMs);
     if (requests === null && cache.has(key)) {
       warnings.push(`request-stats.json: ${key} was computed from other results (its summary changed); the latency CDF, attempts and client-side series of that run are left out until it is rerun`);
@@ -122,7 +134,7 @@ function mergeSweeps(trees: ModeTree[], dir: string): ExperimentResults['sweep']
   for (const t of trees) {
     if (!t.sweep) continue;
     if (sweep && sweep.path !== t.sweep.path) {
-      throw new ReportInputError(dir, `sim/ sweeps "${sweep.path}" but live/ sweeps "${t.sweep.path}"; rerun one of them`);
+      throw new ReportInputError(dir, `${modeFolder('sim', t.proxy)}/ sweeps "${sweep.path}" but ${modeFolder('live', t.proxy)}/ sweeps "${t.sweep.path}"; rerun one of them`);
     }
     sweep ??= { path: t.sweep.path, values: [] };
     for (const v of t.sweep.values) if (!sweep.values.some((x) => sameValue(x, v))) sweep.values.push(v);

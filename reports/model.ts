@@ -1,6 +1,7 @@
 // The report's view of one experiment's results: plain data, filled by load.ts, read by
 // derive.ts, the chart builders and html.ts. Nothing here does I/O.
 import type { Answer } from '../experiments/answer.ts';
+import type { ProxyName } from '../experiments/proxies.ts';
 import type { LogHistogram } from './histogram.ts';
 
 export type Mode = 'sim' | 'live';
@@ -83,8 +84,10 @@ export interface RunResult {
 /** A kill, restart, membership change …: drawn as a vertical rule on time charts. */
 export interface Marker { tMs: number; label: string }
 
+/** One proxy's results of an experiment (its sim-<proxy>/ and live-<proxy>/ folders; sim/ and live/ for Fulcrum's). */
 export interface ExperimentResults {
   name: string;
+  proxy: ProxyName;
   description: string;
   /** Which metric answers the experiment's question (experiments/<name>.json "answer"). */
   answer: Answer | null;

@@ -1,6 +1,8 @@
 // Which charts an experiment gets, decided by what its results hold: per-server bars and
 // latency for every run, fidelity when both engines ran, a CDF and attempts when requests.csv
 // is there, time series when timeline.csv is, variant and sweep comparisons when those exist.
+// Another proxy than Fulcrum's gets fewer charts per run (bars, latency, fidelity, failures):
+// its page section answers the same question, and its ids and tables carry its name.
 import { attemptsSpec } from './charts/attempts.ts';
 import { cdfSpec } from './charts/cdf.ts';
 import { fidelitySpec } from './charts/fidelity.ts';
@@ -12,9 +14,10 @@ import { type SeriesPoint, loadOverTimeSpec, seriesOverTimeSpec } from './charts
 import { type VariantChart, type VariantValue, variantBarsSpec, variantServersSpec } from './charts/variants.ts';
 import { type Derived, type FidelityRow, type RunRow, type RunTimelineRow, scalarOf } from './derive.ts';
 import { type ExperimentResults, MODES, type Mode, type RunKey, keyLabel } from './model.ts';
+import { PROXY_LABELS, chartIdOf, tableFileOf } from './proxies.ts';
 
 /** Policies that route by client (hash key): the only ones whose stickiness is worth a chart. */
-const AFFINITY_POLICIES = new Set(['ip-hash', 'ring-hash', 'maglev', 'rendezvous', 'bounded-load']);
+const AFFINITY_POLICIES = new Set(['ip-hash', 'ring-hash', 'maglev', 'rendezvous', 'bounded-load', 'haproxy-source']);
 
 export interface ChartDef {
   /** File stem under charts/: <run>--<kind>, or <kind> for a plain run; comparisons are variants-… or sweep-…. */
@@ -46,7 +49,7 @@ const missingOf = (modes: readonly Mode[]): Mode[] => MODES.filter((m) => !modes
 function subtitleOf(e: ExperimentResults, label: string, modes: readonly Mode[]): string {
   const missing = missingOf(modes);
   const engines = missing.length ? `${modes.join(' and ')} only (${missing.join(', ')} missing)` : 'sim vs live';
-  return [e.name, label, engines].filter(Boolean).join(' · ');
+  return [e.name, e.proxy === 'fulcrum' ? '' : PROXY_LABELS[e.proxy], label, engines].filter(Boolean).join(' · ');
 }
 
 const present = (rows: ReadonlyArray<{ mode: Mode }>): Mode[] => MODES.filter((m) => rows.some((r) => r.mode === m));
@@ -62,7 +65,12 @@ export function planSections(e: ExperimentResults, d: Derived): Section[] {
     });
   }
   for (const key of e.keys) sections.push(runSection(e, d, key));
-  return sections;
+  return e.proxy === 'fulcrum' ? sections : sections.map((s) => ({
+    ...s,
+    id: chartIdOf(e.proxy, s.id),
+    title: `${PROXY_LABELS[e.proxy]} · ${s.title}`,
+    charts: s.charts.map((c) => ({ ...c, id: chartIdOf(e.proxy, c.id), table: tableFileOf(e.proxy, c.table) })),
+  }));
 }
 
 function runSection(e: ExperimentResults, d: Derived, key: RunKey): Section {
@@ -88,18 +96,19 @@ function runSection(e: ExperimentResults, d: Derived, key: RunKey): Section {
 
   const fidelity = modes.length === 2 ? mine(d.fidelity) : null;
   if (fidelity) add('fidelity', 'Live vs sim: relative error', 'fidelity.csv', fidelitySpec(fidelity, sub));
+  const full = e.proxy === 'fulcrum';
 
   const cdf = mine(d.cdf).map(({ mode, variant, quantile, latencyMs }) => ({ mode, variant, quantile, latencyMs }));
-  if (cdf.length) add('cdf', 'Latency CDF', 'cdf.csv', cdfSpec(cdf, present(cdf), null, sub));
+  if (full && cdf.length) add('cdf', 'Latency CDF', 'cdf.csv', cdfSpec(cdf, present(cdf), null, sub));
   const attempts = mine(d.attempts);
-  if (attempts.some((r) => r.attempts > 1)) {
+  if (full && attempts.some((r) => r.attempts > 1)) {
     add('attempts', 'Attempts per logical request', 'attempts.csv', attemptsSpec(
       attempts.map(({ mode, attempts: a, requests, share }) => ({ mode, attempts: a, requests, share })), present(attempts), sub,
     ));
   }
 
   const markers = e.markers.get(key.dir) ?? [];
-  if (serverTimeline.length) {
+  if (full && serverTimeline.length) {
     add('load-over-time', 'Attempts per server over time', 'timeline-servers.csv', loadOverTimeSpec(
       serverTimeline.map(({ mode, server, tS, attemptsPerSec }) => ({ mode, server, tS, attemptsPerSec })), servers, present(serverTimeline), markers, sub,
     ));
@@ -113,13 +122,13 @@ function runSection(e: ExperimentResults, d: Derived, key: RunKey): Section {
     ));
   }
   const latency = series(timeline, [['p50', (r) => r.latencyP50Ms], ['p99', (r) => r.latencyP99Ms]]);
-  if (latency.length) {
+  if (full && latency.length) {
     add('latency-over-time', 'Latency over time', 'timeline-runs.csv', seriesOverTimeSpec(
       'Latency over time (by completion time)', 'latency (ms)', latency, ['p50', 'p99'], timeModes, markers, sub,
     ));
   }
   const routable = series(timeline, [['routable servers', (r) => r.routableServers]]);
-  if (new Set(routable.map((p) => p.value)).size > 1) {
+  if (full && new Set(routable.map((p) => p.value)).size > 1) {
     add('routable-over-time', 'Routable servers over time', 'timeline-runs.csv', seriesOverTimeSpec(
       'Routable servers over time', 'routable servers (count)', routable, ['routable servers'], timeModes, markers, sub,
     ));
@@ -159,7 +168,7 @@ function variantCharts(e: ExperimentResults, d: Derived, variants: string[]): Ch
   }
   bars('latency', { title: 'Latency per variant', yTitle: 'latency (ms)', format: '.1f' }, [['p50', (r) => r.latencyP50Ms], ['p99', (r) => r.latencyP99Ms]]);
   const cdf = d.cdf.filter((r) => r.variant !== '').map(({ mode, variant, quantile, latencyMs }) => ({ mode, variant, quantile, latencyMs }));
-  if (cdf.length) add('cdf', 'Latency CDF per variant', 'cdf.csv', cdfSpec(cdf, present(cdf), variants, sub));
+  if (e.proxy === 'fulcrum' && cdf.length) add('cdf', 'Latency CDF per variant', 'cdf.csv', cdfSpec(cdf, present(cdf), variants, sub));
   if (d.runs.some((r) => r.failed > 0)) {
     bars('failed', { title: 'Failed requests per variant', yTitle: 'failed requests (count)', format: ',d' }, [['failed requests', (r) => r.failed]]);
   }

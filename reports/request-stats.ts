@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { exists } from './discover.ts';
 import { ReportInputError } from './errors.ts';
 import { type HistogramData, LogHistogram } from './histogram.ts';
-import type { Mode, ReportRunSummary, RequestStats } from './model.ts';
+import type { ReportRunSummary, RequestStats } from './model.ts';
 
 export const REQUEST_STATS_FILE = 'request-stats.json';
 const FORMAT = 1;
@@ -26,10 +26,10 @@ interface StatsData {
   stickiness: RequestStats['stickiness'];
 }
 
-/** Run entries by "<mode>/<run dir>" ("sim/" for a plain run). */
+/** Run entries by "<mode folder>/<run dir>" ("sim/" for a plain run, "live-haproxy/retry" …). */
 export type RequestStatsCache = Map<string, StatsData>;
 
-export const cacheKey = (mode: Mode, dir: string): string => `${mode}/${dir}`;
+export const cacheKey = (modeFolder: string, dir: string): string => `${modeFolder}/${dir}`;
 
 /** The hash a cache entry is keyed by: the run's summary as read (key order kept, so stable). */
 export function summaryHash(summary: ReportRunSummary): string {

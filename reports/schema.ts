@@ -18,7 +18,8 @@ const RunFields = {
   durationMs: ms,
 };
 
-const Head = { experiment: z.string().optional(), mode: z.enum(['sim', 'live']).optional(), variant: z.string().optional() };
+// `proxy` is absent on Fulcrum's own results (their files predate it) and names any other proxy.
+const Head = { experiment: z.string().optional(), mode: z.enum(['sim', 'live']).optional(), proxy: z.string().optional(), variant: z.string().optional() };
 
 export const RunSummarySchema = z.looseObject({ ...Head, ...RunFields });
 const SweepPointSchema = z.looseObject({ value: z.unknown(), ...RunFields });
@@ -36,10 +37,12 @@ export type SweepData = z.infer<typeof SweepSchema>;
 export type SweepIndex = z.infer<typeof SweepIndexSchema>;
 export type VariantsIndex = z.infer<typeof VariantsIndexSchema>;
 
+interface FileHead { mode?: 'sim' | 'live'; proxy?: string; experiment?: string }
+
 export type SummaryFile =
-  | { kind: 'run'; mode?: 'sim' | 'live'; experiment?: string; summary: ReportRunSummary }
-  | { kind: 'sweep'; mode?: 'sim' | 'live'; experiment?: string; index: SweepIndex }
-  | { kind: 'variants'; mode?: 'sim' | 'live'; experiment?: string; index: VariantsIndex };
+  | FileHead & { kind: 'run'; summary: ReportRunSummary }
+  | FileHead & { kind: 'sweep'; index: SweepIndex }
+  | FileHead & { kind: 'variants'; index: VariantsIndex };
 
 /** Classifies and validates a parsed summary.json; returns problems, one per line, on failure. */
 export function parseSummaryFile(raw: unknown): { ok: true; file: SummaryFile } | { ok: false; problems: string[] } {
@@ -50,10 +53,10 @@ export function parseSummaryFile(raw: unknown): { ok: true; file: SummaryFile } 
   const schema = has('sweep') ? SweepIndexSchema : has('variants') ? VariantsIndexSchema : RunSummarySchema;
   const parsed = schema.safeParse(raw);
   if (!parsed.success) return { ok: false, problems: describeIssues(parsed.error.issues, raw) };
-  const { mode, experiment } = parsed.data;
-  if (has('sweep')) return { ok: true, file: { kind: 'sweep', mode, experiment, index: parsed.data as SweepIndex } };
-  if (has('variants')) return { ok: true, file: { kind: 'variants', mode, experiment, index: parsed.data as VariantsIndex } };
-  return { ok: true, file: { kind: 'run', mode, experiment, summary: toRunSummary(parsed.data as z.infer<typeof RunSummarySchema>) } };
+  const { mode, proxy, experiment } = parsed.data;
+  if (has('sweep')) return { ok: true, file: { kind: 'sweep', mode, proxy, experiment, index: parsed.data as SweepIndex } };
+  if (has('variants')) return { ok: true, file: { kind: 'variants', mode, proxy, experiment, index: parsed.data as VariantsIndex } };
+  return { ok: true, file: { kind: 'run', mode, proxy, experiment, summary: toRunSummary(parsed.data as z.infer<typeof RunSummarySchema>) } };
 }
 
 /** Keeps only the fields the report reads, so derived files never depend on extra ones. */

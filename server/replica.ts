@@ -12,6 +12,7 @@ import { ServiceQueue } from './service-queue.ts';
 import { type Fault, type FaultAction, faultAction } from './faults.ts';
 import { type ControlState, controlPlugin } from './control.ts';
 import { replicaMetricsPlugin } from './metrics.ts';
+import { replayServiceMs } from '../http/replay.ts';
 
 type ServeAction = Extract<FaultAction, { kind: 'serve' }>;
 
@@ -128,19 +129,20 @@ export function buildReplica(o: ReplicaOptions): FastifyInstance {
   }
 
   /**
-   * Waits for a service slot, then for the sampled service time × the slow factor in force
+   * Waits for a service slot, then for the sampled (or replayed) service time × the slow factor in force
    * when service starts (not when the request arrived): a request queued during a slow spell
    * but served after it runs at normal speed, as in the simulator. Returns both durations as a
    * Server-Timing value, so a client can tell queueing and service from the network and proxy.
    */
-  async function serve(): Promise<string> {
+  async function serve(request: FastifyRequest): Promise<string> {
     const queuedAt = performance.now();
     const wait = queue.acquire();
     if (wait) await wait;
     const queuedMs = performance.now() - queuedAt;
     try {
       const slowFactor = state.fault.mode === 'slow' ? state.fault.factor : 1;
-      const ms = sample(serviceTime, serviceRng) * slowFactor;
+      // A replayed trace brings each request's own service time (http/replay.ts).
+      const ms = (replayServiceMs(request.headers, o.controlToken) ?? sample(serviceTime, serviceRng)) * slowFactor;
       if (ms > 0) await new Promise((r) => setTimeout(r, ms));
       return `queue;dur=${queuedMs.toFixed(3)}, service;dur=${ms.toFixed(3)}`;
     } finally {
@@ -175,7 +177,7 @@ export function buildReplica(o: ReplicaOptions): FastifyInstance {
     logArrival(request);
     const action = faultAction(state.fault, faultRng);
     if (!survive(action, request, reply)) return reply;
-    reply.header('server-timing', await serve());
+    reply.header('server-timing', await serve(request));
     return respond(request, reply, 200, { server: o.id, message: `Hello from Server: ${o.id}`, status: 'successful' }, 0);
   });
 
@@ -197,7 +199,7 @@ export function buildReplica(o: ReplicaOptions): FastifyInstance {
       if (raw.headers['transfer-encoding'] !== undefined || (raw.headers['content-length'] ?? '0') !== '0') {
         for await (const chunk of raw) { bytesReceived += (chunk as Buffer).length; hash.update(chunk as Buffer); }
       }
-      reply.header('server-timing', await serve());
+      reply.header('server-timing', await serve(request));
       const answer: Record<string, unknown> = {
         server: o.id,
         method: request.method,

@@ -1,19 +1,15 @@
 // npm run sim:check [-- NAME ...] [--keep DIR]
 // Re-runs every experiment in experiments/ in the simulator into a scratch folder and
-// compares each committed result file under reports/<name>/sim with the fresh one, byte for
-// byte. A refactor that claims "behaviour unchanged" must pass this; a fix that changes
-// results must explain every file listed here.
-// Exit codes: 0 identical, 1 some file differs or is missing, 2 bad arguments.
-import { execFileSync } from 'node:child_process';
-import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
+// compares each committed result file under reports/<name>/sim (Fulcrum's proxy) and
+// reports/<name>/sim-<proxy> (that proxy's model, as `npm run sim -- --proxy X` runs it) with
+// the fresh one, byte for byte (sim/check.ts).
+// Exit codes: 0 identical, 1 some file differs or is missing, 2 bad arguments or a committed
+// folder that does not say which proxy it holds (one line naming the file).
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { loadExperiment } from '../experiments/schema.ts';
-import { defaultOutDir } from '../experiments/run-files.ts';
-import { runPlan } from './run.ts';
-
-const EXPERIMENTS_DIR = 'experiments';
+import { type CheckOptions, CheckInputError, type FolderCheck, checkExperiment } from './check.ts';
 
 async function main(argv: string[]): Promise<number> {
   let args;
@@ -23,7 +19,8 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write(`${(e as Error).message}\nusage: npm run sim:check [-- NAME ...] [--keep DIR]\n`);
     return 2;
   }
-  const all = (await readdir(EXPERIMENTS_DIR)).filter((f) => f.endsWith('.json')).sort();
+  const experimentsDir = 'experiments';
+  const all = (await readdir(experimentsDir)).filter((f) => f.endsWith('.json')).sort();
   const wanted = args.positionals.length > 0 ? args.positionals : all.map((f) => basename(f, '.json'));
   const unknown = wanted.filter((n) => !all.includes(`${n}.json`));
   if (unknown.length > 0) {
@@ -31,41 +28,23 @@ async function main(argv: string[]): Promise<number> {
     return 2;
   }
   const scratch = args.values.keep ?? await mkdtemp(join(tmpdir(), 'fulcrum-sim-check-'));
-  const differing: string[] = [];
-  let compared = 0;
+  const opts: CheckOptions = { experimentsDir, reportsDir: 'reports', scratch, say: (s) => process.stdout.write(`${s}\n`) };
+  const checks: FolderCheck[] = [];
   try {
-    for (const name of wanted) {
-      const plan = await loadExperiment(join(EXPERIMENTS_DIR, `${name}.json`));
-      const fresh = join(scratch, name);
-      const started = performance.now();
-      await runPlan(plan, { outDir: fresh, writeRequests: false });
-      const committed = defaultOutDir(plan, 'sim', true);
-      const files = committedFiles(committed);
-      const bad: string[] = [];
-      for (const rel of files) {
-        const want = await readFile(join(committed, rel));
-        const got = await readFile(join(fresh, rel)).catch(() => undefined);
-        if (!got || !want.equals(got)) bad.push(join(committed, rel) + (got ? '' : ' (not written)'));
-      }
-      compared += files.length;
-      differing.push(...bad);
-      const seconds = ((performance.now() - started) / 1000).toFixed(1);
-      process.stdout.write(`${name}: ${files.length - bad.length}/${files.length} identical (${seconds} s)\n`);
-      for (const b of bad) process.stdout.write(`  differs: ${b}\n`);
-    }
+    for (const name of wanted) checks.push(...await checkExperiment(name, opts));
+  } catch (e) {
+    if (!(e instanceof CheckInputError)) throw e;
+    process.stderr.write(`sim:check: ${e.message}\n`);
+    return 2;
   } finally {
     if (!args.values.keep) await rm(scratch, { recursive: true, force: true });
   }
+  const compared = checks.reduce((n, c) => n + c.compared, 0);
+  const differing = checks.flatMap((c) => c.differing);
   process.stdout.write(differing.length === 0
     ? `all ${compared} committed sim result files are byte-identical\n`
     : `${differing.length} of ${compared} committed sim result files differ${args.values.keep ? `; fresh results in ${scratch}` : ' (--keep DIR to inspect)'}\n`);
   return differing.length === 0 ? 0 : 1;
-}
-
-/** The result files git tracks under `dir`, relative to it (the committed baseline). */
-function committedFiles(dir: string): string[] {
-  const out = execFileSync('git', ['ls-files', '-z', '--', dir], { encoding: 'utf8' });
-  return out.split('\0').filter(Boolean).map((p) => p.slice(dir.length + 1)).sort();
 }
 
 main(process.argv.slice(2)).then(

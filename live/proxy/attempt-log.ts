@@ -36,21 +36,26 @@ export class AttemptLog {
   private readonly timer: NodeJS.Timeout;
   private closed: Promise<void> | undefined;
 
-  private constructor(private readonly file: FileHandle) {
+  private constructor(private readonly file: FileHandle, private readonly maxQueuedBytes: number) {
     this.timer = setInterval(() => { void this.flush(); }, FLUSH_INTERVAL_MS);
     this.timer.unref();
   }
 
-  static async open(path: string): Promise<AttemptLog> {
-    return new AttemptLog(await open(path, 'w'));
+  /** `maxQueuedBytes`: the queue's bound (tests make it small). */
+  static async open(path: string, maxQueuedBytes = MAX_QUEUED_BYTES): Promise<AttemptLog> {
+    return new AttemptLog(await open(path, 'w'), maxQueuedBytes);
   }
 
   /** A client request ended. Times are performance.now() values, written as epoch ms. */
   request(id: string, status: number, error: string | undefined, attempts: ReadonlyArray<{ server: string; startedMs: number; endedMs: number; ok: boolean }>): void {
-    this.push({
-      kind: 'request', id, status, ...(error === undefined ? {} : { error }),
-      attempts: attempts.map((a) => ({ server: a.server, startMs: epochMs(a.startedMs), endMs: epochMs(a.endedMs), ok: a.ok })),
-    });
+    if (this.closed) return;
+    // Written out by hand: one string per request, no intermediate objects (the proxy bench's attempt-log row).
+    let text = `{"kind":"request","id":${JSON.stringify(id)},"status":${status}${error === undefined ? '' : `,"error":${JSON.stringify(error)}`},"attempts":[`;
+    for (let i = 0; i < attempts.length; i++) {
+      const a = attempts[i];
+      text += `${i ? ',' : ''}{"server":${JSON.stringify(a.server)},"startMs":${epochMs(a.startedMs)},"endMs":${epochMs(a.endedMs)},"ok":${a.ok}}`;
+    }
+    this.add(`${text}]}\n`);
   }
 
   /** The balancer's view after a change; written only when membership or routability differs from the last line. */
@@ -75,8 +80,11 @@ export class AttemptLog {
 
   private push(line: AttemptLogLine): void {
     if (this.closed) return;
-    const text = JSON.stringify(line) + '\n';
-    if (this.queuedBytes + this.writingBytes + text.length > MAX_QUEUED_BYTES) { this.dropped++; return; }
+    this.add(JSON.stringify(line) + '\n');
+  }
+
+  private add(text: string): void {
+    if (this.queuedBytes + this.writingBytes + text.length > this.maxQueuedBytes) { this.dropped++; return; }
     this.enqueue(text);
     if (this.queuedBytes >= FLUSH_BYTES) void this.flush();
   }

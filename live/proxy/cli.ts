@@ -35,7 +35,9 @@ const USAGE = `usage: npm run proxy -- (--backend [ID=]URL[@WEIGHT] | --discover
   --max-connections N         open client connections at most; more are closed on accept (default 10000)
   --access-log                one pino JSON line per request on stdout
   --attempt-log FILE          one JSON line per finished request in FILE: its x-request-id, status and
-                              each attempt's server, start and end (epoch ms); flushed on SIGTERM/SIGINT`;
+                              each attempt's server, start and end (epoch ms); flushed on SIGTERM/SIGINT
+  --stop-on-stdin-end         stop as on SIGTERM when stdin ends: a supervisor that dies, even by
+                              SIGKILL, takes the proxy with it (the live runner starts it so)`;
 
 function fail(problems: string[]): never {
   process.stderr.write(`proxy: invalid configuration\n  ${problems.join('\n  ')}\n(npm run proxy -- --help lists the flags)\n`);
@@ -111,6 +113,7 @@ async function main(): Promise<void> {
         'max-connections': { type: 'string' },
         'access-log': { type: 'boolean', default: false },
         'attempt-log': { type: 'string' },
+        'stop-on-stdin-end': { type: 'boolean', default: false },
         help: { type: 'boolean', default: false },
       },
       strict: true,
@@ -178,6 +181,9 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));
+  if (values['stop-on-stdin-end']) {
+    process.stdin.on('end', () => shutdown('stdin ended')).on('error', () => shutdown('stdin failed')).resume();
+  }
 }
 
 main().catch((err) => {

@@ -8,6 +8,7 @@
 // (join-log.ts), so nothing here reads anything proxy-specific.
 import { Pool } from 'undici';
 import type { Arrival, ClosedLoop } from '../../experiments/workload.ts';
+import { replayHeaders } from '../../http/replay.ts';
 
 export interface Completed {
   id: number;
@@ -26,6 +27,8 @@ export interface LoadTarget {
   method: string;
   path: string;
   addressOf: (client: number) => string;
+  /** The replicas' control token: a replayed trace's service times go to them with it (http/replay.ts). */
+  replayToken?: string;
   /** A request gets no longer than this: nothing may hang the run. */
   clientTimeoutMs: number;
   /** Time zero of the run, from performance.now(). */
@@ -73,7 +76,9 @@ class Sender {
       this.target.onComplete(done);
       then?.(done);
     };
-    const p = this.pool(a.client).request({ method: this.target.method, path: this.target.path, headers: { 'x-request-id': String(a.id) } })
+    const target = this.target;
+    const headers = { 'x-request-id': String(a.id), ...(a.serviceMs !== undefined && target.replayToken ? replayHeaders(a.serviceMs, target.replayToken) : {}) };
+    const p = this.pool(a.client).request({ method: a.method ?? target.method, path: a.path ?? target.path, headers })
       .then(async (res) => {
         try {
           await res.body.dump();

@@ -103,7 +103,7 @@ export async function runLiveOne(plan: Pick<ExperimentPlan, 'name'>, run: Planne
 
     const completions: Completed[] = [];
     const common = {
-      target: running.url, method: cfg.workload.method, path: cfg.workload.path, addressOf: clientAddress,
+      target: running.url, method: cfg.workload.method, path: cfg.workload.path, addressOf: clientAddress, replayToken: CONTROL_TOKEN,
       clientTimeoutMs: cfg.timeouts.requestMs + 5_000, t0, onComplete: (r: Completed) => { completions.push(r); },
     };
     const schedule = workloadSchedule(cfg.workload, cfg.seed);

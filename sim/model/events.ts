@@ -7,6 +7,7 @@ import type { Change, Fault } from '../../experiments/schema.ts';
 import type { Lane } from '../engine/lanes.ts';
 import type { Arrival } from '../../experiments/workload.ts';
 import type { ServerModel } from './server.ts';
+import type { CpuJob } from './proxy-cpu.ts';
 
 /** A client request inside the simulator. */
 export interface SimRequest {
@@ -14,6 +15,9 @@ export interface SimRequest {
   readonly client: number;
   readonly user: number | undefined;
   readonly startMs: number;
+  /** A replayed trace's own method and service time; else the workload's method and the server's distribution. */
+  readonly method?: string;
+  readonly serviceMs?: number;
   flow: Flow | undefined;
   /** The attempt the proxy is waiting for; replies and timers of any other are stale. */
   current: Attempt | undefined;
@@ -56,6 +60,8 @@ export type SimEvent =
   | { kind: 'attempt-reply'; attempt: Attempt; outcome: AttemptOutcome }
   | TimeoutEvent
   | { kind: 'retry'; request: SimRequest }
+  /** A proxy CPU worker finished a job (see proxy-cpu.ts). */
+  | { kind: 'cpu-done'; job: CpuJob }
   /** HAProxy mode: `timeout queue` for a request waiting in the backend queue. */
   | { kind: 'queue-timeout'; request: SimRequest }
   | { kind: 'probe'; serverId: string }

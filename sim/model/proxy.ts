@@ -10,6 +10,7 @@ import type { Lane } from '../engine/lanes.ts';
 import type { Attempt, Scheduler, SimEvent, SimRequest, TimeoutEvent } from './events.ts';
 import { type Network, scheduleAfterHop } from './network.ts';
 import type { ServerModel } from './server.ts';
+import type { CpuJob, CpuStation } from './proxy-cpu.ts';
 
 export interface ProxyOptions {
   scheduler: Scheduler;
@@ -24,6 +25,8 @@ export interface ProxyOptions {
   connectTimeoutMs: number;
   /** perTryMs if set, else the request deadline. */
   usualTimeoutMs: number;
+  /** The proxy's CPU; absent, the proxy never waits for it. */
+  cpu?: CpuStation;
   /** HAProxy mode: per-server maxconn; a server below it takes the oldest queued request. */
   maxconn?: number;
   /** The response reached the client at `endMs`. */
@@ -44,9 +47,26 @@ export class ProxyModel {
 
   /** The request reached the proxy (after the client hop and the proxy's own overhead). */
   receive(request: SimRequest, nowMs: number): void {
+    const cpu = this.opts.cpu;
+    if (cpu?.charges('receive')) cpu.submit({ kind: 'receive', request });
+    else this.route(request, nowMs);
+  }
+
+  /** A CPU worker finished `job`: the proxy goes on with it. */
+  cpuDone(job: CpuJob, nowMs: number): void {
+    this.opts.cpu!.done();
+    switch (job.kind) {
+      case 'receive': return this.route(job.request, nowMs);
+      case 'retry': return this.retryNow(job.request, nowMs);
+      case 'respond': return this.respond(job.request, job.status, job.outcome, nowMs);
+    }
+  }
+
+  /** The request has had its CPU: the Router starts it. */
+  private route(request: SimRequest, nowMs: number): void {
     const opts = this.opts;
     request.flow = opts.router.start({
-      method: opts.method,
+      method: request.method ?? opts.method,
       hashKey: opts.hashClients ? clientAddress(request.client) : undefined,
       nowMs,
       bodyReplayable: true,
@@ -113,6 +133,12 @@ export class ProxyModel {
 
   /** A retry's backoff is over. Decisions made by decideRetry keep it inside the deadline. */
   retry(request: SimRequest, nowMs: number): void {
+    const cpu = this.opts.cpu;
+    if (cpu?.charges('retry') && !request.flow!.done) cpu.submit({ kind: 'retry', request });
+    else this.retryNow(request, nowMs);
+  }
+
+  private retryNow(request: SimRequest, nowMs: number): void {
     const flow = request.flow!;
     if (flow.done) return;
     this.follow(request, this.opts.router.next(flow, nowMs), nowMs);
@@ -148,6 +174,13 @@ export class ProxyModel {
   }
 
   private finish(request: SimRequest, status: number, outcome: RequestOutcome, nowMs: number): void {
+    const cpu = this.opts.cpu;
+    if (cpu?.charges('respond')) cpu.submit({ kind: 'respond', request, status, outcome });
+    else this.respond(request, status, outcome, nowMs);
+  }
+
+  /** The response leaves the proxy towards the client. */
+  private respond(request: SimRequest, status: number, outcome: RequestOutcome, nowMs: number): void {
     const endMs = nowMs + this.opts.network.clientToProxy.sampleMs();
     this.opts.recorder.requestDone({
       id: request.id,

@@ -112,7 +112,7 @@ export class ServerModel {
     this.busy++;
     attempt.slot = this.inService.length;
     this.inService.push(attempt);
-    const serviceMs = sample(this.spec.serviceTimeMs, this.serviceRng) * this.slowFactor;
+    const serviceMs = (attempt.request.serviceMs ?? sample(this.spec.serviceTimeMs, this.serviceRng)) * this.slowFactor;
     this.host.scheduler.schedule(serviceMs, { kind: 'service-done', attempt, epoch: this.epoch });
   }
 

@@ -8,12 +8,13 @@ import { STREAM, rngStream } from '../../core/rng.ts';
 import { Simulator } from '../engine/loop.ts';
 import { type Change, type RunConfig, type ServerSpec, initialServerIds } from '../../experiments/schema.ts';
 import type { Recorder, ServerSnapshot } from '../../experiments/records.ts';
-import { type Arrival, type ClosedLoop, type OpenLoop, workloadSchedule } from '../../experiments/workload.ts';
+import { type Arrival, type ArrivalStream, type ClosedLoop, workloadSchedule } from '../../experiments/workload.ts';
 import type { SimEvent, SimRequest } from './events.ts';
 import { FaultInjector } from './faults.ts';
 import { Prober } from './health.ts';
 import { type Network, createNetwork, scheduleAfterHop } from './network.ts';
 import { ProxyModel } from './proxy.ts';
+import { CpuStation } from './proxy-cpu.ts';
 import { type ServerHost, ServerModel } from './server.ts';
 
 export class Simulation {
@@ -30,7 +31,7 @@ export class Simulation {
   private readonly proxy: ProxyModel;
   private readonly prober: Prober | undefined;
   private readonly faults: FaultInjector;
-  private readonly openArrivals: OpenLoop | undefined;
+  private readonly openArrivals: ArrivalStream | undefined;
   private readonly closedLoop: ClosedLoop | undefined;
   private pendingArrivals = 0;
   private activeRequests = 0;
@@ -86,6 +87,7 @@ export class Simulation {
       hashClients: policyDefinition(cfg.balancer.policy).traits.hashKey,
       connectTimeoutMs: cfg.timeouts.connectMs,
       usualTimeoutMs: Math.min(cfg.timeouts.perTryMs ?? Infinity, cfg.timeouts.requestMs),
+      cpu: cfg.network.proxyCpu && new CpuStation(cfg.network.proxyCpu, this.streams(STREAM.proxyCpu), sim),
       maxconn: haproxy?.maxconn,
       onFinished: (request, endMs) => this.requestFinished(request, endMs),
       onDecisions,
@@ -142,6 +144,7 @@ export class Simulation {
       case 'attempt-timeout': return this.proxy.attemptTimedOut(e, nowMs);
       case 'connect': return this.proxy.connected(e.attempt, nowMs);
       case 'retry': return this.proxy.retry(e.request, nowMs);
+      case 'cpu-done': return this.proxy.cpuDone(e.job, nowMs);
       case 'queue-timeout': return this.proxy.queueTimedOut(e.request, nowMs);
       case 'probe': return this.prober!.send(e.serverId);
       case 'probe-arrive': return this.prober!.arrive(e.probe);
@@ -177,6 +180,7 @@ export class Simulation {
     if (this.openArrivals) this.scheduleNextOpenArrival();
     const request: SimRequest = {
       id: arrival.id, client: arrival.client, user: arrival.user, startMs: nowMs, flow: undefined, current: undefined,
+      method: arrival.method, serviceMs: arrival.serviceMs,
     };
     const net = this.network;
     const overheadMs = net.proxyOverhead.sampleMs();

@@ -121,29 +121,48 @@ describe('live runs on child processes', () => {
   });
 
   it('Ctrl-C mid-run leaves no replica and no proxy behind', async () => {
-    const file = join(out(), 'long.json');
-    const long = { ...base, name: 'long', workload: { ...base.workload, requests: 100_000 } };
-    await import('node:fs/promises').then((fs) => fs.writeFile(file, JSON.stringify(long)));
-    const child = spawn(process.execPath, ['--import', 'tsx', 'live/runner/cli.ts', file, '--out', out()], { stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    const pids: number[] = [];
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no replicas and proxy started: ${stderr}`)), 30_000);
-      child.stderr.setEncoding('utf8').on('data', (d: string) => {
-        stderr += d;
-        for (const m of d.matchAll(/\] pid (\d+) on/g)) pids.push(Number(m[1]));
-        if (pids.length === 4 && /live run/.test(stderr)) { clearTimeout(timer); resolve(); }
-      });
-    });
-    expect(stderr).toMatch(/\[fulcrum\] pid \d+ on/); // the proxy runs in a process of its own
-    await new Promise((r) => setTimeout(r, 500));
-    expect(pids.filter(alive)).toHaveLength(4);
+    const { child, pids } = await startLongRun();
     child.kill('SIGINT');
     const code = await new Promise((resolve) => child.once('exit', (c) => resolve(c)));
     expect(code).toBe(130);
-    expect(pids.filter(alive)).toEqual([]);
+    expect(pids.all.filter(alive)).toEqual([]);
+  });
+
+  it('a runner killed by SIGKILL (nothing of it runs) still takes its proxy along: the proxy stops when its stdin ends', async () => {
+    const { child, pids } = await startLongRun();
+    try {
+      child.kill('SIGKILL');
+      const deadline = Date.now() + 10_000;
+      while (alive(pids.proxy) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      expect(alive(pids.proxy)).toBe(false);
+    } finally {
+      for (const pid of pids.all) { try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ } } // the orphaned replicas
+    }
   });
 });
+
+/** `npm run live` on a 100,000-request experiment, once its three replicas and its proxy run. */
+async function startLongRun() {
+  const file = join(out(), 'long.json');
+  const long = { ...base, name: 'long', workload: { ...base.workload, requests: 100_000 } };
+  await import('node:fs/promises').then((fs) => fs.writeFile(file, JSON.stringify(long)));
+  const child = spawn(process.execPath, ['--import', 'tsx', 'live/runner/cli.ts', file, '--out', out()], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  const all: number[] = [];
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no replicas and proxy started: ${stderr}`)), 30_000);
+    child.stderr.setEncoding('utf8').on('data', (d: string) => {
+      stderr += d;
+      for (const m of d.matchAll(/\] pid (\d+) on/g)) all.push(Number(m[1]));
+      if (all.length === 4 && /live run/.test(stderr)) { clearTimeout(timer); resolve(); }
+    });
+  });
+  const proxy = Number(/\[fulcrum\] pid (\d+) on/.exec(stderr)?.[1]); // the proxy runs in a process of its own
+  expect(all).toContain(proxy);
+  await new Promise((r) => setTimeout(r, 500));
+  expect(all.filter(alive)).toHaveLength(4);
+  return { child, pids: { all, proxy } };
+}
 
 const requireDocker = process.env.FULCRUM_REQUIRE_DOCKER === '1';
 const engine = await assertDockerEngine().then(() => true, (err: Error) => {

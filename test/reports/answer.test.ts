@@ -2,7 +2,7 @@
 // variant, the named charts (a wrong id is a warning with the likely one), and its fidelity.
 import { describe, expect, it } from 'vitest';
 import { headlineOf } from '../../reports/answer.ts';
-import { loadExperimentResults } from '../../reports/load.ts';
+import { loadExperimentProxies, loadExperimentResults } from '../../reports/load.ts';
 import { AnswerSchema } from '../../experiments/answer.ts';
 import { fixtureOptions } from './helpers.ts';
 
@@ -42,5 +42,24 @@ describe('the answer headline', () => {
     for (const r of retry) r.summary = { ...r.summary, latencyMs: { ...r.summary.latencyMs, p99: r.mode === 'sim' ? 25.832 : 4.7304 } };
     const h = headlineOf(e, AnswerSchema.parse({ metric: 'latency p99' }), [], []);
     expect(h.sentence).toMatch(/^Latency p99: no-retry 2\.31 s sim \/ 378 ms live; retry 25\.8 ms sim \/ 4\.73 ms live\./);
+  });
+});
+
+describe('the answer headline with several proxies', () => {
+  it('names the proxy and what it has, and finds its charts under its own ids; a chart it does not draw is no warning', async () => {
+    const [fulcrum, haproxy] = await loadExperimentProxies('a3', fixtureOptions);
+    const answer = AnswerSchema.parse({ metric: 'failed', charts: ['variants-failed', 'no-retry--cdf'] });
+    const warnings: string[] = [];
+    const f = headlineOf(fulcrum, answer, ['variants-failed', 'no-retry--cdf'], warnings, true);
+    expect(f.sentence).toMatch(/^On Fulcrum's proxy \(predicted\/measured\): failed requests: no-retry 2 sim \/ 2 live;/);
+    expect(f.proxy).toBe('fulcrum');
+    const h = headlineOf(haproxy, answer, ['haproxy--variants-failed'], warnings, true);
+    expect(h.sentence).toMatch(/^On HAProxy \(predicted\/measured\): failed requests: no-retry 2 sim \/ 3 live;/);
+    expect(h.charts).toEqual(['haproxy--variants-failed']);
+    expect(warnings).toEqual([]);
+    // With one proxy the sentence stays as it was.
+    expect(headlineOf(fulcrum, answer, [], [], false).sentence).toMatch(/^Failed requests: /);
+    haproxy.modes = ['sim'];
+    expect(headlineOf(haproxy, answer, [], [], true).sentence).toMatch(/^On HAProxy \(predicted only\): /);
   });
 });

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { ReportInputError } from '../../reports/errors.ts';
-import { loadExperimentResults } from '../../reports/load.ts';
+import { loadExperimentProxies, loadExperimentResults } from '../../reports/load.ts';
 import { INVALID, RESULTS } from './helpers.ts';
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
@@ -17,8 +17,11 @@ describe('invalid inputs', () => {
     ['wrong-mode', 'sim/summary.json', /says "mode": "live" but sits in a sim\/ folder/],
     ['bad-requests', 'sim/requests.csv', /line 3, column "latencyMs": got "fast"; expected a number/],
     ['bad-timeline', 'sim/timeline.csv', /missing column "server" or "serverId"; the header is: bucketStartMs,host,requests/],
+    ['proxy-missing', 'sim-haproxy/summary.json', /^has no "proxy" \(Fulcrum's own results\) but sits in a sim-haproxy\/ folder; expected "proxy": "haproxy"$/],
+    ['proxy-elsewhere', 'sim/summary.json', /^says "proxy": "haproxy" but sits in a sim\/ folder \(its results belong in sim-haproxy\/\)$/],
+    ['unknown-proxy', 'sim-nginx', /^not a mode folder of a known proxy; expected sim \(Fulcrum's own\) or sim-haproxy$/],
   ])('%s: names %s and the problem', async (name, file, problem) => {
-    const err = await loadExperimentResults(name, { root: INVALID, experimentsDir: null }).catch((e: unknown) => e);
+    const err = await loadExperimentProxies(name, { root: INVALID, experimentsDir: null }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ReportInputError);
     const e = err as ReportInputError;
     expect(e.file).toBe(join(INVALID, name, file));
@@ -39,6 +42,14 @@ describe('invalid inputs', () => {
     expect(run.stderr).toMatch(/^report: .*bad-requests\/sim\/requests\.csv: line 3, column "latencyMs": got "fast"; expected a number\n$/);
     expect(run.stderr).not.toMatch(/\n\s+at /);
     expect(run.stdout).toBe('');
+  });
+
+  it('the CLI: a folder holding another proxy\'s results than its name says is one line, exit 2', () => {
+    const run = spawnSync(process.execPath, ['--import', 'tsx', 'reports/cli.ts', 'proxy-missing', '--root', INVALID, '--no-png'], {
+      cwd: REPO, encoding: 'utf8',
+    });
+    expect(run.status).toBe(2);
+    expect(run.stderr).toMatch(/^report: .*proxy-missing\/sim-haproxy\/summary\.json: has no "proxy" \(Fulcrum's own results\) but sits in a sim-haproxy\/ folder; expected "proxy": "haproxy"\n$/);
   });
 
   it('the CLI rejects unknown options with its usage and exit 2', () => {

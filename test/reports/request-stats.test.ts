@@ -18,11 +18,13 @@ describe('request-stats.json', () => {
       await buildReports(['a1'], opts);
       const withCsv = await snapshot(root);
       const stats = JSON.parse(await readFile(join(root, 'a1', REQUEST_STATS_FILE), 'utf8')) as { runs: Record<string, { count: number }> };
-      expect(Object.keys(stats.runs)).toEqual(['sim/']);
+      // Another proxy's runs are keyed by their own mode folder.
+      expect(Object.keys(stats.runs)).toEqual(['sim/', 'sim-haproxy/']);
       expect(stats.runs['sim/'].count).toBeGreaterThan(0);
 
       // A fresh clone: no requests.csv. Every table and page comes out the same, CDF included.
       await rm(join(root, 'a1', 'sim', 'requests.csv'));
+      await rm(join(root, 'a1', 'sim-haproxy', 'requests.csv'));
       await buildReports(['a1'], opts);
       const fromCache = await snapshot(root);
       expect(generated(fromCache)).toEqual(generated(withCsv));

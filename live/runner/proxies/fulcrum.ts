@@ -51,7 +51,7 @@ export const launchFulcrum: ProxyLauncher = async (launch: ProxyLaunch): Promise
       ...await proxyEntry(launch.log),
       '--listen', '127.0.0.1:0', '--admin', '127.0.0.1:0', '--config', configFile, '--seed', String(cfg.seed),
       ...launch.backends.flatMap((b) => ['--backend', `${b.id}=${b.url}@${b.weight}`]),
-      '--attempt-log', attemptLog,
+      '--attempt-log', attemptLog, '--stop-on-stdin-end', // dies with the runner, however it dies
     ],
     cwd: ROOT,
     // A scrubbed environment: the proxy needs nothing of ours.
@@ -59,6 +59,7 @@ export const launchFulcrum: ProxyLauncher = async (launch: ProxyLaunch): Promise
     isReady: (line) => line.event === 'ready',
     readyTimeoutMs: 30_000,
     log: launch.log,
+    stdinLifeline: true,
   });
   const url = String(proc.ready.url);
   const adminUrl = String(proc.ready.adminUrl);
@@ -77,6 +78,7 @@ export const launchFulcrum: ProxyLauncher = async (launch: ProxyLaunch): Promise
   return {
     name: 'fulcrum',
     url,
+    pid: proc.pid,
     async change(c: Change, replicaUrl?: string) {
       switch (c.kind) {
         case 'add': await admin('POST', '/backends', { id: c.server, url: replicaUrl, weight: c.weight }); return;

@@ -3,10 +3,12 @@
 // the list of those that have one.
 import type { ProxyName } from '../../../experiments/proxies.ts';
 import { launchFulcrum } from './fulcrum.ts';
+import { haproxyLauncher } from './haproxy/launcher.ts';
 import type { ProxyLauncher } from './types.ts';
 
 export const LAUNCHERS: Partial<Record<ProxyName, ProxyLauncher>> = {
   fulcrum: launchFulcrum,
+  haproxy: haproxyLauncher,
 };
 
 /** The launcher of `name`, or the one-line problem naming the proxies that have one. */

@@ -7,6 +7,15 @@ import { createInterface } from 'node:readline';
 
 const alive = new Set<number>();
 
+/**
+ * Records a process group a launcher started some other way, so Ctrl-C kills it too;
+ * returns the call that forgets it once it has exited.
+ */
+export function trackGroup(pgid: number): () => void {
+  alive.add(pgid);
+  return () => alive.delete(pgid);
+}
+
 /** SIGKILL to every group still running (the runner's exit and Ctrl-C paths). */
 export function killAllGroupsNow(): void {
   for (const pgid of alive) signalGroup(pgid, 'SIGKILL');
@@ -33,14 +42,21 @@ export interface GroupSpawn {
   readyTimeoutMs: number;
   /** Each stderr line. */
   log: (line: string) => void;
+  /**
+   * Give the process a stdin pipe that stays open while this process lives: a process that
+   * stops when its stdin ends (Fulcrum's --stop-on-stdin-end) then dies with the runner,
+   * even when the runner is SIGKILLed and nothing here runs.
+   */
+  stdinLifeline?: boolean;
 }
 
 export async function startGroupProcess(o: GroupSpawn): Promise<GroupProcess> {
-  const child = spawn(o.command, o.args, { cwd: o.cwd, env: o.env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(o.command, o.args, { cwd: o.cwd, env: o.env, detached: true, stdio: [o.stdinLifeline ? 'pipe' : 'ignore', 'pipe', 'pipe'] });
+  child.stdin?.on('error', () => {}); // the process is gone: nothing to tell it
   const pid = child.pid;
   if (pid === undefined) throw new Error(`${o.name}: could not start ${o.command}`);
-  alive.add(pid);
-  const exited = new Promise<void>((resolve) => child.once('exit', () => { alive.delete(pid); resolve(); }));
+  const forget = trackGroup(pid);
+  const exited = new Promise<void>((resolve) => child.once('exit', () => { forget(); child.stdin?.destroy(); resolve(); }));
   const stderrTail: string[] = [];
   createInterface({ input: child.stderr! }).on('line', (line) => {
     stderrTail.push(line);
@@ -81,5 +97,7 @@ function readyLine(child: ChildProcess, o: GroupSpawn, exited: Promise<void>, st
 }
 
 function signalGroup(pgid: number, signal: NodeJS.Signals): void {
-  try { process.kill(-pgid, signal); } catch { /* the group is gone */ }
+  try { process.kill(-pgid, signal); } catch {
+    try { process.kill(pgid, signal); } catch { /* gone, group and leader */ }
+  }
 }

@@ -39,6 +39,8 @@ export interface ProxyUnderTest {
   readonly name: ProxyName;
   /** Where the load generator sends requests, e.g. http://127.0.0.1:41234. */
   readonly url: string;
+  /** The proxy's main process on this host, when there is one: npm run calibrate reads its CPU time. */
+  readonly pid?: number;
   /** Applies one `changes` entry through the proxy's own interface; `url` is the replica's, for `add`. */
   change(change: Change, url?: string): Promise<void>;
   /** Stops the proxy and all it started (idempotent), then returns its access log, parsed. */

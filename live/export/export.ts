@@ -1,0 +1,90 @@
+// An experiment → the config a proxy would run it with, for a user to adapt and deploy:
+// HAProxy's haproxy.cfg (the text the live runner starts HAProxy with, servers at
+// placeholder addresses) or Fulcrum's proxy --config JSON. Whatever the target cannot
+// express is a problem, never dropped.
+import type { ExperimentPlan, PlannedRun, RunConfig } from '../../experiments/schema.ts';
+import type { ProxyName } from '../../experiments/proxies.ts';
+import { haproxySettings } from '../../experiments/proxies/haproxy.ts';
+import { haproxyConfig } from '../runner/proxies/haproxy/config.ts';
+import { changeProblems } from '../runner/proxies/haproxy/runtime-api.ts';
+
+/** RFC 5737's documentation network: addresses that reach nothing until the user edits them. */
+export const placeholderUrl = (index: number): string => `http://192.0.2.${index + 1}:80`;
+
+export interface ExportChoice { to: ProxyName; variant?: string; sweep?: string }
+
+export type ExportResult = { text: string; problems?: undefined } | { text?: undefined; problems: string[] };
+
+/** The run `--variant` / `--sweep` pick; the file's first when a flag is left out. */
+export function chooseRun(plan: ExperimentPlan, choice: ExportChoice): { run: PlannedRun; notes: string[] } | { problems: string[] } {
+  const problems: string[] = [];
+  const notes: string[] = [];
+  let runs = plan.runs;
+  const variants = [...new Set(runs.map((r) => r.variant?.name).filter((v): v is string => v !== undefined))];
+  if (choice.variant !== undefined) {
+    runs = runs.filter((r) => r.variant?.name === choice.variant);
+    if (runs.length === 0) problems.push(`--variant: got ${JSON.stringify(choice.variant)}; ${variants.length ? `allowed: ${variants.join(', ')}` : `${plan.name} has no variants`}`);
+  } else if (variants.length > 1) {
+    runs = runs.filter((r) => r.variant?.name === variants[0]);
+    notes.push(`variant ${variants[0]} (of ${variants.join(', ')}; --variant NAME picks another)`);
+  }
+  const points = [...new Set(runs.map((r) => String(r.sweepValue)))];
+  if (plan.sweep && runs.length > 0) {
+    if (choice.sweep !== undefined) {
+      runs = runs.filter((r) => String(r.sweepValue) === choice.sweep);
+      if (runs.length === 0) problems.push(`--sweep: got ${JSON.stringify(choice.sweep)}; allowed values of ${plan.sweep.path}: ${points.join(', ')}`);
+    } else if (points.length > 1) {
+      notes.push(`${plan.sweep.path} = ${points[0]} (of ${points.join(', ')}; --sweep VALUE picks another)`);
+    }
+  } else if (choice.sweep !== undefined) {
+    problems.push(`--sweep: ${plan.name} has no sweep`);
+  }
+  return problems.length ? { problems } : { run: runs[0], notes };
+}
+
+const weightOf = (cfg: RunConfig, id: string): number => cfg.servers.overrides[id]?.weight ?? cfg.servers.template.weight;
+
+const serverIds = (cfg: RunConfig): string[] => Array.from({ length: cfg.servers.count }, (_, i) => `s${i + 1}`);
+
+/** haproxy.cfg for one run, or every problem: the translation's, and `changes` HAProxy's runtime API refuses. */
+export function exportHaproxy(plan: ExperimentPlan, run: PlannedRun, notes: string[]): ExportResult {
+  const cfg = run.config;
+  const translated = haproxySettings(cfg);
+  const problems = [...(translated.problems ?? [])];
+  const weights = serverIds(cfg).map((id) => weightOf(cfg, id));
+  if (translated.settings) problems.push(...changeProblems(translated.settings.balance, cfg.changes, (id) => weightOf(cfg, id)));
+  if (problems.length || !translated.settings) return { problems };
+  const comments = [
+    `HAProxy 2.6 config for experiment ${plan.name}${run.dir ? ` (${run.dir})` : ''}, printed by npm run export (Fulcrum).`,
+    ...notes.map((n) => `Exported: ${n}.`),
+    `EDIT BEFORE USE: servers s1…s${cfg.servers.count} are at placeholder addresses 192.0.2.x:80 (RFC 5737, reach nothing); put your servers' addresses there, and your listen address on "bind".`,
+    ...(translated.settings.check ? [`The health check asks GET ${translated.settings.check.path} (Fulcrum's replicas answer it); point it at your servers' health endpoint.`] : []),
+    ...cfg.changes.map((c) => `changes at ${c.atMs} ms (runtime API on the stats socket): ${changeCommand(c)}`),
+  ];
+  const out = haproxyConfig({
+    settings: translated.settings,
+    backends: serverIds(cfg).map((id, i) => ({ id, url: placeholderUrl(i), weight: weights[i] })),
+    bind: '*:8080',
+    statsSocket: '/run/haproxy/admin.sock',
+    comments,
+  });
+  return 'problems' in out ? { problems: out.problems } : { text: out.text };
+}
+
+function changeCommand(c: RunConfig['changes'][number]): string {
+  if (c.kind === 'weight') return `set server servers/${c.server} weight ${c.weight}`;
+  if (c.kind === 'add') return `add server servers/${c.server} <address> weight ${c.weight ?? 1}, then enable server servers/${c.server}`;
+  return `disable server servers/${c.server}, wait for its connections to end, del server servers/${c.server}`;
+}
+
+/** Fulcrum's proxy --config JSON (core RoutingSchema); the servers go on its command line. */
+export function exportFulcrum(run: PlannedRun): ExportResult {
+  const { balancer, health, retry, timeouts } = run.config;
+  return { text: `${JSON.stringify({ balancer, health, retry, timeouts }, null, 2)}\n` };
+}
+
+/** The proxy command that goes with the exported Fulcrum config (printed to stderr). */
+export function fulcrumCommand(cfg: RunConfig, configFile = 'lb.json'): string {
+  const backends = serverIds(cfg).map((id, i) => `--backend ${id}=${placeholderUrl(i)}@${weightOf(cfg, id)}`);
+  return `npm run proxy -- --config ${configFile} ${backends.join(' ')}   # placeholder addresses 192.0.2.x: put your servers' there`;
+}
