@@ -33,6 +33,12 @@ export interface HaproxyRetryRules {
   queueTimeoutMs?: number;
   /** Per-server `maxconn`: a server frees a slot for the queue below it. */
   maxconn?: number;
+  /**
+   * The algorithm is static (static-rr, map-based source): HAProxy refuses `add server`
+   * ("Backend must use a dynamic load balancing to support dynamic servers"), so a server
+   * added by the experiment never joins. Read by the engines, not by the Router.
+   */
+  refusesAddServer?: boolean;
 }
 
 export type HaproxyRetryAnswer =

@@ -40,6 +40,7 @@ export function haproxyModelRun(cfg: RunConfig, s: HaproxySettings): HaproxyMode
     rules: {
       retries: s.retries, redispatch: s.redispatch, retryOn: s.retryOn, connectMs: s.timeouts.connectMs,
       hashBalance: s.balance.algorithm === 'source',
+      refusesAddServer: s.balance.algorithm === 'static-rr' || (s.balance.algorithm === 'source' && s.balance.hashType.method === 'map-based'),
       ...(s.maxconn !== undefined ? { maxconn: s.maxconn, queueTimeoutMs: s.timeouts.queueMs ?? s.timeouts.connectMs } : {}),
     },
   };

@@ -50,7 +50,7 @@ export class Simulation {
     /** Hears each request's decision trace; tracing is on only when given (it costs memory per request in flight). */
     onDecisions?: (requestId: number, decisions: readonly Decision[]) => void,
     /** HAProxy's retry rules (`--proxy haproxy`); Fulcrum's own when absent. */
-    haproxy?: HaproxyRetryRules,
+    private readonly haproxy?: HaproxyRetryRules,
   ) {
     this.streams = (label) => rngStream(cfg.seed, label);
     this.sim = new Simulator<SimEvent>((e) => this.handle(e));
@@ -226,7 +226,8 @@ export class Simulation {
 
   private applyChange(change: Change, nowMs: number): void {
     switch (change.kind) {
-      case 'add': return this.addServer(change.server, change.weight, false);
+      // HAProxy refuses `add server` on a static algorithm (haproxy-facts): the server never joins.
+      case 'add': return this.haproxy?.refusesAddServer ? undefined : this.addServer(change.server, change.weight, false);
       case 'remove': if (this.balancer.has(change.server)) this.balancer.remove(change.server, nowMs); return;
       case 'weight': if (this.balancer.has(change.server)) this.balancer.setWeight(change.server, change.weight); return;
     }

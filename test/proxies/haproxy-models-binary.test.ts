@@ -54,10 +54,15 @@ interface Case {
   rules?: HaproxyRetryRules;
 }
 
-interface Change { before: number; command: string; apply: (b: Balancer, nowMs: number) => void }
+interface Change { before: number; command: string | (() => string[]); apply: (b: Balancer, nowMs: number) => void }
 
 const disable = (before: number, id: string): Change => ({ before, command: `disable server be/${id}`, apply: (b, t) => b.setAdminDown(id, true, t) });
 const enable = (before: number, id: string): Change => ({ before, command: `enable server be/${id}`, apply: (b, t) => b.setAdminDown(id, false, t) });
+/** `add server` (it starts in maintenance) then `enable server`: backend `id` joins at run time. */
+const add = (before: number, id: string, index: number): Change => ({
+  before, command: () => [`add server be/${id} 127.0.0.1:${ports[index]} weight 1`, `enable server be/${id}`],
+  apply: (b, t) => { b.add(id, { weight: 1, nowMs: t }); },
+});
 const weight = (before: number, id: string, w: number): Change => ({ before, command: `set server be/${id} weight ${w}`, apply: (b) => b.setWeight(id, w) });
 
 const clients = (i: number): string => `127.0.${Math.floor(i / 200)}.${(i % 200) + 2}`;
@@ -122,6 +127,11 @@ const CASES: Case[] = [
     policy: { policy: 'haproxy-source', hashMethod: 'map-based', avalanche: false, hashBalanceFactor: 0 } as BalancerConfig,
     changes: [disable(60, 's1')],
   },
+  {
+    title: 'source consistent 1 1 1, s4 added by add server', backend: ['balance source', 'hash-type consistent'], weights: [1, 1, 1], requests: 300, client: (i) => clients(i % 150),
+    policy: { policy: 'haproxy-source', hashMethod: 'consistent', avalanche: true, hashBalanceFactor: 0 } as BalancerConfig,
+    changes: [add(150, 's4', 3)],
+  },
   // Retries against a refused port: the Router's HAProxy rules (same server with the
   // turn-around, or a redispatch that takes a round-robin turn), answer by answer.
   {
@@ -154,7 +164,7 @@ describe.skipIf(!hasHaproxy)('HAProxy models against the real haproxy binary (se
       expect(real.length).toBe(c.requests);
       // The changes took effect on the real proxy: a disabled server gets nothing until enabled.
       for (const d of c.changes ?? []) {
-        if (!d.command.startsWith('disable')) continue;
+        if (typeof d.command !== 'string' || !d.command.startsWith('disable')) continue;
         const id = d.command.split('/')[1];
         const back = c.changes!.find((e) => e.command === `enable server be/${id}` && e.before > d.before)?.before ?? c.requests;
         expect(real.slice(d.before, back)).not.toContain(id);
@@ -224,7 +234,10 @@ async function throughHaproxy(c: Case): Promise<string[]> {
     await waitForPort(port, child, () => stderr);
     const out: string[] = [];
     for (let i = 0; i < c.requests; i++) {
-      for (const change of c.changes ?? []) if (change.before === i) await runtimeApi(join(dir, 'admin.sock'), change.command);
+      for (const change of c.changes ?? []) {
+        if (change.before !== i) continue;
+        for (const command of typeof change.command === 'string' ? [change.command] : change.command()) await runtimeApi(join(dir, 'admin.sock'), command);
+      }
       out.push(await get(port, c.client?.(i) ?? '127.0.0.1'));
     }
     return out;
@@ -242,7 +255,7 @@ function runtimeApi(socket: string, command: string): Promise<void> {
     const sock = net.connect(socket, () => sock.end(`${command}\n`));
     sock.on('data', (d: Buffer) => { answer += d.toString(); });
     sock.on('error', reject);
-    sock.on('close', () => (answer.trim() === '' ? resolve() : reject(new Error(`${command}: ${answer.trim()}`))));
+    sock.on('close', () => (answer.trim() === '' || answer.trim() === 'New server registered.' ? resolve() : reject(new Error(`${command}: ${answer.trim()}`))));
   });
 }
 
