@@ -149,7 +149,10 @@ export interface HealthConfig {
 }
 export type RetryConfig = z.infer<typeof RetrySchema>;
 export type TimeoutsConfig = z.infer<typeof TimeoutsSchema>;
-export type SlowStartConfig = z.infer<typeof SlowStartSchema>;
+export type SlowStartConfig = z.infer<typeof SlowStartSchema> & {
+  /** Not a file setting: the engines' HAProxy mode ramps in HAProxy's one-second steps (core/slow-start.ts). */
+  steps?: 'haproxy';
+};
 
 /** The routing sections as one object; what the proxy's --config file holds. */
 export const RoutingSchema = z.strictObject({

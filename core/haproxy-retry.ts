@@ -26,6 +26,19 @@ export interface HaproxyRetryRules {
   connectMs: number;
   /** The balance is a hash (`source`): redispatch follows the interval only. */
   hashBalance: boolean;
+  /**
+   * `timeout queue` (HAProxy's default: timeout connect). Set when servers have a maxconn:
+   * a request that finds every server full waits in the backend queue this long, then 503.
+   */
+  queueTimeoutMs?: number;
+  /** Per-server `maxconn`: a server frees a slot for the queue below it. */
+  maxconn?: number;
+  /**
+   * The algorithm is static (static-rr, map-based source): HAProxy refuses `add server`
+   * ("Backend must use a dynamic load balancing to support dynamic servers"), so a server
+   * added by the experiment never joins. Read by the engines, not by the Router.
+   */
+  refusesAddServer?: boolean;
 }
 
 export type HaproxyRetryAnswer =

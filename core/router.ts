@@ -36,7 +36,12 @@ export type Step =
   | { kind: 'respond'; status: number }
   | { kind: 'fail'; status: 502 | 503 | 504; error: GatewayError }
   /** The client's request broke a limit while being sent (the body size cap): answer 413. */
-  | { kind: 'reject'; status: 413; error: 'body_too_large' };
+  | { kind: 'reject'; status: 413; error: 'body_too_large' }
+  /**
+   * HAProxy mode: every server is at its maxconn. Wait in the backend queue: `dequeue` when a
+   * server frees a slot, `queueTimedOut` after `timeoutMs` (timeout queue).
+   */
+  | { kind: 'queue'; timeoutMs: number };
 
 
 /** One decision, for the trace. */
@@ -126,6 +131,10 @@ export class Router {
     }
     if (!backend) {
       this.releaseSlot(flow);
+      const haproxy = this.opts.haproxy;
+      if (haproxy?.queueTimeoutMs !== undefined && this.opts.balancer.routableCount() > 0) {
+        return { kind: 'queue', timeoutMs: haproxy.queueTimeoutMs }; // all full: the backend queue
+      }
       return this.fail(flow, nowMs, 503, 'no_backend');
     }
     flow.attempt++;
@@ -221,6 +230,20 @@ export class Router {
       case 'reset': return this.fail(flow, nowMs, 502, 'upstream_reset');
       case 'timeout': return this.fail(flow, nowMs, 504, 'upstream_timeout');
     }
+  }
+
+  /**
+   * HAProxy mode: `backend` freed a slot and takes the oldest queued request
+   * (queue.c process_srv_queue assigns it to that server, without a new pick).
+   */
+  dequeue(flow: Flow, backend: Backend, nowMs: number): Step {
+    flow.sameServer = backend;
+    return this.next(flow, nowMs);
+  }
+
+  /** HAProxy mode: `timeout queue` ran out before a slot freed: 503 (termination state sQ--). */
+  queueTimedOut(flow: Flow, nowMs: number): Step {
+    return this.fail(flow, nowMs, 503, 'no_backend');
   }
 
   /**

@@ -11,7 +11,7 @@ import { DistributionSchema } from '../core/distributions.ts';
  */
 export const ProxyCpuSchema = z.strictObject({
   requestMs: DistributionSchema,
-  /** Default: requestMs (a retry is routed and forwarded again like a first attempt). */
+  /** Default: requestMs + responseMs (measured: a retried attempt costs about a whole request). */
   retryMs: DistributionSchema.optional(),
   /** Default: none. */
   responseMs: DistributionSchema.optional(),

@@ -108,8 +108,11 @@ const WorkloadSchema = z.strictObject({
   /** For trace formats that log no method or path (Fulcrum's requests.csv), these apply. */
   method: z.string().regex(/^[A-Z]+$/, 'must be an upper-case HTTP method').default('GET'),
   path: z.string().startsWith('/').default('/'),
-}).refine((w) => (w.arrival === undefined) !== (w.trace === undefined), {
-  message: 'needs exactly one of "arrival" (a generated schedule) and "trace" (a recorded one)',
+}).refine((w) => w.arrival !== undefined || w.trace !== undefined, {
+  // At the missing field, so a typo ("arival") folds into one "did you mean" line.
+  path: ['arrival'], message: 'needs "arrival" (a generated schedule) or "trace" (a recorded one)',
+}).refine((w) => w.arrival === undefined || w.trace === undefined, {
+  message: 'needs exactly one of "arrival" (a generated schedule) and "trace" (a recorded one), not both',
 }).refine((w) => w.trace !== undefined || w.requests !== undefined || w.durationMs !== undefined, {
   message: 'needs "requests" or "durationMs" (or both), or the run never ends',
 });

@@ -89,6 +89,10 @@ async function writeExperiment(name: string, all: readonly ExperimentResults[], 
   const tables = new Map(parts.flatMap((p) => [...tablesOf(p.d)].map(([file, rows]) => [tableFileOf(p.proxy, file), rows] as const)));
   const compare = multi ? comparison(all) : null;
   if (compare && compare.rows.length) tables.set('proxies.csv', compare.rows);
+  const tolerance = parts.map((p) => toleranceRows(p.d));
+  // Several proxies: every proxy's prediction vs measurement under the agreed tolerances, one file.
+  const toleranceCsv = multi ? parts.flatMap((p, i) => tolerance[i].map((r) => ({ proxy: p.proxy, ...r }))) : [];
+  if (toleranceCsv.length) tables.set('tolerance.csv', toleranceCsv);
   for (const [file, rows] of tables) {
     await mkdir(dirname(join(out, 'tables', file)), { recursive: true });
     await writeFile(join(out, 'tables', file), toCsv(rows));
@@ -110,7 +114,7 @@ async function writeExperiment(name: string, all: readonly ExperimentResults[], 
 
   await writeFile(join(out, 'index.html'), experimentHtml({
     name, description: first.e.description, svgs, png: opts.png, tables: [...tables.keys()], warnings: pageWarnings,
-    parts: parts.map((p) => ({ proxy: p.proxy, modes: p.e.modes, runs: p.d.runs, sections: p.sections, answer: p.answer, tolerance: toleranceRows(p.d) })),
+    parts: parts.map((p, i) => ({ proxy: p.proxy, modes: p.e.modes, runs: p.d.runs, sections: p.sections, answer: p.answer, tolerance: tolerance[i] })),
     compare: compare && { rows: compare.rows, chart: compare.chart },
     multi,
   }));

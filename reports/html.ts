@@ -196,9 +196,10 @@ function answerFidelityTable(a: Headline): string {
 }
 
 /** The top of a page (and an index entry): question, the answer in numbers, its charts, its fidelity. */
-function answerBlock(a: Headline, charts: readonly PageChart[], dir: string, scope: string, withTable: boolean): string {
-  return `<div class="answer">
-<p class="question">${escapeHtml(a.question)}</p>
+/** `withQuestion` false: a further proxy's headline under the first, which asked the question. */
+function answerBlock(a: Headline, charts: readonly PageChart[], dir: string, scope: string, withTable: boolean, withQuestion = true): string {
+  return `<div class="answer">${withQuestion ? `
+<p class="question">${escapeHtml(a.question)}</p>` : ''}
 <p class="headline">${escapeHtml(a.sentence)}</p>
 ${charts.length ? `<div class="charts">\n${charts.map((c) => figure(c, dir, scope)).join('\n')}\n</div>` : ''}
 ${a.fidelity ? `<p class="fidelity-note">${escapeHtml(a.fidelity)} (metric: ${escapeHtml(a.metric)}, ${escapeHtml(a.unit)})</p>` : ''}
@@ -212,7 +213,7 @@ export function experimentHtml(p: ExperimentPage): string {
   const chartsOf = (s: Section): PageChart[] => s.charts.map((c) => ({ id: c.id, title: c.title, table: c.table, svg: p.svgs.get(c.id)!, png: p.png }));
   const allSections = p.parts.flatMap((x) => x.sections);
   const byId = new Map(allSections.flatMap(chartsOf).map((c) => [c.id, c]));
-  const answerOf = (a: Headline | null): string => (a ? answerBlock(a, a.charts.flatMap((id) => byId.get(id) ?? []), '', 'answer-', true) : '');
+  const answerOf = (a: Headline | null, withQuestion = true): string => (a ? answerBlock(a, a.charts.flatMap((id) => byId.get(id) ?? []), '', 'answer-', true, withQuestion) : '');
   // A sweep has a section per point: its summary charts come first, each point's detail folds away.
   const folds = (part: PartPage): boolean => part.sections.some((s) => s.key === null && /(^|--)sweep$/.test(s.id));
   const shownAbove = new Set(p.parts.flatMap((x) => x.answer?.charts ?? []));
@@ -280,7 +281,7 @@ ${overview(part)}
 ${sectionsOf(part)}`).join('\n');
   const body = `${top}
 ${p.parts.map((x) => `<p class="engines"><b>${label(x)}</b> (${enginesWord(x.modes)}): ${badges(x.modes)}</p>`).join('\n')}
-${p.parts.map((x) => answerOf(x.answer)).filter(Boolean).join('\n')}
+${p.parts.map((x, i) => answerOf(x.answer, i === 0)).filter(Boolean).join('\n')}
 ${description}
 <nav>${nav} <a href="#files">Files</a></nav>
 ${p.compare ? compareSection(p.compare, p.parts, p.svgs, p.png) : ''}
@@ -354,7 +355,7 @@ export function indexHtml(entries: readonly IndexEntry[]): string {
     const answers = e.proxies ? e.proxies.flatMap((x) => (x.answer ? [x.answer] : [])) : e.answer ? [e.answer] : [];
     // Several proxies: each headline, then the chart that puts the answer on all of them.
     const body = e.proxies && answers.length
-      ? `${answers.map((a) => answerBlock(a, [], '', '', false)).join('\n')}\n<div class="charts">\n${charts.map((c) => figure(c, `${escapeHtml(e.name)}/`, `${e.name}-`)).join('\n')}\n</div>`
+      ? `${answers.map((a, i) => answerBlock(a, [], '', '', false, i === 0)).join('\n')}\n<div class="charts">\n${charts.map((c) => figure(c, `${escapeHtml(e.name)}/`, `${e.name}-`)).join('\n')}\n</div>`
       : answers.length
       ? answerBlock(answers[0], charts, `${escapeHtml(e.name)}/`, `${e.name}-`, false)
       : `<div class="charts">\n${charts.map((c) => figure(c, `${escapeHtml(e.name)}/`, `${e.name}-`)).join('\n')}\n</div>`;

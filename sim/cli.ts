@@ -65,7 +65,7 @@ async function main(argv: string[]): Promise<number> {
   if (!positionals[0] && !values.quiet) process.stdout.write(`no experiment file given: running the default, ${DEFAULT_EXPERIMENT}\n`);
   let plan;
   try {
-    plan = await loadExperiment(file, { seed });
+    plan = await loadExperiment(file, { seed, proxy }); // network.calibration: true reads this proxy's file
   } catch (e) {
     if (e instanceof ExperimentError) { process.stderr.write(`${e.message}\n`); return 2; }
     throw e;

@@ -64,7 +64,10 @@ export abstract class HaproxyChash extends HaproxyLb<ChashServer> {
       while (this.tree.delete(s));
       s.pointsNow = 0;
     }
-    for (; s.pointsNow < n; s.pointsNow++) this.tree.insert(pointKey(s.puid, s.pointsNow), s);
+    // HAProxy 2.6 computes an added server's points before giving it its id (puid 0 then), as
+    // measured on the 2.6.12 binary: every server added by `add server` shares the keys full_hash(j).
+    const puid = s.dynamic ? 0 : s.puid;
+    for (; s.pointsNow < n; s.pointsNow++) this.tree.insert(pointKey(puid, s.pointsNow), s);
     this.last = undefined;
   }
 

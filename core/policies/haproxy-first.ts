@@ -29,11 +29,7 @@ export class HaproxyFirst extends HaproxyLb<HaproxyServer> {
       if (!avoid.has(s)) return s;
       avoided = s;
     }
-    if (avoided) return avoided;
-    // All saturated: HAProxy queues the request; the least loaded takes it here (deviation).
-    let best: HaproxyServer | undefined;
-    for (const s of this.usableServers()) if (!best || s.backend.inFlight < best.backend.inFlight) best = s;
-    return best;
+    return avoided; // undefined when every server is full: HAProxy queues the request
   }
 }
 

@@ -18,6 +18,8 @@ export interface HaproxyServer {
   readonly backend: Backend;
   /** Server id (`puid`): declaration order from 1, as HAProxy numbers servers without an `id`. */
   readonly puid: number;
+  /** Added at run time (`add server`), after the trees were built. */
+  dynamic?: boolean;
   /** In the routable set as of the last pick (srv_currently_usable). */
   usable: boolean;
   /** Effective weight in use (cur_eweight) and the one about to apply (next_eweight). */
@@ -59,7 +61,9 @@ export abstract class HaproxyLb<S extends HaproxyServer> implements Policy {
     }
     for (const b of members) {
       if (this.servers.has(b)) continue;
-      this.servers.set(b, this.newServer(b, b.seq + 1));
+      const s = this.newServer(b, b.seq + 1);
+      s.dynamic = this.started;
+      this.servers.set(b, s);
     }
     this.ordered = [...this.servers.values()].sort((a, b) => a.puid - b.puid);
   }

@@ -44,7 +44,7 @@ export class HaproxyLeastconn extends HaproxyLb<FwlcServer> {
         avoided = s;
       }
     }
-    return avoided ?? this.tree.first(); // all saturated: HAProxy would queue (deviation)
+    return avoided; // undefined when every server is full: HAProxy queues the request
   }
 
   onAttemptStart(b: Backend): void { this.reposition(b); }

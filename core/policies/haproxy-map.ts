@@ -6,7 +6,7 @@
 // winning ties. The map is rebuilt whenever a server goes up or down; weight changes at
 // run time and slow start are ignored (the algorithms are static).
 import type { Backend } from '../types.ts';
-import { HaproxyLb, type HaproxyServer } from './haproxy-lb.ts';
+import { HaproxyLb, type HaproxyServer, hasRoom } from './haproxy-lb.ts';
 
 export interface MapServer extends HaproxyServer {
   wscore: number;
@@ -17,6 +17,8 @@ export abstract class HaproxyMap extends HaproxyLb<MapServer> {
   protected map: MapServer[] = [];
   /** wmult: the GCD of the configured weights, fixed at start. */
   private gcd = 1;
+  /** The round-robin cursor (lbprm.map.rr_idx). */
+  private rrIdx = 0;
 
   /** next_eweight = ceil(uweight / wmult) with wdiv 1 (init_server_map). */
   protected eweightOf(b: Backend): number {
@@ -42,6 +44,31 @@ export abstract class HaproxyMap extends HaproxyLb<MapServer> {
    * (server_parse_weight_change_request), and slow start does not apply, so keep the weight.
    */
   protected weightChanged(s: MapServer): void { s.nextEweight = s.curEweight; }
+
+  /**
+   * map_get_server_rr: a cursor walks the map; a full server (maxconn) is skipped, and one to
+   * avoid (a redispatch's previous server) is taken only when nothing else has room.
+   * undefined when every server is full: HAProxy queues the request.
+   */
+  protected nextInMap(avoid: ReadonlySet<MapServer>, maxconn: number | undefined): MapServer | undefined {
+    const tot = this.map.length;
+    if (tot === 0) return undefined;
+    if (this.rrIdx < 0 || this.rrIdx >= tot) this.rrIdx = 0;
+    let newIdx = this.rrIdx;
+    let avoided: MapServer | undefined;
+    let avoidedIdx = 0;
+    do {
+      const srv = this.map[newIdx++];
+      if (hasRoom(srv, maxconn)) {
+        avoided = srv;
+        avoidedIdx = newIdx;
+        if (!avoid.has(srv)) { this.rrIdx = newIdx; return srv; }
+      }
+      if (newIdx === tot) newIdx = 0;
+    } while (newIdx !== this.rrIdx);
+    if (avoided) this.rrIdx = avoidedIdx;
+    return avoided;
+  }
 
   /** recalc_server_map. */
   private recalc(): void {

@@ -114,15 +114,7 @@ export class HaproxyRoundRobin extends HaproxyLb<FwrrServer> {
       if (s === srv) continue;
       if (switched) this.queueByWeight(this.init_, s); else this.queueSrv(s);
     }
-    // All saturated: HAProxy queues the request in the backend. Without a queue model, the
-    // least loaded usable server takes it (a stated deviation).
-    return srv ?? this.leastLoaded();
-  }
-
-  private leastLoaded(): FwrrServer | undefined {
-    let best: FwrrServer | undefined;
-    for (const s of this.usableServers()) if (!best || s.backend.inFlight < best.backend.inFlight) best = s;
-    return best;
+    return srv; // undefined when every server is full: HAProxy queues the request
   }
 
   /** fwrr_get_server_from_group: the first of `curr` if due, else the heaviest of `init`. */

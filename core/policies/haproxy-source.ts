@@ -14,7 +14,6 @@ import { sourceHash } from './haproxy-hash.ts';
 
 export class HaproxySourceMap extends HaproxyMap {
   readonly name = 'haproxy-source';
-  private rrIdx = 0;
 
   constructor(private readonly avalanche: boolean) { super(); }
 
@@ -24,10 +23,7 @@ export class HaproxySourceMap extends HaproxyMap {
     const usable = this.usableServers().length;
     const hash = usable === 1 ? 0 : sourceHash(ctx.hashKey, this.avalanche);
     if (hash !== undefined) return this.map[hash % tot];
-    // map_get_server_rr, the fallback for a request without an address.
-    if (this.rrIdx >= tot) this.rrIdx = 0;
-    const first = this.map[this.rrIdx++];
-    return avoid.has(first) && usable > 1 ? this.map[this.rrIdx++ % tot] : first;
+    return this.nextInMap(avoid, undefined); // map_get_server_rr, the fallback for a request without an address
   }
 }
 

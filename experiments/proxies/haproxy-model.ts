@@ -32,16 +32,24 @@ export function haproxyModelRun(cfg: RunConfig, s: HaproxySettings): HaproxyMode
   return {
     config: {
       ...cfg,
-      balancer: balancerOf(s),
       health: health.active ? health : undefined,
+      balancer: withHaproxySteps(balancerOf(s)),
       retry: undefined,
       timeouts: { requestMs: NO_DEADLINE_MS, perTryMs: s.timeouts.serverMs, connectMs: s.timeouts.connectMs },
     },
     rules: {
       retries: s.retries, redispatch: s.redispatch, retryOn: s.retryOn, connectMs: s.timeouts.connectMs,
       hashBalance: s.balance.algorithm === 'source',
+      refusesAddServer: s.balance.algorithm === 'static-rr' || (s.balance.algorithm === 'source' && s.balance.hashType.method === 'map-based'),
+      ...(s.maxconn !== undefined ? { maxconn: s.maxconn, queueTimeoutMs: s.timeouts.queueMs ?? s.timeouts.connectMs } : {}),
     },
   };
+}
+
+/** Slow start in HAProxy's one-second steps (not a file setting, so set after validation). */
+function withHaproxySteps(b: BalancerConfig): BalancerConfig {
+  if (b.slowStart) b.slowStart = { ...b.slowStart, steps: 'haproxy' };
+  return b;
 }
 
 function balancerOf(s: HaproxySettings): BalancerConfig {

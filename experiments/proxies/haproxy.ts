@@ -135,7 +135,9 @@ export function haproxySettings(cfg: RunConfig): HaproxyTranslation {
   if (check) settings.check = check;
   if (observe) settings.observe = observe;
   if (slowstartMs) settings.slowstartMs = slowstartMs;
-  if (block.maxconn !== undefined) settings.maxconn = block.maxconn;
+  const policyMaxconn = 'maxconn' in cfg.balancer ? cfg.balancer.maxconn : undefined; // a haproxy-* policy's own option
+  const maxconn = block.maxconn ?? policyMaxconn;
+  if (maxconn !== undefined) settings.maxconn = maxconn;
   if (check && settings.timeouts.checkMs === undefined) settings.timeouts.checkMs = cfg.health?.active?.timeoutMs ?? check.interMs;
   return { settings };
 }

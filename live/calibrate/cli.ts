@@ -82,6 +82,10 @@ async function main(argv: string[]): Promise<number> {
   if (requests !== undefined) cfg = { ...cfg, workload: { ...w, requests } };
 
   const say = values.quiet ? () => {} : (line: string) => process.stdout.write(`${line}\n`);
+  const [loadNow] = loadavg();
+  if (loadNow > cpus().length) {
+    process.stderr.write(`calibrate: load average ${loadNow.toFixed(1)} on ${cpus().length} CPUs: the fit will describe a busy machine (it is written to the file)\n`);
+  }
   const file = await calibrate(cfg, proxy, values.experiment, say);
   const out = values.out ?? calibrationPath(proxy);
   await mkdir(dirname(out), { recursive: true });
@@ -158,7 +162,7 @@ async function measure(cfg: RunConfig, proxy: ProxyName, say: (line: string) => 
     const directRttMs = latencyStats(direct.latencies).p50;
     log(`straight to ${backends[0].id}: median round trip ${directRttMs} ms over ${direct.latencies.length} requests`);
 
-    target = await startTarget({ proxy, backends, workDir, path: light.path, config: cfg, log });
+    target = await startTarget({ proxy, backends, workDir, config: cfg, log });
     const running = target;
     log(`${proxy} pid ${running.pid} on ${running.url} (${running.version}); ${running.workers} worker${running.workers === 1 ? '' : 's'}`);
     // Warm up first (JIT, connection pools) so neither level pays for it.

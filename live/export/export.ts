@@ -5,7 +5,8 @@
 import type { ExperimentPlan, PlannedRun, RunConfig } from '../../experiments/schema.ts';
 import type { ProxyName } from '../../experiments/proxies.ts';
 import { haproxySettings } from '../../experiments/proxies/haproxy.ts';
-import { haproxyConfig, haproxyWeight } from '../runner/proxies/haproxy/config.ts';
+import { haproxyConfig } from '../runner/proxies/haproxy/config.ts';
+import { changeProblems } from '../runner/proxies/haproxy/runtime-api.ts';
 
 /** RFC 5737's documentation network: addresses that reach nothing until the user edits them. */
 export const placeholderUrl = (index: number): string => `http://192.0.2.${index + 1}:80`;
@@ -41,31 +42,17 @@ export function chooseRun(plan: ExperimentPlan, choice: ExportChoice): { run: Pl
   return problems.length ? { problems } : { run: runs[0], notes };
 }
 
-const weightOf = (cfg: RunConfig, id: string): { weight: number; path: string } => {
-  const override = cfg.servers.overrides[id]?.weight;
-  return override !== undefined
-    ? { weight: override, path: `servers.overrides.${id}.weight` }
-    : { weight: cfg.servers.template.weight, path: 'servers.template.weight' };
-};
+const weightOf = (cfg: RunConfig, id: string): number => cfg.servers.overrides[id]?.weight ?? cfg.servers.template.weight;
 
 const serverIds = (cfg: RunConfig): string[] => Array.from({ length: cfg.servers.count }, (_, i) => `s${i + 1}`);
 
-/** haproxy.cfg for one run, or every problem: the translation's, and weights HAProxy cannot take. */
+/** haproxy.cfg for one run, or every problem: the translation's, and `changes` HAProxy's runtime API refuses. */
 export function exportHaproxy(plan: ExperimentPlan, run: PlannedRun, notes: string[]): ExportResult {
   const cfg = run.config;
   const translated = haproxySettings(cfg);
   const problems = [...(translated.problems ?? [])];
   const weights = serverIds(cfg).map((id) => weightOf(cfg, id));
-  for (const w of new Map(weights.map((w) => [w.path, w])).values()) {
-    const checked = haproxyWeight(w.path, w.weight);
-    if ('problem' in checked) problems.push(checked.problem);
-  }
-  cfg.changes.forEach((c, i) => {
-    const weight = c.kind === 'remove' ? undefined : c.weight;
-    if (weight === undefined) return;
-    const checked = haproxyWeight(`changes[${i}].weight`, weight);
-    if ('problem' in checked) problems.push(checked.problem);
-  });
+  if (translated.settings) problems.push(...changeProblems(translated.settings.balance, cfg.changes, (id) => weightOf(cfg, id)));
   if (problems.length || !translated.settings) return { problems };
   const comments = [
     `HAProxy 2.6 config for experiment ${plan.name}${run.dir ? ` (${run.dir})` : ''}, printed by npm run export (Fulcrum).`,
@@ -76,7 +63,7 @@ export function exportHaproxy(plan: ExperimentPlan, run: PlannedRun, notes: stri
   ];
   const out = haproxyConfig({
     settings: translated.settings,
-    backends: serverIds(cfg).map((id, i) => ({ id, url: placeholderUrl(i), weight: weights[i].weight })),
+    backends: serverIds(cfg).map((id, i) => ({ id, url: placeholderUrl(i), weight: weights[i] })),
     bind: '*:8080',
     statsSocket: '/run/haproxy/admin.sock',
     comments,
@@ -98,6 +85,6 @@ export function exportFulcrum(run: PlannedRun): ExportResult {
 
 /** The proxy command that goes with the exported Fulcrum config (printed to stderr). */
 export function fulcrumCommand(cfg: RunConfig, configFile = 'lb.json'): string {
-  const backends = serverIds(cfg).map((id, i) => `--backend ${id}=${placeholderUrl(i)}@${weightOf(cfg, id).weight}`);
+  const backends = serverIds(cfg).map((id, i) => `--backend ${id}=${placeholderUrl(i)}@${weightOf(cfg, id)}`);
   return `npm run proxy -- --config ${configFile} ${backends.join(' ')}   # placeholder addresses 192.0.2.x: put your servers' there`;
 }

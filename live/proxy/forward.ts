@@ -248,6 +248,7 @@ class Exchange implements RelayOwner {
       case 'fail': this.answerError(step.status, step.error); return;
       case 'respond': this.answerError(502, 'upstream_reset'); return; // the Router answers `respond` only to responses, relayed in responseArrived
       case 'reject': this.answerError(step.status, step.error, { close: true }); return; // the rest of the body is not read
+      case 'queue': this.answerError(503, 'no_backend'); return; // only the simulator's HAProxy mode queues
       default: unreachable(step);
     }
   }

@@ -74,7 +74,7 @@ async function main(argv: string[]): Promise<number> {
   }
   let plan;
   try {
-    plan = await loadExperiment(positionals[0] ?? DEFAULT_EXPERIMENT, { seed });
+    plan = await loadExperiment(positionals[0] ?? DEFAULT_EXPERIMENT, { seed, proxy });
   } catch (e) {
     if (e instanceof ExperimentError) { process.stderr.write(`${e.message}\n`); return 2; }
     throw e;

@@ -62,6 +62,8 @@ export type SimEvent =
   | { kind: 'retry'; request: SimRequest }
   /** A proxy CPU worker finished a job (see proxy-cpu.ts). */
   | { kind: 'cpu-done'; job: CpuJob }
+  /** HAProxy mode: `timeout queue` for a request waiting in the backend queue. */
+  | { kind: 'queue-timeout'; request: SimRequest }
   | { kind: 'probe'; serverId: string }
   | { kind: 'probe-arrive'; probe: Probe }
   | { kind: 'probe-result'; probe: Probe; ok: boolean }

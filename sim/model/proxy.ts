@@ -27,6 +27,8 @@ export interface ProxyOptions {
   usualTimeoutMs: number;
   /** The proxy's CPU; absent, the proxy never waits for it. */
   cpu?: CpuStation;
+  /** HAProxy mode: per-server maxconn; a server below it takes the oldest queued request. */
+  maxconn?: number;
   /** The response reached the client at `endMs`. */
   onFinished(request: SimRequest, endMs: number): void;
   /** Hears each request's decision trace (core `Decision`s) when tracing is on. */
@@ -36,6 +38,8 @@ export interface ProxyOptions {
 export class ProxyModel {
   /** Most attempts wait the full per-try timeout (or the whole deadline): one lane for those. */
   private readonly timeoutLane: Lane<SimEvent>;
+  /** HAProxy mode: requests that found every server at maxconn, oldest first (the backend queue). */
+  private readonly queued: SimRequest[] = [];
 
   constructor(private readonly opts: ProxyOptions) {
     this.timeoutLane = opts.scheduler.lane(opts.usualTimeoutMs);
@@ -91,6 +95,7 @@ export class ProxyModel {
     const step = this.opts.router.attemptEnded(flow, nowMs, outcome);
     this.opts.recorder.attemptEnded(attempt.backend.id, nowMs, flow.ended.ok);
     this.follow(request, step, nowMs);
+    this.serveQueue(attempt.backend, nowMs);
   }
 
   /** The attempt's timer fired; the Router knows whether it stood for the per-try timeout or the deadline. */
@@ -104,6 +109,26 @@ export class ProxyModel {
     const step = this.opts.router.attemptTimedOut(flow, nowMs);
     this.opts.recorder.attemptEnded(attempt.backend.id, nowMs, flow.ended.ok);
     this.follow(request, step, nowMs);
+    this.serveQueue(attempt.backend, nowMs);
+  }
+
+  /** HAProxy mode: a slot freed on `backend`; it takes queued requests while it has room (process_srv_queue). */
+  private serveQueue(backend: Backend, nowMs: number): void {
+    const maxconn = this.opts.maxconn;
+    if (maxconn === undefined) return;
+    while (this.queued.length > 0 && backend.inFlight < maxconn && this.opts.router.balancer.isRoutable(backend.id)) {
+      const request = this.queued.shift()!;
+      if (request.flow!.done) continue; // timed out meanwhile
+      this.follow(request, this.opts.router.dequeue(request.flow!, backend, nowMs), nowMs);
+    }
+  }
+
+  /** HAProxy mode: `timeout queue` ran out for a request still waiting. */
+  queueTimedOut(request: SimRequest, nowMs: number): void {
+    const i = this.queued.indexOf(request);
+    if (i < 0) return; // served meanwhile
+    this.queued.splice(i, 1);
+    this.follow(request, this.opts.router.queueTimedOut(request.flow!, nowMs), nowMs);
   }
 
   /** A retry's backoff is over. Decisions made by decideRetry keep it inside the deadline. */
@@ -126,6 +151,9 @@ export class ProxyModel {
       case 'respond': return this.finish(request, step.status, isOkStatus(step.status) ? 'ok' : 'error', nowMs);
       case 'fail': return this.finish(request, step.status, step.error, nowMs);
       case 'reject': throw new Error('the simulated client sends no body, so none can exceed a size cap');
+      case 'queue':
+        this.queued.push(request);
+        return this.opts.scheduler.schedule(step.timeoutMs, { kind: 'queue-timeout', request });
     }
   }
 

@@ -50,7 +50,7 @@ export class Simulation {
     /** Hears each request's decision trace; tracing is on only when given (it costs memory per request in flight). */
     onDecisions?: (requestId: number, decisions: readonly Decision[]) => void,
     /** HAProxy's retry rules (`--proxy haproxy`); Fulcrum's own when absent. */
-    haproxy?: HaproxyRetryRules,
+    private readonly haproxy?: HaproxyRetryRules,
   ) {
     this.streams = (label) => rngStream(cfg.seed, label);
     this.sim = new Simulator<SimEvent>((e) => this.handle(e));
@@ -88,6 +88,7 @@ export class Simulation {
       connectTimeoutMs: cfg.timeouts.connectMs,
       usualTimeoutMs: Math.min(cfg.timeouts.perTryMs ?? Infinity, cfg.timeouts.requestMs),
       cpu: cfg.network.proxyCpu && new CpuStation(cfg.network.proxyCpu, this.streams(STREAM.proxyCpu), sim),
+      maxconn: haproxy?.maxconn,
       onFinished: (request, endMs) => this.requestFinished(request, endMs),
       onDecisions,
     });
@@ -144,6 +145,7 @@ export class Simulation {
       case 'connect': return this.proxy.connected(e.attempt, nowMs);
       case 'retry': return this.proxy.retry(e.request, nowMs);
       case 'cpu-done': return this.proxy.cpuDone(e.job, nowMs);
+      case 'queue-timeout': return this.proxy.queueTimedOut(e.request, nowMs);
       case 'probe': return this.prober!.send(e.serverId);
       case 'probe-arrive': return this.prober!.arrive(e.probe);
       case 'probe-result': return this.prober!.result(e.probe, e.ok, nowMs);
@@ -224,7 +226,8 @@ export class Simulation {
 
   private applyChange(change: Change, nowMs: number): void {
     switch (change.kind) {
-      case 'add': return this.addServer(change.server, change.weight, false);
+      // HAProxy refuses `add server` on a static algorithm (haproxy-facts): the server never joins.
+      case 'add': return this.haproxy?.refusesAddServer ? undefined : this.addServer(change.server, change.weight, false);
       case 'remove': if (this.balancer.has(change.server)) this.balancer.remove(change.server, nowMs); return;
       case 'weight': if (this.balancer.has(change.server)) this.balancer.setWeight(change.server, change.weight); return;
     }

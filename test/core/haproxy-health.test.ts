@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { ActiveHealthSchema, type ActiveHealthConfig } from '../../core/config.ts';
 import { type ObserveConfig, checkIntervalMs, initialHealth, recordObserved, recordProbe } from '../../core/health/active.ts';
 import type { AttemptOutcome } from '../../core/types.ts';
+import { haproxySlowStartFactor, slowStartFactor } from '../../core/slow-start.ts';
 
 const cfg: ActiveHealthConfig = { ...ActiveHealthSchema.parse({ intervalMs: 1000, timeoutMs: 100, rise: 2, fall: 3 }), counter: 'haproxy' };
 
@@ -77,5 +78,13 @@ describe('check intervals (server.c srv_getinter)', () => {
     expect(checkIntervalMs(cfg, initialHealth(cfg))).toBe(1000);
     const fulcrum = ActiveHealthSchema.parse({ intervalMs: 700, timeoutMs: 100 });
     expect(checkIntervalMs(fulcrum, initialHealth(fulcrum))).toBe(700);
+  });
+});
+
+describe('slow start in HAProxy steps (server.c server_recalc_eweight)', () => {
+  it('1/16 at once, one step a second over the whole-second window, full at the end', () => {
+    // slowstart 2500 ms is kept as 3 s: w = (16 × s + 3) / 3 → 1, 6, 11, then full.
+    expect([0, 999, 1000, 2000, 2999, 3000].map((t) => haproxySlowStartFactor(2500, t) * 16)).toEqual([1, 1, 6, 11, 11, 16]);
+    expect(slowStartFactor({ windowMs: 2500, aggression: 1, minWeightPercent: 6.25, steps: 'haproxy' }, 1500)).toBe(6 / 16);
   });
 });

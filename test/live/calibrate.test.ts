@@ -4,11 +4,12 @@
 // leaves no process of its own behind.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
-import { availableParallelism, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CalibrationFileSchema, type MeasuredCalibration } from '../../experiments/calibration-file.ts';
 import { parseExperiment } from '../../experiments/schema.ts';
+import { NBTHREAD } from '../../live/runner/proxies/haproxy/config.ts';
 
 const hasHaproxy = spawnSync('haproxy', ['-v']).status === 0;
 
@@ -44,9 +45,9 @@ describe('npm run calibrate', () => {
       const hop = file.network.proxyToServerMs;
       expect(hop?.dist).toBe('constant');
       expect(hop?.dist === 'constant' && hop.value).toBeLessThanOrEqual(file.measured.directRttMs / 2 + 1e-4);
-      // Node: one event loop; HAProxy: one thread per CPU, as its nbthread default. On a
-      // busy machine a tiny run's CPU slope can come out at 0: then there is no station.
-      if (file.measured.cpuPerRequestMs > 0) expect(file.network.proxyCpu?.workers).toBe(proxy === 'fulcrum' ? 1 : availableParallelism());
+      // Node: one event loop; HAProxy: the launcher's nbthread. On a busy machine a tiny
+      // run's CPU slope can come out at 0: then there is no station.
+      if (file.measured.cpuPerRequestMs > 0) expect(file.network.proxyCpu?.workers).toBe(proxy === 'fulcrum' ? 1 : NBTHREAD);
       else expect(file.network.proxyCpu).toBeUndefined();
       expect(file.fit.saturation.requests).toBe(200);
       expect(file.machine.proxyVersion).toMatch(proxy === 'fulcrum' ? /^fulcrum / : /^HAProxy version 2\./);

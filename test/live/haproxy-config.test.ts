@@ -2,15 +2,17 @@
 // real binary's validator on every generated config (`haproxy -c -f`).
 // Regenerate the golden files after an intended change: FULCRUM_UPDATE_GOLDEN=1 npx vitest run test/live/haproxy-config.test.ts
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import type { HaproxySettings } from '../../experiments/proxies/haproxy-settings.ts';
 import { type HaproxyConfigInput, haproxyConfig } from '../../live/runner/proxies/haproxy/config.ts';
+import { loopbackListener } from '../../live/runner/proxies/haproxy/launcher.ts';
 
 const FIXTURES = new URL('./fixtures/haproxy/', import.meta.url);
 const work = mkdtempSync(join(tmpdir(), 'fulcrum-haproxy-config-'));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 const base: HaproxySettings = {
   balance: { algorithm: 'roundrobin' },
@@ -47,11 +49,15 @@ function generate(settings: HaproxySettings, extra: Partial<HaproxyConfigInput> 
   return out.text;
 }
 
-/** `haproxy -c`: the binary's own parser; throws with its messages when it refuses the config. */
-function validate(text: string, name: string): void {
+/** `haproxy -c`: the binary's own parser; throws with its messages when it refuses the config. `fds`: sockets it inherits as fd 3, 4 … */
+function validate(text: string, name: string, fds: number[] = []): void {
   const file = join(work, `${name}.cfg`);
   writeFileSync(file, text.replace('/run/fulcrum/admin.sock', join(work, 'admin.sock')));
-  execFileSync('haproxy', ['-c', '-q', '-f', file], { stdio: ['ignore', 'pipe', 'pipe'] });
+  try {
+    execFileSync('haproxy', ['-c', '-f', file], { stdio: ['ignore', 'pipe', 'pipe', ...fds] });
+  } catch (e) {
+    throw new Error(`haproxy -c refused ${name}.cfg: ${String((e as { stderr?: Buffer }).stderr)}`);
+  }
 }
 
 describe('haproxy.cfg generator', () => {
@@ -64,6 +70,19 @@ describe('haproxy.cfg generator', () => {
       validate(text, name);
     });
   }
+
+  it("the runner's own form (inherited sockets fd@3, fd@4 for the Prometheus exporter) passes haproxy -c", async () => {
+    const text = generate(cases['health-observe-slowstart'], { bind: 'fd@3', metricsBind: 'fd@4' });
+    expect(text).toContain('  bind fd@3\n');
+    expect(text).toContain('frontend metrics\n  bind fd@4\n  no log\n  http-request use-service prometheus-exporter if { path /metrics }\n');
+    expect(() => validate(text, 'runner-without-sockets')).toThrow(/cannot use file descriptor/);
+    const sockets = await Promise.all([loopbackListener(), loopbackListener()]);
+    try {
+      validate(text, 'runner', sockets.map((s) => s.fd));
+    } finally {
+      for (const s of sockets) s.server.close();
+    }
+  });
 
   it('the validator does fail: a config HAProxy refuses is caught (the check can fail)', () => {
     const broken = generate(base).replace('balance roundrobin', 'balance round-robin');

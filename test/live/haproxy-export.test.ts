@@ -51,7 +51,12 @@ describe('npm run export', () => {
   });
 
   it('settings HAProxy cannot express: exit 2, every one on its own line, nothing on stdout', async () => {
-    const out = await exportCli('experiments/a5.json', '--to', 'haproxy', '--variant', 'peak-ewma');
+    const file = join(work, 'peak-ewma.json');
+    writeFileSync(file, JSON.stringify({
+      name: 'peak', seed: 1, servers: { count: 3, template: { serviceTimeMs: { dist: 'constant', value: 1 } } },
+      workload: { requests: 10, arrival: { process: 'closed', concurrency: 1 } }, balancer: { policy: 'peak-ewma' },
+    }));
+    const out = await exportCli(file, '--to', 'haproxy');
     expect(out.code).toBe(2);
     expect(out.stdout).toBe('');
     expect(out.stderr).toMatch(/cannot be exported to haproxy:\n {2}balancer\.policy: "peak-ewma" has no HAProxy equivalent/);
@@ -74,17 +79,17 @@ describe('npm run export', () => {
     expect(out.stderr).toContain('npm run proxy -- --config lb.json --backend s1=http://192.0.2.1:80@1');
   });
 
-  it('weights HAProxy cannot take are problems at their JSON paths, changes included', () => {
+  it('weights HAProxy cannot take are problems at their JSON paths (the translation\'s), changes included', () => {
     const plan = experiment({
       servers: { count: 2, template: { serviceTimeMs: { dist: 'constant', value: 1 }, weight: 1 }, overrides: { s2: { weight: 2.5 } } },
       changes: [{ atMs: 10, server: 's1', weight: 400 }],
     });
     const chosen = chooseRun(plan, { to: 'haproxy' });
     if ('problems' in chosen) throw new Error(chosen.problems.join());
-    expect(exportHaproxy(plan, chosen.run, chosen.notes).problems).toEqual([
-      'servers.overrides.s2.weight: weight 2.5 cannot be expressed; HAProxy weights are integers 0-256',
-      'changes[0].weight: weight 400 cannot be expressed; HAProxy weights are integers 0-256',
-    ]);
+    const problems = exportHaproxy(plan, chosen.run, chosen.notes).problems!;
+    expect(problems).toHaveLength(2);
+    expect(problems[0]).toMatch(/^servers\.overrides\.s2\.weight: 2\.5 /);
+    expect(problems[1]).toMatch(/^changes\.0\.weight: 400 /);
   });
 
   it('changes become runtime API commands in comments; the result still passes haproxy -c', async () => {
@@ -96,6 +101,21 @@ describe('npm run export', () => {
     expect(text).toContain('# changes at 200 ms (runtime API on the stats socket): disable server servers/s1');
     await haproxyCheck(text, 'changes');
     expect(exportFulcrum(chosen.run).text).toContain('"policy": "round-robin"');
+  });
+
+  it('changes HAProxy\'s runtime API refuses under a static algorithm are problems (A-4 ip-hash adds s4 under map-based source)', async () => {
+    const out = await exportCli('experiments/a4.json', '--to', 'haproxy', '--variant', 'ip-hash');
+    expect(out.code).toBe(2);
+    expect(out.stderr).toContain('  changes[0].add: "s4": HAProxy\'s static source with hash-type map-based cannot add a server at run time; use roundrobin, or hash-type consistent\n');
+    const plan = experiment({
+      proxies: { haproxy: { balance: 'static-rr' } },
+      changes: [{ atMs: 10, server: 's1', weight: 3 }, { atMs: 30, server: 's1', weight: 1 }, { atMs: 40, remove: 's2' }],
+    });
+    const chosen = chooseRun(plan, { to: 'haproxy' });
+    if ('problems' in chosen) throw new Error(chosen.problems.join());
+    expect(exportHaproxy(plan, chosen.run, chosen.notes).problems).toEqual([
+      'changes[0].weight: 3 on s1: HAProxy\'s static static-rr cannot change a weight at run time except to 0 or back to its configured 1',
+    ]);
   });
 
   it('--sweep picks a point; a value that is not one is a problem listing the points', () => {

@@ -10,7 +10,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Agent, request } from 'undici';
 import type { HaproxySettings } from '../../experiments/proxies/haproxy-settings.ts';
-import { launchHaproxy } from '../../live/runner/proxies/haproxy/launcher.ts';
+import { haproxyLauncher, launchHaproxy } from '../../live/runner/proxies/haproxy/launcher.ts';
+import { loadExperiment } from '../../experiments/schema.ts';
 import type { AccessRecord, ProxyUnderTest } from '../../live/runner/proxies/types.ts';
 import { ProcessRuntime } from '../../live/runner/runtime/process.ts';
 import type { Replica } from '../../live/runner/runtime/types.ts';
@@ -97,7 +98,11 @@ describe('the real HAProxy under test', () => {
     const before = await served();
     const proxy = await launch(settings(), [1, 2, 3]);
     expect(processesUnderWork()).toEqual([haproxyPids.at(-1)]); // the finder sees a running HAProxy
+    expect(proxy.pid).toBe(haproxyPids.at(-1)); // npm run calibrate reads its CPU time
     for (let i = 0; i < 60; i++) expect(await send(proxy, `w${i}`)).toBe(200);
+    // HAProxy's own Prometheus exporter (the runner's --metrics), on a listener of its own.
+    const metrics = await proxy.metrics!();
+    expect(metrics).toMatch(/^haproxy_server_http_responses_total\{proxy="servers",server="s3",code="2xx"\} 30$/m);
     const records = await proxy.stop();
     const after = await served();
     expect(records.map((r) => r.requestId)).toEqual(Array.from({ length: 60 }, (_, i) => `w${i}`));
@@ -202,6 +207,17 @@ describe('the real HAProxy under test', () => {
     // HAProxy refuses the config (an unknown retry-on keyword): its own message comes back.
     await expect(launch(settings({ retryOn: ['no-such-event'] }))).rejects.toThrow(/haproxy exited before it was ready: .*no-such-event/);
     expect(processesUnderWork()).toEqual([]); // the earlier tests stopped theirs; the failed starts left none
+  });
+
+  it('the registry\'s launcher announces changes HAProxy will refuse, and the run shows HAProxy refusing them (A-4 ip-hash: add s4 under map-based source)', async () => {
+    const plan = await loadExperiment('experiments/a4.json');
+    const run = plan.runs.find((r) => r.variant?.name === 'ip-hash')!;
+    const log: string[] = [];
+    const proxy = await haproxyLauncher({ backends: replicas.slice(0, 3).map((r) => ({ id: r.id, url: r.url, weight: 1 })), config: run.config, workDir: await mkdtemp(join(work, 'run-')), log: (l) => log.push(l) });
+    started.push(proxy);
+    expect(log).toContain('[haproxy] will fail: changes[0].add: "s4": HAProxy\'s static source with hash-type map-based cannot add a server at run time; use roundrobin, or hash-type consistent');
+    await expect(proxy.change(run.config.changes[0], replicas[3].url)).rejects.toThrow('Backend must use a dynamic load balancing to support dynamic servers');
+    await proxy.stop();
   });
 
   it('nothing is left running: every HAProxy this file started is gone, and stop() is idempotent', async () => {

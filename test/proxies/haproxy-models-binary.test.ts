@@ -15,6 +15,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Balancer } from '../../core/balancer.ts';
 import type { BalancerConfig } from '../../core/config.ts';
 import { rngStream } from '../../core/rng.ts';
+import { Router } from '../../core/router.ts';
+import type { HaproxyRetryRules } from '../../core/haproxy-retry.ts';
 
 const hasHaproxy = spawnSync('haproxy', ['-v']).status === 0;
 const SERVERS = 4;
@@ -47,12 +49,20 @@ interface Case {
   client?: (i: number) => string;
   /** Runtime API commands sent before request `before`, and the same change on the model. */
   changes?: Change[];
+  /** Servers whose port refuses connections, and HAProxy's retry rules the Router then follows. */
+  dead?: string[];
+  rules?: HaproxyRetryRules;
 }
 
-interface Change { before: number; command: string; apply: (b: Balancer, nowMs: number) => void }
+interface Change { before: number; command: string | (() => string[]); apply: (b: Balancer, nowMs: number) => void }
 
 const disable = (before: number, id: string): Change => ({ before, command: `disable server be/${id}`, apply: (b, t) => b.setAdminDown(id, true, t) });
 const enable = (before: number, id: string): Change => ({ before, command: `enable server be/${id}`, apply: (b, t) => b.setAdminDown(id, false, t) });
+/** `add server` (it starts in maintenance) then `enable server`: backend `id` joins at run time. */
+const add = (before: number, id: string, index: number): Change => ({
+  before, command: () => [`add server be/${id} 127.0.0.1:${ports[index]} weight 1`, `enable server be/${id}`],
+  apply: (b, t) => { b.add(id, { weight: 1, nowMs: t }); },
+});
 const weight = (before: number, id: string, w: number): Change => ({ before, command: `set server be/${id} weight ${w}`, apply: (b) => b.setWeight(id, w) });
 
 const clients = (i: number): string => `127.0.${Math.floor(i / 200)}.${(i % 200) + 2}`;
@@ -117,6 +127,33 @@ const CASES: Case[] = [
     policy: { policy: 'haproxy-source', hashMethod: 'map-based', avalanche: false, hashBalanceFactor: 0 } as BalancerConfig,
     changes: [disable(60, 's1')],
   },
+  {
+    title: 'source consistent 1 1 1, s4 added by add server', backend: ['balance source', 'hash-type consistent'], weights: [1, 1, 1], requests: 300, client: (i) => clients(i % 150),
+    policy: { policy: 'haproxy-source', hashMethod: 'consistent', avalanche: true, hashBalanceFactor: 0 } as BalancerConfig,
+    changes: [add(150, 's4', 3)],
+  },
+  // Retries against a refused port: the Router's HAProxy rules (same server with the
+  // turn-around, or a redispatch that takes a round-robin turn), answer by answer.
+  {
+    title: 'roundrobin, s2 refuses, retries 2 + option redispatch', backend: ['balance roundrobin', 'retries 2', 'option redispatch'], weights: [1, 1, 1], requests: 12,
+    policy: { policy: 'haproxy-roundrobin' } as BalancerConfig, dead: ['s2'],
+    rules: { retries: 2, redispatch: -1, retryOn: ['conn-failure'], connectMs: 2000, hashBalance: false },
+  },
+  {
+    title: 'roundrobin, s2 refuses, retries 1, no redispatch: 503 after the turn-around', backend: ['balance roundrobin', 'retries 1', 'timeout connect 100ms'], weights: [1, 1, 1], requests: 6,
+    policy: { policy: 'haproxy-roundrobin' } as BalancerConfig, dead: ['s2'],
+    rules: { retries: 1, retryOn: ['conn-failure'], connectMs: 100, hashBalance: false },
+  },
+  {
+    title: 'leastconn, s1 refuses, retries 3 + option redispatch', backend: ['balance leastconn', 'retries 3', 'option redispatch'], weights: [1, 1, 1], requests: 12,
+    policy: { policy: 'haproxy-leastconn' } as BalancerConfig, dead: ['s1'],
+    rules: { retries: 3, redispatch: -1, retryOn: ['conn-failure'], connectMs: 2000, hashBalance: false },
+  },
+  {
+    title: 'source map-based, s2 refuses, retries 2 + option redispatch: the hash picks s2 again, 503', backend: ['balance source', 'retries 2', 'option redispatch', 'timeout connect 50ms'], weights: [1, 1, 1], requests: 9, client: clients,
+    policy: { policy: 'haproxy-source', hashMethod: 'map-based', avalanche: false, hashBalanceFactor: 0 } as BalancerConfig, dead: ['s2'],
+    rules: { retries: 2, redispatch: -1, retryOn: ['conn-failure'], connectMs: 50, hashBalance: true },
+  },
 ];
 
 describe.skipIf(!hasHaproxy)('HAProxy models against the real haproxy binary (sequential requests)', () => {
@@ -127,7 +164,7 @@ describe.skipIf(!hasHaproxy)('HAProxy models against the real haproxy binary (se
       expect(real.length).toBe(c.requests);
       // The changes took effect on the real proxy: a disabled server gets nothing until enabled.
       for (const d of c.changes ?? []) {
-        if (!d.command.startsWith('disable')) continue;
+        if (typeof d.command !== 'string' || !d.command.startsWith('disable')) continue;
         const id = d.command.split('/')[1];
         const back = c.changes!.find((e) => e.command === `enable server be/${id}` && e.before > d.before)?.before ?? c.requests;
         expect(real.slice(d.before, back)).not.toContain(id);
@@ -141,6 +178,7 @@ describe.skipIf(!hasHaproxy)('HAProxy models against the real haproxy binary (se
 function throughModel(c: Case): string[] {
   const balancer = new Balancer({ balancer: { ...c.policy, panicThresholdPercent: 0 } as BalancerConfig, rng: rngStream(1, 'balancer') });
   c.weights.forEach((w, i) => balancer.add(`s${i + 1}`, { weight: w, nowMs: 0, initial: true }));
+  if (c.rules) return throughRouter(c, balancer, c.rules);
   const out: string[] = [];
   for (let i = 0; i < c.requests; i++) {
     for (const change of c.changes ?? []) if (change.before === i) change.apply(balancer, i);
@@ -152,15 +190,39 @@ function throughModel(c: Case): string[] {
   return out;
 }
 
+/** Each request through the Router in HAProxy mode: a dead server refuses, a live one answers 200. */
+function throughRouter(c: Case, balancer: Balancer, rules: HaproxyRetryRules): string[] {
+  const router = new Router({ balancer, timeouts: { requestMs: 1e9, connectMs: rules.connectMs }, rng: rngStream(1, 'router'), haproxy: rules });
+  const dead = new Set(c.dead);
+  const out: string[] = [];
+  let t = 0;
+  for (let i = 0; i < c.requests; i++) {
+    const flow = router.start({ method: 'GET', hashKey: c.client?.(i) ?? '127.0.0.1', nowMs: t, bodyReplayable: true });
+    let step = router.next(flow, t);
+    for (;;) {
+      if (step.kind === 'attempt') {
+        step = router.attemptEnded(flow, t, dead.has(step.backend.id) ? { kind: 'connect-error' } : { kind: 'response', status: 200 });
+      } else if (step.kind === 'retry') {
+        t += step.delayMs;
+        step = router.next(flow, t);
+      } else break;
+    }
+    out.push(step.kind === 'respond' ? flow.path[flow.path.length - 1] : step.kind === 'fail' ? `status ${step.status}` : step.kind);
+    t += 1;
+  }
+  return out;
+}
+
 async function throughHaproxy(c: Case): Promise<string[]> {
   const dir = mkdtempSync(join(tmpdir(), 'hapmodels-'));
   const port = await freePort();
+  const refusing = await freePort(); // nothing listens there: connections are refused
   const cfg = [
     'global', '  nbthread 1', `  stats socket ${join(dir, 'admin.sock')} level admin`,
     'defaults', '  mode http', '  timeout connect 2s', '  timeout client 10s', '  timeout server 10s',
     'frontend fe', `  bind 127.0.0.1:${port}`, '  default_backend be',
     'backend be', ...c.backend.map((l) => `  ${l}`),
-    ...c.weights.map((w, i) => `  server s${i + 1} 127.0.0.1:${ports[i]} weight ${w}`),
+    ...c.weights.map((w, i) => `  server s${i + 1} 127.0.0.1:${c.dead?.includes(`s${i + 1}`) ? refusing : ports[i]} weight ${w}`),
     '',
   ].join('\n');
   const file = join(dir, 'haproxy.cfg');
@@ -172,7 +234,10 @@ async function throughHaproxy(c: Case): Promise<string[]> {
     await waitForPort(port, child, () => stderr);
     const out: string[] = [];
     for (let i = 0; i < c.requests; i++) {
-      for (const change of c.changes ?? []) if (change.before === i) await runtimeApi(join(dir, 'admin.sock'), change.command);
+      for (const change of c.changes ?? []) {
+        if (change.before !== i) continue;
+        for (const command of typeof change.command === 'string' ? [change.command] : change.command()) await runtimeApi(join(dir, 'admin.sock'), command);
+      }
       out.push(await get(port, c.client?.(i) ?? '127.0.0.1'));
     }
     return out;
@@ -190,7 +255,7 @@ function runtimeApi(socket: string, command: string): Promise<void> {
     const sock = net.connect(socket, () => sock.end(`${command}\n`));
     sock.on('data', (d: Buffer) => { answer += d.toString(); });
     sock.on('error', reject);
-    sock.on('close', () => (answer.trim() === '' ? resolve() : reject(new Error(`${command}: ${answer.trim()}`))));
+    sock.on('close', () => (answer.trim() === '' || answer.trim() === 'New server registered.' ? resolve() : reject(new Error(`${command}: ${answer.trim()}`))));
   });
 }
 

@@ -53,6 +53,13 @@ describe('generic → HAProxy: balance', () => {
     expect(settings({ balancer: { policy, ...options } }).balance).toEqual(expected);
   });
 
+  it('the haproxy-* policies are their own algorithm, maxconn included', () => {
+    expect(settings({ balancer: { policy: 'haproxy-first', maxconn: 3 } })).toMatchObject({ balance: { algorithm: 'first' }, maxconn: 3 });
+    expect(settings({ balancer: { policy: 'haproxy-random', draws: 3 } }).balance).toEqual({ algorithm: 'random', draws: 3 });
+    expect(settings({ balancer: { policy: 'haproxy-source', hashMethod: 'consistent', avalanche: true, hashBalanceFactor: 150 } }).balance)
+      .toEqual({ algorithm: 'source', hashType: { method: 'consistent', function: 'sdbm', avalanche: true }, hashBalanceFactor: 150 });
+  });
+
   it.each(['peak-ewma', 'maglev', 'rendezvous'])('%s is a problem naming the nearest HAProxy algorithm', (policy) => {
     const [p, ...rest] = problems({ balancer: { policy } });
     expect(rest).toEqual([]);

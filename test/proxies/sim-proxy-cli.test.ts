@@ -59,4 +59,15 @@ describe('sim --proxy', () => {
     expect(fulcrum.status).toBe(0);
     expect(JSON.parse(readFileSync(join(dir, 'sim', 'summary.json'), 'utf8')).proxy).toBeUndefined();
   });
+
+  it('a server added at run time never joins a static algorithm (HAProxy refuses add server), but joins a dynamic one', () => {
+    const requestsOf = (balancer: unknown): number => {
+      const { dir, file } = write({ ...base, workload: { ...base.workload, clients: { count: 50 } }, balancer, changes: [{ atMs: 500, add: 's4' }] });
+      const r = cli(file, '--proxy', 'haproxy', '--out', join(dir, 'o'), '--quiet');
+      expect(r.status).toBe(0);
+      return (JSON.parse(readFileSync(join(dir, 'o', 'summary.json'), 'utf8')).servers.s4?.requests as number | undefined) ?? 0;
+    };
+    expect(requestsOf({ policy: 'ip-hash' })).toBe(0);
+    expect(requestsOf({ policy: 'ring-hash' })).toBeGreaterThan(0);
+  });
 });

@@ -53,6 +53,9 @@ describe('reports for several proxies', () => {
     expect(manifest.headline).toBe('proxies');
     expect(manifest.charts.find((c) => c.id === 'proxies')).toMatchObject({ section: 'proxies', table: 'proxies.csv', title: 'Failed requests on each proxy' });
     expect(manifest.tables).toContain('haproxy/fidelity.csv');
+    const tolerance = await read('a3/tables/tolerance.csv');
+    expect(tolerance.split('\n')[0]).toBe('proxy,run,metric,unit,tolerance,sim,live,relErrorPct,within');
+    expect(tolerance).toContain('haproxy,no-retry,failed,count,±20 %,2,3,50,false');
   });
 
   it('judges each proxy by the agreed tolerances: failures ±20 %, mean latency ±10 %', async () => {

@@ -1,14 +1,13 @@
 // `network.proxyCpu` and `network.calibration: true`: the station's fields are validated
 // like any other, and a run's network comes from the calibration file of the proxy it
 // targets, with the experiment's own fields winning. Bad or missing files are one line each.
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ExperimentError, type ParseOptions, parseExperiment } from '../../experiments/schema.ts';
+import { ExperimentError, type ParseOptions, loadExperiment, parseExperiment } from '../../experiments/schema.ts';
 import { CALIBRATION_DIR, type CalibrationFile, CalibrationFileSchema, calibrationPath } from '../../experiments/calibration-file.ts';
 import { PROXY_NAMES } from '../../experiments/proxies.ts';
-import { readFileSync } from 'node:fs';
 
 const base = (network: object) => ({
   name: 'c', seed: 1,
@@ -108,6 +107,16 @@ describe('network.calibration: true', () => {
     expect(q).toMatch(/fulcrum\.json: proxy is "haproxy", expected "fulcrum"$/);
     const [r] = problems(base({ calibration: true }), { calibrationDir: dirWith({ 'fulcrum.json': '{"proxy": ' }) });
     expect(r).toMatch(/^network\.calibration: cannot read the calibration of fulcrum, .*fulcrum\.json: /);
+  });
+
+  it('the committed experiments take the targeted proxy\'s committed calibration', async () => {
+    for (const proxy of PROXY_NAMES) {
+      const file = CalibrationFileSchema.parse(JSON.parse(readFileSync(calibrationPath(proxy, CALIBRATION_DIR), 'utf8')));
+      for (const name of ['a1', 'a3', 'a5']) {
+        const plan = await loadExperiment(`experiments/${name}.json`, { proxy });
+        for (const run of plan.runs) expect(run.config.network, `${name} on ${proxy}`).toEqual(file.network);
+      }
+    }
   });
 
   it('every committed calibration file is valid and names its own proxy', () => {

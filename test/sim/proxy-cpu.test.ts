@@ -60,20 +60,23 @@ describe('the proxy CPU station, job by job', () => {
     for (const r of recorder.requests) expect(r.endMs - r.startMs).toBeCloseTo(0.06, 9);
   });
 
-  it('each retry attempt costs retryMs (default: requestMs) on top', () => {
+  it('each retry attempt costs retryMs (default: requestMs + responseMs, a whole request) on top', () => {
     const extra = {
       faults: [{ atMs: 0, server: 's1', kind: 'errors', probability: 1, status: 503 }],
       retry: { maxAttempts: 2, backoffBaseMs: 0, backoffMaxMs: 0 },
     };
-    for (const [proxyCpu, retryCostMs] of [
-      [{ requestMs: { dist: 'constant', value: 0.04 }, retryMs: { dist: 'constant', value: 0.01 } }, 0.01],
-      [{ requestMs: { dist: 'constant', value: 0.04 } }, 0.04],
+    const c = (value: number) => ({ dist: 'constant', value });
+    for (const [proxyCpu, plainMs, retryCostMs] of [
+      [{ requestMs: c(0.04), retryMs: c(0.01) }, 0.04, 0.01],
+      [{ requestMs: c(0.04) }, 0.04, 0.04],
+      [{ requestMs: c(0.04), responseMs: c(0.02) }, 0.06, 0.06],
+      [{ requestMs: c(0.04), responseMs: { dist: 'uniform', min: 0.02, max: 0.02 } }, 0.06, 0.06],
     ] as const) {
       const { recorder } = simulate(proxyBound({ proxyCpu, arrival: sparse, requests: 20, extra }));
       const retried = recorder.requests.filter((r) => r.servers.length === 2);
       expect(retried.length).toBe(10); // round robin: every other request starts on s1
       for (const r of recorder.requests) {
-        expect(r.endMs - r.startMs).toBeCloseTo(r.servers.length === 2 ? 0.04 + retryCostMs : 0.04, 9);
+        expect(r.endMs - r.startMs).toBeCloseTo(r.servers.length === 2 ? plainMs + retryCostMs : plainMs, 9);
       }
     }
   });

@@ -110,6 +110,14 @@ describe('trace workloads in the simulator', () => {
     expect(arrivals({})).toEqual([[0, 3], [100, 7], [300, 1], [600, 9]]);
     expect(arrivals({ speed: 2 })).toEqual([[0, 3], [50, 7], [150, 1], [300, 9]]);
     expect(arrivals({ window: { fromMs: 100, toMs: 600 }, overheadMs: 2 })).toEqual([[0, 5], [200, 0]]);
+    // requests and durationMs still limit the replay (in replay time, after speed).
+    const limited = (workload: object) => {
+      const spec = exp(file);
+      const cfg = parseExperiment({ ...spec, workload: { ...spec.workload, ...workload } }, 't').runs[0].config;
+      return [...new TraceArrivals(cfg.workload, 1)].map((a) => a.atMs);
+    };
+    expect(limited({ requests: 2 })).toEqual([0, 100]);
+    expect(limited({ durationMs: 300 })).toEqual([0, 100]);
   });
 
   it('clients keep their identity: Fulcrum indexes as they are, other identities hashed to one stable index each', () => {
@@ -150,7 +158,8 @@ describe('trace workload validation', () => {
 
   it('exactly one of arrival and trace; a trace brings its own clients; formats are named', () => {
     const trace = { file: 'x.csv', format: 'csv' };
-    expect(problems({ trace, arrival: { process: 'poisson', ratePerSec: 1 } })[0]).toMatch(/^workload: got .*; needs exactly one of "arrival" \(a generated schedule\) and "trace" \(a recorded one\)$/);
+    expect(problems({ trace, arrival: { process: 'poisson', ratePerSec: 1 } })[0]).toMatch(/^workload: got .*; needs exactly one of "arrival" \(a generated schedule\) and "trace" \(a recorded one\), not both$/);
+    expect(problems({ requests: 5 })).toEqual(['workload.arrival: missing; needs "arrival" (a generated schedule) or "trace" (a recorded one)']);
     expect(problems({ trace, clients: { count: 3 } })).toEqual(['workload.clients: a trace brings its own clients; remove "clients" (or "trace")']);
     expect(problems({ trace: { file: 'x', format: 'apache' } })[0]).toMatch(/^workload\.trace\.format: .*"fulcrum", "nginx", "haproxy", "csv"/);
     expect(problems({ trace: { ...trace, speed: 0 } })[0]).toMatch(/^workload\.trace\.speed/);

@@ -39,6 +39,8 @@ export interface HaproxyConfigInput {
   statsSocket: string;
   /** Lines put at the top as `#` comments. */
   comments?: string[];
+  /** A second listener serving HAProxy's Prometheus exporter on /metrics (the runner's --metrics). */
+  metricsBind?: string;
 }
 
 /** The settings HAProxy applies to every server, including ones added at run time. */
@@ -129,6 +131,14 @@ export function haproxyConfig(input: HaproxyConfigInput): { text: string } | { p
     `  log-format "${LOG_FORMAT}"`,
     '  default_backend servers',
     '',
+    ...(input.metricsBind ? [
+      // HAProxy's built-in exporter (USE_PROMEX, in Debian's build), apart from the measured traffic.
+      'frontend metrics',
+      `  bind ${input.metricsBind}`,
+      '  no log',
+      '  http-request use-service prometheus-exporter if { path /metrics }',
+      '',
+    ] : []),
     'backend servers',
     ...balanceLines(settings.balance).map((l) => `  ${l}`),
     ...retryLines(settings).map((l) => `  ${l}`),

@@ -6,13 +6,14 @@ import { writeFile } from 'node:fs/promises';
 import { type Server, createServer } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { request } from 'undici';
 import type { HaproxySettings } from '../../../../experiments/proxies/haproxy-settings.ts';
 import { haproxySettings } from '../../../../experiments/proxies/haproxy.ts';
 import type { AccessRecord, ProxyLaunch, ProxyLauncher, ProxyUnderTest } from '../types.ts';
 import { type AccessLine, UNKNOWN_SERVER, parseAccessLine, parseStateNotice, toAccessRecord } from './access-log.ts';
 import { MembersTimeline } from './members.ts';
 import { haproxyConfig, serverOptions } from './config.ts';
-import { applyChange, runtimeCommand } from './runtime-api.ts';
+import { applyChange, changeProblems, runtimeCommand, serverStats } from './runtime-api.ts';
 
 /** The binary: `haproxy` on PATH, or $FULCRUM_HAPROXY. */
 const haproxyBinary = (): string => process.env.FULCRUM_HAPROXY ?? 'haproxy';
@@ -25,7 +26,7 @@ const STOP_GRACE_MS = 3_000;
  * passing the number on would let another process take it in between; an inherited socket
  * cannot be taken.
  */
-async function loopbackListener(): Promise<{ server: Server; fd: number; port: number }> {
+export async function loopbackListener(): Promise<{ server: Server; fd: number; port: number }> {
   const server = createServer();
   // Nobody knows the port yet, and the parent closes its copy once HAProxy has it, so this
   // process never accepts a connection meant for HAProxy.
@@ -55,17 +56,22 @@ async function waitReady(socketPath: string, child: ChildProcess, stderr: () => 
  * server ever redispatched, it is that one; otherwise HAProxy's log cannot tell.
  */
 async function redispatchedFrom(socketPath: string): Promise<string> {
-  const csv = await runtimeCommand(socketPath, 'show stat').catch(() => '');
-  const [header, ...rows] = csv.replace(/^# /, '').trim().split('\n');
-  const wredis = header?.split(',').indexOf('wredis') ?? -1;
-  const from = rows.map((r) => r.split(',')).filter((f) => f[0] === 'servers' && !['FRONTEND', 'BACKEND'].includes(f[1]) && Number(f[wredis]) > 0);
-  return from.length === 1 ? from[0][1] : UNKNOWN_SERVER;
+  const from = (await serverStats(socketPath).catch(() => [])).filter((r) => Number(r.wredis) > 0);
+  return from.length === 1 ? from[0].svname : UNKNOWN_SERVER;
 }
 
-/** The registry's entry: the run's config translated (experiments/proxies/haproxy.ts), then started. */
+/**
+ * The registry's entry: the run's config translated (experiments/proxies/haproxy.ts), then
+ * started. `changes` HAProxy's runtime API will refuse (static algorithms) are announced in
+ * the log, not refused: the run then shows what that HAProxy does (the change fails, the
+ * backend stays as it was), which `npm run export` reports as a problem instead.
+ */
 export const haproxyLauncher: ProxyLauncher = (launch) => {
-  const translated = haproxySettings(launch.config);
+  const cfg = launch.config;
+  const translated = haproxySettings(cfg);
   if (translated.problems) return Promise.reject(new Error(`HAProxy cannot run this experiment:\n  ${translated.problems.join('\n  ')}`));
+  const weight = (id: string) => cfg.servers.overrides[id]?.weight ?? cfg.servers.template.weight;
+  for (const p of changeProblems(translated.settings.balance, cfg.changes, weight)) launch.log(`[haproxy] will fail: ${p}`);
   return launchHaproxy(launch, translated.settings);
 };
 
@@ -73,20 +79,22 @@ export const haproxyLauncher: ProxyLauncher = (launch) => {
 export async function launchHaproxy(launch: ProxyLaunch, settings: HaproxySettings): Promise<ProxyUnderTest> {
   const statsSocket = join(launch.workDir, 'admin.sock');
   const configPath = join(launch.workDir, 'haproxy.cfg');
-  const config = haproxyConfig({ settings, backends: launch.backends, bind: 'fd@3', statsSocket });
+  const config = haproxyConfig({ settings, backends: launch.backends, bind: 'fd@3', metricsBind: 'fd@4', statsSocket });
   if ('problems' in config) throw new Error(`haproxy config: ${config.problems.join('; ')}`);
   await writeFile(configPath, config.text);
 
   const listener = await loopbackListener();
+  const metricsListener = await loopbackListener().catch((err: Error) => { listener.server.close(); throw err; });
   const binary = haproxyBinary();
   let child: ChildProcess;
   try {
     child = spawn(binary, ['-db', '-f', configPath], {
-      stdio: ['ignore', 'pipe', 'pipe', listener.fd],
+      stdio: ['ignore', 'pipe', 'pipe', listener.fd, metricsListener.fd],
       detached: true, // its own process group: stop() and the exit hook kill all of it
     });
   } finally {
     listener.server.close();
+    metricsListener.server.close();
   }
   const pid = child.pid;
   if (pid === undefined) {
@@ -144,6 +152,7 @@ export async function launchHaproxy(launch: ProxyLaunch, settings: HaproxySettin
   return {
     name: 'haproxy',
     url: `http://127.0.0.1:${listener.port}`,
+    pid,
     change: (change, url) => applyChange(runtime, change, url, {
       removing: (id) => members.set(id, false, Date.now()),
       removed: (id) => members.delete(id, Date.now()),
@@ -151,5 +160,11 @@ export async function launchHaproxy(launch: ProxyLaunch, settings: HaproxySettin
     }),
     stop: () => (stopped ??= stop()),
     members: () => members.records,
+    metrics: async () => {
+      const res = await request(`http://127.0.0.1:${metricsListener.port}/metrics`);
+      const text = await res.body.text();
+      if (res.statusCode !== 200) throw new Error(`haproxy /metrics: ${res.statusCode}`);
+      return text;
+    },
   };
 }

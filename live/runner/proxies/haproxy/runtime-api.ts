@@ -4,6 +4,7 @@
 import { connect } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Change } from '../../../../experiments/schema.ts';
+import type { HaproxyBalance } from '../../../../experiments/proxies/haproxy-settings.ts';
 import { type HaproxyBackend, haproxyWeight, serverAddress } from './config.ts';
 
 const BACKEND = 'servers';
@@ -31,17 +32,20 @@ export async function runtimeAction(socketPath: string, command: string, ok: Reg
   if (!ok.test(answer)) throw new Error(`haproxy: ${command}: ${answer.replace(/\s*\n\s*/g, ' ')}`);
 }
 
-/** `show servers conn`-free count of a server's current connections, from `show stat` (scur). */
-export async function serverConnections(socketPath: string, server: string): Promise<number> {
-  const csv = await runtimeCommand(socketPath, `show stat`);
+/** `show stat` (management.txt 9.1): one row per server of the backend, keyed by column name. */
+export async function serverStats(socketPath: string): Promise<Array<Record<string, string>>> {
+  const csv = await runtimeCommand(socketPath, 'show stat');
   const [header, ...rows] = csv.replace(/^# /, '').trim().split('\n');
   const columns = header.split(',');
-  const scur = columns.indexOf('scur');
-  for (const row of rows) {
-    const f = row.split(',');
-    if (f[0] === BACKEND && f[1] === server) return Number(f[scur]);
-  }
-  throw new Error(`haproxy: show stat has no server ${BACKEND}/${server}`);
+  return rows.map((row) => Object.fromEntries(row.split(',').map((v, i) => [columns[i], v])))
+    .filter((r) => r.pxname === BACKEND && r.svname !== 'BACKEND');
+}
+
+/** A server's current sessions (`scur`). */
+async function serverConnections(socketPath: string, server: string): Promise<number> {
+  const row = (await serverStats(socketPath)).find((r) => r.svname === server);
+  if (!row) throw new Error(`haproxy: show stat has no server ${BACKEND}/${server}`);
+  return Number(row.scur);
 }
 
 export interface RuntimeApiOptions {
@@ -61,6 +65,24 @@ export interface MembershipListener {
 }
 
 const NOBODY: MembershipListener = { added: () => {}, removing: () => {}, removed: () => {} };
+
+/**
+ * The `changes` HAProxy's runtime API refuses, one line each (haproxy-facts.md 15): static
+ * algorithms (static-rr, map-based `balance source`) take no dynamic server ("Backend must use
+ * a dynamic load balancing to support dynamic servers") and no weight but 0 or the server's
+ * configured one ("only accepts weights '0%' and '100%'").
+ */
+export function changeProblems(balance: HaproxyBalance, changes: readonly Change[], configuredWeight: (id: string) => number): string[] {
+  if (balance.algorithm !== 'static-rr' && !(balance.algorithm === 'source' && balance.hashType.method === 'map-based')) return [];
+  const why = `HAProxy's static ${balance.algorithm === 'source' ? 'source with hash-type map-based' : balance.algorithm} cannot`;
+  return changes.flatMap((c, i): string[] => {
+    if (c.kind === 'add') return [`changes[${i}].add: "${c.server}": ${why} add a server at run time; use roundrobin, or hash-type consistent`];
+    if (c.kind === 'weight' && c.weight !== 0 && c.weight !== configuredWeight(c.server)) {
+      return [`changes[${i}].weight: ${c.weight} on ${c.server}: ${why} change a weight at run time except to 0 or back to its configured ${configuredWeight(c.server)}`];
+    }
+    return [];
+  });
+}
 
 /** Applies one experiment `changes` entry; `url` is the new replica's, for `add`. */
 export async function applyChange(o: RuntimeApiOptions, change: Change, url?: string, listener: MembershipListener = NOBODY): Promise<void> {
