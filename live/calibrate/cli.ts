@@ -17,6 +17,7 @@ import type { Recorder } from '../../experiments/records.ts';
 import { clientAddress, workloadSchedule } from '../../experiments/workload.ts';
 import { Simulation } from '../../sim/model/simulation.ts';
 import { type Completed, runClosedLoad, runOpenLoad } from '../runner/loadgen.ts';
+import { killAllGroups, killAllGroupsNow } from '../runner/proxies/process-group.ts';
 import { ProcessRuntime } from '../runner/runtime/process.ts';
 import { type CpuLevel, cpuPerRequestMs, errorPct, fitNetwork, latencyStats } from './fit.ts';
 import { threadCpuMs } from './cpu-time.ts';
@@ -258,6 +259,10 @@ function report(f: MeasuredCalibration): string {
   lines.push(`  (live proxy CPU in the closed loop: ${sat.liveCpuPerRequestMs} ms per request)`);
   return lines.join('\n');
 }
+
+// The proxy runs in a process group of its own, which a terminal's Ctrl-C does not reach: stop it here.
+process.once('exit', killAllGroupsNow);
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => { void killAllGroups().finally(() => process.exit(130)); });
 
 main(process.argv.slice(2)).then(
   (code) => { process.exitCode = code; },

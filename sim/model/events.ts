@@ -21,6 +21,13 @@ export interface SimRequest {
   flow: Flow | undefined;
   /** The attempt the proxy is waiting for; replies and timers of any other are stale. */
   current: Attempt | undefined;
+  /** HAProxy mode: the backend-queue wait the request is in; timers of any other are stale. */
+  waiting: QueueWait | undefined;
+}
+
+/** One stay of a request in the HAProxy backend queue (a request may queue again on a retry). */
+export interface QueueWait {
+  readonly request: SimRequest;
 }
 
 /** One try of a request on one server; also the server's job. */
@@ -63,7 +70,7 @@ export type SimEvent =
   /** A proxy CPU worker finished a job (see proxy-cpu.ts). */
   | { kind: 'cpu-done'; job: CpuJob }
   /** HAProxy mode: `timeout queue` for a request waiting in the backend queue. */
-  | { kind: 'queue-timeout'; request: SimRequest }
+  | { kind: 'queue-timeout'; wait: QueueWait }
   | { kind: 'probe'; serverId: string }
   | { kind: 'probe-arrive'; probe: Probe }
   | { kind: 'probe-result'; probe: Probe; ok: boolean }

@@ -7,7 +7,8 @@ import type { Decision, Router, Step } from '../../core/router.ts';
 import type { RequestOutcome, Recorder } from '../../experiments/records.ts';
 import { clientAddress } from '../../experiments/workload.ts';
 import type { Lane } from '../engine/lanes.ts';
-import type { Attempt, Scheduler, SimEvent, SimRequest, TimeoutEvent } from './events.ts';
+import type { Attempt, QueueWait, Scheduler, SimEvent, SimRequest, TimeoutEvent } from './events.ts';
+import { Fifo } from '../engine/fifo.ts';
 import { type Network, scheduleAfterHop } from './network.ts';
 import type { ServerModel } from './server.ts';
 import type { CpuJob, CpuStation } from './proxy-cpu.ts';
@@ -38,8 +39,8 @@ export interface ProxyOptions {
 export class ProxyModel {
   /** Most attempts wait the full per-try timeout (or the whole deadline): one lane for those. */
   private readonly timeoutLane: Lane<SimEvent>;
-  /** HAProxy mode: requests that found every server at maxconn, oldest first (the backend queue). */
-  private readonly queued: SimRequest[] = [];
+  /** HAProxy mode: requests that found every server at maxconn, oldest first (the backend queue). A wait that timed out stays until it reaches the head. */
+  private readonly queued = new Fifo<QueueWait>();
 
   constructor(private readonly opts: ProxyOptions) {
     this.timeoutLane = opts.scheduler.lane(opts.usualTimeoutMs);
@@ -117,17 +118,19 @@ export class ProxyModel {
     const maxconn = this.opts.maxconn;
     if (maxconn === undefined) return;
     while (this.queued.length > 0 && backend.inFlight < maxconn && this.opts.router.balancer.isRoutable(backend.id)) {
-      const request = this.queued.shift()!;
-      if (request.flow!.done) continue; // timed out meanwhile
+      const wait = this.queued.shift()!;
+      const request = wait.request;
+      if (request.waiting !== wait) continue; // timed out meanwhile
+      request.waiting = undefined;
       this.follow(request, this.opts.router.dequeue(request.flow!, backend, nowMs), nowMs);
     }
   }
 
-  /** HAProxy mode: `timeout queue` ran out for a request still waiting. */
-  queueTimedOut(request: SimRequest, nowMs: number): void {
-    const i = this.queued.indexOf(request);
-    if (i < 0) return; // served meanwhile
-    this.queued.splice(i, 1);
+  /** HAProxy mode: `timeout queue` ran out; the request is still waiting only if `wait` is its current stay. */
+  queueTimedOut(wait: QueueWait, nowMs: number): void {
+    const request = wait.request;
+    if (request.waiting !== wait) return; // served meanwhile (and perhaps queued again since)
+    request.waiting = undefined;
     this.follow(request, this.opts.router.queueTimedOut(request.flow!, nowMs), nowMs);
   }
 
@@ -151,9 +154,12 @@ export class ProxyModel {
       case 'respond': return this.finish(request, step.status, isOkStatus(step.status) ? 'ok' : 'error', nowMs);
       case 'fail': return this.finish(request, step.status, step.error, nowMs);
       case 'reject': throw new Error('the simulated client sends no body, so none can exceed a size cap');
-      case 'queue':
-        this.queued.push(request);
-        return this.opts.scheduler.schedule(step.timeoutMs, { kind: 'queue-timeout', request });
+      case 'queue': {
+        const wait: QueueWait = { request };
+        request.waiting = wait;
+        this.queued.push(wait);
+        return this.opts.scheduler.schedule(step.timeoutMs, { kind: 'queue-timeout', wait });
+      }
     }
   }
 

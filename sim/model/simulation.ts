@@ -145,7 +145,7 @@ export class Simulation {
       case 'connect': return this.proxy.connected(e.attempt, nowMs);
       case 'retry': return this.proxy.retry(e.request, nowMs);
       case 'cpu-done': return this.proxy.cpuDone(e.job, nowMs);
-      case 'queue-timeout': return this.proxy.queueTimedOut(e.request, nowMs);
+      case 'queue-timeout': return this.proxy.queueTimedOut(e.wait, nowMs);
       case 'probe': return this.prober!.send(e.serverId);
       case 'probe-arrive': return this.prober!.arrive(e.probe);
       case 'probe-result': return this.prober!.result(e.probe, e.ok, nowMs);
@@ -179,7 +179,7 @@ export class Simulation {
     this.activeRequests++;
     if (this.openArrivals) this.scheduleNextOpenArrival();
     const request: SimRequest = {
-      id: arrival.id, client: arrival.client, user: arrival.user, startMs: nowMs, flow: undefined, current: undefined,
+      id: arrival.id, client: arrival.client, user: arrival.user, startMs: nowMs, flow: undefined, current: undefined, waiting: undefined,
       method: arrival.method, serviceMs: arrival.serviceMs,
     };
     const net = this.network;

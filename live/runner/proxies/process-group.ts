@@ -107,7 +107,8 @@ function readyLine(child: ChildProcess, o: GroupSpawn, exited: Promise<void>, st
   });
 }
 
-function signalGroup(pgid: number, signal: NodeJS.Signals): void {
+/** A signal to a process group, or to its leader when the group cannot take it. */
+export function signalGroup(pgid: number, signal: NodeJS.Signals): void {
   try { process.kill(-pgid, signal); } catch {
     try { process.kill(pgid, signal); } catch { /* gone, group and leader */ }
   }

@@ -12,6 +12,7 @@ import { haproxySettings } from '../../../../experiments/proxies/haproxy.ts';
 import type { AccessRecord, ProxyLaunch, ProxyLauncher, ProxyUnderTest } from '../types.ts';
 import { type AccessLine, UNKNOWN_SERVER, parseAccessLine, parseStateNotice, toAccessRecord } from './access-log.ts';
 import { MembersTimeline } from './members.ts';
+import { signalGroup, trackGroup } from '../process-group.ts';
 import { haproxyConfig, serverOptions } from './config.ts';
 import { applyChange, changeProblems, runtimeCommand, serverStats } from './runtime-api.ts';
 
@@ -101,11 +102,10 @@ export async function launchHaproxy(launch: ProxyLaunch, settings: HaproxySettin
     const spawnError = await new Promise<Error>((resolve) => child.once('error', resolve));
     throw new Error(`cannot start ${binary} (${spawnError.message}); install it with npm run test:setup or set FULCRUM_HAPROXY`);
   }
-  const killGroup = (signal: NodeJS.Signals) => { try { process.kill(-pid, signal); } catch { /* gone */ } };
-  const killOnExit = () => killGroup('SIGKILL');
-  process.once('exit', killOnExit);
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  exited.then(() => process.off('exit', killOnExit), () => {});
+  const killGroup = (signal: NodeJS.Signals) => signalGroup(pid, signal);
+  let forget = () => {};
+  const exited = new Promise<void>((resolve) => child.once('exit', () => { forget(); resolve(); }));
+  forget = trackGroup(pid, exited); // the runner's exit and Ctrl-C paths kill it with the others
 
   const lines: AccessLine[] = [];
   const members = new MembersTimeline(launch.backends.map((b) => b.id), Date.now());
