@@ -1,10 +1,12 @@
 // The proxies Fulcrum can put under test. `npm run live -- --proxy X` runs the real one in
 // its own process; `npm run sim -- --proxy X` runs its model; `npm run export -- --to X`
 // prints its config. Fulcrum's own results keep the plain mode folders (sim/, live/);
-// another proxy's go beside them (sim-haproxy/, live-haproxy/).
+// another proxy's go beside them (sim-haproxy/, live-nginx/ …). A name here that has no
+// model (experiments/proxies/models.ts) or no launcher (live/runner/proxies/index.ts) yet is
+// refused by that engine with the list of those that have one.
 import { didYouMean } from '../core/did-you-mean.ts';
 
-export const PROXY_NAMES = ['fulcrum', 'haproxy'] as const;
+export const PROXY_NAMES = ['fulcrum', 'haproxy', 'nginx', 'caddy'] as const;
 export type ProxyName = (typeof PROXY_NAMES)[number];
 
 export function isProxyName(text: string): text is ProxyName {

@@ -14,7 +14,7 @@ import { type Answer, AnswerSchema } from './answer.ts';
 import { NetworkSchema } from './network.ts';
 import { readCalibration, withCalibration } from './calibration-file.ts';
 import type { ProxyName } from './proxies.ts';
-import { ProxiesSchema } from './proxies/haproxy.ts';
+import { ProxiesSchema } from './proxies/blocks.ts';
 import { TRACE_FORMATS, TraceError } from './trace/record.ts';
 import { checkTrace } from './trace/arrivals.ts';
 

@@ -4,7 +4,7 @@ import type { ProxyName } from '../experiments/proxies.ts';
 import type { Mode } from './model.ts';
 
 /** A Record, so a proxy added to PROXY_NAMES cannot be reported without a name. */
-export const PROXY_LABELS: Record<ProxyName, string> = { fulcrum: 'Fulcrum\'s proxy', haproxy: 'HAProxy' };
+export const PROXY_LABELS: Record<ProxyName, string> = { fulcrum: 'Fulcrum\'s proxy', haproxy: 'HAProxy', nginx: 'NGINX', caddy: 'Caddy' };
 
 /** "predicted/measured", "predicted only" (sim, no live yet), "measured only". */
 export function enginesWord(modes: readonly Mode[]): string {

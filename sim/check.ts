@@ -35,7 +35,7 @@ export function simFolders(reportsDir: string, name: string): Array<{ folder: st
   return [...seen].sort().map((folder) => {
     const proxy = folder === 'sim' ? 'fulcrum' : folder.slice('sim-'.length);
     if (!isProxyName(proxy) || modeFolder('sim', proxy) !== folder) {
-      throw new CheckInputError(`${join(reportsDir, name, folder)}: not a simulator folder of a known proxy; expected sim or ${PROXY_NAMES.filter((p) => p !== 'fulcrum').map((p) => `sim-${p}`).join(', ')}`);
+      throw new CheckInputError(`${join(reportsDir, name, folder)}: not a simulator folder of a known proxy; expected sim, ${PROXY_NAMES.filter((p) => p !== 'fulcrum').map((p) => `sim-${p}`).join(', ')}`);
     }
     return { folder, proxy };
   });

@@ -8,9 +8,7 @@ import type { ExperimentPlan, PlannedRun } from '../experiments/schema.ts';
 import { type RunResult, openRunWriter, writeIndexes } from '../experiments/run-files.ts';
 import { Simulation } from './model/simulation.ts';
 import type { ProxyName } from '../experiments/proxies.ts';
-import { haproxySettings } from '../experiments/proxies/haproxy.ts';
-import { haproxyModelRun } from '../experiments/proxies/haproxy-model.ts';
-import type { HaproxyRetryRules } from '../core/haproxy-retry.ts';
+import { type ModelledRun, proxyModel } from '../experiments/proxies/models.ts';
 
 export interface RunOptions {
   /** The mode folder: runs/<name>/sim by default. */
@@ -24,29 +22,22 @@ export interface RunOptions {
   proxy?: ProxyName;
 }
 
-/** What a run simulates for a proxy: its config with the model's routing, and the model's retry rules. */
-interface ModelledRun { config: PlannedRun['config']; haproxy?: HaproxyRetryRules }
-
 /**
  * Every problem the plan has on `proxy`, one line each, prefixed by the run it comes from
  * (the CLI lists them and exits 2 before anything runs). Empty for Fulcrum.
  */
 export function proxyProblems(plan: ExperimentPlan, proxy: ProxyName): string[] {
-  if (proxy === 'fulcrum') return [];
-  const problems: string[] = [];
-  for (const run of plan.runs) {
-    const t = haproxySettings(run.config);
-    if (t.problems) for (const p of t.problems) problems.push(run.dir ? `${run.dir}: ${p}` : p);
-  }
-  return problems;
+  const found = proxyModel(proxy);
+  if ('problem' in found) return [found.problem];
+  return plan.runs.flatMap((run) => found.model.problems(run.config).map((p) => (run.dir ? `${run.dir}: ${p}` : p)));
 }
 
 function modelled(run: PlannedRun, proxy: ProxyName): ModelledRun {
-  if (proxy === 'fulcrum') return { config: run.config };
-  const t = haproxySettings(run.config);
-  if (!t.settings) throw new Error(`${run.dir || 'the run'} cannot run on HAProxy:\n${t.problems.join('\n')}`);
-  const m = haproxyModelRun(run.config, t.settings);
-  return { config: m.config, haproxy: m.rules };
+  const found = proxyModel(proxy);
+  if ('problem' in found) throw new Error(found.problem);
+  const problems = found.model.problems(run.config);
+  if (problems.length) throw new Error(`${run.dir || 'the run'} cannot run on ${proxy}:\n${problems.join('\n')}`);
+  return found.model.run(run.config);
 }
 
 /** Events per slice between looks at the output streams and the progress bar. */
@@ -67,10 +58,10 @@ export async function runPlan(plan: ExperimentPlan, opts: RunOptions): Promise<R
 export async function runOne(
   plan: Pick<ExperimentPlan, 'name'>, run: PlannedRun, opts: RunOptions, onProgress?: (share: number) => void,
 ): Promise<RunResult> {
-  const { config: cfg, haproxy } = modelled(run, opts.proxy ?? 'fulcrum');
+  const { config: cfg, rules } = modelled(run, opts.proxy ?? 'fulcrum');
   const writer = await openRunWriter(plan, run, 'sim', opts);
   const trace = opts.writeTrace ? createWriteStream(join(opts.outDir, run.dir, TRACE_FILE)) : undefined;
-  const sim = new Simulation(cfg, writer, trace && ((id, decisions) => { trace.write(`${JSON.stringify({ id, decisions })}\n`); }), haproxy);
+  const sim = new Simulation(cfg, writer, trace && ((id, decisions) => { trace.write(`${JSON.stringify({ id, decisions })}\n`); }), rules);
   const w = cfg.workload;
   while (!sim.step(SLICE_EVENTS)) {
     if (writer.backpressured) await writer.drain();

@@ -84,10 +84,6 @@ export const HaproxyBlockSchema = z.strictObject({
 export type HaproxyBlock = z.infer<typeof HaproxyBlockSchema>;
 
 /** The experiment's `proxies` section: one optional block per proxy (other proxies ignore it). */
-export const ProxiesSchema = z.strictObject({
-  haproxy: HaproxyBlockSchema.optional(),
-});
-
 /** `random(3)` → { algorithm: 'random', draws: 3 }; undefined for anything HAProxy would refuse. */
 export function parseBalance(text: string): HaproxyBalance | undefined {
   const random = /^random(?:\((\d{1,3})\))?$/.exec(text);

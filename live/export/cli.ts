@@ -6,7 +6,7 @@ import { parseArgs } from 'node:util';
 import { ExperimentError, loadExperiment } from '../../experiments/schema.ts';
 import { parseProxyFlag } from '../../experiments/proxies.ts';
 import { parseSeedFlag } from '../../experiments/cli-shared.ts';
-import { chooseRun, exportFulcrum, exportHaproxy, fulcrumCommand } from './export.ts';
+import { EXPORTERS, chooseRun, fulcrumCommand } from './export.ts';
 
 const USAGE = `usage: npm run export -- FILE --to haproxy|fulcrum [options]
 
@@ -34,9 +34,10 @@ async function main(argv: string[]): Promise<number> {
   if (values.help) { process.stdout.write(`${USAGE}\n`); return 0; }
   const problems: string[] = [];
   if (positionals.length !== 1) problems.push(positionals.length ? 'expected one experiment file' : 'FILE: missing; give an experiment file');
-  if (values.to === undefined) problems.push('--to: missing; allowed: fulcrum, haproxy');
+  if (values.to === undefined) problems.push(`--to: missing; allowed: ${Object.keys(EXPORTERS).join(', ')}`);
   const { proxy, error: toError } = parseProxyFlag('--to', values.to);
   if (values.to !== undefined && toError) problems.push(toError);
+  else if (proxy && !EXPORTERS[proxy]) problems.push(`--to: "${proxy}" has no exporter yet; allowed: ${Object.keys(EXPORTERS).join(', ')}`);
   const { seed, error: seedError } = parseSeedFlag(values.seed);
   if (seedError) problems.push(seedError);
   if (problems.length || !proxy) { process.stderr.write(`${problems.join('\n')}\n\n${USAGE}\n`); return 2; }
@@ -50,7 +51,7 @@ async function main(argv: string[]): Promise<number> {
   }
   const chosen = chooseRun(plan, { to: proxy, variant: values.variant, sweep: values.sweep });
   if ('problems' in chosen) { process.stderr.write(`${chosen.problems.join('\n')}\n`); return 2; }
-  const out = proxy === 'haproxy' ? exportHaproxy(plan, chosen.run, chosen.notes) : exportFulcrum(chosen.run);
+  const out = EXPORTERS[proxy]!(plan, chosen.run, chosen.notes);
   if (out.problems) {
     process.stderr.write(`${plan.source}${chosen.run.dir ? ` (${chosen.run.dir})` : ''} cannot be exported to ${proxy}:\n${out.problems.map((p) => `  ${p}`).join('\n')}\n`);
     return 2;

@@ -88,3 +88,9 @@ export function fulcrumCommand(cfg: RunConfig, configFile = 'lb.json'): string {
   const backends = serverIds(cfg).map((id, i) => `--backend ${id}=${placeholderUrl(i)}@${weightOf(cfg, id)}`);
   return `npm run proxy -- --config ${configFile} ${backends.join(' ')}   # placeholder addresses 192.0.2.x: put your servers' there`;
 }
+
+/** The exporters by target: a proxy name without one is refused with the list of those that have one. */
+export const EXPORTERS: Partial<Record<ProxyName, (plan: ExperimentPlan, run: PlannedRun, notes: string[]) => ExportResult>> = {
+  fulcrum: (_plan, run) => exportFulcrum(run),
+  haproxy: exportHaproxy,
+};

@@ -3,7 +3,7 @@
 // Stops when the workload is exhausted and the last response has left the proxy.
 import { Balancer, type BalancerEvent, type Decision, Router } from '../../core/index.ts';
 import { policyDefinition } from '../../core/policies/index.ts';
-import type { HaproxyRetryRules } from '../../core/haproxy-retry.ts';
+import type { ProxyRules } from '../../core/proxy-rules.ts';
 import { STREAM, rngStream } from '../../core/rng.ts';
 import { Simulator } from '../engine/loop.ts';
 import { type Change, type RunConfig, type ServerSpec, initialServerIds } from '../../experiments/schema.ts';
@@ -49,8 +49,8 @@ export class Simulation {
     private readonly recorder: Recorder,
     /** Hears each request's decision trace; tracing is on only when given (it costs memory per request in flight). */
     onDecisions?: (requestId: number, decisions: readonly Decision[]) => void,
-    /** HAProxy's retry rules (`--proxy haproxy`); Fulcrum's own when absent. */
-    private readonly haproxy?: HaproxyRetryRules,
+    /** A modelled proxy's request rules (`--proxy haproxy` …); Fulcrum's own when empty. */
+    private readonly rules: ProxyRules = {},
   ) {
     this.streams = (label) => rngStream(cfg.seed, label);
     this.sim = new Simulator<SimEvent>((e) => this.handle(e));
@@ -64,7 +64,7 @@ export class Simulation {
       },
     });
     this.router = new Router({
-      balancer: this.balancer, retry: cfg.retry, timeouts: cfg.timeouts, rng: this.streams(STREAM.router), trace: onDecisions !== undefined, haproxy,
+      balancer: this.balancer, retry: cfg.retry, timeouts: cfg.timeouts, rng: this.streams(STREAM.router), trace: onDecisions !== undefined, haproxy: rules.haproxy,
     });
     this.network = createNetwork(cfg.network, this.streams('network'), this.sim);
     const sim = this.sim;
@@ -88,7 +88,7 @@ export class Simulation {
       connectTimeoutMs: cfg.timeouts.connectMs,
       usualTimeoutMs: Math.min(cfg.timeouts.perTryMs ?? Infinity, cfg.timeouts.requestMs),
       cpu: cfg.network.proxyCpu && new CpuStation(cfg.network.proxyCpu, this.streams(STREAM.proxyCpu), sim),
-      maxconn: haproxy?.maxconn,
+      maxconn: rules.haproxy?.maxconn,
       onFinished: (request, endMs) => this.requestFinished(request, endMs),
       onDecisions,
     });
@@ -227,7 +227,7 @@ export class Simulation {
   private applyChange(change: Change, nowMs: number): void {
     switch (change.kind) {
       // HAProxy refuses `add server` on a static algorithm (haproxy-facts): the server never joins.
-      case 'add': return this.haproxy?.refusesAddServer ? undefined : this.addServer(change.server, change.weight, false);
+      case 'add': return this.rules.haproxy?.refusesAddServer ? undefined : this.addServer(change.server, change.weight, false);
       case 'remove': if (this.balancer.has(change.server)) this.balancer.remove(change.server, nowMs); return;
       case 'weight': if (this.balancer.has(change.server)) this.balancer.setWeight(change.server, change.weight); return;
     }

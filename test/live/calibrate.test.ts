@@ -67,7 +67,7 @@ describe('npm run calibrate', () => {
   it('rejects an unknown proxy and a bad --requests in one line each, exit 2', () => {
     const bad = calibrate(['--proxy', 'nginy']);
     expect(bad.status).toBe(2);
-    expect(bad.stderr.trim()).toMatch(/^--proxy: got "nginy"; allowed: fulcrum, haproxy/);
+    expect(bad.stderr.trim()).toMatch(/^--proxy: got "nginy"; allowed: fulcrum, haproxy, nginx, caddy/);
     const few = calibrate(['--requests', '3']);
     expect(few.status).toBe(2);
     expect(few.stderr.trim()).toBe('--requests: got "3"; allowed: an integer from 50 to 1000000');

@@ -65,9 +65,9 @@ describe('npm run export', () => {
   it('bad flags: exit 2 naming the flag and what is allowed', async () => {
     const unknownVariant = await exportCli('experiments/a3.json', '--to', 'fulcrum', '--variant', 'nope');
     expect(unknownVariant).toMatchObject({ code: 2, stderr: '--variant: got "nope"; allowed: original, retries, retries-health-ejection\n' });
-    const badTo = await exportCli('experiments/a1.json', '--to', 'nginx');
+    const badTo = await exportCli('experiments/a1.json', '--to', 'nginz');
     expect(badTo.code).toBe(2);
-    expect(badTo.stderr).toContain('--to: got "nginx"; allowed: fulcrum, haproxy');
+    expect(badTo.stderr).toContain('--to: got "nginz"; allowed: fulcrum, haproxy, nginx, caddy');
   });
 
   it('--to fulcrum: the proxy accepts the JSON as its --config, and stderr says how to run it', async () => {

@@ -109,9 +109,9 @@ describe('live runs on child processes', () => {
       child.stderr.setEncoding('utf8').on('data', (d: string) => { stderr += d; });
       child.once('exit', (code) => resolve({ code, stderr }));
     });
-    const unknown = await runCli('experiments/a1.json', 'nginx');
+    const unknown = await runCli('experiments/a1.json', 'nginz');
     expect(unknown.code).toBe(2);
-    expect(unknown.stderr).toContain('--proxy: got "nginx"; allowed: fulcrum, haproxy');
+    expect(unknown.stderr).toContain('--proxy: got "nginz"; allowed: fulcrum, haproxy, nginx, caddy');
     const file = join(out(), 'ewma.json');
     writeFileSync(file, JSON.stringify({
       ...base, name: 'ewma', balancer: { policy: 'peak-ewma' },

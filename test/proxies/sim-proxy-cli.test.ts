@@ -25,9 +25,9 @@ function write(content: unknown): { dir: string; file: string } {
 describe('sim --proxy', () => {
   it('an unknown proxy names the allowed ones (exit 2)', () => {
     const { file } = write(base);
-    const r = cli(file, '--proxy', 'nginx');
+    const r = cli(file, '--proxy', 'nginz');
     expect(r.status).toBe(2);
-    expect(r.stderr).toMatch(/^--proxy: got "nginx"; allowed: fulcrum, haproxy/);
+    expect(r.stderr).toMatch(/^--proxy: got "nginz"; allowed: fulcrum, haproxy, nginx, caddy/);
   });
 
   it('lists every setting HAProxy cannot express, per variant, and writes nothing (exit 2)', () => {

@@ -67,8 +67,8 @@ describe('sim:check', () => {
   });
 
   it('a sim folder of a proxy Fulcrum does not know is one line listing the known ones', async () => {
-    await cp(join(opts.reportsDir, 'cr', 'sim'), join(opts.reportsDir, 'cr', 'sim-nginx'), { recursive: true });
+    await cp(join(opts.reportsDir, 'cr', 'sim'), join(opts.reportsDir, 'cr', 'sim-nginz'), { recursive: true });
     git('add', 'reports');
-    expect(() => simFolders(opts.reportsDir, 'cr')).toThrow(/cr\/sim-nginx: not a simulator folder of a known proxy; expected sim or sim-haproxy$/);
+    expect(() => simFolders(opts.reportsDir, 'cr')).toThrow(/cr\/sim-nginz: not a simulator folder of a known proxy; expected sim, sim-haproxy, sim-nginx, sim-caddy$/);
   });
 });

@@ -3,8 +3,8 @@
 // the list of those that have one; so is an experiment the proxy cannot express, before
 // anything starts.
 import type { ProxyName } from '../../../experiments/proxies.ts';
-import { haproxySettings } from '../../../experiments/proxies/haproxy.ts';
-import type { ExperimentPlan, RunConfig } from '../../../experiments/schema.ts';
+import { PROXY_MODELS } from '../../../experiments/proxies/models.ts';
+import type { ExperimentPlan } from '../../../experiments/schema.ts';
 import { launchFulcrum } from './fulcrum.ts';
 import { haproxyLauncher } from './haproxy/launcher.ts';
 import type { ProxyLauncher } from './types.ts';
@@ -14,10 +14,6 @@ export const LAUNCHERS: Partial<Record<ProxyName, ProxyLauncher>> = {
   haproxy: haproxyLauncher,
 };
 
-/** What a proxy cannot express of a run's config, one line each naming the JSON path (none: it runs anything valid). */
-const UNSUPPORTED: Partial<Record<ProxyName, (cfg: RunConfig) => string[]>> = {
-  haproxy: (cfg) => haproxySettings(cfg).problems ?? [],
-};
 
 /** The launcher of `name`, or the one-line problem naming the proxies that have one. */
 export function proxyLauncher(name: ProxyName): { launcher: ProxyLauncher } | { problem: string } {
@@ -27,7 +23,7 @@ export function proxyLauncher(name: ProxyName): { launcher: ProxyLauncher } | { 
 
 /** Every setting of every run of `plan` that `name` cannot express, prefixed by the run's folder when there are several. */
 export function planProblems(name: ProxyName, plan: Pick<ExperimentPlan, 'runs'>): string[] {
-  const check = UNSUPPORTED[name];
-  if (!check) return [];
-  return plan.runs.flatMap((run) => check(run.config).map((p) => (run.dir ? `${run.dir}: ${p}` : p)));
+  const model = PROXY_MODELS[name];
+  if (!model) return [];
+  return plan.runs.flatMap((run) => model.problems(run.config).map((p) => (run.dir ? `${run.dir}: ${p}` : p)));
 }

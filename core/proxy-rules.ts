@@ -1,0 +1,9 @@
+// Request rules of a proxy the simulator models, beside Fulcrum's own `retry` section:
+// each proxy's model (experiments/proxies/<proxy>-model.ts) fills its own field and the
+// engines hand them to the Router. Empty: Fulcrum's rules.
+import type { HaproxyRetryRules } from './haproxy-retry.ts';
+
+export interface ProxyRules {
+  /** HAProxy 2.6 (`--proxy haproxy`): retries, redispatch, the backend queue. */
+  haproxy?: HaproxyRetryRules;
+}
