@@ -41,11 +41,3 @@ export function reachOf(cfg: BalancersConfig, seed: number): (id: number, client
   }
 }
 
-/**
- * The seed instance `index` derives its streams from (balancer picks, retry jitter, probe
- * jitter, CPU): the run's own seed for the first, so one balancer draws exactly as before,
- * and `<seed>/balancer-<index>` for the others — the `--seed` each live proxy process gets.
- */
-export function instanceSeed(seed: number, index: number): number | string {
-  return index === 0 ? seed : `${seed}/balancer-${index}`;
-}

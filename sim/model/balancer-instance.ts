@@ -6,8 +6,7 @@
 import { Balancer, type BalancerEvent, type Decision, Router } from '../../core/index.ts';
 import { policyDefinition } from '../../core/policies/index.ts';
 import type { ProxyRules } from '../../core/proxy-rules.ts';
-import { STREAM, rngStream } from '../../core/rng.ts';
-import { instanceSeed } from '../../experiments/balancers.ts';
+import { STREAM, instanceSeed, rngStream } from '../../core/rng.ts';
 import type { Recorder } from '../../experiments/records.ts';
 import type { RunConfig } from '../../experiments/schema.ts';
 import type { Simulator } from '../engine/loop.ts';

@@ -4,7 +4,7 @@
 // one, so an N-proxy run writes the same result files as a one-proxy run.
 import { mkdtemp } from 'node:fs/promises';
 import { join } from 'node:path';
-import { instanceSeed } from '../../../experiments/balancers.ts';
+import { instanceSeed } from '../../../core/rng.ts';
 import type { Change } from '../../../experiments/schema.ts';
 import type { AccessRecord, MembersRecord, ProxyLaunch, ProxyLauncher, ProxyUnderTest } from './types.ts';
 

@@ -12,7 +12,7 @@ export interface ProxyLaunch {
   /** A private folder for the proxy's config, sockets and logs; the runner removes it. */
   workDir: string;
   log: (line: string) => void;
-  /** The seed the proxy's own streams derive from (experiments/balancers.ts instanceSeed); default config.seed. */
+  /** The seed the proxy's own streams derive from (core/rng.ts instanceSeed); default config.seed. */
   seed?: string;
 }
 
