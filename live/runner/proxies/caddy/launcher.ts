@@ -41,6 +41,12 @@ export function namesUpstreams(settings: CaddySettings): boolean {
   return (settings.selection.policy === 'ip_hash' || settings.selection.policy === 'client_ip_hash') && !settings.active;
 }
 
+/** Caddy's warnings and errors, and any line that is not its JSON; not the per-request and per-check lines. */
+function worthTelling(line: string): boolean {
+  if (!line.startsWith('{')) return line.trim() !== '';
+  return /^\{"level":"(warn|error|panic|fatal)"/.test(line) && !line.includes('"msg":"handled request"');
+}
+
 interface Started { child: ChildProcess; exited: Promise<void> }
 
 /** Spawns Caddy; resolves once it serves the config, rejects with its last lines when it exits first. */
@@ -106,7 +112,7 @@ export async function launchCaddy(launch: ProxyLaunch, settings: CaddySettings):
       const id = ids.get(health.host);
       if (id && backends.some((b) => b.id === id)) members.set(id, health.healthy, health.atMs);
     }
-    else if (!line.startsWith('{"level":"debug"') && !line.includes('"handled request"')) launch.log(`[caddy] ${line}`);
+    else if (worthTelling(line)) launch.log(`[caddy] ${line}`);
   };
 
   let listen = '';
