@@ -19,6 +19,12 @@ import { type CaddyBackend, caddyConfigText, dialAddress, upstreamName } from '.
 export const caddyBinary = (): string => process.env.FULCRUM_CADDY ?? 'caddy';
 const READY_TIMEOUT_MS = 10_000;
 const STOP_GRACE_MS = 3_000;
+/**
+ * Go code runs on one OS thread at a time (Go's runtime reads GOMAXPROCS; Caddy 2.6 does not
+ * set it): the proxy is then one CPU queue whose cost per request the calibration fits, as
+ * HAProxy's `nbthread 1`. The lab's two cores are shared with the load generator and replicas.
+ */
+export const GO_MAX_PROCS = 1;
 /** Start attempts when the chosen port was taken between choosing and binding. */
 const BIND_ATTEMPTS = 5;
 
@@ -55,7 +61,10 @@ function startCaddy(configPath: string, workDir: string, onLine: (line: string) 
   const child = spawn(binary, ['run', '--config', configPath], {
     cwd: workDir,
     // Caddy keeps certificates, autosave.json and locks under these: all in the work folder.
-    env: { ...process.env, HOME: workDir, XDG_DATA_HOME: join(workDir, 'data'), XDG_CONFIG_HOME: join(workDir, 'config') },
+    env: {
+      ...process.env, HOME: workDir, XDG_DATA_HOME: join(workDir, 'data'), XDG_CONFIG_HOME: join(workDir, 'config'),
+      GOMAXPROCS: String(GO_MAX_PROCS),
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true, // its own process group: stop() and the runner's exit kill all of it
   });
