@@ -156,6 +156,24 @@ describe('the real Caddy under test', () => {
     expect(members).toEqual(['s1 s2', 's1 s2 s4', 's2 s4']);
   });
 
+  it('a config load forgets passive failures: the old handler\'s context ends, and its forgetters uncount at once', async () => {
+    const s2 = await victim('p');
+    const proxy = await launch(settings({ passive: { failDurationMs: 30_000, maxFails: 1, unhealthyStatus: [] } }), [replicas[0], s2, replicas[2]]);
+    await s2.crash();
+    const statuses: number[] = [];
+    for (let i = 0; i < 4; i++) statuses.push(await send(proxy, `p${i}`));
+    await proxy.change({ kind: 'add', atMs: 0, server: 's4' }, replicas[3].url);
+    for (let i = 0; i < 4; i++) statuses.push(await send(proxy, `q${i}`));
+    const records = await proxy.stop();
+    // s2's refused dial counts one failure (max_fails 1): round robin skips it from then on.
+    expect(order(records, 'p')).toBe('s2 s3 s1 s3');
+    // The count lives in the global host pool (hosts.go Host.fails), but countFailure's goroutine
+    // uncounts when the handler's context is done (healthchecks.go): after the load s2 is
+    // healthy again, and the new round-robin counter starts with it.
+    expect(order(records, 'q')).toBe('s2 s3 s4 s1');
+    expect(statuses).toEqual([502, 200, 200, 200, 502, 200, 200, 200]);
+  });
+
   it('a killed replica with lb_try_duration: the refused attempt on s2 and the retry elsewhere are both in the record', async () => {
     const s2 = await victim('k');
     const proxy = await launch(settings({ tryDurationMs: 2_000, tryIntervalMs: 50 }), [replicas[0], s2, replicas[2]]);
