@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import type { ProxyName } from '../../experiments/proxies.ts';
 import type { RunConfig } from '../../experiments/schema.ts';
 import { LAUNCHERS } from '../runner/proxies/index.ts';
+import { GO_MAX_PROCS, caddyBinary } from '../runner/proxies/caddy/launcher.ts';
 import { threadCount } from './cpu-time.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -48,7 +49,8 @@ export async function startTarget(o: TargetOptions): Promise<CalibrationTarget> 
   return {
     proxy: o.proxy, url: proxy.url, pid,
     threads: node ? 'main' : 'all',
-    workers: node ? 1 : threadCount(pid),
+    // Caddy: Go's runtime has many threads, but GOMAXPROCS of them run Go code at once.
+    workers: node ? 1 : o.proxy === 'caddy' ? GO_MAX_PROCS : threadCount(pid),
     version: versionOf(o.proxy),
     stop: async () => { await proxy.stop(); },
   };
@@ -59,6 +61,7 @@ function versionOf(proxy: ProxyName): string {
     const version = JSON.parse(execFileSync('npm', ['pkg', 'get', 'version'], { cwd: ROOT, encoding: 'utf8' })) as string;
     return `fulcrum ${version} on node ${process.version}`;
   }
+  if (proxy === 'caddy') return `caddy ${execFileSync(caddyBinary(), ['version'], { encoding: 'utf8' }).trim()}`;
   const binary = proxy === 'haproxy' ? process.env.FULCRUM_HAPROXY ?? 'haproxy' : proxy; // as its launcher finds it
   return execFileSync(binary, ['-v'], { encoding: 'utf8' }).split('\n')[0];
 }
