@@ -16,14 +16,13 @@ import { MembersTimeline } from '../haproxy/members.ts';
 import { signalGroup, trackGroup } from '../process-group.ts';
 import type { AccessRecord, ProxyLaunch, ProxyUnderTest } from '../types.ts';
 import { ServerAddresses, parseAccessLine, toAccessRecord } from './access-log.ts';
+import { stoppedAccepting, workerPids } from './workers.ts';
 import { GENERATION_PATH, type NginxBackend, nginxConfig, serverAddress } from './config.ts';
 
 /** The binary: `nginx` on PATH, or $FULCRUM_NGINX. */
 export const nginxBinary = (): string => process.env.FULCRUM_NGINX ?? 'nginx';
 const READY_TIMEOUT_MS = 10_000;
 const STOP_GRACE_MS = 3_000;
-/** Answers in a row, each on a new connection, from the new configuration before a reload counts as done. */
-const RELOAD_CONFIRMATIONS = 5;
 
 /** Asks NGINX which configuration answers (GENERATION_PATH); '' when nothing answers. */
 async function generationAnswer(url: string): Promise<string> {
@@ -36,19 +35,16 @@ async function generationAnswer(url: string): Promise<string> {
 }
 
 /**
- * Resolves once `RELOAD_CONFIRMATIONS` answers in a row come from configuration `generation`.
- * After a SIGHUP the master starts new workers, then tells the old ones to stop accepting
- * (ngx_master_process_cycle → ngx_signal_worker_processes with QUIT); until an old worker has
- * closed its listener it may still take new connections, so one answer is not enough.
+ * Resolves once configuration `generation` answers and every worker of the previous one
+ * (`oldWorkers`) has stopped accepting: until then a new connection may still land on an
+ * old worker and be balanced by the old configuration (measured: /work/briefs/nginx-facts.md).
  */
-async function waitGeneration(url: string, generation: number, child: ChildProcess, errors: () => Promise<string>): Promise<void> {
+async function waitGeneration(url: string, generation: number, oldWorkers: number[], child: ChildProcess, errors: () => Promise<string>): Promise<void> {
   const deadline = Date.now() + READY_TIMEOUT_MS;
-  let inRow = 0;
   while (Date.now() < deadline) {
     if (child.exitCode !== null || child.signalCode !== null) throw new Error(`nginx exited: ${await errors()}`);
-    inRow = (await generationAnswer(url)) === String(generation) ? inRow + 1 : 0;
-    if (inRow >= RELOAD_CONFIRMATIONS) return;
-    if (inRow === 0) await sleep(20);
+    if (oldWorkers.every(stoppedAccepting) && (await generationAnswer(url)) === String(generation)) return;
+    await sleep(20);
   }
   throw new Error(`nginx does not serve configuration ${generation} after ${READY_TIMEOUT_MS} ms: ${await errors()}`);
 }
@@ -135,7 +131,7 @@ export async function launchNginx(launch: ProxyLaunch, settings: NginxSettings):
   const errors = () => errorTail(workDir);
 
   try {
-    await waitGeneration(url, generation, child, errors);
+    await waitGeneration(url, generation, [], child, errors);
   } catch (err) {
     signalGroup(pid, 'SIGKILL');
     await exited;
@@ -153,8 +149,9 @@ export async function launchNginx(launch: ProxyLaunch, settings: NginxSettings):
     if (c.kind === 'remove') members.set(c.server, false, Date.now());
     // SIGHUP to the master only (the workers ignore it): re-read the config, start new
     // workers, let the old ones finish what they serve (ngx_master_process_cycle).
+    const oldWorkers = workerPids(pid);
     process.kill(pid, 'SIGHUP');
-    await waitGeneration(url, generation, child, errors);
+    await waitGeneration(url, generation, oldWorkers, child, errors);
     if (c.kind === 'remove') members.delete(c.server, Date.now());
     else if (c.kind === 'add') members.set(c.server, true, Date.now());
   }));
