@@ -11,10 +11,11 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { request } from 'undici';
 import type { Change } from '../../../../experiments/schema.ts';
 import type { NginxSettings } from '../../../../experiments/proxies/nginx-settings.ts';
+import { nginxSettings } from '../../../../experiments/proxies/nginx.ts';
 import { loopbackListener } from '../haproxy/launcher.ts';
 import { MembersTimeline } from '../haproxy/members.ts';
 import { signalGroup, trackGroup } from '../process-group.ts';
-import type { AccessRecord, ProxyLaunch, ProxyUnderTest } from '../types.ts';
+import type { AccessRecord, ProxyLaunch, ProxyLauncher, ProxyUnderTest } from '../types.ts';
 import { ServerAddresses, parseAccessLine, toAccessRecord } from './access-log.ts';
 import { stoppedAccepting, workerPids } from './workers.ts';
 import { GENERATION_PATH, type NginxBackend, nginxConfig, serverAddress } from './config.ts';
@@ -78,6 +79,16 @@ async function readAccessLog(path: string, addresses: ServerAddresses): Promise<
   }
   return records;
 }
+
+/**
+ * The registry's entry: the run's config translated (experiments/proxies/nginx.ts), then
+ * started; what NGINX cannot do (e.g. active health checks) is refused before anything runs.
+ */
+export const nginxLauncher: ProxyLauncher = (launch) => {
+  const translated = nginxSettings(launch.config);
+  if (translated.problems) return Promise.reject(new Error(`NGINX cannot run this experiment:\n  ${translated.problems.join('\n  ')}`));
+  return launchNginx(launch, translated.settings);
+};
 
 /** Starts NGINX with these settings in front of `launch.backends`. */
 export async function launchNginx(launch: ProxyLaunch, settings: NginxSettings): Promise<ProxyUnderTest> {

@@ -1,16 +1,11 @@
 // NGINX's worker processes, read from /proc (Linux): the reload waits for the old workers
-// to stop accepting, and npm run calibrate adds up the CPU time of all of them (the master
+// to stop accepting; npm run calibrate adds up the CPU time of all of them (the master
 // only reads the config and signals; the workers proxy).
 import { readFileSync } from 'node:fs';
+import { childPids } from '../process-group.ts';
 
-/** The master's child processes (its workers, and briefly a cache loader if one is configured); [] once it is gone. */
-export function workerPids(masterPid: number): number[] {
-  try {
-    return readFileSync(`/proc/${masterPid}/task/${masterPid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
-  } catch {
-    return [];
-  }
-}
+/** The master's child processes: its workers (the config has no cache, so no cache loader). */
+export const workerPids = (masterPid: number): number[] => childPids(masterPid);
 
 /**
  * Has this old worker stopped accepting? After a reload the master starts new workers,
