@@ -26,7 +26,8 @@ const USAGE = `usage: npm run sim -- FILE [options]
                    HAProxy cannot express are listed and nothing runs (exit 2)
   --seed N         replace the file's seed
   --jobs N         run sweep points and variants on N worker threads (default: the
-                   number of cores, here ${availableParallelism()}); the files are the same for any N
+                   number of cores, here ${availableParallelism()}); the files are the same for any N.
+                   Each thread gets at least ~100 k requests of work; smaller plans run in this thread
   --quiet          no progress bar, no table
   --help           this text`;
 

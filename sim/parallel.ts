@@ -17,6 +17,25 @@ type FromWorker =
   | { kind: 'done'; index: number; result: Omit<RunResult, 'run'> }
   | { kind: 'failed'; index: number; message: string; stack?: string };
 
+/**
+ * A worker thread costs about as much as simulating ~100 k requests (it loads and warms up the
+ * code again), so each gets at least that much work; smaller plans run in the calling thread.
+ */
+export const REQUESTS_PER_WORKER_MIN = 100_000;
+
+/** Worker threads worth starting for `plan` with at most `jobs`: 0 or 1 means none. */
+export function workersFor(plan: ExperimentPlan, jobs: number): number {
+  const requests = plan.runs.reduce((sum, run) => sum + expectedRequests(run), 0);
+  return Math.min(jobs, plan.runs.length, Math.floor(requests / REQUESTS_PER_WORKER_MIN));
+}
+
+/** The run's request count, or its open-loop rate × duration; unknown (a trace, a closed loop by time) counts as large. */
+function expectedRequests({ config: { workload: w } }: PlannedRun): number {
+  if (w.requests !== undefined) return w.requests;
+  if (w.durationMs !== undefined && w.arrival && 'ratePerSec' in w.arrival) return (w.durationMs * w.arrival.ratePerSec) / 1000;
+  return Infinity;
+}
+
 /** How far each run is: `progress` between slices (0..1), `done` once its files are closed. */
 export interface RunEvents {
   progress(index: number, share: number): void;

@@ -6,14 +6,14 @@ import { type RunResult, writeIndexes } from '../experiments/run-files.ts';
 import type { ProxyName } from '../experiments/proxies.ts';
 import { proxyModel } from '../experiments/proxies/models.ts';
 import { type RunFileOptions, runOne } from './run-one.ts';
-import { type RunEvents, runInWorkers } from './parallel.ts';
+import { type RunEvents, runInWorkers, workersFor } from './parallel.ts';
 
 export { TRACE_FILE, runOne } from './run-one.ts';
 
 export interface RunOptions extends RunFileOptions {
   /** Called between slices of events: runs finished so far and the share (0..1) of the whole plan done. */
   onProgress?: (progress: { runsDone: number; share: number }) => void;
-  /** Worker threads for a plan of several runs (default 1: in this thread, one after another). */
+  /** At most this many worker threads for a plan of several runs (default 1: in this thread, one after another); see workersFor. */
   jobs?: number;
 }
 
@@ -38,8 +38,9 @@ export async function runPlan(plan: ExperimentPlan, opts: RunOptions): Promise<R
     done(index) { shares[index] = 1; runsDone++; report(); },
   };
   let results: RunResult[];
-  if (jobs > 1 && plan.runs.length > 1) {
-    results = await runInWorkers(plan, files, jobs, events);
+  const workers = workersFor(plan, jobs);
+  if (workers > 1) {
+    results = await runInWorkers(plan, files, workers, events);
   } else {
     results = [];
     for (const [index, run] of plan.runs.entries()) {

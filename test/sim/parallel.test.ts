@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseExperiment } from '../../experiments/schema.ts';
 import { runPlan } from '../../sim/run.ts';
+import { REQUESTS_PER_WORKER_MIN, workersFor } from '../../sim/parallel.ts';
 import { hashTree } from './helpers.ts';
 
 const FIXTURE = 'test/sim/fixtures/parallel.json';
@@ -18,6 +19,14 @@ const viaTsx = (...args: string[]) => spawnSync(process.execPath, ['--import', '
 const viaBundle = (...args: string[]) => spawnSync(process.execPath, ['scripts/cli.mjs', 'sim', ...args], { encoding: 'utf8' });
 
 describe('npm run sim --jobs', () => {
+  it('starts worker threads only for plans with enough work for each (the fixture gets 2)', () => {
+    const plan = parseExperiment(readFileSync(FIXTURE, 'utf8'), FIXTURE);
+    expect(workersFor(plan, 2)).toBe(2);
+    expect(workersFor(plan, 16)).toBe(Math.min(6, Math.floor((6 * 35_000) / REQUESTS_PER_WORKER_MIN)));
+    const small = parseExperiment(readFileSync(FIXTURE, 'utf8').replace('"requests": 35000', '"requests": 1000'), FIXTURE);
+    expect(workersFor(small, 2)).toBe(0);
+  });
+
   it('writes byte-identical files with 1 and 2 worker threads, bundled or not', async () => {
     const runs = { one: viaTsx(FIXTURE, '--out', join(root, 'one'), '--jobs', '1', '--quiet'),
       two: viaTsx(FIXTURE, '--out', join(root, 'two'), '--jobs', '2', '--quiet'),
