@@ -2,17 +2,20 @@
 // with the smallest configuration that does what the bench asks of every proxy: round robin
 // over the replicas on keep-alive upstream connections, no access log, one worker thread or
 // process (Fulcrum and the Node proxies run on one thread too). Each runs from a temp
-// directory in a process group of its own, on a loopback port the OS gave out.
+// directory in a process group of its own, on a loopback port the OS gave out: HAProxy
+// inherits the listening socket itself (bind fd@3); NGINX and Caddy bind the port number.
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { loopbackListener } from '../live/runner/proxies/haproxy/launcher.ts';
 
 export interface RealProxy { name: string; url: string; pid: number; stop(): Promise<void> }
 
 interface Target {
   name: string;
   binary: string;
+  /** Takes the listening socket as fd 3 (else it binds the port itself). */
+  inheritsSocket?: boolean;
   /** The config file's name and text for `port` and the replicas' `host:port` addresses. */
   config(dir: string, port: number, upstreams: string[]): { file: string; text: string };
   args(configFile: string, dir: string): string[];
@@ -23,12 +26,13 @@ const TARGETS: Target[] = [
   {
     name: 'HAProxy 2.6 (nbthread 1)',
     binary: 'haproxy',
-    config: (_dir, port, upstreams) => ({
+    inheritsSocket: true,
+    config: (_dir, _port, upstreams) => ({
       file: 'haproxy.cfg',
       text: [
         'global', '  nbthread 1', '  maxconn 4096',
         'defaults', '  mode http', '  timeout connect 5s', '  timeout client 30s', '  timeout server 30s', '  http-reuse always',
-        'frontend bench', `  bind 127.0.0.1:${port}`, '  default_backend replicas',
+        'frontend bench', '  bind fd@3', '  default_backend replicas',
         'backend replicas', '  balance roundrobin',
         ...upstreams.map((u, i) => `  server s${i + 1} ${u}`), '',
       ].join('\n'),
@@ -101,15 +105,6 @@ http {
 
 const installed = (binary: string) => spawnSync('sh', ['-c', `command -v ${binary}`], { stdio: 'ignore' }).status === 0;
 
-/** A loopback port the OS picked; released just before the proxy binds it (they cannot inherit one). */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve, reject) => server.once('error', reject).listen({ host: '127.0.0.1', port: 0 }, resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
-
 /** Starts every installed reference proxy; the names of the missing ones come back too. */
 export async function startRealProxies(dir: string, upstreams: string[]): Promise<{ started: RealProxy[]; missing: string[] }> {
   const started: RealProxy[] = [];
@@ -129,12 +124,17 @@ export async function startRealProxies(dir: string, upstreams: string[]): Promis
 async function startOne(t: Target, parent: string, upstreams: string[]): Promise<RealProxy> {
   const dir = join(parent, t.binary);
   mkdirSync(dir, { recursive: true });
-  const port = await freePort();
+  const listener = await loopbackListener();
+  const { port } = listener;
+  // A proxy that binds the port itself gets it free; another process could take it in between.
+  if (!t.inheritsSocket) await new Promise<void>((resolve) => listener.server.close(() => resolve()));
   const { file, text } = t.config(dir, port, upstreams);
   writeFileSync(join(dir, file), text);
   const child = spawn(t.binary, t.args(join(dir, file), dir), {
-    cwd: dir, detached: true, stdio: ['ignore', 'ignore', 'pipe'], env: { PATH: process.env.PATH, ...t.env?.(dir) },
+    cwd: dir, detached: true, stdio: ['ignore', 'ignore', 'pipe', ...(t.inheritsSocket ? [listener.fd] : [])],
+    env: { PATH: process.env.PATH, ...t.env?.(dir) },
   });
+  if (t.inheritsSocket) listener.server.close(); // the child holds it now
   let stderr = '';
   child.stderr!.setEncoding('utf8').on('data', (d: string) => { stderr = (stderr + d).slice(-4_000); });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
