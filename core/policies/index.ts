@@ -19,12 +19,20 @@ import { haproxyLeastconn } from './haproxy-leastconn.ts';
 import { haproxyFirst } from './haproxy-first.ts';
 import { haproxyRandom } from './haproxy-random.ts';
 import { haproxySource } from './haproxy-source.ts';
+import { caddyRoundRobin } from './caddy-round-robin.ts';
+import { caddyLeastConn } from './caddy-least-conn.ts';
+import { caddyRandom } from './caddy-random.ts';
+import { caddyRandomChoose } from './caddy-random-choose.ts';
+import { caddyFirst } from './caddy-first.ts';
+import { caddyIpHash } from './caddy-ip-hash.ts';
 
 export const POLICIES = [
   roundRobin, weightedRoundRobin, random, leastConnections, p2c, peakEwma,
   ipHash, ringHash, maglev, rendezvous, boundedLoad,
   // HAProxy 2.6's own algorithms, modelled from its sources (npm run sim -- --proxy haproxy).
   haproxyRoundRobin, haproxyStaticRr, haproxyLeastconn, haproxyFirst, haproxyRandom, haproxySource,
+  // Caddy 2.6's selection policies, modelled from its sources (npm run sim -- --proxy caddy).
+  caddyRoundRobin, caddyLeastConn, caddyRandom, caddyRandomChoose, caddyFirst, caddyIpHash,
 ] as const;
 
 export type PolicyName = (typeof POLICIES)[number]['name'];

@@ -65,6 +65,7 @@ export class Simulation {
     });
     this.router = new Router({
       balancer: this.balancer, retry: cfg.retry, timeouts: cfg.timeouts, rng: this.streams(STREAM.router), trace: onDecisions !== undefined, haproxy: rules.haproxy,
+      caddy: rules.caddy,
     });
     this.network = createNetwork(cfg.network, this.streams('network'), this.sim);
     const sim = this.sim;
