@@ -25,6 +25,11 @@ import { caddyRandom } from './caddy-random.ts';
 import { caddyRandomChoose } from './caddy-random-choose.ts';
 import { caddyFirst } from './caddy-first.ts';
 import { caddyIpHash } from './caddy-ip-hash.ts';
+import { nginxRoundRobin } from './nginx-round-robin.ts';
+import { nginxLeastConn } from './nginx-least-conn.ts';
+import { nginxIpHash } from './nginx-ip-hash.ts';
+import { nginxHash } from './nginx-hash.ts';
+import { nginxRandom } from './nginx-random.ts';
 
 export const POLICIES = [
   roundRobin, weightedRoundRobin, random, leastConnections, p2c, peakEwma,
@@ -33,6 +38,8 @@ export const POLICIES = [
   haproxyRoundRobin, haproxyStaticRr, haproxyLeastconn, haproxyFirst, haproxyRandom, haproxySource,
   // Caddy 2.6's selection policies, modelled from its sources (npm run sim -- --proxy caddy).
   caddyRoundRobin, caddyLeastConn, caddyRandom, caddyRandomChoose, caddyFirst, caddyIpHash,
+  // NGINX 1.22's methods, modelled from its sources (npm run sim -- --proxy nginx).
+  nginxRoundRobin, nginxLeastConn, nginxIpHash, nginxHash, nginxRandom,
 ] as const;
 
 export type PolicyName = (typeof POLICIES)[number]['name'];

@@ -38,7 +38,7 @@ export function caddyModelRun(cfg: RunConfig, s: CaddySettings): CaddyModelRun {
         ...(s.timeouts.responseHeaderMs !== undefined ? { perTryMs: s.timeouts.responseHeaderMs } : {}),
       },
     },
-    rules: { retries: s.retries, tryDurationMs: s.tryDurationMs, tryIntervalMs: s.tryIntervalMs },
+    rules: { retries: s.retries ?? 0, tryDurationMs: s.tryDurationMs, tryIntervalMs: s.tryIntervalMs },
   };
 }
 

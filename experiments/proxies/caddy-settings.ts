@@ -13,8 +13,8 @@ export type CaddySelection =
 
 export interface CaddySettings {
   selection: CaddySelection;
-  /** `lb_retries` (0: no limit of its own; Caddy's default). */
-  retries: number;
+  /** `lb_retries` (absent or 0: none of its own; Caddy's default). */
+  retries?: number;
   /** `lb_try_duration` in ms (0: off, Caddy's default) and `lb_try_interval` in ms. */
   tryDurationMs: number;
   tryIntervalMs: number;

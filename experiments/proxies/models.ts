@@ -9,6 +9,8 @@ import { haproxySettings } from './haproxy.ts';
 import { haproxyModelRun } from './haproxy-model.ts';
 import { caddySettings } from './caddy.ts';
 import { caddyModelRun } from './caddy-model.ts';
+import { nginxSettings } from './nginx.ts';
+import { nginxModelProblems, nginxModelRun } from './nginx-model.ts';
 
 /** What the simulator runs for a proxy: the config with the model's routing, and the model's request rules. */
 export interface ModelledRun {
@@ -43,6 +45,18 @@ export const PROXY_MODELS: Partial<Record<ProxyName, ProxyModel>> = {
       if (!t.settings) throw new Error(t.problems.join('\n'));
       const m = caddyModelRun(cfg, t.settings);
       return { config: m.config, rules: { caddy: m.rules } };
+    },
+  },
+  nginx: {
+    problems: (cfg) => {
+      const t = nginxSettings(cfg);
+      return t.problems ?? nginxModelProblems(t.settings);
+    },
+    run: (cfg) => {
+      const t = nginxSettings(cfg);
+      if (!t.settings) throw new Error(t.problems.join('\n'));
+      const m = nginxModelRun(cfg, t.settings);
+      return { config: m.config, rules: { nginx: m.rules } };
     },
   },
 };
