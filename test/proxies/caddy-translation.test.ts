@@ -1,43 +1,13 @@
 // The experiment → Caddy 2.6 translation: the generic mappings, the problem lines (one per
 // JSON path, with the way out), and the `proxies.caddy` block winning over the generic sections.
 import { describe, expect, it } from 'vitest';
-import { ExperimentError, parseExperiment, type RunConfig } from '../../experiments/schema.ts';
+import { config, schemaProblems, translator } from './translation.ts';
 import { caddySettings, parseLbPolicy } from '../../experiments/proxies/caddy.ts';
-import { caddyDialPlaceholder, type CaddySettings } from '../../experiments/proxies/caddy-settings.ts';
+import { caddyDialPlaceholder } from '../../experiments/proxies/caddy-settings.ts';
 import { caddyModelRun } from '../../experiments/proxies/caddy-model.ts';
 import type { HealthConfig } from '../../core/config.ts';
 
-const base = (): Record<string, unknown> => ({
-  name: 'c', seed: 1,
-  servers: { count: 3, template: { serviceTimeMs: { dist: 'constant', value: 5 } } },
-  workload: { requests: 10, arrival: { process: 'constant', ratePerSec: 10 } },
-});
-
-function config(extra: Record<string, unknown>): RunConfig {
-  return parseExperiment({ ...base(), ...extra }, 'test.json').runs[0].config;
-}
-
-function settings(extra: Record<string, unknown>): CaddySettings {
-  const t = caddySettings(config(extra));
-  if (!t.settings) throw new Error(`unexpected problems:\n${t.problems.join('\n')}`);
-  return t.settings;
-}
-
-function problems(extra: Record<string, unknown>): string[] {
-  const t = caddySettings(config(extra));
-  if (!t.problems) throw new Error('expected problems');
-  return t.problems;
-}
-
-function schemaProblems(extra: Record<string, unknown>): string[] {
-  try {
-    parseExperiment({ ...base(), ...extra }, 'test.json');
-  } catch (e) {
-    if (e instanceof ExperimentError) return e.problems;
-    throw e;
-  }
-  throw new Error('expected the experiment to be rejected');
-}
+const { settings, problems } = translator(caddySettings);
 
 describe('generic → Caddy: lb_policy', () => {
   it.each([
