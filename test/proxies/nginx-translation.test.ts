@@ -2,43 +2,15 @@
 // `proxies.nginx` block (NGINX's own vocabulary) winning over the generic sections, and what
 // the simulator runs for it (`--proxy nginx`).
 import { describe, expect, it } from 'vitest';
-import { ExperimentError, parseExperiment, type RunConfig } from '../../experiments/schema.ts';
+import { problemsOf, runConfig, schemaProblems, settingsOf } from './helpers.ts';
 import { nginxSettings } from '../../experiments/proxies/nginx.ts';
 import { nginxModelRun } from '../../experiments/proxies/nginx-model.ts';
 import { PROXY_MODELS } from '../../experiments/proxies/models.ts';
 import type { NginxSettings } from '../../experiments/proxies/nginx-settings.ts';
 
-const base = (): Record<string, unknown> => ({
-  name: 'n', seed: 1,
-  servers: { count: 3, template: { serviceTimeMs: { dist: 'constant', value: 5 } } },
-  workload: { requests: 10, arrival: { process: 'constant', ratePerSec: 10 } },
-});
-
-function config(extra: Record<string, unknown>): RunConfig {
-  return parseExperiment({ ...base(), ...extra }, 'test.json').runs[0].config;
-}
-
-function settings(extra: Record<string, unknown>): NginxSettings {
-  const t = nginxSettings(config(extra));
-  if (!t.settings) throw new Error(`unexpected problems:\n${t.problems.join('\n')}`);
-  return t.settings;
-}
-
-function problems(extra: Record<string, unknown>): string[] {
-  const t = nginxSettings(config(extra));
-  if (!t.problems) throw new Error('expected problems');
-  return t.problems;
-}
-
-function schemaProblems(extra: Record<string, unknown>): string[] {
-  try {
-    parseExperiment({ ...base(), ...extra }, 'test.json');
-  } catch (e) {
-    if (e instanceof ExperimentError) return e.problems;
-    throw e;
-  }
-  throw new Error('expected the experiment to be rejected');
-}
+const config = runConfig;
+const settings = (extra: Record<string, unknown>): NginxSettings => settingsOf(nginxSettings(config(extra)));
+const problems = (extra: Record<string, unknown>): string[] => problemsOf(nginxSettings(config(extra)));
 
 describe('generic → NGINX', () => {
   it('an experiment without routing sections means NGINX\'s defaults', () => {
