@@ -3,9 +3,11 @@
 // generator turns into nginx.conf). The balancing method → an nginx-* policy carrying
 // max_fails / fail_timeout (NGINX's passive health lives in its peers); proxy_next_upstream
 // → the Router's NGINX rules; no active checks, no overall deadline. A change (add, remove,
-// weight) is a reload in NGINX: the nginx-* policies start fresh peers then.
+// weight) is a reload in NGINX: the nginx-* policies start fresh peers then. Workers without
+// `zone` are independent balancers (the experiment's `balancers` section).
 import { BalancerSchema, type BalancerConfig } from '../../core/config.ts';
 import type { NginxRetryRules } from '../../core/nginx-retry.ts';
+import type { BalancersConfig } from '../balancers.ts';
 import type { RunConfig } from '../schema.ts';
 import { NGINX_SERVER_NAME, type NginxSettings } from './nginx-settings.ts';
 
@@ -17,10 +19,21 @@ export interface NginxModelRun {
 /** NGINX has no deadline over all tries: the Router's is set beyond any run. */
 const NO_DEADLINE_MS = 1e9;
 
-/** What the simulator cannot run yet of `s` (one line each). */
-export function nginxModelProblems(s: NginxSettings): string[] {
-  if (s.workerProcesses > 1 && !s.zone) {
-    return [`proxies.nginx.zone: false with workerProcesses ${s.workerProcesses} means one balancer per worker, which the simulator cannot model yet; set proxies.nginx.zone true (one shared state) or workerProcesses 1`];
+/**
+ * `worker_processes N` without `zone`: N workers, each with its own peers — N independent
+ * balancers. A client's connection stays with the worker that accepted it (which one is the
+ * kernel's choice), so each client reaches one instance: `client-hash`. With `zone` the
+ * workers share one state: one balancer.
+ */
+function balancersOf(cfg: RunConfig, s: NginxSettings): BalancersConfig {
+  if (s.zone || s.workerProcesses === 1) return cfg.balancers;
+  return { count: s.workerProcesses, reach: 'client-hash', share: 'nothing' };
+}
+
+/** What the simulator cannot run of `s` on `cfg` (one line each). */
+export function nginxModelProblems(cfg: RunConfig, s: NginxSettings): string[] {
+  if (!s.zone && s.workerProcesses > 1 && cfg.balancers.count > 1) {
+    return [`balancers.count: ${cfg.balancers.count} beside proxies.nginx.workerProcesses ${s.workerProcesses} without zone: the simulator models one of them (instances of one NGINX, or a fleet of one-balancer NGINXes); set proxies.nginx.zone true or drop balancers`];
   }
   return [];
 }
@@ -32,6 +45,7 @@ export function nginxModelRun(cfg: RunConfig, s: NginxSettings): NginxModelRun {
       health: undefined,
       retry: undefined,
       balancer: balancerOf(s),
+      balancers: balancersOf(cfg, s),
       timeouts: { requestMs: NO_DEADLINE_MS, perTryMs: s.timeouts.readMs, connectMs: s.timeouts.connectMs },
     },
     rules: { nextUpstream: s.nextUpstream, tries: s.nextUpstreamTries, timeoutMs: s.nextUpstreamTimeoutMs },

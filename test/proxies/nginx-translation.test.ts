@@ -113,10 +113,15 @@ describe('the simulated run for --proxy nginx', () => {
     expect(run.rules).toEqual({ nextUpstream: ['error', 'timeout'], tries: 0, timeoutMs: 0 });
   });
 
-  it('several workers without zone (one balancer each) cannot be simulated yet: a problem naming the way out', () => {
-    expect(PROXY_MODELS.nginx!.problems(config({ proxies: { nginx: { workerProcesses: 2, zone: false } } }))).toEqual([
-      expect.stringMatching(/^proxies\.nginx\.zone: false with workerProcesses 2 .*set proxies\.nginx\.zone true/),
+  it('workers without zone are independent balancers, each client on one of them; with zone one shared state', () => {
+    const run = (nginx: Record<string, unknown>) => {
+      const cfg = config({ proxies: { nginx } });
+      return nginxModelRun(cfg, nginxSettings(cfg).settings!).config.balancers;
+    };
+    expect(run({ workerProcesses: 4, zone: false })).toEqual({ count: 4, reach: 'client-hash', share: 'nothing' });
+    expect(run({ workerProcesses: 4 })).toMatchObject({ count: 1 });
+    expect(PROXY_MODELS.nginx!.problems(config({ balancers: { count: 2 }, proxies: { nginx: { workerProcesses: 2, zone: false } } }))).toEqual([
+      expect.stringMatching(/^balancers\.count: 2 beside proxies\.nginx\.workerProcesses 2 without zone/),
     ]);
-    expect(PROXY_MODELS.nginx!.problems(config({ proxies: { nginx: { workerProcesses: 4 } } }))).toEqual([]);
   });
 });
