@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Agent, request } from 'undici';
 import type { NginxSettings } from '../../experiments/proxies/nginx-settings.ts';
 import { launchNginx } from '../../live/runner/proxies/nginx/launcher.ts';
-import type { AccessRecord, ProxyUnderTest } from '../../live/runner/proxies/types.ts';
+import { type AccessRecord, type ProxyUnderTest, replicaSocketPath } from '../../live/runner/proxies/types.ts';
 import { ProcessRuntime } from '../../live/runner/runtime/process.ts';
 import type { Replica } from '../../live/runner/runtime/types.ts';
 
@@ -153,6 +153,37 @@ describe('the real NGINX under test', () => {
     const [record] = await proxy.stop();
     expect(record).toMatchObject({ requestId: 'x0', servers: ['s2'], status: 502, error: 'connect_failed' });
     expect(record.attempts!.map((a) => a.ok)).toEqual([false]);
+  });
+
+  it('hash $remote_addr consistent on Unix sockets: servers named unix:sN.sock, the same client → server map in two runs on different ports', async () => {
+    const maps: string[] = [];
+    for (const round of ['a', 'b']) {
+      const dir = await mkdtemp(join(work, `sock-${round}-`));
+      const onSockets = await Promise.all(['s1', 's2', 's3'].map((id) => runtime.start({
+        id, host: '127.0.0.1', socketPath: replicaSocketPath(dir, id), serviceTimeMs: { dist: 'constant', value: 1 }, concurrency: 8, seed: id, controlToken: TOKEN, restart: false,
+      })));
+      const proxy = await launchNginx({
+        backends: onSockets.map((r) => ({ id: r.id, url: r.url, weight: 1, socketPath: replicaSocketPath(dir, r.id) })),
+        config: undefined as never, workDir: dir, log: () => {},
+      }, settings({ balance: { method: 'hash', consistent: true } }));
+      started.push(proxy);
+      nginxPids.push(proxy.pid!);
+      expect(readFileSync(join(dir, 'nginx.conf'), 'utf8')).toContain('server unix:s2.sock weight=1');
+      // Twelve clients, each from its own loopback address (127.0.0.1 … 127.0.0.12).
+      for (let c = 1; c <= 12; c++) {
+        const agent = new Agent({ localAddress: `127.0.0.${c}` });
+        const res = await request(`${proxy.url}/`, { headers: { 'x-request-id': `c${c}` }, dispatcher: agent });
+        await res.body.dump();
+        expect(res.statusCode).toBe(200);
+        await agent.close();
+      }
+      const records = await proxy.stop();
+      await Promise.all(onSockets.map((r) => r.stop()));
+      maps.push(records.map((r) => `${r.requestId}=${r.servers.join('|')}`).join(' '));
+    }
+    // Measured on NGINX 1.22.1; a model of ketama over crc32("s1.sock\0") … must give the same.
+    expect(maps[0]).toBe('c1=s3 c2=s1 c3=s2 c4=s3 c5=s3 c6=s1 c7=s2 c8=s3 c9=s2 c10=s3 c11=s3 c12=s2');
+    expect(maps[1]).toBe(maps[0]);
   });
 
   it("start-up failures are errors with NGINX's reason, and leave no process", async () => {

@@ -1,12 +1,16 @@
 // A proxy under test, as the live runner sees it: started in its own process (never the
 // load generator's), changed through its own interface, and measured through its own
 // access log and the replicas — nothing depends on Fulcrum's proxy to measure another.
+import { join } from 'node:path';
 import type { Change, RunConfig } from '../../../experiments/schema.ts';
 import type { ProxyName } from '../../../experiments/proxies.ts';
 
 export interface ProxyLaunch {
-  /** The servers present at start, with the replicas' URLs and the experiment's weights. */
-  backends: Array<{ id: string; url: string; weight: number }>;
+  /**
+   * The servers present at start, with the replicas' URLs and the experiment's weights; with
+   * the replicas' Unix sockets too when the launcher asked for them (`replicaSockets`).
+   */
+  backends: Array<{ id: string; url: string; weight: number; socketPath?: string }>;
   /** The run's validated config: balancer, health, retry, timeouts and `proxies.<name>`. */
   config: RunConfig;
   /** A private folder for the proxy's config, sockets and logs; the runner removes it. */
@@ -54,4 +58,13 @@ export interface ProxyUnderTest {
   metrics?(): Promise<string>;
 }
 
-export type ProxyLauncher = (launch: ProxyLaunch) => Promise<ProxyUnderTest>;
+export type ProxyLauncher = ((launch: ProxyLaunch) => Promise<ProxyUnderTest>) & {
+  /**
+   * Does this run need every replica on a Unix socket as well, at `replicaSocketPath(workDir,
+   * id)` (servers added later too)? NGINX's consistent hash names servers by their address.
+   */
+  replicaSockets?(config: RunConfig): boolean;
+};
+
+/** Where the runner puts replica `id`'s Unix socket when the launcher asks for one. */
+export const replicaSocketPath = (workDir: string, id: string): string => join(workDir, `${id}.sock`);

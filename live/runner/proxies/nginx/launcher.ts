@@ -5,7 +5,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createReadStream } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { request } from 'undici';
@@ -15,7 +15,7 @@ import { nginxSettings } from '../../../../experiments/proxies/nginx.ts';
 import { loopbackListener } from '../haproxy/launcher.ts';
 import { MembersTimeline } from '../haproxy/members.ts';
 import { signalGroup, trackGroup } from '../process-group.ts';
-import type { AccessRecord, ProxyLaunch, ProxyLauncher, ProxyUnderTest } from '../types.ts';
+import { type AccessRecord, type ProxyLaunch, type ProxyLauncher, type ProxyUnderTest, replicaSocketPath } from '../types.ts';
 import { ServerAddresses, parseAccessLine, toAccessRecord } from './access-log.ts';
 import { stoppedAccepting, workerPids } from './workers.ts';
 import { GENERATION_PATH, type NginxBackend, nginxConfig, serverAddress } from './config.ts';
@@ -57,12 +57,12 @@ async function errorTail(workDir: string): Promise<string> {
 }
 
 /** The servers after one `changes` entry; `url` is the added replica's. */
-export function changedBackends(backends: NginxBackend[], change: Change, url?: string): NginxBackend[] {
+export function changedBackends(backends: NginxBackend[], change: Change, url?: string, socket?: string): NginxBackend[] {
   const known = backends.some((b) => b.id === change.server);
   if (change.kind === 'add') {
     if (known) throw new Error(`nginx: ${change.server} is already a server`);
     if (!url) throw new Error(`nginx: add ${change.server} needs its url`);
-    return [...backends, { id: change.server, url, weight: change.weight ?? 1 }];
+    return [...backends, { id: change.server, url, weight: change.weight ?? 1, ...(socket !== undefined ? { socket } : {}) }];
   }
   if (!known) throw new Error(`nginx: ${change.server} is not a server`);
   if (change.kind === 'remove') return backends.filter((b) => b.id !== change.server);
@@ -89,6 +89,12 @@ export const nginxLauncher: ProxyLauncher = (launch) => {
   if (translated.problems) return Promise.reject(new Error(`NGINX cannot run this experiment:\n  ${translated.problems.join('\n  ')}`));
   return launchNginx(launch, translated.settings);
 };
+// Only `hash … consistent` depends on the servers' names; every other method runs on TCP,
+// as npm run calibrate measures it.
+nginxLauncher.replicaSockets = (config) => {
+  const balance = nginxSettings(config).settings?.balance;
+  return balance?.method === 'hash' && balance.consistent;
+};
 
 /** Starts NGINX with these settings in front of `launch.backends`. */
 export async function launchNginx(launch: ProxyLaunch, settings: NginxSettings): Promise<ProxyUnderTest> {
@@ -97,10 +103,14 @@ export async function launchNginx(launch: ProxyLaunch, settings: NginxSettings):
   const listener = await loopbackListener();
   const url = `http://127.0.0.1:${listener.port}`;
   const addresses = new ServerAddresses();
-  let backends: NginxBackend[] = launch.backends.map((b) => ({ ...b }));
+  // Replicas on Unix sockets (the runner gave them when replicaSockets said so) are named by
+  // their path relative to the work folder, NGINX's cwd: `unix:s1.sock`, the same every run.
+  const sockets = launch.backends.some((b) => b.socketPath !== undefined);
+  const socketOf = (id: string, path = replicaSocketPath(workDir, id)) => (sockets ? relative(workDir, path) : undefined);
+  let backends: NginxBackend[] = launch.backends.map((b) => ({ id: b.id, url: b.url, weight: b.weight, socket: socketOf(b.id, b.socketPath) }));
   let generation = 1;
   const writeConfig = async () => {
-    for (const b of backends) addresses.set(serverAddress(b.url), b.id);
+    for (const b of backends) addresses.set(serverAddress(b), b.id);
     const config = nginxConfig({
       settings, backends, listen: `127.0.0.1:${listener.port}`, generation,
       // As root, NGINX would run its workers as nobody, who cannot enter the private work folder.
@@ -154,7 +164,7 @@ export async function launchNginx(launch: ProxyLaunch, settings: NginxSettings):
   // One reload at a time: each waits for the previous one's workers.
   let reloading: Promise<void> = Promise.resolve();
   const change = (c: Change, replicaUrl?: string): Promise<void> => (reloading = reloading.then(async () => {
-    backends = changedBackends(backends, c, replicaUrl);
+    backends = changedBackends(backends, c, replicaUrl, socketOf(c.server));
     generation += 1;
     await writeConfig();
     if (c.kind === 'remove') members.set(c.server, false, Date.now());
