@@ -171,8 +171,10 @@ export async function launchNginx(launch: ProxyLaunch, settings: NginxSettings):
     // SIGHUP to the master only (the workers ignore it): re-read the config, start new
     // workers, let the old ones finish what they serve (ngx_master_process_cycle).
     const oldWorkers = workerPids(pid);
+    const sentMs = Date.now();
     process.kill(pid, 'SIGHUP');
     await waitGeneration(url, generation, oldWorkers, child, errors);
+    launch.log(`[nginx] reload for ${c.kind} ${c.server}: old workers stopped accepting ${Date.now() - sentMs} ms after SIGHUP`);
     if (c.kind === 'remove') members.delete(c.server, Date.now());
     else if (c.kind === 'add') members.set(c.server, true, Date.now());
   }));
