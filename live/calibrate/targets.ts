@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import type { ProxyName } from '../../experiments/proxies.ts';
 import type { RunConfig } from '../../experiments/schema.ts';
 import { LAUNCHERS } from '../runner/proxies/index.ts';
+import { GO_MAX_PROCS, caddyBinary } from '../runner/proxies/caddy/launcher.ts';
 import { nginxBinary } from '../runner/proxies/nginx/launcher.ts';
 import { type CpuThreads, threadCount } from './cpu-time.ts';
 import { childPids } from '../runner/proxies/process-group.ts';
@@ -53,7 +54,8 @@ export async function startTarget(o: TargetOptions): Promise<CalibrationTarget> 
   return {
     proxy: o.proxy, url: proxy.url, pid,
     threads: node ? 'main' : nginx ? 'children' : 'all',
-    workers: node ? 1 : nginx ? childPids(pid).length : threadCount(pid),
+    // Caddy: Go's runtime has many threads, but GOMAXPROCS of them run Go code at once.
+    workers: node ? 1 : nginx ? childPids(pid).length : o.proxy === 'caddy' ? GO_MAX_PROCS : threadCount(pid),
     version: versionOf(o.proxy),
     stop: async () => { await proxy.stop(); },
   };
@@ -64,6 +66,7 @@ function versionOf(proxy: ProxyName): string {
     const version = JSON.parse(execFileSync('npm', ['pkg', 'get', 'version'], { cwd: ROOT, encoding: 'utf8' })) as string;
     return `fulcrum ${version} on node ${process.version}`;
   }
+  if (proxy === 'caddy') return `caddy ${execFileSync(caddyBinary(), ['version'], { encoding: 'utf8' }).trim()}`;
   if (proxy === 'nginx') {
     // nginx -v prints "nginx version: nginx/1.22.1" on stderr.
     const out = spawnSync(nginxBinary(), ['-v'], { encoding: 'utf8' });

@@ -58,6 +58,7 @@ async function main(argv: string[]): Promise<number> {
     return 2;
   }
   process.stdout.write(out.text);
+  for (const note of out.notes ?? []) process.stderr.write(`# ${note}\n`);
   if (proxy === 'fulcrum') {
     for (const note of chosen.notes) process.stderr.write(`exported ${note}\n`);
     process.stderr.write(`run it with: ${fulcrumCommand(chosen.run.config)}\n`);

@@ -38,8 +38,8 @@ export interface NginxBackend {
   id: string;
   url: string;
   weight: number;
-  /** A Unix socket path to name the server by instead of the url's address, as written: `s1.sock` (relative to NGINX's cwd). */
-  socket?: string;
+  /** The server's address as written instead of the url's, e.g. `unix:s1.sock` (a path relative to NGINX's cwd). */
+  name?: string;
 }
 
 export interface NginxConfigInput {
@@ -68,8 +68,8 @@ export function nginxWeight(id: string, weight: number): { weight: number } | { 
  * `hash … consistent` places each server by crc32 of exactly this text
  * (ngx_http_upstream_hash_module.c, ngx_http_upstream_init_chash_peers).
  */
-export function serverAddress(b: Pick<NginxBackend, 'url' | 'socket'>): string {
-  if (b.socket !== undefined) return `unix:${b.socket}`;
+export function serverAddress(b: Pick<NginxBackend, 'url' | 'name'>): string {
+  if (b.name !== undefined) return b.name;
   const { hostname, port, protocol } = new URL(b.url);
   if (protocol !== 'http:') throw new Error(`server url ${b.url}: expected http://host:port`);
   return `${hostname}:${port || '80'}`;

@@ -5,12 +5,12 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createReadStream } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
-import { join, relative } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { request } from 'undici';
 import type { Change } from '../../../../experiments/schema.ts';
-import type { NginxSettings } from '../../../../experiments/proxies/nginx-settings.ts';
+import { type NginxSettings, nginxServerName } from '../../../../experiments/proxies/nginx-settings.ts';
 import { nginxSettings } from '../../../../experiments/proxies/nginx.ts';
 import { loopbackListener } from '../haproxy/launcher.ts';
 import { MembersTimeline } from '../haproxy/members.ts';
@@ -57,16 +57,32 @@ async function errorTail(workDir: string): Promise<string> {
 }
 
 /** The servers after one `changes` entry; `url` is the added replica's. */
-export function changedBackends(backends: NginxBackend[], change: Change, url?: string, socket?: string): NginxBackend[] {
+export function changedBackends(backends: NginxBackend[], change: Change, url?: string, name?: string): NginxBackend[] {
   const known = backends.some((b) => b.id === change.server);
   if (change.kind === 'add') {
     if (known) throw new Error(`nginx: ${change.server} is already a server`);
     if (!url) throw new Error(`nginx: add ${change.server} needs its url`);
-    return [...backends, { id: change.server, url, weight: change.weight ?? 1, ...(socket !== undefined ? { socket } : {}) }];
+    return [...backends, { id: change.server, url, weight: change.weight ?? 1, ...(name !== undefined ? { name } : {}) }];
   }
   if (!known) throw new Error(`nginx: ${change.server} is not a server`);
   if (change.kind === 'remove') return backends.filter((b) => b.id !== change.server);
   return backends.map((b) => (b.id === change.server ? { ...b, weight: change.weight } : b));
+}
+
+/**
+ * The folder of the replicas' Unix sockets, when they have them: every one must be at
+ * replicaSocketPath(folder, id), so that nginxServerName(id) reaches it from there.
+ */
+function socketFolder(backends: ProxyLaunch['backends']): string | undefined {
+  const first = backends.find((b) => b.socketPath !== undefined)?.socketPath;
+  if (first === undefined) return undefined;
+  const folder = dirname(first);
+  for (const b of backends) {
+    if (b.socketPath !== replicaSocketPath(folder, b.id) || nginxServerName(b.id) !== `unix:${relative(folder, b.socketPath)}`) {
+      throw new Error(`nginx: replica ${b.id} is on ${b.socketPath ?? 'TCP'}; NGINX names it ${nginxServerName(b.id)}, which needs ${replicaSocketPath(folder, b.id)}`);
+    }
+  }
+  return folder;
 }
 
 /** Reads the access log NGINX wrote (one line per proxied request) once it has stopped. */
@@ -103,11 +119,12 @@ export async function launchNginx(launch: ProxyLaunch, settings: NginxSettings):
   const listener = await loopbackListener();
   const url = `http://127.0.0.1:${listener.port}`;
   const addresses = new ServerAddresses();
-  // Replicas on Unix sockets (the runner gave them when replicaSockets said so) are named by
-  // their path relative to the work folder, NGINX's cwd: `unix:s1.sock`, the same every run.
-  const sockets = launch.backends.some((b) => b.socketPath !== undefined);
-  const socketOf = (id: string, path = replicaSocketPath(workDir, id)) => (sockets ? relative(workDir, path) : undefined);
-  let backends: NginxBackend[] = launch.backends.map((b) => ({ id: b.id, url: b.url, weight: b.weight, socket: socketOf(b.id, b.socketPath) }));
+  // Replicas on Unix sockets (the runner gave them when replicaSockets said so) are named
+  // nginxServerName(id), `unix:s1.sock`, the name the model hashes: a path relative to
+  // NGINX's cwd, which is then the sockets' folder.
+  const socketDir = socketFolder(launch.backends);
+  const nameOf = (id: string) => (socketDir !== undefined ? nginxServerName(id) : undefined);
+  let backends: NginxBackend[] = launch.backends.map((b) => ({ id: b.id, url: b.url, weight: b.weight, name: nameOf(b.id) }));
   let generation = 1;
   const writeConfig = async () => {
     for (const b of backends) addresses.set(serverAddress(b), b.id);
@@ -130,7 +147,7 @@ export async function launchNginx(launch: ProxyLaunch, settings: NginxSettings):
     // address reuses the socket (ngx_init_cycle). So the runner binds a free port and NGINX
     // inherits it as fd 3: no other process can take the port in between.
     child = spawn(binary, ['-p', `${workDir}/`, '-c', 'nginx.conf', '-e', 'error.log'], {
-      cwd: workDir,
+      cwd: socketDir ?? workDir,
       env: { ...process.env, NGINX: '3;' },
       stdio: ['ignore', 'pipe', 'pipe', listener.fd],
       detached: true, // its own process group: stop() and the exit hook kill all of it
@@ -164,7 +181,7 @@ export async function launchNginx(launch: ProxyLaunch, settings: NginxSettings):
   // One reload at a time: each waits for the previous one's workers.
   let reloading: Promise<void> = Promise.resolve();
   const change = (c: Change, replicaUrl?: string): Promise<void> => (reloading = reloading.then(async () => {
-    backends = changedBackends(backends, c, replicaUrl, socketOf(c.server));
+    backends = changedBackends(backends, c, replicaUrl, nameOf(c.server));
     generation += 1;
     await writeConfig();
     if (c.kind === 'remove') members.set(c.server, false, Date.now());
