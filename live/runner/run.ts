@@ -197,5 +197,5 @@ function scheduleChange(c: RunConfig['changes'][number], proxy: ProxyUnderTest, 
     if (c.kind === 'add') log(`  add ${c.server}`);
     if (c.kind === 'remove') log(`  remove ${c.server} (drain)`);
     proxy.change(c, replicas.get(c.server)?.url).catch((err: Error) => log(`  change failed: ${err.message}`));
-  }, c.atMs);
+  }, Math.max(0, c.atMs - (proxy.changeLeadMs ?? 0)));
 }

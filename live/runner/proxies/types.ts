@@ -47,6 +47,12 @@ export interface ProxyUnderTest {
   readonly url: string;
   /** The proxy's main process on this host, when there is one: npm run calibrate reads its CPU time. */
   readonly pid?: number;
+  /**
+   * How long before a change's time the runner calls change(): a proxy that applies changes
+   * a known time after it is told (NGINX: the master retires the old workers 100 ms after
+   * starting the new ones) is told that much earlier, so the change lands at its time.
+   */
+  readonly changeLeadMs?: number;
   /** Applies one `changes` entry through the proxy's own interface; `url` is the replica's, for `add`. */
   change(change: Change, url?: string): Promise<void>;
   /** Stops the proxy and all it started (idempotent), then returns its access log, parsed. */
