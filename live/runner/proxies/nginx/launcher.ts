@@ -64,6 +64,14 @@ async function errorTail(workDir: string): Promise<string> {
   return text.split('\n').filter((l) => /\[(warn|error|crit|alert|emerg)\]/.test(l)).slice(-3).join(' | ') || '(nothing in error.log)';
 }
 
+/** NGINX's [error] and worse lines over the run (the work folder goes with the run): how many, and the first few. */
+async function errorSummary(workDir: string): Promise<string[]> {
+  const text = await readFile(join(workDir, 'error.log'), 'utf8').catch(() => '');
+  const errors = text.split('\n').filter((l) => /\[(error|crit|alert|emerg)\]/.test(l));
+  if (errors.length === 0) return [];
+  return [`${errors.length} error line(s) in its error.log${errors.length > 3 ? ', the first 3' : ''}:`, ...errors.slice(0, 3)];
+}
+
 /** The servers after one `changes` entry; `url` is the added replica's. */
 export function changedBackends(backends: NginxBackend[], change: Change, url?: string, name?: string): NginxBackend[] {
   const known = backends.some((b) => b.id === change.server);
@@ -212,6 +220,7 @@ export async function launchNginx(launch: ProxyLaunch, settings: NginxSettings):
     await exited;
     clearTimeout(forced);
     signalGroup(pid, 'SIGKILL'); // anything else left in the group
+    for (const line of await errorSummary(workDir)) launch.log(`[nginx] ${line}`);
     return readAccessLog(join(workDir, 'access.log'), addresses);
   };
   return {
