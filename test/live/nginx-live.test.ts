@@ -7,7 +7,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Agent, request } from 'undici';
+import { Agent, Client, request } from 'undici';
 import type { NginxSettings } from '../../experiments/proxies/nginx-settings.ts';
 import { launchNginx } from '../../live/runner/proxies/nginx/launcher.ts';
 import { type AccessRecord, type ProxyUnderTest, replicaSocketPath } from '../../live/runner/proxies/types.ts';
@@ -184,6 +184,29 @@ describe('the real NGINX under test', () => {
     // Measured on NGINX 1.22.1; a model of ketama over crc32("s1.sock\0") … must give the same.
     expect(maps[0]).toBe('c1=s3 c2=s1 c3=s2 c4=s3 c5=s3 c6=s1 c7=s2 c8=s3 c9=s2 c10=s3 c11=s3 c12=s2');
     expect(maps[1]).toBe(maps[0]);
+  });
+
+  it('a replica on a Unix socket that crashes and restarts serves on the same path again (the stale socket file is replaced)', async () => {
+    const dir = await mkdtemp(join(work, 'restart-'));
+    const path = replicaSocketPath(dir, 's1');
+    const r = await runtime.start({ id: 's1', host: '127.0.0.1', socketPath: path, serviceTimeMs: { dist: 'constant', value: 1 }, concurrency: 8, seed: 'r', controlToken: TOKEN, restart: true });
+    const viaSocket = async () => {
+      const client = new Client('http://localhost', { socketPath: path });
+      try {
+        const res = await client.request({ method: 'GET', path: '/' });
+        await res.body.dump();
+        return res.statusCode;
+      } finally {
+        await client.close();
+      }
+    };
+    expect(await viaSocket()).toBe(200);
+    await r.crash();
+    await expect(viaSocket()).rejects.toThrow(); // the file is still there; nobody listens
+    await r.ready(10_000);
+    expect(await viaSocket()).toBe(200);
+    expect(r.restarts).toBe(1);
+    await r.stop();
   });
 
   it("start-up failures are errors with NGINX's reason, and leave no process", async () => {
