@@ -119,6 +119,8 @@ describe('the real NGINX under test', () => {
     await proxy.change({ kind: 'remove', atMs: 0, server: 's1' });
     for (let i = 0; i < 6; i++) await send(proxy, `d${i}`);
     await expect(proxy.change({ kind: 'weight', atMs: 0, server: 'nope', weight: 2 })).rejects.toThrow('nginx: nope is not a server');
+    await expect(proxy.change({ kind: 'weight', atMs: 0, server: 's2', weight: 2.5 })).rejects.toThrow('s2: weight 2.5 cannot be expressed');
+    for (let i = 0; i < 3; i++) await send(proxy, `e${i}`); // still the last good config: s2 1, s4 2
     expect(alive(masterPid)).toBe(true); // the same master throughout
     const records = await proxy.stop();
     const phase = (p: string) => countBy(records.filter((r) => r.requestId.startsWith(p)));
@@ -126,6 +128,7 @@ describe('the real NGINX under test', () => {
     expect(phase('b')).toEqual({ s1: 6, s2: 2 });
     expect(phase('c')).toEqual({ s1: 6, s2: 2, s4: 4 });
     expect(phase('d')).toEqual({ s2: 2, s4: 4 });
+    expect(phase('e')).toEqual({ s2: 1, s4: 2 });
     const members = proxy.members!().map((m) => m.servers.map((s) => `${s.id}${s.routable ? '' : '(out)'}`).join(' '));
     expect(members).toEqual(['s1 s2', 's1 s2 s4', 's1(out) s2 s4', 's2 s4']);
   });

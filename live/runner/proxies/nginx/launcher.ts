@@ -132,17 +132,18 @@ nginxLauncher.replicaSockets = (config) => {
 export async function launchNginx(launch: ProxyLaunch, settings: NginxSettings): Promise<ProxyUnderTest> {
   const { workDir } = launch;
   const configPath = join(workDir, 'nginx.conf');
-  const listener = await loopbackListener();
-  const url = `http://127.0.0.1:${listener.port}`;
-  const addresses = new ServerAddresses();
   // Replicas on Unix sockets (the runner gave them when replicaSockets said so) are named
   // nginxServerName(id), `unix:s1.sock`, the name the model hashes: a path relative to
   // NGINX's cwd, which is then the sockets' folder.
   const socketDir = socketFolder(launch.backends);
   const nameOf = (id: string) => (socketDir !== undefined ? nginxServerName(id) : undefined);
+  const listener = await loopbackListener();
+  const url = `http://127.0.0.1:${listener.port}`;
+  const addresses = new ServerAddresses();
   let backends: NginxBackend[] = launch.backends.map((b) => ({ id: b.id, url: b.url, weight: b.weight, name: nameOf(b.id) }));
   let generation = 1;
-  const writeConfig = async () => {
+  /** Writes nginx.conf for these servers as configuration `generation`. */
+  const writeConfig = async (backends: NginxBackend[], generation: number) => {
     for (const b of backends) addresses.set(serverAddress(b), b.id);
     const config = nginxConfig({
       settings, backends, listen: `127.0.0.1:${listener.port}`, generation,
@@ -152,7 +153,7 @@ export async function launchNginx(launch: ProxyLaunch, settings: NginxSettings):
     if ('problems' in config) throw new Error(`nginx config: ${config.problems.join('; ')}`);
     await writeFile(configPath, config.text);
   };
-  await writeConfig().catch((err: Error) => { listener.server.close(); throw err; });
+  await writeConfig(backends, generation).catch((err: Error) => { listener.server.close(); throw err; });
 
   const binary = nginxBinary();
   let child: ChildProcess;
@@ -196,10 +197,12 @@ export async function launchNginx(launch: ProxyLaunch, settings: NginxSettings):
   const members = new MembersTimeline(backends.map((b) => b.id), Date.now());
   // One reload at a time: each waits for the previous one's workers.
   let reloading: Promise<void> = Promise.resolve();
-  const change = (c: Change, replicaUrl?: string): Promise<void> => (reloading = reloading.then(async () => {
-    backends = changedBackends(backends, c, replicaUrl, nameOf(c.server));
+  const reload = async (c: Change, replicaUrl?: string): Promise<void> => {
+    // Nothing changes here until the new config is written (a weight NGINX cannot take throws first).
+    const next = changedBackends(backends, c, replicaUrl, nameOf(c.server));
+    await writeConfig(next, generation + 1);
+    backends = next;
     generation += 1;
-    await writeConfig();
     if (c.kind === 'remove') members.set(c.server, false, Date.now());
     // SIGHUP to the master only (the workers ignore it): re-read the config, start new
     // workers, let the old ones finish what they serve (ngx_master_process_cycle).
@@ -210,7 +213,12 @@ export async function launchNginx(launch: ProxyLaunch, settings: NginxSettings):
     launch.log(`[nginx] reload for ${c.kind} ${c.server}: old workers stopped accepting ${Date.now() - sentMs} ms after SIGHUP`);
     if (c.kind === 'remove') members.delete(c.server, Date.now());
     else if (c.kind === 'add') members.set(c.server, true, Date.now());
-  }));
+  };
+  const change = (c: Change, replicaUrl?: string): Promise<void> => {
+    const done = reloading.then(() => reload(c, replicaUrl));
+    reloading = done.catch(() => {}); // a refused change does not block the next one
+    return done;
+  };
 
   let stopped: Promise<AccessRecord[]> | undefined;
   const stop = async (): Promise<AccessRecord[]> => {
