@@ -10,6 +10,8 @@ import { changeProblems } from '../runner/proxies/haproxy/runtime-api.ts';
 import type { CaddySettings } from '../../experiments/proxies/caddy-settings.ts';
 import { caddyConfigText, upstreamName } from '../runner/proxies/caddy/config.ts';
 import { namesUpstreams } from '../runner/proxies/caddy/launcher.ts';
+import { nginxSettings } from '../../experiments/proxies/nginx.ts';
+import { nginxConfig, nginxWeight } from '../runner/proxies/nginx/config.ts';
 
 /** RFC 5737's documentation network: addresses that reach nothing until the user edits them. */
 export const placeholderUrl = (index: number): string => `http://192.0.2.${index + 1}:80`;
@@ -114,6 +116,43 @@ export function exportCaddy(plan: ExperimentPlan, run: PlannedRun, notes: string
   };
 }
 
+/**
+ * nginx.conf for one run, or every problem: the translation's, and weights NGINX cannot
+ * take (the servers' and the `changes`'). NGINX has no runtime API in its open-source
+ * build: each change is an edit of the upstream block and a reload, listed as comments.
+ */
+export function exportNginx(plan: ExperimentPlan, run: PlannedRun, notes: string[]): ExportResult {
+  const cfg = run.config;
+  const translated = nginxSettings(cfg);
+  const problems = [...(translated.problems ?? [])];
+  cfg.changes.forEach((c, i) => {
+    if (c.kind === 'remove' || c.weight === undefined) return;
+    const w = nginxWeight(c.server, c.weight);
+    if ('problem' in w) problems.push(`changes.${i}.weight: ${w.problem}`);
+  });
+  if (problems.length || !translated.settings) return { problems };
+  const comments = [
+    `NGINX 1.22 config for experiment ${plan.name}${run.dir ? ` (${run.dir})` : ''}, printed by npm run export (Fulcrum).`,
+    ...notes.map((n) => `Exported: ${n}.`),
+    `EDIT BEFORE USE: servers s1…s${cfg.servers.count} are at placeholder addresses 192.0.2.x:80 (RFC 5737, reach nothing); put your servers' addresses there, and your address on "listen".`,
+    'Paths (pid, logs, temporary files) are relative to the prefix: run nginx -p DIR/ -c nginx.conf, or make them absolute.',
+    ...cfg.changes.map((c) => `changes at ${c.atMs} ms: ${nginxChange(c)}, then reload (nginx -s reload, or SIGHUP to the master).`),
+  ];
+  const out = nginxConfig({
+    settings: translated.settings,
+    backends: serverIds(cfg).map((id, i) => ({ id, url: placeholderUrl(i), weight: weightOf(cfg, id) })),
+    listen: '8080',
+    comments,
+  });
+  return 'problems' in out ? { problems: out.problems } : { text: out.text };
+}
+
+function nginxChange(c: RunConfig['changes'][number]): string {
+  if (c.kind === 'add') return `add "server <address> weight=${c.weight ?? 1} …; # ${c.server}" to the upstream block`;
+  if (c.kind === 'remove') return `delete the server line of ${c.server}`;
+  return c.weight === 0 ? `mark ${c.server} "down"` : `set weight=${c.weight} on ${c.server}`;
+}
+
 /** Fulcrum's proxy --config JSON (core RoutingSchema); the servers go on its command line. */
 export function exportFulcrum(run: PlannedRun): ExportResult {
   const { balancer, health, retry, timeouts } = run.config;
@@ -130,4 +169,5 @@ export function fulcrumCommand(cfg: RunConfig, configFile = 'lb.json'): string {
 export const EXPORTERS: Partial<Record<ProxyName, (plan: ExperimentPlan, run: PlannedRun, notes: string[]) => ExportResult>> = {
   fulcrum: (_plan, run) => exportFulcrum(run),
   haproxy: exportHaproxy,
+  nginx: exportNginx,
 };
