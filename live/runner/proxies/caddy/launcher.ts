@@ -7,10 +7,11 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import type { CaddySettings } from '../../../../experiments/proxies/caddy-settings.ts';
+import { caddySettings } from '../../../../experiments/proxies/caddy.ts';
 import type { Change } from '../../../../experiments/schema.ts';
 import { signalGroup, trackGroup } from '../process-group.ts';
 import { MembersTimeline } from '../haproxy/members.ts';
-import type { AccessRecord, ProxyLaunch, ProxyUnderTest } from '../types.ts';
+import type { AccessRecord, ProxyLaunch, ProxyLauncher, ProxyUnderTest } from '../types.ts';
 import { CaddyLog } from './access-log.ts';
 import { adminRequest, loadConfig } from './admin-api.ts';
 import { type CaddyBackend, caddyConfigText, dialAddress, upstreamName } from './config.ts';
@@ -94,6 +95,18 @@ function startCaddy(configPath: string, workDir: string, onLine: (line: string) 
     read(child.stderr!);
   });
 }
+
+/**
+ * The registry's entry: the run's config translated (experiments/proxies/caddy.ts), then
+ * started. Weight `changes` are announced in the log, not refused: the run then shows the
+ * change failing (Caddy 2.6 has no weights), which `npm run export` reports as a problem.
+ */
+export const caddyLauncher: ProxyLauncher = (launch) => {
+  const translated = caddySettings(launch.config);
+  if (translated.problems) return Promise.reject(new Error(`Caddy cannot run this experiment:\n  ${translated.problems.join('\n  ')}`));
+  launch.config.changes.forEach((c, i) => { if (c.kind === 'weight') launch.log(`[caddy] will fail: changes[${i}].weight: Caddy 2.6 has no upstream weights`); });
+  return launchCaddy(launch, translated.settings);
+};
 
 /** Starts Caddy with these settings in front of `launch.backends`. */
 export async function launchCaddy(launch: ProxyLaunch, settings: CaddySettings): Promise<ProxyUnderTest> {
