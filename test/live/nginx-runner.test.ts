@@ -46,6 +46,6 @@ describe('npm run live FILE -- --proxy nginx', () => {
   it('active health checks: refused with the JSON path and the reason, exit code not 0', async () => {
     const r = await live({ health: { active: { path: '/heartbeat', intervalMs: 1000, timeoutMs: 500 } } }, 'active');
     expect(r.code).not.toBe(0);
-    expect(r.stderr).toMatch(/health\.active: NGINX open source has no active health checks/);
+    expect(r.stderr).toMatch(/health\.active: .*NGINX open source has no active health checks/);
   });
 });
