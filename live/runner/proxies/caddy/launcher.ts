@@ -51,7 +51,7 @@ export function namesUpstreams(settings: CaddySettings): boolean {
 /** Caddy's warnings and errors, and any line that is not its JSON; not the per-request and per-check lines. */
 function worthTelling(line: string): boolean {
   if (!line.startsWith('{')) return line.trim() !== '';
-  return /^\{"level":"(warn|error|panic|fatal)"/.test(line) && !line.includes('"msg":"handled request"');
+  return /^\{"level":"(warn|error|panic|fatal)"/.test(line) && !/"msg":"(handled request|exiting; byeee)/.test(line);
 }
 
 interface Started { child: ChildProcess; exited: Promise<void> }
