@@ -74,7 +74,10 @@ function startCaddy(configPath: string, workDir: string, onLine: (line: string) 
   const exited = new Promise<void>((resolve) => child.once('exit', () => { forget(); resolve(); }));
   if (child.pid !== undefined) forget = trackGroup(child.pid, exited);
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`caddy not ready after ${READY_TIMEOUT_MS} ms: ${tail.join(' | ')}`)), READY_TIMEOUT_MS);
+    const timer = setTimeout(() => {
+      if (child.pid !== undefined) signalGroup(child.pid, 'SIGKILL'); // never leave a Caddy that did not come up
+      reject(new Error(`caddy not ready after ${READY_TIMEOUT_MS} ms: ${tail.join(' | ')}`));
+    }, READY_TIMEOUT_MS);
     child.once('error', (err) => { clearTimeout(timer); reject(new Error(`cannot start ${binary} (${err.message}); install it with npm run test:setup or set FULCRUM_CADDY`)); });
     void exited.then(() => { clearTimeout(timer); reject(new Error(`caddy exited before it was ready: ${tail.join(' | ')}`)); });
     const read = (stream: NodeJS.ReadableStream) => {
@@ -138,12 +141,10 @@ export async function launchCaddy(launch: ProxyLaunch, settings: CaddySettings):
   };
 
   let listen = '';
-  let configText = '';
   let started: Started | undefined;
   for (let attempt = 1; !started; attempt++) {
     listen = `127.0.0.1:${await freePort()}`;
-    configText = caddyConfigText({ settings, backends, listen, admin: `unix/${adminSocket}`, namedUpstreams: named });
-    await writeFile(configPath, configText);
+    await writeFile(configPath, caddyConfigText({ settings, backends, listen, admin: `unix/${adminSocket}`, namedUpstreams: named }));
     try {
       started = await startCaddy(configPath, workDir, onLine);
     } catch (err) {
