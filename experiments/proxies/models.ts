@@ -7,6 +7,8 @@ import type { ProxyName } from '../proxies.ts';
 import type { RunConfig } from '../schema.ts';
 import { haproxySettings } from './haproxy.ts';
 import { haproxyModelRun } from './haproxy-model.ts';
+import { caddySettings } from './caddy.ts';
+import { caddyModelRun } from './caddy-model.ts';
 import { nginxSettings } from './nginx.ts';
 import { nginxModelProblems, nginxModelRun } from './nginx-model.ts';
 
@@ -34,6 +36,15 @@ export const PROXY_MODELS: Partial<Record<ProxyName, ProxyModel>> = {
       if (!t.settings) throw new Error(t.problems.join('\n'));
       const m = haproxyModelRun(cfg, t.settings);
       return { config: m.config, rules: { haproxy: m.rules } };
+    },
+  },
+  caddy: {
+    problems: (cfg) => caddySettings(cfg).problems ?? [],
+    run: (cfg) => {
+      const t = caddySettings(cfg);
+      if (!t.settings) throw new Error(t.problems.join('\n'));
+      const m = caddyModelRun(cfg, t.settings);
+      return { config: m.config, rules: { caddy: m.rules } };
     },
   },
   nginx: {

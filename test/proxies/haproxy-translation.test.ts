@@ -2,13 +2,10 @@
 // `proxies.haproxy` block (HAProxy's own vocabulary) winning over the generic sections.
 import { describe, expect, it } from 'vitest';
 import { parseExperiment } from '../../experiments/schema.ts';
-import { problemsOf, runConfig, schemaProblems, settingsOf, smallExperiment } from './helpers.ts';
+import { schemaProblems, smallExperiment, translator } from './translation.ts';
 import { haproxySettings, parseBalance, parseHashType } from '../../experiments/proxies/haproxy.ts';
-import type { HaproxySettings } from '../../experiments/proxies/haproxy-settings.ts';
 
-const config = runConfig;
-const settings = (extra: Record<string, unknown>): HaproxySettings => settingsOf(haproxySettings(config(extra)));
-const problems = (extra: Record<string, unknown>): string[] => problemsOf(haproxySettings(config(extra)));
+const { settings, problems } = translator(haproxySettings);
 
 describe('generic → HAProxy: balance', () => {
   it.each([
