@@ -67,6 +67,8 @@ describe('the proxies.caddy block', () => {
   it('lb_try_duration without an interval waits 250 ms (Provision); lb_retries alone does not wait', () => {
     expect(settings({ proxies: { caddy: { lbTryDurationMs: 2_000 } } })).toMatchObject({ tryDurationMs: 2_000, tryIntervalMs: 250, retries: 0 });
     expect(settings({ proxies: { caddy: { lbRetries: 2 } } })).toMatchObject({ tryDurationMs: 0, tryIntervalMs: 0, retries: 2 });
+    expect(settings({ proxies: { caddy: { lbTryDurationMs: 2_000, lbTryIntervalMs: 0 } } }).tryIntervalMs).toBe(250); // 0 means "unset" to Provision
+    expect(settings({ proxies: { caddy: { lbRetries: 2, lbTryIntervalMs: 40 } } }).tryIntervalMs).toBe(40);
   });
 
   it('the block silences the generic retry section it replaces', () => {
