@@ -50,7 +50,7 @@ export const PROXY_MODELS: Partial<Record<ProxyName, ProxyModel>> = {
   nginx: {
     problems: (cfg) => {
       const t = nginxSettings(cfg);
-      return t.problems ?? nginxModelProblems(t.settings);
+      return t.problems ?? nginxModelProblems(cfg, t.settings);
     },
     run: (cfg) => {
       const t = nginxSettings(cfg);
