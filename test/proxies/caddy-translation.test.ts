@@ -1,13 +1,14 @@
 // The experiment → Caddy 2.6 translation: the generic mappings, the problem lines (one per
 // JSON path, with the way out), and the `proxies.caddy` block winning over the generic sections.
 import { describe, expect, it } from 'vitest';
-import { config, schemaProblems, translator } from './translation.ts';
+import { problemsOf, runConfig, schemaProblems, settingsOf } from './helpers.ts';
 import { caddySettings, parseLbPolicy } from '../../experiments/proxies/caddy.ts';
 import { caddyDialPlaceholder } from '../../experiments/proxies/caddy-settings.ts';
 import { caddyModelRun } from '../../experiments/proxies/caddy-model.ts';
 import type { HealthConfig } from '../../core/config.ts';
 
-const { settings, problems } = translator(caddySettings);
+const settings = (extra: Record<string, unknown>) => settingsOf(caddySettings(runConfig(extra)));
+const problems = (extra: Record<string, unknown>) => problemsOf(caddySettings(runConfig(extra)));
 
 describe('generic → Caddy: lb_policy', () => {
   it.each([
@@ -106,7 +107,7 @@ describe('the proxies.caddy block', () => {
 
 describe('the modelled run', () => {
   it('routes with the caddy-* policy, Caddy\'s rules and no overall deadline', () => {
-    const cfg = config({ balancer: { policy: 'ip-hash' }, proxies: { caddy: { lbTryDurationMs: 1_000, failDurationMs: 5_000 } } });
+    const cfg = runConfig({ balancer: { policy: 'ip-hash' }, proxies: { caddy: { lbTryDurationMs: 1_000, failDurationMs: 5_000 } } });
     const run = caddyModelRun(cfg, caddySettings(cfg).settings!);
     expect(run.config.balancer.policy).toBe('caddy-ip-hash');
     expect(run.config.retry).toBeUndefined();
