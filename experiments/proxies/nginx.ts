@@ -135,6 +135,9 @@ function translateBalance(cfg: RunConfig, problems: string[]): NginxBalance {
     case 'haproxy-random': case 'haproxy-source':
       problems.push(problem('balancer.policy', b.policy, 'is a model of HAProxy (run it with --proxy haproxy); set proxies.nginx.balance for NGINX'));
       return { method: 'round-robin' };
+    case 'caddy-round-robin': case 'caddy-least-conn': case 'caddy-random': case 'caddy-random-choose': case 'caddy-first': case 'caddy-ip-hash':
+      problems.push(problem('balancer.policy', b.policy, 'is a model of Caddy (run it with --proxy caddy); set proxies.nginx.balance for NGINX'));
+      return { method: 'round-robin' };
   }
 }
 
@@ -206,7 +209,10 @@ const OUTLIER_DEFAULTS = { maxEjectionMs: 300_000, jitterMs: 0, maxEjectionPerce
 
 function translateHealth(cfg: RunConfig, block: NginxBlock, problems: string[]): HealthSettings {
   const active = cfg.health?.active;
-  if (active) problems.push(problem('health.active', active, 'NGINX open source has no active health checks; remove health.active or use proxies.nginx.maxFails'));
+  // Setting the block's maxFails chooses NGINX's passive health in their place.
+  if (active && block.maxFails === undefined) {
+    problems.push(problem('health.active', active, 'NGINX open source has no active health checks; remove health.active or use proxies.nginx.maxFails'));
+  }
   const own = { maxFails: block.maxFails, failTimeoutMs: block.failTimeoutMs };
   const o = cfg.health?.outlier;
   const fromPolicy = 'maxFails' in cfg.balancer ? cfg.balancer : undefined; // an nginx-* policy's own options

@@ -18,6 +18,7 @@ import { BalancerSchema } from '../../core/config.ts';
 import type { NginxRetryRules } from '../../core/nginx-retry.ts';
 import { rngStream } from '../../core/rng.ts';
 import { Router } from '../../core/router.ts';
+import type { AttemptOutcome } from '../../core/types.ts';
 
 const hasNginx = spawnSync('nginx', ['-v']).status === 0;
 
@@ -32,9 +33,20 @@ interface Case {
   client?: (i: number) => string;
   /** Servers with nothing listening on their socket: connections fail. */
   dead?: string[];
+  /** How a live server answers its own n-th request (from 0): a status, or 'reset' (the connection closed unanswered). */
+  answers?: Record<string, (n: number) => Answer>;
+  /** The request method (GET). */
+  httpMethod?: string;
   /** Extra `server` parameters (max_fails=…) and proxy_next_upstream rules. */
   serverParams?: string;
   rules?: NginxRetryRules;
+}
+
+type Answer = number | 'reset';
+
+/** Server `id`'s answer to its n-th request (200 unless the case says otherwise). */
+function answerOf(c: { answers?: Record<string, (n: number) => Answer> }, id: string, n: number): Answer {
+  return c.answers?.[id]?.(n) ?? 200;
 }
 
 const DEFAULT_RULES: NginxRetryRules = { nextUpstream: ['error', 'timeout'], tries: 0, timeoutMs: 0 };
@@ -76,6 +88,34 @@ const CASES: Case[] = [
   {
     title: 'hash consistent, s1 dead, tries 2', method: 'hash $remote_addr consistent;', weights: [1, 1, 1], policy: { policy: 'nginx-hash', consistent: true, maxFails: 0 }, requests: 60,
     client: spread, dead: ['s1'], serverParams: 'max_fails=0', rules: { nextUpstream: ['error', 'timeout'], tries: 2, timeoutMs: 0 },
+  },
+  // Answers NGINX may retry (proxy_next_upstream http_502), resets, a POST, and the failed
+  // server's effective weight: the request rules of core/nginx-retry.ts.
+  {
+    title: 'round robin, s2 answers 502, next_upstream error http_502: retried, s2 failed (max_fails=1) and skipped', method: '', weights: [1, 1, 1],
+    policy: { policy: 'nginx-round-robin' }, requests: 12, answers: { s2: () => 502 }, rules: { nextUpstream: ['error', 'http_502'], tries: 0, timeoutMs: 0 },
+  },
+  {
+    title: 'round robin, s2 answers 502, tries 1: passed on and not a failure, s2 keeps its turn', method: '', weights: [1, 1, 1],
+    policy: { policy: 'nginx-round-robin' }, requests: 12, answers: { s2: () => 502 }, rules: { nextUpstream: ['error', 'http_502'], tries: 1, timeoutMs: 0 },
+  },
+  {
+    title: 'round robin, s2 answers 503 not named: passed on', method: '', weights: [1, 1, 1],
+    policy: { policy: 'nginx-round-robin' }, requests: 9, answers: { s2: () => 503 }, rules: { nextUpstream: ['error', 'http_502'], tries: 0, timeoutMs: 0 },
+  },
+  {
+    title: 'POST, s1 resets every other request: not retried (502) without non_idempotent', method: '', weights: [1, 1],
+    policy: { policy: 'nginx-round-robin', maxFails: 0 }, requests: 8, httpMethod: 'POST', answers: { s1: (n) => (n % 2 ? 200 : 'reset') }, serverParams: 'max_fails=0', rules: DEFAULT_RULES,
+  },
+  {
+    title: 'POST, s1 resets every other request, non_idempotent: retried on s2', method: '', weights: [1, 1],
+    policy: { policy: 'nginx-round-robin', maxFails: 0 }, requests: 8, httpMethod: 'POST', answers: { s1: (n) => (n % 2 ? 200 : 'reset') }, serverParams: 'max_fails=0',
+    rules: { nextUpstream: ['error', 'timeout', 'non_idempotent'], tries: 0, timeoutMs: 0 },
+  },
+  {
+    title: 'weights 8 1, s1\'s first answer 502 (retried): effective weight 8 − 8/2 climbs back', method: '', weights: [8, 1],
+    policy: { policy: 'nginx-round-robin', maxFails: 2 }, requests: 20, answers: { s1: (n) => (n === 0 ? 502 : 200) }, serverParams: 'max_fails=2',
+    rules: { nextUpstream: ['error', 'http_502'], tries: 0, timeoutMs: 0 },
   },
   {
     title: 'all servers dead: 502', method: '', weights: [1, 1], policy: { policy: 'nginx-round-robin' }, requests: 4,
@@ -232,23 +272,32 @@ function throughModel(c: Case): string[] {
   c.weights.forEach((w, i) => balancer.add(`s${i + 1}`, { weight: w, nowMs: 0, initial: true }));
   const router = new Router({ balancer, timeouts: { requestMs: 1e9, connectMs: 1000 }, rng: rngStream(1, 'router'), nginx: c.rules ?? DEFAULT_RULES });
   const dead = new Set(c.dead);
+  const served = new Map<string, number>();
+  const outcome = (id: string): AttemptOutcome => {
+    if (dead.has(id)) return { kind: 'connect-error' };
+    const n = served.get(id) ?? 0;
+    served.set(id, n + 1);
+    const answer = answerOf(c, id, n);
+    return answer === 'reset' ? { kind: 'reset' } : { kind: 'response', status: answer };
+  };
   const out: string[] = [];
   for (let i = 0; i < c.requests; i++) {
-    const flow = router.start({ method: 'GET', hashKey: c.client?.(i) ?? '127.0.0.1', nowMs: i, bodyReplayable: true });
+    const flow = router.start({ method: c.httpMethod ?? 'GET', hashKey: c.client?.(i) ?? '127.0.0.1', nowMs: i, bodyReplayable: true });
     let step = router.next(flow, i);
     for (;;) {
-      if (step.kind === 'attempt') step = router.attemptEnded(flow, i, dead.has(step.backend.id) ? { kind: 'connect-error' } : { kind: 'response', status: 200 });
+      if (step.kind === 'attempt') step = router.attemptEnded(flow, i, outcome(step.backend.id));
       else if (step.kind === 'retry') step = router.next(flow, i);
       else break;
     }
-    out.push(step.kind === 'respond' ? flow.path[flow.path.length - 1] : step.kind === 'fail' ? `status ${step.status}` : step.kind);
+    const last = flow.path[flow.path.length - 1];
+    out.push(step.kind === 'respond' ? (step.status === 200 ? last : `${last} ${step.status}`) : step.kind === 'fail' ? `status ${step.status}` : step.kind);
   }
   return out;
 }
 
 async function throughNginx(c: Case): Promise<string[]> {
   const dir = mkdtempSync(join(tmpdir(), 'nginxmodels-'));
-  const backends = await listenAll(dir, c.weights.length, c.dead);
+  const backends = await listenAll(dir, c.weights.length, c.dead, c);
   const port = await freePort();
   const params = c.serverParams ? ` ${c.serverParams}` : '';
   writeFileSync(join(dir, 'nginx.conf'), nginxConf({
@@ -261,7 +310,7 @@ async function throughNginx(c: Case): Promise<string[]> {
   try {
     await waitForPort(port, child, () => stderr);
     const out: string[] = [];
-    for (let i = 0; i < c.requests; i++) out.push(await get(port, c.client?.(i) ?? '127.0.0.1'));
+    for (let i = 0; i < c.requests; i++) out.push(await get(port, c.client?.(i) ?? '127.0.0.1', c.httpMethod));
     return out;
   } finally {
     child.kill('SIGTERM');
@@ -272,12 +321,19 @@ async function throughNginx(c: Case): Promise<string[]> {
 }
 
 /** Backends s1 … s<count> on unix sockets in `dir`, answering their id; `dead` ones do not listen. */
-async function listenAll(dir: string, count: number, dead: string[] = []): Promise<http.Server[]> {
+async function listenAll(dir: string, count: number, dead: string[] = [], c: Pick<Case, 'answers'> = {}): Promise<http.Server[]> {
   const backends: http.Server[] = [];
   for (let i = 0; i < count; i++) {
     const id = `s${i + 1}`;
     if (dead.includes(id)) continue;
-    const server = http.createServer((_req, res) => { res.setHeader('x-server', id); res.end(id); });
+    let n = 0;
+    const server = http.createServer((req, res) => {
+      const answer = answerOf(c, id, n++);
+      if (answer === 'reset') { req.socket.destroy(); return; }
+      res.statusCode = answer;
+      res.setHeader('x-server', id);
+      res.end(id);
+    });
     server.listen(join(dir, `${id}.sock`));
     await once(server, 'listening');
     backends.push(server);
@@ -313,11 +369,12 @@ function nextUpstreamText(rules: NginxRetryRules): string {
   return rules.nextUpstream.length > 0 ? rules.nextUpstream.join(' ') : 'off';
 }
 
-function get(port: number, localAddress: string): Promise<string> {
+function get(port: number, localAddress: string, method = 'GET'): Promise<string> {
   return new Promise((resolve, reject) => {
-    const req = http.request({ host: '127.0.0.1', port, path: '/', localAddress, agent: false }, (res) => {
+    const req = http.request({ host: '127.0.0.1', port, path: '/', localAddress, agent: false, method }, (res) => {
       res.resume();
-      res.on('end', () => resolve(String(res.headers['x-server'] ?? `status ${res.statusCode}`)));
+      const server = res.headers['x-server'];
+      res.on('end', () => resolve(server === undefined ? `status ${res.statusCode}` : res.statusCode === 200 ? String(server) : `${server} ${res.statusCode}`));
     });
     req.on('error', reject);
     req.end();
@@ -346,5 +403,87 @@ async function waitForPort(port: number, child: ChildProcess, stderr: () => stri
     if (ok) return;
     if (Date.now() > deadline) throw new Error(`nginx did not listen on ${port}: ${stderr()}`);
     await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+// least_conn with requests in flight: each backend holds its answers until released, the
+// next request is sent once the previous one has reached its backend, so NGINX and the model
+// see the same conns on every pick — the lowest conns/weight, ties by the smooth pass.
+interface HeldCase { title: string; weights: number[]; rounds: number[] }
+
+const HELD_CASES: HeldCase[] = [
+  { title: 'least_conn 1 2 1', weights: [1, 2, 1], rounds: [9, 5, 12] },
+  { title: 'least_conn 2 1 1 3', weights: [2, 1, 1, 3], rounds: [11, 7] },
+];
+
+describe.skipIf(!hasNginx)('NGINX least_conn against the real nginx binary (requests held in flight)', () => {
+  for (const c of HELD_CASES) {
+    it(`${c.title}, rounds of ${c.rounds.join(', ')} held requests: the same server for every request`, async () => {
+      const real = await heldThroughNginx(c);
+      expect(real.length).toBe(c.rounds.reduce((a, b) => a + b, 0));
+      expect(heldThroughModel(c)).toEqual(real);
+    }, 60_000);
+  }
+});
+
+function heldThroughModel(c: HeldCase): string[] {
+  const balancer = new Balancer({ balancer: BalancerSchema.parse({ policy: 'nginx-least-conn', panicThresholdPercent: 0 }), rng: rngStream(1, 'balancer') });
+  c.weights.forEach((w, i) => balancer.add(`s${i + 1}`, { weight: w, nowMs: 0, initial: true }));
+  const out: string[] = [];
+  for (const n of c.rounds) {
+    const open = Array.from({ length: n }, () => {
+      const b = balancer.pick({ nowMs: 0 })!;
+      balancer.attemptStarted(b, 0);
+      out.push(b.id);
+      return b;
+    });
+    for (const b of open) balancer.attemptEnded(b, 0, 0, { kind: 'response', status: 200 });
+  }
+  return out;
+}
+
+async function heldThroughNginx(c: HeldCase): Promise<string[]> {
+  const dir = mkdtempSync(join(tmpdir(), 'nginxheld-'));
+  const held: Array<() => void> = [];
+  let arrived: ((id: string) => void) | undefined;
+  const backends: http.Server[] = [];
+  for (let i = 0; i < c.weights.length; i++) {
+    const id = `s${i + 1}`;
+    const server = http.createServer((_req, res) => {
+      held.push(() => { res.setHeader('x-server', id); res.end(id); });
+      arrived?.(id);
+    });
+    server.listen(join(dir, `${id}.sock`));
+    await once(server, 'listening');
+    backends.push(server);
+  }
+  const port = await freePort();
+  writeFileSync(join(dir, 'nginx.conf'), nginxConf({
+    port, method: 'least_conn;', master: false, generation: 0,
+    servers: c.weights.map((w, i) => `server unix:s${i + 1}.sock weight=${w};`), rules: DEFAULT_RULES,
+  }));
+  const child = spawn('nginx', ['-e', 'error.log', '-p', dir, '-c', 'nginx.conf'], { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr!.on('data', (d: Buffer) => { stderr += d.toString(); });
+  try {
+    await waitForPort(port, child, () => stderr);
+    const out: string[] = [];
+    for (const n of c.rounds) {
+      const answers: Array<Promise<string>> = [];
+      for (let k = 0; k < n; k++) {
+        const reached = new Promise<string>((resolve) => { arrived = resolve; });
+        answers.push(get(port, '127.0.0.1'));
+        out.push(await reached); // the backend NGINX chose has the request: its conns are counted
+      }
+      arrived = undefined;
+      for (const release of held.splice(0)) release();
+      await Promise.all(answers);
+    }
+    return out;
+  } finally {
+    child.kill('SIGTERM');
+    if (child.exitCode === null) await once(child, 'exit');
+    await Promise.all(backends.map((b) => new Promise((r) => b.close(r))));
+    rmSync(dir, { recursive: true, force: true });
   }
 }
