@@ -1,0 +1,29 @@
+// How each proxy spells the balancing an experiment's run asks for, in its own vocabulary
+// (HAProxy `leastconn`, NGINX `ip_hash`, Caddy `client_ip_hash`): the four-proxy page names
+// a run by it, since one variant can mean another algorithm on another proxy (a5's
+// `peak-ewma` runs as HAProxy's `leastconn`). Read from each proxy's settings contract, the
+// same translation its model and config generator use; null where it has none (Fulcrum's
+// own proxy speaks the experiment's vocabulary) or the run cannot be expressed.
+import type { ProxyName } from '../experiments/proxies.ts';
+import { haproxySettings } from '../experiments/proxies/haproxy.ts';
+import type { HaproxyBalance } from '../experiments/proxies/haproxy-settings.ts';
+import type { RunConfig } from '../experiments/schema.ts';
+
+function haproxyWords(b: HaproxyBalance): string {
+  switch (b.algorithm) {
+    case 'random': return `random(${b.draws})`;
+    case 'source': return `source ${b.hashType.method}${b.hashBalanceFactor ? ` balance-factor ${b.hashBalanceFactor}` : ''}`;
+    default: return b.algorithm;
+  }
+}
+
+const WORDS: Record<ProxyName, (cfg: RunConfig) => string | null> = {
+  fulcrum: () => null,
+  haproxy: (cfg) => { const t = haproxySettings(cfg); return t.settings ? haproxyWords(t.settings.balance) : null; },
+  nginx: () => null,
+  caddy: () => null,
+};
+
+export function balanceWords(proxy: ProxyName, cfg: RunConfig): string | null {
+  return WORDS[proxy](cfg);
+}
