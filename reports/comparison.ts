@@ -38,6 +38,8 @@ export interface Check {
 export interface CompareRun {
   proxy: ProxyName;
   run: string;
+  /** The experiment's policy for the run (summary.json "policy"), in Fulcrum's vocabulary. */
+  policy: string;
   /** The proxy's own name for the run's balancing (HAProxy `leastconn`); null for Fulcrum's or when unknown. */
   balance: string | null;
   sim: EngineNumbers | null;
@@ -87,6 +89,7 @@ export function compareRuns(e: ExperimentResults, d: Pick<Derived, 'fidelity' | 
     return {
       proxy: e.proxy,
       run,
+      policy: (sim ?? live)?.summary.policy ?? '',
       balance: e.balance.get(k.dir) ?? null,
       sim: numbersOf(sim),
       live: numbersOf(live),

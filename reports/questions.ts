@@ -58,16 +58,19 @@ const v = (name: string): string => `\`${name}\``;
 const runOn = (r: CompareRun): string => (r.balance ? `\`${r.balance}\` (variant ${v(r.run)})` : v(r.run));
 
 /**
- * Variants one proxy runs with the same balancing (HAProxy has no peak-EWMA: a5's `peak-ewma`
- * runs as `leastconn`, like `least-connections`): their numbers are one algorithm twice.
+ * Variants asking for different policies that one proxy runs with the same balancing (HAProxy
+ * has no peak-EWMA: a5's `peak-ewma` runs as `leastconn`, like `least-connections`): their
+ * numbers are one algorithm twice.
  */
 export function sameBalance(runs: readonly CompareRun[]): string[] {
   const out: string[] = [];
   for (const p of [...new Set(runs.map((r) => r.proxy))]) {
-    const groups = new Map<string, string[]>();
-    for (const r of runs) if (r.proxy === p && r.balance) groups.set(r.balance, [...(groups.get(r.balance) ?? []), r.run]);
-    for (const [words, variants] of groups) {
-      if (variants.length > 1) out.push(`On ${label(p)}, ${andList(variants.map(v))} ${variants.length === 2 ? 'both' : 'all'} run as \`${words}\`: one algorithm under ${variants.length} names.`);
+    const groups = new Map<string, CompareRun[]>();
+    for (const r of runs) if (r.proxy === p && r.balance) groups.set(r.balance, [...(groups.get(r.balance) ?? []), r]);
+    for (const [words, rs] of groups) {
+      const variants = rs.map((r) => r.run);
+      // Variants that ask for one policy and differ elsewhere (retries, checks) are not a merger.
+      if (new Set(rs.map((r) => r.policy)).size > 1) out.push(`On ${label(p)}, ${andList(variants.map(v))} ${variants.length === 2 ? 'both' : 'all'} run as \`${words}\`: one algorithm under ${variants.length} names.`);
     }
   }
   return out;

@@ -89,7 +89,7 @@ function summaryOf(experiment: string, proxy: ProxyName, mode: 'sim' | 'live', v
   const mean = total / r.servers.length;
   const mean2 = r.servers.reduce((a, b) => a + b * b, 0) / r.servers.length;
   return {
-    experiment, mode, ...(proxy === 'fulcrum' ? {} : { proxy }), variant, seed: 1, policy: variant,
+    experiment, mode, ...(proxy === 'fulcrum' ? {} : { proxy }), variant, seed: 1, policy: experiment === 'a3' ? 'round-robin' : variant, // a3's variants differ in retries and checks only
     requests: { total: total - retries, ok: total - retries - failed, failed, attempts: total, retries },
     servers,
     latencyMs: { mean: r.mean ?? 6, p50: r.p50 ?? 4, p90: 10, p99: r.p99 ?? 20, max: (r.p99 ?? 20) * 2 },
