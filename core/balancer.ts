@@ -141,6 +141,12 @@ export class Balancer {
   }
 
   has(id: string): boolean { return this.members.has(id); }
+  /** Members not draining: the servers a proxy's current configuration lists. */
+  activeCount(): number {
+    let n = 0;
+    for (const m of this.ordered) if (m.lifecycle === 'active') n++;
+    return n;
+  }
   get size(): number { return this.members.size; }
 
   // ---- time ---------------------------------------------------------------------------
@@ -202,10 +208,10 @@ export class Balancer {
   }
 
   /** Feeds the outcome to the policy and to outlier detection; finishes a drain. Returns whether it counts against the backend. */
-  attemptEnded(backend: Backend, nowMs: number, latencyMs: number, outcome: AttemptOutcome): boolean {
+  attemptEnded(backend: Backend, nowMs: number, latencyMs: number, outcome: AttemptOutcome, serverFailed?: boolean): boolean {
     this.advance(nowMs);
     backend.inFlight--;
-    this.policy.onAttemptEnd?.(backend, nowMs, latencyMs, outcome);
+    this.policy.onAttemptEnd?.(backend, nowMs, latencyMs, outcome, serverFailed);
     const cfg = this.opts.health?.outlier;
     const failure = isBackendFailure(outcome, cfg?.count500 ?? false);
     const m = this.members.get(backend.id);

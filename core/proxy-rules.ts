@@ -2,8 +2,11 @@
 // each proxy's model (experiments/proxies/<proxy>-model.ts) fills its own field and the
 // engines hand them to the Router. Empty: Fulcrum's rules.
 import type { HaproxyRetryRules } from './haproxy-retry.ts';
+import type { NginxRetryRules } from './nginx-retry.ts';
 
 export interface ProxyRules {
   /** HAProxy 2.6 (`--proxy haproxy`): retries, redispatch, the backend queue. */
   haproxy?: HaproxyRetryRules;
+  /** NGINX 1.22 (`--proxy nginx`): proxy_next_upstream, its tries and timeout. */
+  nginx?: NginxRetryRules;
 }

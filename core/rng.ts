@@ -11,6 +11,15 @@ export function rngStream(seed: number | string, label: string): Rng {
   return seedrandom.alea(`${seed}/${label}`);
 }
 
+/**
+ * The seed balancer instance `index` derives its streams from when a run has several
+ * (experiments/balancers.ts; the proxy's --workers): the run's own seed for the first, so one
+ * balancer draws exactly as ever, and `<seed>/balancer-<index>` for the others.
+ */
+export function instanceSeed(seed: number | string, index: number): number | string {
+  return index === 0 ? seed : `${seed}/balancer-${index}`;
+}
+
 /** The labels each consumer draws under; engines name streams only through these. */
 export const STREAM = {
   /** The balancer: random and P2C picks, ejection jitter. */

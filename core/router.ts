@@ -9,6 +9,7 @@ import type { Balancer } from './balancer.ts';
 import { type FailurePoint, type RetryRefusal, RetryBudget, decideRetry } from './retry.ts';
 import { newTrace } from './balancer.ts';
 import { type HaproxyRetryRules, decideHaproxyRetry } from './haproxy-retry.ts';
+import { type NginxRetryRules, type NginxVerdict, decideNginxNext } from './nginx-retry.ts';
 
 export interface RouterOptions {
   balancer: Balancer;
@@ -23,6 +24,8 @@ export interface RouterOptions {
    * the same server unless redispatched, and a redispatch avoids only the previous server.
    */
   haproxy?: HaproxyRetryRules;
+  /** NGINX's next-upstream rules instead of Fulcrum's (`retry` is then ignored); no live server is 502. */
+  nginx?: NginxRetryRules;
 }
 
 /** Why the proxy itself answered with an error instead of a backend. */
@@ -126,7 +129,7 @@ export class Router {
       backend = same; // HAProxy: a retry without redispatch reconnects to the assigned server
     } else {
       const exclude = this.opts.haproxy ? flow.avoid : flow.tried;
-      backend = this.opts.balancer.pick({ nowMs, hashKey: flow.info.hashKey, attempt: flow.attempt + 1, exclude }, trace);
+      backend = this.opts.balancer.pick({ nowMs, hashKey: flow.info.hashKey, attempt: flow.attempt + 1, exclude, request: flow }, trace);
       if (trace) flow.decisions!.push({ kind: 'pick', trace });
     }
     if (!backend) {
@@ -135,7 +138,7 @@ export class Router {
       if (haproxy?.queueTimeoutMs !== undefined && this.opts.balancer.routableCount() > 0) {
         return { kind: 'queue', timeoutMs: haproxy.queueTimeoutMs }; // all full: the backend queue
       }
-      return this.fail(flow, nowMs, 503, 'no_backend');
+      return this.fail(flow, nowMs, this.opts.nginx ? 502 : 503, 'no_backend'); // NGINX: "no live upstreams" is 502
     }
     flow.attempt++;
     flow.current = backend;
@@ -158,10 +161,14 @@ export class Router {
     const backend = flow.current!;
     flow.current = undefined;
     const latencyMs = nowMs - flow.attemptStartMs;
-    flow.ended.backendFailure = this.opts.balancer.attemptEnded(backend, nowMs, latencyMs, outcome);
+    const nginx = this.opts.nginx && decideNginxNext(this.opts.nginx, {
+      outcome, method: flow.info.method, triesUsed: flow.attempt + 1, servers: this.opts.balancer.activeCount(), elapsedMs: nowMs - flow.info.nowMs,
+    });
+    flow.ended.backendFailure = this.opts.balancer.attemptEnded(backend, nowMs, latencyMs, outcome, nginx ? nginx.serverFailed : undefined);
     flow.ended.ok = isOk(outcome);
     this.releaseSlot(flow);
     flow.decisions?.push({ kind: 'outcome', atMs: nowMs, backend: backend.id, outcome });
+    if (nginx) return this.afterNginxAttempt(flow, nowMs, nginx);
     return this.afterAttempt(flow, nowMs, outcome, opts);
   }
 
@@ -220,6 +227,17 @@ export class Router {
     flow.avoid = answer.redispatch ? new Set([backend]) : undefined;
     flow.decisions?.push({ kind: 'retry', atMs: nowMs, delayMs: answer.delayMs });
     return { kind: 'retry', delayMs: answer.delayMs };
+  }
+
+  /** NGINX mode: the next server at once, or the answer / gateway error core/nginx-retry.ts decided. */
+  private afterNginxAttempt(flow: Flow, nowMs: number, verdict: NginxVerdict): Step {
+    switch (verdict.kind) {
+      case 'next':
+        flow.decisions?.push({ kind: 'retry', atMs: nowMs, delayMs: 0 });
+        return { kind: 'retry', delayMs: 0 };
+      case 'respond': return this.respond(flow, verdict.status);
+      case 'fail': return this.fail(flow, nowMs, verdict.status, verdict.error);
+    }
   }
 
   private failWith(flow: Flow, nowMs: number, failure: FailurePoint): Step {

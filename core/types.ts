@@ -33,6 +33,12 @@ export interface PickContext {
   attempt?: number;
   /** Backends already tried by this request: retries go elsewhere. */
   exclude?: ReadonlySet<string>;
+  /**
+   * The same object for every pick of one request (the Router passes its Flow): policies
+   * that carry state from one try to the next (NGINX's hash methods walk on from the last
+   * hash) key it by this.
+   */
+  request?: object;
 }
 
 /** The backends a policy may choose from, in `seq` order, with O(1) membership. */
@@ -90,8 +96,12 @@ export interface Policy {
   pick(candidates: Candidates, ctx: PickContext, trace?: PickTrace): Backend | undefined;
   /** An attempt starts on `backend` (after inFlight was incremented). */
   onAttemptStart?(backend: Backend, nowMs: number): void;
-  /** An attempt ended (after inFlight was decremented). */
-  onAttemptEnd?(backend: Backend, nowMs: number, latencyMs: number, outcome: AttemptOutcome): void;
+  /**
+   * An attempt ended (after inFlight was decremented). `serverFailed`: the proxy's request
+   * rules judged it a failure of the server (NGINX's NGX_PEER_FAILED); undefined when the
+   * Router has no such rules.
+   */
+  onAttemptEnd?(backend: Backend, nowMs: number, latencyMs: number, outcome: AttemptOutcome, serverFailed?: boolean): void;
 }
 
 /** Why each pick went the way it did: compact enough to log for every request. */

@@ -12,6 +12,7 @@ import { JsonSyntaxError, parseJson } from './json-location.ts';
 import { withPatch } from './patch.ts';
 import { type Answer, AnswerSchema } from './answer.ts';
 import { NetworkSchema } from './network.ts';
+import { BalancersSchema, ONE_BALANCER } from './balancers.ts';
 import { readCalibration, withCalibration } from './calibration-file.ts';
 import type { ProxyName } from './proxies.ts';
 import { ProxiesSchema } from './proxies/blocks.ts';
@@ -174,6 +175,8 @@ export const RunSchema = z.strictObject({
   workload: WorkloadSchema,
   network: NetworkSchema.default({}),
   balancer: BalancerSchema.default(BalancerSchema.parse({})),
+  /** Independent balancer instances and how requests reach them (balancers.ts); default one. */
+  balancers: BalancersSchema.default(ONE_BALANCER),
   health: HealthSchema.optional(),
   retry: RetrySchema.optional(),
   timeouts: TimeoutsSchema.default(TimeoutsSchema.parse({})),

@@ -19,12 +19,19 @@ import { haproxyLeastconn } from './haproxy-leastconn.ts';
 import { haproxyFirst } from './haproxy-first.ts';
 import { haproxyRandom } from './haproxy-random.ts';
 import { haproxySource } from './haproxy-source.ts';
+import { nginxRoundRobin } from './nginx-round-robin.ts';
+import { nginxLeastConn } from './nginx-least-conn.ts';
+import { nginxIpHash } from './nginx-ip-hash.ts';
+import { nginxHash } from './nginx-hash.ts';
+import { nginxRandom } from './nginx-random.ts';
 
 export const POLICIES = [
   roundRobin, weightedRoundRobin, random, leastConnections, p2c, peakEwma,
   ipHash, ringHash, maglev, rendezvous, boundedLoad,
   // HAProxy 2.6's own algorithms, modelled from its sources (npm run sim -- --proxy haproxy).
   haproxyRoundRobin, haproxyStaticRr, haproxyLeastconn, haproxyFirst, haproxyRandom, haproxySource,
+  // NGINX 1.22's methods, modelled from its sources (npm run sim -- --proxy nginx).
+  nginxRoundRobin, nginxLeastConn, nginxIpHash, nginxHash, nginxRandom,
 ] as const;
 
 export type PolicyName = (typeof POLICIES)[number]['name'];

@@ -2,7 +2,9 @@
 // vocabulary (its translation file defines the block). Other proxies ignore a block.
 import { z } from 'zod';
 import { HaproxyBlockSchema } from './haproxy.ts';
+import { NginxBlockSchema } from './nginx.ts';
 
 export const ProxiesSchema = z.strictObject({
   haproxy: HaproxyBlockSchema.optional(),
+  nginx: NginxBlockSchema.optional(),
 });

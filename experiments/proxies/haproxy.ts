@@ -199,6 +199,14 @@ function translateBalance(cfg: RunConfig, block: HaproxyBlock, problems: string[
       problems.push(problem('balancer.policy', b.policy, 'has no HAProxy equivalent; nearest: leastconn (set proxies.haproxy.balance)'));
       balance = { algorithm: 'leastconn' };
       break;
+    case 'nginx-round-robin':
+    case 'nginx-least-conn':
+    case 'nginx-ip-hash':
+    case 'nginx-hash':
+    case 'nginx-random':
+      problems.push(problem('balancer.policy', b.policy, 'is a model of NGINX (run it with --proxy nginx); set proxies.haproxy.balance for HAProxy'));
+      balance = { algorithm: 'roundrobin' };
+      break;
     case 'maglev':
     case 'rendezvous':
       problems.push(problem('balancer.policy', b.policy, 'has no HAProxy equivalent; nearest: source with hash-type consistent (set proxies.haproxy.balance and hashType)'));

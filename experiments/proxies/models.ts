@@ -7,6 +7,8 @@ import type { ProxyName } from '../proxies.ts';
 import type { RunConfig } from '../schema.ts';
 import { haproxySettings } from './haproxy.ts';
 import { haproxyModelRun } from './haproxy-model.ts';
+import { nginxSettings } from './nginx.ts';
+import { nginxModelProblems, nginxModelRun } from './nginx-model.ts';
 
 /** What the simulator runs for a proxy: the config with the model's routing, and the model's request rules. */
 export interface ModelledRun {
@@ -32,6 +34,18 @@ export const PROXY_MODELS: Partial<Record<ProxyName, ProxyModel>> = {
       if (!t.settings) throw new Error(t.problems.join('\n'));
       const m = haproxyModelRun(cfg, t.settings);
       return { config: m.config, rules: { haproxy: m.rules } };
+    },
+  },
+  nginx: {
+    problems: (cfg) => {
+      const t = nginxSettings(cfg);
+      return t.problems ?? nginxModelProblems(t.settings);
+    },
+    run: (cfg) => {
+      const t = nginxSettings(cfg);
+      if (!t.settings) throw new Error(t.problems.join('\n'));
+      const m = nginxModelRun(cfg, t.settings);
+      return { config: m.config, rules: { nginx: m.rules } };
     },
   },
 };

@@ -33,3 +33,15 @@ export interface NginxSettings {
   /** `zone` in the upstream block: the workers share one balancer state in shared memory. */
   zone: boolean;
 }
+
+/**
+ * How each server is written in the upstream block (`server <name>`). `hash … consistent`
+ * places its points by crc32 of exactly this text, so it must not depend on a port chosen
+ * at run time: a unix socket named after the server, relative to NGINX's working directory
+ * (its work dir). The model hashes what this returns.
+ */
+export const NGINX_SERVER_NAME = 'unix:{id}.sock';
+
+export function nginxServerName(id: string): string {
+  return NGINX_SERVER_NAME.replaceAll('{id}', id);
+}

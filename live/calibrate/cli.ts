@@ -117,7 +117,7 @@ export async function calibrate(cfg: RunConfig, proxy: ProxyName, experiment: st
   const machine = cpus();
   return {
     proxy,
-    description: `Fitted by npm run calibrate -- --proxy ${proxy}: hop = half the median round trip straight to a replica, capped so two hops and the CPU fit under the fastest 5 % of proxied requests; proxy CPU = the CPU time of its ${proxy === 'fulcrum' ? 'event-loop thread' : 'threads'} per request (slope between ${m.levels.map((l) => `${l.ratePerSec}/s`).join(' and ')}), split half in, half out; overhead = lognormal with the median and mean/median of the latency left over.`,
+    description: `Fitted by npm run calibrate -- --proxy ${proxy}: hop = half the median round trip straight to a replica, capped so two hops and the CPU fit under the fastest 5 % of proxied requests; proxy CPU = the CPU time of its ${proxy === 'fulcrum' ? 'event-loop thread' : proxy === 'nginx' ? 'worker processes' : 'threads'} per request (slope between ${m.levels.map((l) => `${l.ratePerSec}/s`).join(' and ')}), split half in, half out; overhead = lognormal with the median and mean/median of the latency left over.`,
     measuredAt: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
     machine: { cpus: machine.length, cpuModel: machine[0]?.model.trim() ?? 'unknown', os: `${type()} ${release()}`, node: process.version, proxyVersion: m.target.version },
     experiment,

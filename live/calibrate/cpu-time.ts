@@ -2,15 +2,22 @@
 // time on CPU in ns; where the kernel does not keep it, stat's utime + stime (clock ticks,
 // 10 ms each) stand in.
 import { readFileSync, readdirSync } from 'node:fs';
+import { childPids } from '../runner/proxies/process-group.ts';
 
 /** USER_HZ: the unit of utime/stime in /proc/<pid>/stat (100 on every Linux build that matters). */
 const TICKS_PER_SEC = 100;
 
+/** Whose CPU time is the proxy's: `pid`'s main thread, all its threads, or all threads of its child processes. */
+export type CpuThreads = 'main' | 'all' | 'children';
+
 /**
- * CPU ms used so far by `pid`'s threads: only its main thread ('main': the event loop of a
- * Node process) or every thread ('all': HAProxy's nbthread workers).
+ * CPU ms used so far: `pid`'s main thread ('main': the event loop of a Node process), every
+ * thread ('all': HAProxy's nbthread workers), or every thread of its child processes
+ * ('children': NGINX's worker processes — the master only reads the config and signals).
+ * A child that exits takes its time with it (calibration does not reload NGINX).
  */
-export function threadCpuMs(pid: number, threads: 'main' | 'all'): number {
+export function threadCpuMs(pid: number, threads: CpuThreads): number {
+  if (threads === 'children') return childPids(pid).reduce((sum, child) => sum + threadCpuMs(child, 'all'), 0);
   const tids = threads === 'main' ? [pid] : readdirSync(`/proc/${pid}/task`).map(Number);
   let sum = 0;
   for (const tid of tids) {

@@ -1,4 +1,4 @@
-// npm run export -- FILE --to haproxy|fulcrum [--variant NAME] [--sweep VALUE] [--seed N]
+// npm run export -- FILE --to haproxy|nginx|fulcrum [--variant NAME] [--sweep VALUE] [--seed N]
 // Prints the config the live runner would run the experiment with, ready to adapt. Exit
 // codes: 0 printed, 2 invalid arguments or experiment, or settings the target cannot
 // express (every one listed, one line each).
@@ -8,10 +8,11 @@ import { parseProxyFlag } from '../../experiments/proxies.ts';
 import { parseSeedFlag } from '../../experiments/cli-shared.ts';
 import { EXPORTERS, chooseRun, fulcrumCommand } from './export.ts';
 
-const USAGE = `usage: npm run export -- FILE --to haproxy|fulcrum [options]
+const USAGE = `usage: npm run export -- FILE --to haproxy|nginx|fulcrum [options]
 
   FILE            experiment file (JSON)
-  --to PROXY      haproxy: haproxy.cfg for HAProxy 2.6; fulcrum: the proxy's --config JSON
+  --to PROXY      haproxy: haproxy.cfg for HAProxy 2.6; nginx: nginx.conf for NGINX 1.22;
+                  fulcrum: the proxy's --config JSON
   --variant NAME  the variant to export (default: the file's first)
   --sweep VALUE   the sweep point to export (default: the first value)
   --seed N        replace the file's seed
@@ -57,6 +58,7 @@ async function main(argv: string[]): Promise<number> {
     return 2;
   }
   process.stdout.write(out.text);
+  for (const note of out.notes ?? []) process.stderr.write(`# ${note}\n`);
   if (proxy === 'fulcrum') {
     for (const note of chosen.notes) process.stderr.write(`exported ${note}\n`);
     process.stderr.write(`run it with: ${fulcrumCommand(chosen.run.config)}\n`);

@@ -7,13 +7,19 @@ import type { ProxyName } from '../../experiments/proxies.ts';
 import { haproxySettings } from '../../experiments/proxies/haproxy.ts';
 import { haproxyConfig } from '../runner/proxies/haproxy/config.ts';
 import { changeProblems } from '../runner/proxies/haproxy/runtime-api.ts';
+import type { CaddySettings } from '../../experiments/proxies/caddy-settings.ts';
+import { caddyConfigText, upstreamName } from '../runner/proxies/caddy/config.ts';
+import { namesUpstreams } from '../runner/proxies/caddy/launcher.ts';
+import { nginxSettings } from '../../experiments/proxies/nginx.ts';
+import { nginxConfig, nginxWeight } from '../runner/proxies/nginx/config.ts';
 
 /** RFC 5737's documentation network: addresses that reach nothing until the user edits them. */
 export const placeholderUrl = (index: number): string => `http://192.0.2.${index + 1}:80`;
 
 export interface ExportChoice { to: ProxyName; variant?: string; sweep?: string }
 
-export type ExportResult = { text: string; problems?: undefined } | { text?: undefined; problems: string[] };
+/** The config text, and lines for the user (printed to stderr) when the format has no comments. */
+export type ExportResult = { text: string; notes?: string[]; problems?: undefined } | { text?: undefined; problems: string[] };
 
 /** The run `--variant` / `--sweep` pick; the file's first when a flag is left out. */
 export function chooseRun(plan: ExperimentPlan, choice: ExportChoice): { run: PlannedRun; notes: string[] } | { problems: string[] } {
@@ -77,6 +83,76 @@ function changeCommand(c: RunConfig['changes'][number]): string {
   return `disable server servers/${c.server}, wait for its connections to end, del server servers/${c.server}`;
 }
 
+/**
+ * Caddy's JSON config for one run (`caddy run --config caddy.json`), or every problem: the
+ * translation's, and weight `changes` (Caddy 2.6 has no upstream weights). JSON has no
+ * comments, so what to edit goes to stderr as notes. The upstreams are named as the live
+ * runner names them, so a deployed ip_hash hashes as the prediction did.
+ */
+export function exportCaddy(plan: ExperimentPlan, run: PlannedRun, notes: string[], translated: { settings?: CaddySettings; problems?: string[] }): ExportResult {
+  const cfg = run.config;
+  const problems = new Set(translated.problems ?? []);
+  cfg.changes.forEach((c, i) => { if (c.kind === 'weight') problems.add(`changes[${i}].weight: ${c.weight} on ${c.server}: Caddy 2.6 has no upstream weights (weighted_round_robin came in 2.7); leave weights out`); });
+  if (problems.size || !translated.settings) return { problems: [...problems] };
+  const settings = translated.settings;
+  const named = namesUpstreams(settings);
+  const text = caddyConfigText({
+    settings,
+    backends: serverIds(cfg).map((id, i) => ({ id, url: placeholderUrl(i) })),
+    listen: ':8080',
+    admin: 'localhost:2019',
+    namedUpstreams: named,
+  });
+  return {
+    text,
+    notes: [
+      `Caddy 2.6 JSON config for experiment ${plan.name}${run.dir ? ` (${run.dir})` : ''}, printed by npm run export (Fulcrum); run it with: caddy run --config caddy.json`,
+      ...notes.map((n) => `Exported: ${n}.`),
+      `EDIT BEFORE USE: servers s1…s${cfg.servers.count} are at placeholder addresses 192.0.2.x:80 (RFC 5737, reach nothing)${named ? ' in the "vars" handler (the upstreams dial {http.vars.sN}, so ip_hash hashes the names, as predicted)' : ' in "upstreams"'}; put your servers' addresses there, and your listen address on "listen".`,
+      ...(settings.active ? [`The health check asks GET ${settings.active.uri} (Fulcrum's replicas answer it); point it at your servers' health endpoint.`] : []),
+      'The DEBUG log to stdout is how Fulcrum measures every attempt; lower "level" to INFO in production.',
+      ...cfg.changes.map((c) => `changes at ${c.atMs} ms (admin API, POST /load with the edited config): ${c.kind === 'add' ? `add ${named ? `{"dial": "${upstreamName(c.server)}"} to "upstreams" and ${c.server} to the vars handler` : `{"dial": "<address>"} to "upstreams"`}` : `remove ${c.server} from "upstreams"`}`),
+    ],
+  };
+}
+
+/**
+ * nginx.conf for one run, or every problem: the translation's, and weights NGINX cannot
+ * take (the servers' and the `changes`'). NGINX has no runtime API in its open-source
+ * build: each change is an edit of the upstream block and a reload, listed as comments.
+ */
+export function exportNginx(plan: ExperimentPlan, run: PlannedRun, notes: string[]): ExportResult {
+  const cfg = run.config;
+  const translated = nginxSettings(cfg);
+  const problems = [...(translated.problems ?? [])];
+  cfg.changes.forEach((c, i) => {
+    if (c.kind === 'remove' || c.weight === undefined) return;
+    const w = nginxWeight(c.server, c.weight);
+    if ('problem' in w) problems.push(`changes.${i}.weight: ${w.problem}`);
+  });
+  if (problems.length || !translated.settings) return { problems };
+  const comments = [
+    `NGINX 1.22 config for experiment ${plan.name}${run.dir ? ` (${run.dir})` : ''}, printed by npm run export (Fulcrum).`,
+    ...notes.map((n) => `Exported: ${n}.`),
+    `EDIT BEFORE USE: servers s1…s${cfg.servers.count} are at placeholder addresses 192.0.2.x:80 (RFC 5737, reach nothing); put your servers' addresses there, and your address on "listen".`,
+    'Paths (pid, logs, temporary files) are relative to the prefix: run nginx -p DIR/ -c nginx.conf, or make them absolute.',
+    ...cfg.changes.map((c) => `changes at ${c.atMs} ms: ${nginxChange(c)}, then reload (nginx -s reload, or SIGHUP to the master).`),
+  ];
+  const out = nginxConfig({
+    settings: translated.settings,
+    backends: serverIds(cfg).map((id, i) => ({ id, url: placeholderUrl(i), weight: weightOf(cfg, id) })),
+    listen: '8080',
+    comments,
+  });
+  return 'problems' in out ? { problems: out.problems } : { text: out.text };
+}
+
+function nginxChange(c: RunConfig['changes'][number]): string {
+  if (c.kind === 'add') return `add "server <address> weight=${c.weight ?? 1} …; # ${c.server}" to the upstream block`;
+  if (c.kind === 'remove') return `delete the server line of ${c.server}`;
+  return c.weight === 0 ? `mark ${c.server} "down"` : `set weight=${c.weight} on ${c.server}`;
+}
+
 /** Fulcrum's proxy --config JSON (core RoutingSchema); the servers go on its command line. */
 export function exportFulcrum(run: PlannedRun): ExportResult {
   const { balancer, health, retry, timeouts } = run.config;
@@ -93,4 +169,5 @@ export function fulcrumCommand(cfg: RunConfig, configFile = 'lb.json'): string {
 export const EXPORTERS: Partial<Record<ProxyName, (plan: ExperimentPlan, run: PlannedRun, notes: string[]) => ExportResult>> = {
   fulcrum: (_plan, run) => exportFulcrum(run),
   haproxy: exportHaproxy,
+  nginx: exportNginx,
 };

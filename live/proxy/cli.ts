@@ -10,6 +10,7 @@ import type { DiscoveryEvent } from './discovery.ts';
 import type { BackendSpec } from './membership.ts';
 import { ConfigError, type ListenAddress, startProxy } from './start.ts';
 import { warmUp } from './warm-up.ts';
+import { runPrimary, workerIndex, workerSettings } from './workers.ts';
 import { listenErrorLine } from '../../http/busy-port.ts';
 import { flagProblem } from '../../core/did-you-mean.ts';
 
@@ -40,7 +41,11 @@ const USAGE = `usage: npm run proxy -- (--backend [ID=]URL[@WEIGHT] | --discover
   --warm-up N                 first send N requests through a throwaway instance (own backend,
                               nothing shared), so the real one starts with its request path compiled
   --stop-on-stdin-end         stop as on SIGTERM when stdin ends: a supervisor that dies, even by
-                              SIGKILL, takes the proxy with it (the live runner starts it so)`;
+                              SIGKILL, takes the proxy with it (the live runner starts it so)
+  --workers N                 N worker processes sharing --listen (Node cluster, connections handed
+                              out round robin), each its own balancer: seed S/balancer-i, admin on
+                              port P+i (or its own OS-picked port), attempt log FILE.worker-i joined
+                              into FILE on stop (default 1: no workers)`;
 
 function fail(problems: string[]): never {
   process.stderr.write(`proxy: invalid configuration\n  ${problems.join('\n  ')}\n(npm run proxy -- --help lists the flags)\n`);
@@ -118,6 +123,7 @@ async function main(): Promise<void> {
         'attempt-log': { type: 'string' },
         'stop-on-stdin-end': { type: 'boolean', default: false },
         'warm-up': { type: 'string' },
+        workers: { type: 'string' },
         help: { type: 'boolean', default: false },
       },
       strict: true,
@@ -143,6 +149,14 @@ async function main(): Promise<void> {
   adminPort = admin === false ? null : admin.port ?? 0;
 
   const warmUpRequests = positiveInt('warm-up', values['warm-up']);
+  const workers = positiveInt('workers', values.workers) ?? 1;
+  const worker = workerIndex();
+  if (workers > 1 && worker === undefined) {
+    process.exit(await runPrimary(workers, { attemptLog: values['attempt-log'], stopOnStdinEnd: values['stop-on-stdin-end'] }));
+  }
+  const own: ReturnType<typeof workerSettings> = worker === undefined
+    ? { seed: values.seed, attemptLog: values['attempt-log'], admin }
+    : workerSettings(worker, { seed: values.seed, attemptLog: values['attempt-log'], admin });
   let proxy;
   try {
     if (warmUpRequests !== undefined) await warmUp(warmUpRequests, routing);
@@ -152,13 +166,13 @@ async function main(): Promise<void> {
       routing,
       policy: values.config === undefined ? values.policy : undefined, // already applied to the file
       listen: listenAt,
-      admin,
+      admin: own.admin,
       adminToken,
-      seed: values.seed,
+      seed: own.seed,
       trustedProxies: values['trusted-proxy'],
       allowBackendHosts: values['allow-backend-host'],
       accessLog: values['access-log'],
-      attemptLog: values['attempt-log'],
+      attemptLog: own.attemptLog,
       limits: {
         ...(values['max-body-bytes'] ? { maxBodyBytes: positiveInt('max-body-bytes', values['max-body-bytes']) } : {}),
         ...(values['max-headers'] ? { maxHeaderCount: positiveInt('max-headers', values['max-headers']) } : {}),
@@ -171,10 +185,12 @@ async function main(): Promise<void> {
     throw err;
   }
   if (admin !== false && !adminToken) process.stderr.write(`proxy: generated admin token: ${proxy.adminToken}\n`);
-  process.stdout.write(JSON.stringify({
-    event: 'ready', url: proxy.url, port: Number(new URL(proxy.url).port), adminUrl: proxy.adminUrl ?? null,
+  const ready = {
+    event: 'ready' as const, url: proxy.url, port: Number(new URL(proxy.url).port), adminUrl: proxy.adminUrl ?? null,
     policy: proxy.routing.balancer.policy, seed: proxy.seed, backends: proxy.balancer.ids(), pid: process.pid,
-  }) + '\n');
+  };
+  if (worker === undefined) process.stdout.write(JSON.stringify(ready) + '\n');
+  else process.send!(ready); // the primary prints one line for all
 
   let closing = false;
   const shutdown = (signal: string) => {
@@ -187,7 +203,9 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));
-  if (values['stop-on-stdin-end']) {
+  // A worker stops with its primary, however the primary ends; stdin is the primary's.
+  if (worker !== undefined) process.on('disconnect', () => shutdown('primary gone'));
+  else if (values['stop-on-stdin-end']) {
     process.stdin.on('end', () => shutdown('stdin ended')).on('error', () => shutdown('stdin failed')).resume();
   }
 }

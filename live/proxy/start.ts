@@ -26,7 +26,12 @@ import { guardProtocol } from './protocol-guard.ts';
 import { createUpgradeHandler } from './upgrade.ts';
 import { ViaTag } from './via.ts';
 
-export interface ListenAddress { host?: string; port?: number }
+export interface ListenAddress {
+  host?: string;
+  port?: number;
+  /** In a Node cluster worker (`--workers`): bind on its own instead of sharing the primary's socket. */
+  exclusive?: boolean;
+}
 
 export interface ProxyOptions {
   backends: BackendSpec[];
@@ -181,7 +186,7 @@ export async function startProxy(o: ProxyOptions): Promise<RunningProxy> {
   try {
     // So the first request finds backends already checked (and discovered).
     await Promise.all([...firstProbes, discovery?.start()]);
-    await app.listen({ host: o.listen?.host ?? '127.0.0.1', port: o.listen?.port ?? 0 });
+    await app.listen({ host: o.listen?.host ?? '127.0.0.1', port: o.listen?.port ?? 0, exclusive: o.listen?.exclusive });
     addBound(own, app);
     if (o.admin !== false) {
       admin = buildAdminApp(adminToken, {
@@ -194,7 +199,7 @@ export async function startProxy(o: ProxyOptions): Promise<RunningProxy> {
       }, {
         closing: () => lifecycle.closing, dataListening: () => app.server.listening, balancer: driver.balancer, now: nowMs,
       });
-      await admin.listen({ host: o.admin?.host ?? '127.0.0.1', port: o.admin?.port ?? 0 });
+      await admin.listen({ host: o.admin?.host ?? '127.0.0.1', port: o.admin?.port ?? 0, exclusive: o.admin?.exclusive });
       addBound(own, admin);
     }
     // A port the OS picked may be one a backend URL already named (with nothing listening then).

@@ -14,10 +14,11 @@ const CONCURRENCY = 16;
 
 export async function warmUp(requests: number, routing: unknown): Promise<void> {
   const backend = createServer((req, res) => { req.resume(); req.on('end', () => res.end('ok')); });
-  await new Promise<void>((resolve) => backend.listen(0, '127.0.0.1', resolve));
+  // Exclusive: in a `--workers` cluster, port 0 would otherwise be one socket shared by every worker's warm-up.
+  await new Promise<void>((resolve) => backend.listen({ port: 0, host: '127.0.0.1', exclusive: true }, resolve));
   const proxy = await startProxy({
     backends: [{ id: 'warm-up', url: `http://127.0.0.1:${(backend.address() as AddressInfo).port}` }],
-    routing, admin: false, seed: 0, attemptLog: '/dev/null',
+    routing, admin: false, seed: 0, attemptLog: '/dev/null', listen: { port: 0, exclusive: true },
   });
   const pool = new Pool(proxy.url, { connections: CONCURRENCY });
   try {

@@ -24,6 +24,11 @@ export interface Completed {
 
 export interface LoadTarget {
   target: string;
+  /**
+   * Several balancers (experiments/balancers.ts): request `id` of `client` goes to
+   * targets[of(id, client)] instead of `target`, as the simulator's requests reach its instances.
+   */
+  spread?: { targets: readonly string[]; of(id: number, client: number): number };
   method: string;
   path: string;
   addressOf: (client: number) => string;
@@ -78,7 +83,7 @@ class Sender {
     };
     const target = this.target;
     const headers = { 'x-request-id': String(a.id), ...(a.serviceMs !== undefined && target.replayToken ? replayHeaders(a.serviceMs, target.replayToken) : {}) };
-    const p = this.pool(a.client).request({ method: a.method ?? target.method, path: a.path ?? target.path, headers })
+    const p = this.pool(a).request({ method: a.method ?? target.method, path: a.path ?? target.path, headers })
       .then(async (res) => {
         try {
           await res.body.dump();
@@ -105,17 +110,21 @@ class Sender {
     };
   }
 
-  private pool(client: number): Pool {
-    let p = this.pools.get(client);
+  /** The keep-alive pool of the arrival's client towards the balancer it reaches. */
+  private pool(a: Arrival): Pool {
+    const spread = this.target.spread;
+    const index = spread ? spread.of(a.id, a.client) : 0;
+    const key = spread ? a.client * spread.targets.length + index : a.client;
+    let p = this.pools.get(key);
     if (!p) {
-      p = new Pool(this.target.target, {
-        localAddress: this.target.addressOf(client),
+      p = new Pool(spread ? spread.targets[index] : this.target.target, {
+        localAddress: this.target.addressOf(a.client),
         connections: 64,
         headersTimeout: this.target.clientTimeoutMs,
         bodyTimeout: this.target.clientTimeoutMs,
         keepAliveTimeout: 4_000,
       });
-      this.pools.set(client, p);
+      this.pools.set(key, p);
     }
     return p;
   }

@@ -15,9 +15,11 @@ import type { ProxyName } from '../../experiments/proxies.ts';
 import { type RunResult, openRunWriter, writeIndexes } from '../../experiments/run-files.ts';
 import type { RunSummary } from '../../experiments/summary.ts';
 import { clientAddress, workloadSchedule } from '../../experiments/workload.ts';
+import { reachOf } from '../../experiments/balancers.ts';
 import { type Completed, type LoadReport, runClosedLoad, runOpenLoad } from './loadgen.ts';
 import { MetricsRecorder, httpSource } from './metrics-recorder.ts';
 import { proxyLauncher } from './proxies/index.ts';
+import { type Fleet, launchFleet } from './proxies/fleet.ts';
 import type { MembersRecord, ProxyUnderTest } from './proxies/types.ts';
 import { joinProxyLog } from './join-log.ts';
 import type { Replica, Runtime } from './runtime/types.ts';
@@ -85,10 +87,12 @@ export async function runLiveOne(plan: Pick<ExperimentPlan, 'name'>, run: Planne
         restart: crash?.restartAfterMs !== undefined, restartDelayMs: crash?.restartAfterMs,
       }));
     }
-    proxy = await found.launcher({
+    // balancers.count > 1: that many proxy processes, each its own balancer (fleet.ts).
+    const fleet: Fleet = await launchFleet(found.launcher, {
       backends: [...initial].map((id) => ({ id, url: replicas.get(id)!.url, weight: specOf(id).weight })),
       config: cfg, workDir, log: opts.log,
-    });
+    }, cfg.balancers.count);
+    proxy = fleet.proxy;
     const running = proxy;
     const writer = await openRunWriter(plan, run, 'live', { ...opts, proxy: proxyName });
     if (opts.metricsIntervalMs) {
@@ -103,7 +107,9 @@ export async function runLiveOne(plan: Pick<ExperimentPlan, 'name'>, run: Planne
 
     const completions: Completed[] = [];
     const common = {
-      target: running.url, method: cfg.workload.method, path: cfg.workload.path, addressOf: clientAddress, replayToken: CONTROL_TOKEN,
+      target: running.url,
+      spread: fleet.members.length > 1 ? { targets: fleet.members.map((p) => p.url), of: reachOf(cfg.balancers, cfg.seed) } : undefined,
+      method: cfg.workload.method, path: cfg.workload.path, addressOf: clientAddress, replayToken: CONTROL_TOKEN,
       clientTimeoutMs: cfg.timeouts.requestMs + 5_000, t0, onComplete: (r: Completed) => { completions.push(r); },
     };
     const schedule = workloadSchedule(cfg.workload, cfg.seed);

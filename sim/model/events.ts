@@ -8,6 +8,7 @@ import type { Lane } from '../engine/lanes.ts';
 import type { Arrival } from '../../experiments/workload.ts';
 import type { ServerModel } from './server.ts';
 import type { CpuJob } from './proxy-cpu.ts';
+import type { ProxyModel } from './proxy.ts';
 
 /** A client request inside the simulator. */
 export interface SimRequest {
@@ -15,6 +16,8 @@ export interface SimRequest {
   readonly client: number;
   readonly user: number | undefined;
   readonly startMs: number;
+  /** The balancer instance's proxy the request reached (experiments/balancers.ts reachOf). */
+  readonly proxy: ProxyModel;
   /** A replayed trace's own method and service time; else the workload's method and the server's distribution. */
   readonly method?: string;
   readonly serviceMs?: number;
@@ -55,6 +58,8 @@ export interface TimeoutEvent {
 
 export interface Probe {
   readonly serverId: string;
+  /** The instance whose prober sent it. */
+  readonly balancer: number;
   answered: boolean;
 }
 
@@ -71,7 +76,7 @@ export type SimEvent =
   | { kind: 'cpu-done'; job: CpuJob }
   /** HAProxy mode: `timeout queue` for a request waiting in the backend queue. */
   | { kind: 'queue-timeout'; wait: QueueWait }
-  | { kind: 'probe'; serverId: string }
+  | { kind: 'probe'; serverId: string; balancer: number }
   | { kind: 'probe-arrive'; probe: Probe }
   | { kind: 'probe-result'; probe: Probe; ok: boolean }
   | { kind: 'fault'; fault: Fault }
@@ -79,7 +84,7 @@ export type SimEvent =
   | { kind: 'restart'; serverId: string; epoch: number }
   | { kind: 'change'; change: Change }
   /** The balancer's next deadline (an ejection running out): time alone changes routing. */
-  | { kind: 'balancer-deadline' }
+  | { kind: 'balancer-deadline'; balancer: number }
   | { kind: 'tick' };
 
 /** How the model schedules: delay from now; priority 0 runs first at equal times. */

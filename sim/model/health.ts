@@ -14,17 +14,19 @@ export class Prober {
     private readonly servers: ReadonlyMap<string, ServerModel>,
     private readonly network: Network,
     private readonly jitterRng: Rng,
+    /** The balancer instance this prober belongs to: its events come back to it. */
+    private readonly balancerIndex = 0,
   ) {}
 
   /** Probes `serverId` now and then every interval (+ jitter) while the balancer has it. */
   start(serverId: string): void {
-    this.scheduler.schedule(0, { kind: 'probe', serverId });
+    this.scheduler.schedule(0, { kind: 'probe', serverId, balancer: this.balancerIndex });
   }
 
   send(serverId: string): void {
     if (!this.balancer.has(serverId)) return; // removed: stop probing
-    this.scheduler.schedule(nextProbeDelayMs(this.cfg, this.jitterRng, this.balancer.healthState(serverId)), { kind: 'probe', serverId });
-    const probe: Probe = { serverId, answered: false };
+    this.scheduler.schedule(nextProbeDelayMs(this.cfg, this.jitterRng, this.balancer.healthState(serverId)), { kind: 'probe', serverId, balancer: this.balancerIndex });
+    const probe: Probe = { serverId, balancer: this.balancerIndex, answered: false };
     const server = this.servers.get(serverId)!;
     const connectMs = this.network.connect.sampleMs();
     if (server.crashed) {

@@ -1,43 +1,39 @@
-// One simulated run: builds servers, network, balancer, router and prober from a validated
-// experiment, feeds the workload in, and dispatches every event to the part it concerns.
+// One simulated run: builds servers, network, and one or more balancer instances (each a
+// balancer, router, proxy and prober: balancer-instance.ts) from a validated experiment,
+// feeds the workload in, and dispatches every event to the part it concerns.
 // Stops when the workload is exhausted and the last response has left the proxy.
-import { Balancer, type BalancerEvent, type Decision, Router } from '../../core/index.ts';
-import { policyDefinition } from '../../core/policies/index.ts';
+import type { Balancer, BalancerEvent, Decision, Router } from '../../core/index.ts';
 import type { ProxyRules } from '../../core/proxy-rules.ts';
 import { STREAM, rngStream } from '../../core/rng.ts';
+import { reachOf } from '../../experiments/balancers.ts';
 import { Simulator } from '../engine/loop.ts';
 import { type Change, type RunConfig, type ServerSpec, initialServerIds } from '../../experiments/schema.ts';
 import type { Recorder, ServerSnapshot } from '../../experiments/records.ts';
 import { type Arrival, type ArrivalStream, type ClosedLoop, workloadSchedule } from '../../experiments/workload.ts';
 import type { SimEvent, SimRequest } from './events.ts';
 import { FaultInjector } from './faults.ts';
-import { Prober } from './health.ts';
+import { BalancerInstance } from './balancer-instance.ts';
 import { type Network, createNetwork, scheduleAfterHop } from './network.ts';
-import { ProxyModel } from './proxy.ts';
-import { CpuStation } from './proxy-cpu.ts';
 import { type ServerHost, ServerModel } from './server.ts';
 
 export class Simulation {
-  readonly balancer: Balancer;
-  readonly router: Router;
-  /** What the balancer reported (ejections, health changes, panic), in order; the first 10,000 only, so memory stays bounded. */
+  /** The independent balancer instances (`balancers.count`, default one). */
+  readonly instances: BalancerInstance[];
+  /** What the balancers reported (ejections, health changes, panic), in order; the first 10,000 only, so memory stays bounded. */
   readonly balancerEvents: BalancerEvent[] = [];
   private readonly sim: Simulator<SimEvent>;
   private readonly streams: (name: string) => () => number;
   private readonly servers = new Map<string, ServerModel>();
-  private readonly serversBySeq: ServerModel[] = [];
   private readonly network: Network;
   private readonly host: ServerHost;
-  private readonly proxy: ProxyModel;
-  private readonly prober: Prober | undefined;
+  /** The instance request `id` from `client` reaches. */
+  private readonly reach: (id: number, client: number) => number;
   private readonly faults: FaultInjector;
   private readonly openArrivals: ArrivalStream | undefined;
   private readonly closedLoop: ClosedLoop | undefined;
   private pendingArrivals = 0;
   private activeRequests = 0;
   private nextTick = 1;
-  /** When the pending balancer-deadline event fires; Infinity when none is pending. */
-  private deadlineArmedMs = Infinity;
   /** Client requests sent and answered so far. */
   started = 0;
   finished = 0;
@@ -54,18 +50,6 @@ export class Simulation {
   ) {
     this.streams = (label) => rngStream(cfg.seed, label);
     this.sim = new Simulator<SimEvent>((e) => this.handle(e));
-    this.balancer = new Balancer({
-      balancer: cfg.balancer,
-      health: cfg.health,
-      rng: this.streams(STREAM.balancer),
-      onEvent: (e) => {
-        if (this.balancerEvents.length < 10_000) this.balancerEvents.push(e);
-        if (e.kind === 'ejected') this.armBalancerDeadline(); // only an ejection brings the next deadline forward
-      },
-    });
-    this.router = new Router({
-      balancer: this.balancer, retry: cfg.retry, timeouts: cfg.timeouts, rng: this.streams(STREAM.router), trace: onDecisions !== undefined, haproxy: rules.haproxy,
-    });
     this.network = createNetwork(cfg.network, this.streams('network'), this.sim);
     const sim = this.sim;
     const network = this.network;
@@ -73,29 +57,16 @@ export class Simulation {
       scheduler: sim,
       reply: (attempt, outcome) => {
         const wireMs = network.proxyToServer.sampleMs();
-        if (wireMs === 0) this.proxy.attemptEnded(attempt, outcome, sim.nowMs);
+        if (wireMs === 0) attempt.request.proxy.attemptEnded(attempt, outcome, sim.nowMs);
         else scheduleAfterHop(sim, network.proxyToServer, wireMs, { kind: 'attempt-reply', attempt, outcome });
       },
     };
-    this.proxy = new ProxyModel({
-      scheduler: sim,
-      router: this.router,
-      network,
-      serversBySeq: this.serversBySeq,
-      recorder,
-      method: cfg.workload.method,
-      hashClients: policyDefinition(cfg.balancer.policy).traits.hashKey,
-      connectTimeoutMs: cfg.timeouts.connectMs,
-      usualTimeoutMs: Math.min(cfg.timeouts.perTryMs ?? Infinity, cfg.timeouts.requestMs),
-      cpu: cfg.network.proxyCpu && new CpuStation(cfg.network.proxyCpu, this.streams(STREAM.proxyCpu), sim),
-      maxconn: rules.haproxy?.maxconn,
+    const onBalancerEvent = (e: BalancerEvent) => { if (this.balancerEvents.length < 10_000) this.balancerEvents.push(e); };
+    this.instances = Array.from({ length: cfg.balancers.count }, (_, index) => new BalancerInstance({
+      index, cfg, rules, scheduler: sim, network, servers: this.servers, recorder, onDecisions, onBalancerEvent,
       onFinished: (request, endMs) => this.requestFinished(request, endMs),
-      onDecisions,
-    });
-    const active = cfg.health?.active;
-    this.prober = active
-      ? new Prober(active, sim, this.balancer, this.servers, network, this.streams(STREAM.healthJitter))
-      : undefined;
+    }));
+    this.reach = reachOf(cfg.balancers, cfg.seed);
     this.faults = new FaultInjector(sim, this.servers);
 
     for (const id of initialServerIds(cfg)) this.addServer(id, undefined, true);
@@ -122,14 +93,25 @@ export class Simulation {
     return this.sim.done;
   }
 
+  /** The first instance's balancer and router (the only ones with one balancer). */
+  get balancer(): Balancer { return this.instances[0].balancer; }
+  get router(): Router { return this.instances[0].router; }
   get nowMs(): number { return this.sim.nowMs; }
   get eventsHandled(): number { return this.sim.eventsHandled; }
   /** Server models by id, for tests that inspect queues. */
   server(id: string): ServerModel | undefined { return this.servers.get(id); }
 
-  /** Every backend's state now (removed ones are absent). */
+  /**
+   * Every backend's state now (removed ones are absent). With several instances: the sum of
+   * their in-flight counts, and healthy only while every instance would route to it.
+   */
   snapshot(): ServerSnapshot[] {
-    return this.balancer.status(this.sim.nowMs).map((s) => ({ id: s.id, inFlight: s.inFlight, healthy: s.routable }));
+    const [first, ...others] = this.instances.map((i) => i.balancer.status(this.sim.nowMs));
+    return first.map((s, k) => ({
+      id: s.id,
+      inFlight: others.reduce((sum, o) => sum + o[k].inFlight, s.inFlight),
+      healthy: others.every((o) => o[k].routable) && s.routable,
+    }));
   }
 
   private handle(e: SimEvent): void {
@@ -137,40 +119,25 @@ export class Simulation {
     // Hot kinds first: a switch on strings compares case by case.
     switch (e.kind) {
       case 'service-done': return e.attempt.server.serviceDone(e.attempt, e.epoch, nowMs);
-      case 'attempt-reply': return this.proxy.attemptEnded(e.attempt, e.outcome, nowMs);
+      case 'attempt-reply': return e.attempt.request.proxy.attemptEnded(e.attempt, e.outcome, nowMs);
       case 'server-arrive': return e.attempt.server.arrive(e.attempt);
       case 'arrival': return this.clientSends(e.arrival, nowMs);
-      case 'proxy-receive': return this.proxy.receive(e.request, nowMs);
-      case 'attempt-timeout': return this.proxy.attemptTimedOut(e, nowMs);
-      case 'connect': return this.proxy.connected(e.attempt, nowMs);
-      case 'retry': return this.proxy.retry(e.request, nowMs);
-      case 'cpu-done': return this.proxy.cpuDone(e.job, nowMs);
-      case 'queue-timeout': return this.proxy.queueTimedOut(e.wait, nowMs);
-      case 'probe': return this.prober!.send(e.serverId);
-      case 'probe-arrive': return this.prober!.arrive(e.probe);
-      case 'probe-result': return this.prober!.result(e.probe, e.ok, nowMs);
+      case 'proxy-receive': return e.request.proxy.receive(e.request, nowMs);
+      case 'attempt-timeout': return e.attempt?.request.proxy.attemptTimedOut(e, nowMs);
+      case 'connect': return e.attempt.request.proxy.connected(e.attempt, nowMs);
+      case 'retry': return e.request.proxy.retry(e.request, nowMs);
+      case 'cpu-done': return e.job.request.proxy.cpuDone(e.job, nowMs);
+      case 'queue-timeout': return e.wait.request.proxy.queueTimedOut(e.wait, nowMs);
+      case 'probe': return this.instances[e.balancer].prober!.send(e.serverId);
+      case 'probe-arrive': return this.instances[e.probe.balancer].prober!.arrive(e.probe);
+      case 'probe-result': return this.instances[e.probe.balancer].prober!.result(e.probe, e.ok, nowMs);
       case 'fault': return this.faults.start(e.fault, nowMs);
       case 'fault-end': return this.faults.end(e.fault);
       case 'restart': return this.faults.restart(e.serverId, e.epoch);
       case 'change': return this.applyChange(e.change, nowMs);
-      case 'balancer-deadline': return this.balancerDeadline(nowMs);
+      case 'balancer-deadline': return this.instances[e.balancer].deadline(nowMs);
       case 'tick': return this.tick(nowMs);
     }
-  }
-
-  /** Keeps one event pending at the balancer's next deadline. */
-  private armBalancerDeadline(): void {
-    const deadlineMs = this.balancer.nextDeadlineMs();
-    if (deadlineMs >= this.deadlineArmedMs) return;
-    this.deadlineArmedMs = deadlineMs;
-    this.sim.scheduleAt(deadlineMs, { kind: 'balancer-deadline' }, 0);
-  }
-
-  private balancerDeadline(nowMs: number): void {
-    if (nowMs !== this.deadlineArmedMs) return; // superseded by an earlier deadline
-    this.deadlineArmedMs = Infinity;
-    this.balancer.advance(nowMs);
-    this.armBalancerDeadline();
   }
 
   private clientSends(arrival: Arrival, nowMs: number): void {
@@ -178,14 +145,15 @@ export class Simulation {
     this.started++;
     this.activeRequests++;
     if (this.openArrivals) this.scheduleNextOpenArrival();
+    const proxy = this.instances[this.reach(arrival.id, arrival.client)].proxy;
     const request: SimRequest = {
-      id: arrival.id, client: arrival.client, user: arrival.user, startMs: nowMs, flow: undefined, current: undefined, waiting: undefined,
+      id: arrival.id, client: arrival.client, user: arrival.user, startMs: nowMs, proxy, flow: undefined, current: undefined, waiting: undefined,
       method: arrival.method, serviceMs: arrival.serviceMs,
     };
     const net = this.network;
     const overheadMs = net.proxyOverhead.sampleMs();
     const delayMs = net.clientToProxy.sampleMs() + overheadMs;
-    if (delayMs === 0) return this.proxy.receive(request, nowMs);
+    if (delayMs === 0) return proxy.receive(request, nowMs);
     const event: SimEvent = { kind: 'proxy-receive', request };
     // Only the client hop alone keeps a fixed delay (and so a lane).
     if (overheadMs === 0) scheduleAfterHop(this.sim, net.clientToProxy, delayMs, event);
@@ -228,8 +196,8 @@ export class Simulation {
     switch (change.kind) {
       // HAProxy refuses `add server` on a static algorithm (haproxy-facts): the server never joins.
       case 'add': return this.rules.haproxy?.refusesAddServer ? undefined : this.addServer(change.server, change.weight, false);
-      case 'remove': if (this.balancer.has(change.server)) this.balancer.remove(change.server, nowMs); return;
-      case 'weight': if (this.balancer.has(change.server)) this.balancer.setWeight(change.server, change.weight); return;
+      case 'remove': for (const i of this.instances) i.remove(change.server, nowMs); return;
+      case 'weight': for (const i of this.instances) i.setWeight(change.server, change.weight); return;
     }
   }
 
@@ -238,8 +206,6 @@ export class Simulation {
     if (weight !== undefined) spec.weight = weight;
     const server = new ServerModel(id, spec, this.streams(STREAM.service(id)), this.streams(STREAM.faults(id)), this.host);
     this.servers.set(id, server);
-    const backend = this.balancer.add(id, { weight: spec.weight, nowMs: this.sim.nowMs, initial });
-    this.serversBySeq[backend.seq] = server;
-    this.prober?.start(id);
+    for (const i of this.instances) i.add(server, spec.weight, initial);
   }
 }

@@ -310,6 +310,6 @@ describe('the proxies.haproxy block', () => {
       'proxies.haproxy.observe.onError: got "eject"; allowed: "fastinter", "fail-check", "sudden-death", "mark-down"',
     ]);
     expect(schemaProblems({ proxies: { haproxy: { retrys: 2 } } })).toEqual(['proxies.haproxy: unknown field "retrys"']);
-    expect(schemaProblems({ proxies: { nginx: {} } })).toEqual(['proxies: unknown field "nginx"']);
+    expect(schemaProblems({ proxies: { envoy: {} } })).toEqual(['proxies: unknown field "envoy"']);
   });
 });

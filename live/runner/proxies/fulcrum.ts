@@ -52,7 +52,7 @@ export const launchFulcrum: ProxyLauncher = async (launch: ProxyLaunch): Promise
     command: process.execPath,
     args: [
       ...await proxyEntry(launch.log),
-      '--listen', '127.0.0.1:0', '--admin', '127.0.0.1:0', '--config', configFile, '--seed', String(cfg.seed),
+      '--listen', '127.0.0.1:0', '--admin', '127.0.0.1:0', '--config', configFile, '--seed', launch.seed ?? String(cfg.seed),
       ...launch.backends.flatMap((b) => ['--backend', `${b.id}=${b.url}@${b.weight}`]),
       '--attempt-log', attemptLog, '--stop-on-stdin-end', // dies with the runner, however it dies
       '--warm-up', String(WARM_UP_REQUESTS),

@@ -7,11 +7,13 @@ import { PROXY_MODELS } from '../../../experiments/proxies/models.ts';
 import type { ExperimentPlan } from '../../../experiments/schema.ts';
 import { launchFulcrum } from './fulcrum.ts';
 import { haproxyLauncher } from './haproxy/launcher.ts';
+import { nginxLauncher } from './nginx/launcher.ts';
 import type { ProxyLauncher } from './types.ts';
 
 export const LAUNCHERS: Partial<Record<ProxyName, ProxyLauncher>> = {
   fulcrum: launchFulcrum,
   haproxy: haproxyLauncher,
+  nginx: nginxLauncher,
 };
 
 

@@ -3,6 +3,7 @@
 // deadline, SIGKILL to the whole group. Every group still alive is recorded here, so a
 // runner that is interrupted (Ctrl-C) or exits can kill them all synchronously.
 import { type ChildProcess, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 
 /** Process group → when its leader has exited (known for the ones started here). */
@@ -111,5 +112,14 @@ function readyLine(child: ChildProcess, o: GroupSpawn, exited: Promise<void>, st
 export function signalGroup(pgid: number, signal: NodeJS.Signals): void {
   try { process.kill(-pgid, signal); } catch {
     try { process.kill(pgid, signal); } catch { /* gone, group and leader */ }
+  }
+}
+
+/** The child processes of `pid` now, from /proc (Linux; e.g. NGINX's workers under its master); [] once it is gone. */
+export function childPids(pid: number): number[] {
+  try {
+    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+  } catch {
+    return [];
   }
 }

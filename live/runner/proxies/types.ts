@@ -12,6 +12,8 @@ export interface ProxyLaunch {
   /** A private folder for the proxy's config, sockets and logs; the runner removes it. */
   workDir: string;
   log: (line: string) => void;
+  /** The seed the proxy's own streams derive from (core/rng.ts instanceSeed); default config.seed. */
+  seed?: string;
 }
 
 /** One client request as the proxy's own access log tells it. */

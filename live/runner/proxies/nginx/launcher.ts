@@ -1,0 +1,188 @@
+// The real NGINX as the proxy under test: nginx.conf written into the run's work folder
+// (its prefix, -p), `nginx` in the foreground (daemon off, a master and its workers) in a
+// process group of its own, membership changes as a rewritten config and a reload (SIGHUP),
+// the access log read from its file when NGINX has stopped, and nothing left running.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createReadStream } from 'node:fs';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { request } from 'undici';
+import type { Change } from '../../../../experiments/schema.ts';
+import type { NginxSettings } from '../../../../experiments/proxies/nginx-settings.ts';
+import { nginxSettings } from '../../../../experiments/proxies/nginx.ts';
+import { loopbackListener } from '../haproxy/launcher.ts';
+import { MembersTimeline } from '../haproxy/members.ts';
+import { signalGroup, trackGroup } from '../process-group.ts';
+import type { AccessRecord, ProxyLaunch, ProxyLauncher, ProxyUnderTest } from '../types.ts';
+import { ServerAddresses, parseAccessLine, toAccessRecord } from './access-log.ts';
+import { stoppedAccepting, workerPids } from './workers.ts';
+import { GENERATION_PATH, type NginxBackend, nginxConfig, serverAddress } from './config.ts';
+
+/** The binary: `nginx` on PATH, or $FULCRUM_NGINX. */
+export const nginxBinary = (): string => process.env.FULCRUM_NGINX ?? 'nginx';
+const READY_TIMEOUT_MS = 10_000;
+const STOP_GRACE_MS = 3_000;
+
+/** Asks NGINX which configuration answers (GENERATION_PATH); '' when nothing answers. */
+async function generationAnswer(url: string): Promise<string> {
+  try {
+    const res = await request(`${url}${GENERATION_PATH}`, { reset: true, headersTimeout: 1_000, bodyTimeout: 1_000 });
+    return await res.body.text();
+  } catch {
+    return '';
+  }
+}
+
+/**
+ * Resolves once configuration `generation` answers and every worker of the previous one
+ * (`oldWorkers`) has stopped accepting: until then a new connection may still land on an
+ * old worker and be balanced by the old configuration (measured: /work/briefs/nginx-facts.md).
+ */
+async function waitGeneration(url: string, generation: number, oldWorkers: number[], child: ChildProcess, errors: () => Promise<string>): Promise<void> {
+  const deadline = Date.now() + READY_TIMEOUT_MS;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`nginx exited: ${await errors()}`);
+    if (oldWorkers.every(stoppedAccepting) && (await generationAnswer(url)) === String(generation)) return;
+    await sleep(20);
+  }
+  throw new Error(`nginx does not serve configuration ${generation} after ${READY_TIMEOUT_MS} ms: ${await errors()}`);
+}
+
+/** The last lines of NGINX's error log at or above [warn] (its notices are routine). */
+async function errorTail(workDir: string): Promise<string> {
+  const text = await readFile(join(workDir, 'error.log'), 'utf8').catch(() => '');
+  return text.split('\n').filter((l) => /\[(warn|error|crit|alert|emerg)\]/.test(l)).slice(-3).join(' | ') || '(nothing in error.log)';
+}
+
+/** The servers after one `changes` entry; `url` is the added replica's. */
+export function changedBackends(backends: NginxBackend[], change: Change, url?: string): NginxBackend[] {
+  const known = backends.some((b) => b.id === change.server);
+  if (change.kind === 'add') {
+    if (known) throw new Error(`nginx: ${change.server} is already a server`);
+    if (!url) throw new Error(`nginx: add ${change.server} needs its url`);
+    return [...backends, { id: change.server, url, weight: change.weight ?? 1 }];
+  }
+  if (!known) throw new Error(`nginx: ${change.server} is not a server`);
+  if (change.kind === 'remove') return backends.filter((b) => b.id !== change.server);
+  return backends.map((b) => (b.id === change.server ? { ...b, weight: change.weight } : b));
+}
+
+/** Reads the access log NGINX wrote (one line per proxied request) once it has stopped. */
+async function readAccessLog(path: string, addresses: ServerAddresses): Promise<AccessRecord[]> {
+  const records: AccessRecord[] = [];
+  const lines = createInterface({ input: createReadStream(path).on('error', () => {}) });
+  for await (const line of lines) {
+    const parsed = parseAccessLine(line);
+    if (parsed) records.push(toAccessRecord(parsed, addresses.idOf));
+  }
+  return records;
+}
+
+/**
+ * The registry's entry: the run's config translated (experiments/proxies/nginx.ts), then
+ * started; what NGINX cannot do (e.g. active health checks) is refused before anything runs.
+ */
+export const nginxLauncher: ProxyLauncher = (launch) => {
+  const translated = nginxSettings(launch.config);
+  if (translated.problems) return Promise.reject(new Error(`NGINX cannot run this experiment:\n  ${translated.problems.join('\n  ')}`));
+  return launchNginx(launch, translated.settings);
+};
+
+/** Starts NGINX with these settings in front of `launch.backends`. */
+export async function launchNginx(launch: ProxyLaunch, settings: NginxSettings): Promise<ProxyUnderTest> {
+  const { workDir } = launch;
+  const configPath = join(workDir, 'nginx.conf');
+  const listener = await loopbackListener();
+  const url = `http://127.0.0.1:${listener.port}`;
+  const addresses = new ServerAddresses();
+  let backends: NginxBackend[] = launch.backends.map((b) => ({ ...b }));
+  let generation = 1;
+  const writeConfig = async () => {
+    for (const b of backends) addresses.set(serverAddress(b.url), b.id);
+    const config = nginxConfig({
+      settings, backends, listen: `127.0.0.1:${listener.port}`, generation,
+      // As root, NGINX would run its workers as nobody, who cannot enter the private work folder.
+      user: process.getuid?.() === 0 ? 'root' : undefined,
+    });
+    if ('problems' in config) throw new Error(`nginx config: ${config.problems.join('; ')}`);
+    await writeFile(configPath, config.text);
+  };
+  await writeConfig().catch((err: Error) => { listener.server.close(); throw err; });
+
+  const binary = nginxBinary();
+  let child: ChildProcess;
+  try {
+    // NGINX cannot listen on port 0. It takes listening sockets from its predecessor on a
+    // binary upgrade: the NGINX variable lists their fds (core/ngx_connection.c,
+    // ngx_add_inherited_sockets → ngx_set_inherited_sockets), and the `listen` with the same
+    // address reuses the socket (ngx_init_cycle). So the runner binds a free port and NGINX
+    // inherits it as fd 3: no other process can take the port in between.
+    child = spawn(binary, ['-p', `${workDir}/`, '-c', 'nginx.conf', '-e', 'error.log'], {
+      cwd: workDir,
+      env: { ...process.env, NGINX: '3;' },
+      stdio: ['ignore', 'pipe', 'pipe', listener.fd],
+      detached: true, // its own process group: stop() and the exit hook kill all of it
+    });
+  } finally {
+    listener.server.close();
+  }
+  const pid = child.pid;
+  if (pid === undefined) {
+    const spawnError = await new Promise<Error>((resolve) => child.once('error', resolve));
+    throw new Error(`cannot start ${binary} (${spawnError.message}); install it with npm run test:setup or set FULCRUM_NGINX`);
+  }
+  let forget = () => {};
+  const exited = new Promise<void>((resolve) => child.once('exit', () => { forget(); resolve(); }));
+  forget = trackGroup(pid, exited); // the runner's exit and Ctrl-C paths kill it with the others
+  for (const stream of [child.stdout!, child.stderr!]) {
+    createInterface({ input: stream }).on('line', (line) => { if (line.trim()) launch.log(`[nginx] ${line}`); });
+  }
+  const errors = () => errorTail(workDir);
+
+  try {
+    await waitGeneration(url, generation, [], child, errors);
+  } catch (err) {
+    signalGroup(pid, 'SIGKILL');
+    await exited;
+    throw err;
+  }
+  launch.log(`[nginx] pid ${pid} on 127.0.0.1:${listener.port}, ${settings.workerProcesses} worker(s)`);
+
+  const members = new MembersTimeline(backends.map((b) => b.id), Date.now());
+  // One reload at a time: each waits for the previous one's workers.
+  let reloading: Promise<void> = Promise.resolve();
+  const change = (c: Change, replicaUrl?: string): Promise<void> => (reloading = reloading.then(async () => {
+    backends = changedBackends(backends, c, replicaUrl);
+    generation += 1;
+    await writeConfig();
+    if (c.kind === 'remove') members.set(c.server, false, Date.now());
+    // SIGHUP to the master only (the workers ignore it): re-read the config, start new
+    // workers, let the old ones finish what they serve (ngx_master_process_cycle).
+    const oldWorkers = workerPids(pid);
+    process.kill(pid, 'SIGHUP');
+    await waitGeneration(url, generation, oldWorkers, child, errors);
+    if (c.kind === 'remove') members.delete(c.server, Date.now());
+    else if (c.kind === 'add') members.set(c.server, true, Date.now());
+  }));
+
+  let stopped: Promise<AccessRecord[]> | undefined;
+  const stop = async (): Promise<AccessRecord[]> => {
+    // SIGQUIT: graceful shutdown (workers finish their requests and log them); SIGKILL at the deadline.
+    signalGroup(pid, 'SIGQUIT');
+    const forced = setTimeout(() => signalGroup(pid, 'SIGKILL'), STOP_GRACE_MS);
+    await exited;
+    clearTimeout(forced);
+    signalGroup(pid, 'SIGKILL'); // anything else left in the group
+    return readAccessLog(join(workDir, 'access.log'), addresses);
+  };
+  return {
+    name: 'nginx',
+    url,
+    pid,
+    change,
+    stop: () => (stopped ??= stop()),
+    members: () => members.records,
+  };
+}

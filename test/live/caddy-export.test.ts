@@ -1,0 +1,58 @@
+// The Caddy exporter: the printed JSON is the runner's config with the servers at placeholder
+// addresses (same upstream names, so a deployed ip_hash hashes as predicted), Caddy's
+// validator accepts it, what to edit goes to stderr as notes, and weight changes are problems.
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { CaddySettings } from '../../experiments/proxies/caddy-settings.ts';
+import { parseExperiment } from '../../experiments/schema.ts';
+import { chooseRun, exportCaddy } from '../../live/export/export.ts';
+
+const work = mkdtempSync(join(tmpdir(), 'fulcrum-caddy-export-'));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+const experiment = (patch: Record<string, unknown>) => parseExperiment({
+  name: 'exp', seed: 1,
+  servers: { count: 3, template: { serviceTimeMs: { dist: 'constant', value: 1 }, weight: 1 } },
+  workload: { requests: 10, arrival: { process: 'closed', concurrency: 1 } },
+  balancer: { policy: 'ip-hash' },
+  ...patch,
+}, 'exp.json');
+
+const ipHash: CaddySettings = { selection: { policy: 'ip_hash' }, tryDurationMs: 0, tryIntervalMs: 250, timeouts: { dialMs: 1000 } };
+
+function exported(patch: Record<string, unknown>, translated: { settings?: CaddySettings; problems?: string[] }) {
+  const plan = experiment(patch);
+  const chosen = chooseRun(plan, { to: 'caddy' });
+  if ('problems' in chosen) throw new Error(chosen.problems.join('\n'));
+  return exportCaddy(plan, chosen.run, chosen.notes, translated);
+}
+
+describe('npm run export -- --to caddy', () => {
+  it('prints a config caddy validate accepts: placeholder addresses in the vars handler, named upstreams, notes on what to edit', () => {
+    const out = exported({ changes: [{ atMs: 6000, add: 's4' }] }, { settings: ipHash });
+    if (!out.text) throw new Error(out.problems!.join('\n'));
+    const file = join(work, 'caddy.json');
+    writeFileSync(file, out.text);
+    execFileSync('caddy', ['validate', '--config', file], { stdio: 'ignore', cwd: work, env: { ...process.env, HOME: work, XDG_DATA_HOME: work, XDG_CONFIG_HOME: work } });
+    const config = JSON.parse(out.text) as { admin: { listen: string }; apps: { http: { servers: { fulcrum: { listen: string[]; routes: Array<{ handle: Array<Record<string, unknown>> }> } } } } };
+    const server = config.apps.http.servers.fulcrum;
+    expect(server.listen).toEqual([':8080']);
+    expect(config.admin.listen).toBe('localhost:2019');
+    expect(server.routes[0].handle[0]).toEqual({ handler: 'vars', s1: '192.0.2.1:80', s2: '192.0.2.2:80', s3: '192.0.2.3:80' });
+    expect(server.routes[0].handle[1].upstreams).toEqual([{ dial: '{http.vars.s1}' }, { dial: '{http.vars.s2}' }, { dial: '{http.vars.s3}' }]);
+    expect(out.notes!.join('\n')).toMatch(/EDIT BEFORE USE: .*192\.0\.2\.x:80 .*in the "vars" handler/);
+    expect(out.notes!.join('\n')).toContain('changes at 6000 ms (admin API, POST /load with the edited config): add {"dial": "{http.vars.s4}"} to "upstreams" and s4 to the vars handler');
+  });
+
+  it("lists the translation's problems and every weight change, one line each, and prints nothing", () => {
+    const out = exported({ changes: [{ atMs: 1000, server: 's2', weight: 3 }] }, { problems: ['balancer.policy: "peak-ewma" cannot be expressed'] });
+    expect(out.text).toBeUndefined();
+    expect(out.problems).toEqual([
+      'balancer.policy: "peak-ewma" cannot be expressed',
+      'changes[0].weight: 3 on s2: Caddy 2.6 has no upstream weights (weighted_round_robin came in 2.7); leave weights out',
+    ]);
+  });
+});

@@ -1,0 +1,217 @@
+// The real Caddy 2.6 in front of real replicas, started by the launcher the live runner uses:
+// what it routes (checked against the replicas' own counts), ip_hash on named upstreams,
+// what its log says about each attempt, membership changes as admin API config loads, and
+// no process left behind.
+import { execFileSync } from 'node:child_process';
+import { readFileSync, readdirSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Agent, request } from 'undici';
+import type { CaddySettings } from '../../experiments/proxies/caddy-settings.ts';
+import { launchCaddy } from '../../live/runner/proxies/caddy/launcher.ts';
+import type { AccessRecord, ProxyUnderTest } from '../../live/runner/proxies/types.ts';
+import { ProcessRuntime } from '../../live/runner/runtime/process.ts';
+import type { Replica } from '../../live/runner/runtime/types.ts';
+
+const TOKEN = 'caddy-live-token';
+const runtime = new ProcessRuntime();
+const client = new Agent({ connections: 8, keepAliveTimeout: 1_000 });
+const started: ProxyUnderTest[] = [];
+const caddyPids: number[] = [];
+let replicas: Replica[] = [];
+let work: string;
+
+const settings = (s: Partial<CaddySettings> = {}): CaddySettings => ({
+  selection: { policy: 'round_robin' }, tryDurationMs: 0, tryIntervalMs: 250, timeouts: { dialMs: 500 }, ...s,
+});
+
+beforeAll(async () => {
+  try { execFileSync('caddy', ['version'], { stdio: 'ignore' }); } catch { throw new Error('caddy is not installed: run npm run test:setup'); }
+  work = await mkdtemp(join(tmpdir(), 'fulcrum-caddy-'));
+  replicas = await Promise.all(['s1', 's2', 's3', 's4'].map((id) => runtime.start({
+    id, host: '127.0.0.1', serviceTimeMs: { dist: 'constant', value: 1 }, concurrency: 8, seed: id, controlToken: TOKEN, restart: false,
+  })));
+});
+
+afterAll(async () => {
+  await Promise.allSettled(started.map((p) => p.stop()));
+  await runtime.closeAll();
+  await client.close();
+  await rm(work, { recursive: true, force: true });
+});
+
+async function launch(s: CaddySettings, backends = replicas.slice(0, 3), log: string[] = []): Promise<ProxyUnderTest> {
+  const workDir = await mkdtemp(join(work, 'run-'));
+  const proxy = await launchCaddy({
+    backends: backends.map((r) => ({ id: r.id, url: r.url, weight: 1 })),
+    config: undefined as never, // the launcher reads only the settings given beside it
+    workDir,
+    log: (line) => {
+      log.push(line);
+      const pid = /^\[caddy\] pid (\d+)/.exec(line)?.[1];
+      if (pid) caddyPids.push(Number(pid));
+    },
+  }, s);
+  started.push(proxy);
+  return proxy;
+}
+
+/** A replica standing in for s2, to be killed. */
+const victim = (seed: string) => runtime.start({ id: 's2', host: '127.0.0.1', serviceTimeMs: { dist: 'constant', value: 1 }, concurrency: 8, seed, controlToken: TOKEN, restart: false });
+
+async function served(): Promise<Record<string, number>> {
+  const out: Record<string, number> = {};
+  for (const r of replicas) {
+    const res = await request(`${r.url}/__control`, { headers: { authorization: `Bearer ${TOKEN}` } });
+    out[r.id] = ((await res.body.json()) as { served: number }).served;
+  }
+  return out;
+}
+
+async function send(proxy: ProxyUnderTest, id: string, dispatcher: Agent = client): Promise<number> {
+  const res = await request(`${proxy.url}/`, { headers: { 'x-request-id': id }, dispatcher });
+  await res.body.dump();
+  return res.statusCode;
+}
+
+const countBy = (records: AccessRecord[]) => records.reduce<Record<string, number>>((acc, r) => {
+  const last = r.servers.at(-1);
+  if (last) acc[last] = (acc[last] ?? 0) + 1;
+  return acc;
+}, {});
+
+const order = (records: AccessRecord[], prefix: string) => records.filter((r) => r.requestId.startsWith(prefix)).map((r) => r.servers.join('|')).join(' ');
+
+/** fnv-1a 32 (Go's hash/fnv New32a), as Caddy's hostByHashing uses it. */
+function fnv32a(text: string): number {
+  let h = 0x811c9dc5;
+  for (const byte of Buffer.from(text)) h = Math.imul(h ^ byte, 0x01000193) >>> 0;
+  return h;
+}
+
+/** PIDs of every process whose command line names this file's work folder (its Caddies' configs). */
+function processesUnderWork(): number[] {
+  return readdirSync('/proc').filter((d) => /^\d+$/.test(d)).filter((d) => {
+    try { return readFileSync(`/proc/${d}/cmdline`, 'utf8').includes(work); } catch { return false; }
+  }).map(Number);
+}
+
+describe('the real Caddy under test', () => {
+  it('round_robin: the order Caddy logs and the replicas\' own counts agree; its Prometheus metrics answer', async () => {
+    const before = await served();
+    const proxy = await launch(settings());
+    expect(processesUnderWork()).toEqual([caddyPids.at(-1)]);
+    expect(proxy.pid).toBe(caddyPids.at(-1));
+    for (let i = 0; i < 30; i++) expect(await send(proxy, `r${i}`)).toBe(200);
+    const metrics = await proxy.metrics!();
+    // Caddy 2.6's admin /metrics: the reverse proxy's upstream gauge (metrics.go) beside Go's own.
+    expect(metrics).toMatch(/^caddy_reverse_proxy_upstreams_healthy\{upstream="127\.0\.0\.1:\d+"\} 1$/m);
+    const records = await proxy.stop();
+    const after = await served();
+    expect(records.map((r) => r.requestId)).toEqual(Array.from({ length: 30 }, (_, i) => `r${i}`));
+    // RoundRobinSelection.Select: the counter is incremented before use, so the second upstream goes first.
+    expect(order(records, 'r').split(' ').slice(0, 4)).toEqual(['s2', 's3', 's1', 's2']);
+    expect(countBy(records)).toEqual({ s1: 10, s2: 10, s3: 10 });
+    expect({ s1: after.s1 - before.s1, s2: after.s2 - before.s2, s3: after.s3 - before.s3 }).toEqual({ s1: 10, s2: 10, s3: 10 });
+    for (const r of records) {
+      expect(r.status).toBe(200);
+      expect(r.attempts).toHaveLength(1);
+      expect(r.attempts![0].ok).toBe(true);
+      expect(r.attempts![0].endMs).toBeGreaterThanOrEqual(r.attempts![0].startMs);
+    }
+    expect(processesUnderWork()).toEqual([]);
+  });
+
+  it('ip_hash on named upstreams: every client lands where fnv32a(client IP + "{http.vars.sN}") is highest', async () => {
+    const proxy = await launch(settings({ selection: { policy: 'ip_hash' } }));
+    const expected: string[] = [];
+    for (let c = 1; c <= 24; c++) {
+      const ip = `127.0.${Math.floor(c / 7)}.${10 + c}`;
+      const from = new Agent({ localAddress: ip });
+      expect(await send(proxy, `h${c}`, from)).toBe(200);
+      await from.close();
+      expected.push(['s1', 's2', 's3'].reduce((best, id) => (fnv32a(ip + `{http.vars.${id}}`) > fnv32a(ip + `{http.vars.${best}}`) ? id : best)));
+    }
+    const records = await proxy.stop();
+    expect(order(records, 'h')).toBe(expected.join(' '));
+    expect(new Set(expected).size).toBe(3); // the clients cover every server: the check can fail
+  });
+
+  it('admin API loads: add and remove take effect, the round-robin counter starts again, weights are refused', async () => {
+    const proxy = await launch(settings(), replicas.slice(0, 2));
+    for (let i = 0; i < 3; i++) await send(proxy, `a${i}`);
+    await proxy.change({ kind: 'add', atMs: 0, server: 's4' }, replicas[3].url);
+    for (let i = 0; i < 6; i++) await send(proxy, `b${i}`);
+    await proxy.change({ kind: 'remove', atMs: 0, server: 's1' });
+    for (let i = 0; i < 4; i++) await send(proxy, `c${i}`);
+    await expect(proxy.change({ kind: 'weight', atMs: 0, server: 's2', weight: 2 })).rejects.toThrow('Caddy 2.6 has no upstream weights');
+    const records = await proxy.stop();
+    expect(order(records, 'a')).toBe('s2 s1 s2');
+    // A load provisions a new RoundRobinSelection: its counter is 0 again, whatever came before.
+    expect(order(records, 'b')).toBe('s2 s4 s1 s2 s4 s1');
+    expect(order(records, 'c')).toBe('s4 s2 s4 s2');
+    const members = proxy.members!().map((m) => m.servers.map((s) => s.id).join(' '));
+    expect(members).toEqual(['s1 s2', 's1 s2 s4', 's2 s4']);
+  });
+
+  it('a config load forgets passive failures: the old handler\'s context ends, and its forgetters uncount at once', async () => {
+    const s2 = await victim('p');
+    const proxy = await launch(settings({ passive: { failDurationMs: 30_000, maxFails: 1, unhealthyStatus: [] } }), [replicas[0], s2, replicas[2]]);
+    await s2.crash();
+    const statuses: number[] = [];
+    for (let i = 0; i < 4; i++) statuses.push(await send(proxy, `p${i}`));
+    await proxy.change({ kind: 'add', atMs: 0, server: 's4' }, replicas[3].url);
+    for (let i = 0; i < 4; i++) statuses.push(await send(proxy, `q${i}`));
+    const records = await proxy.stop();
+    // s2's refused dial counts one failure (max_fails 1): round robin skips it from then on.
+    expect(order(records, 'p')).toBe('s2 s3 s1 s3');
+    // The count lives in the global host pool (hosts.go Host.fails), but countFailure's goroutine
+    // uncounts when the handler's context is done (healthchecks.go): after the load s2 is
+    // healthy again, and the new round-robin counter starts with it.
+    expect(order(records, 'q')).toBe('s2 s3 s4 s1');
+    expect(statuses).toEqual([502, 200, 200, 200, 502, 200, 200, 200]);
+  });
+
+  it('a killed replica with lb_try_duration: the refused attempt on s2 and the retry elsewhere are both in the record', async () => {
+    const s2 = await victim('k');
+    const proxy = await launch(settings({ tryDurationMs: 2_000, tryIntervalMs: 50 }), [replicas[0], s2, replicas[2]]);
+    await s2.crash();
+    const statuses: number[] = [];
+    for (let i = 0; i < 6; i++) statuses.push(await send(proxy, `k${i}`));
+    const records = await proxy.stop();
+    expect(statuses).toEqual(Array(6).fill(200));
+    const retried = records.filter((r) => r.servers.length > 1);
+    expect(retried.length).toBeGreaterThan(0);
+    for (const r of retried) {
+      expect(r.servers[0]).toBe('s2');
+      expect(r.attempts!.map((a) => a.ok)).toEqual([false, true]);
+      // lb_try_interval: Caddy waits 50 ms before the next try.
+      expect(r.attempts![1].startMs - r.attempts![0].endMs).toBeGreaterThanOrEqual(45);
+    }
+  });
+
+  it('no retries on a dead server: Caddy\'s own 502, recorded as a failed connection', async () => {
+    const s2 = await victim('d');
+    const proxy = await launch(settings(), [s2]);
+    await s2.crash();
+    expect(await send(proxy, 'd0')).toBe(502);
+    const [record] = await proxy.stop();
+    expect(record).toMatchObject({ requestId: 'd0', servers: ['s2'], status: 502, error: 'connect_failed' });
+    expect(record.attempts![0].ok).toBe(false);
+  });
+
+  it('start-up failures are errors with the reason, and leave no process', async () => {
+    const saved = process.env.FULCRUM_CADDY;
+    process.env.FULCRUM_CADDY = join(work, 'no-such-caddy');
+    try {
+      await expect(launch(settings())).rejects.toThrow(/cannot start .*no-such-caddy/);
+    } finally {
+      if (saved === undefined) delete process.env.FULCRUM_CADDY; else process.env.FULCRUM_CADDY = saved;
+    }
+    await expect(launch(settings({ active: { uri: '%zz', intervalMs: 1_000, timeoutMs: 500 } }))).rejects.toThrow(/caddy exited before it was ready/);
+    const running = new Set(started.map((p) => p.pid));
+    expect(processesUnderWork().filter((pid) => !running.has(pid))).toEqual([]);
+  });
+});
