@@ -18,6 +18,12 @@ export interface EngineNumbers {
   maxOverMean: number | null;
   /** Share of clients seen more than once whose requests all went to one server (1 − clients moved). */
   stayed: number | null;
+  /**
+   * From the timeline: the share of attempts that went to the busiest server of their time
+   * bucket, and those servers in time order (s3, then s1 after a reload). Near 1 means one
+   * server at a time took everything; null without a timeline.
+   */
+  busiest: { share: number; servers: string[] } | null;
   meanMs: number;
   p50Ms: number;
   p99Ms: number;
@@ -60,10 +66,28 @@ function numbersOf(r: RunResult | undefined): EngineNumbers | null {
     servers: sortNatural(counts.keys()).map((id) => [id, counts.get(id)!]),
     maxOverMean: s.fairness.maxOverMean === null ? null : roundTo(s.fairness.maxOverMean, 6),
     stayed: moved === null ? null : roundTo(1 - moved, 6),
+    busiest: busiestOf(r),
     meanMs: roundTo(s.latencyMs.mean, 3),
     p50Ms: roundTo(s.latencyMs.p50, 3),
     p99Ms: roundTo(s.latencyMs.p99, 3),
   };
+}
+
+function busiestOf(r: RunResult): EngineNumbers['busiest'] {
+  if (!r.timeline) return null;
+  const buckets = new Map<number, Array<{ server: string; requests: number }>>();
+  for (const t of r.timeline.rows) buckets.set(t.tMs, [...(buckets.get(t.tMs) ?? []), t]);
+  let total = 0;
+  let top = 0;
+  const servers: string[] = [];
+  for (const tMs of [...buckets.keys()].sort((a, b) => a - b)) {
+    const rows = buckets.get(tMs)!;
+    const best = rows.reduce((a, b) => (b.requests > a.requests ? b : a));
+    total += rows.reduce((a, b) => a + b.requests, 0);
+    top += best.requests;
+    if (best.requests > 0 && servers[servers.length - 1] !== best.server) servers.push(best.server);
+  }
+  return total === 0 ? null : { share: roundTo(top / total, 6), servers };
 }
 
 /** The checks of one run: per-server counts folded into one ("counts", all exact or not). */

@@ -7,6 +7,8 @@
 import type { ProxyName } from '../experiments/proxies.ts';
 import { haproxySettings } from '../experiments/proxies/haproxy.ts';
 import type { HaproxyBalance } from '../experiments/proxies/haproxy-settings.ts';
+import { nginxSettings } from '../experiments/proxies/nginx.ts';
+import type { NginxBalance } from '../experiments/proxies/nginx-settings.ts';
 import type { RunConfig } from '../experiments/schema.ts';
 
 function haproxyWords(b: HaproxyBalance): string {
@@ -17,10 +19,19 @@ function haproxyWords(b: HaproxyBalance): string {
   }
 }
 
+/** As written in the upstream block; round robin is NGINX's default (no directive). */
+function nginxWords(b: NginxBalance): string {
+  switch (b.method) {
+    case 'hash': return `hash $remote_addr${b.consistent ? ' consistent' : ''}`;
+    case 'random': return b.two ? 'random two least_conn' : 'random';
+    default: return b.method;
+  }
+}
+
 const WORDS: Record<ProxyName, (cfg: RunConfig) => string | null> = {
   fulcrum: () => null,
   haproxy: (cfg) => { const t = haproxySettings(cfg); return t.settings ? haproxyWords(t.settings.balance) : null; },
-  nginx: () => null,
+  nginx: (cfg) => { const t = nginxSettings(cfg); return t.settings ? nginxWords(t.settings.balance) : null; },
   caddy: () => null,
 };
 

@@ -141,12 +141,9 @@ function affinityAnswer(runs: readonly CompareRun[]): string[] {
     out.push(`${v(variant)}: max/mean load ${perProxy(rs, (n) => formatNumber(n.maxOverMean, 2))}`
       + `${rs.some((r) => quoted(r).n.stayed !== null) ? `; clients that stayed on one server ${perProxy(rs, (n) => pct(n.stayed))}` : ''}.`);
     for (const r of rs) {
+      const one = oneServer(r);
+      if (one) { out.push(one); continue; } // its idle servers follow from it
       const { n, predicted } = quoted(r);
-      const top = share(n);
-      if (top && top.share >= ONE_SERVER_SHARE && n.servers.length > 1) {
-        const why = ONE_SERVER_WHY[r.proxy];
-        out.push(`With its defaults, ${label(r.proxy)} sends ${top.share === 1 ? 'every' : 'nearly every'} client to one server under ${runOn(r)} (${top.server} took ${pct(top.share)}${predicted ? ', predicted' : ''})${why ? `: ${why}` : ''}.`);
-      }
       const idle = allServers.filter((s) => !n.servers.some(([id, c]) => id === s && c > 0));
       if (idle.length > 0 && rs.some((o) => o !== r && idle.every((s) => quoted(o).n.servers.some(([id, c]) => id === s && c > 0)))) {
         const why = IDLE_SERVER_WHY[r.proxy];
@@ -155,6 +152,22 @@ function affinityAnswer(runs: readonly CompareRun[]): string[] {
     }
   }
   return out;
+}
+
+/** "sends every client to one server", over the whole run or one server at a time; null otherwise. */
+function oneServer(r: CompareRun): string | null {
+  const { n, predicted } = quoted(r);
+  const top = share(n);
+  const why = ONE_SERVER_WHY[r.proxy];
+  const tail = `under ${runOn(r)}${why ? `: ${why}` : ''}.`;
+  if (top && top.share >= ONE_SERVER_SHARE && n.servers.length > 1) {
+    return `With its defaults, ${label(r.proxy)} sends ${top.share === 1 ? 'every' : 'nearly every'} client to one server (${top.server} took ${pct(top.share)}${predicted ? ', predicted' : ''}) ${tail}`;
+  }
+  if (n.busiest && n.busiest.share >= ONE_SERVER_SHARE && n.busiest.servers.length > 1) {
+    // One server at a time: a membership change re-hashed the single key onto another server.
+    return `With its defaults, ${label(r.proxy)} sends every client to one server at a time (${n.busiest.servers.join(', then ')}; ${pct(n.busiest.share)} of attempts went to the busiest server of their moment${predicted ? ', predicted' : ''}) ${tail}`;
+  }
+  return null;
 }
 
 // ---- A-5 -----------------------------------------------------------------------------

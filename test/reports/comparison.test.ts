@@ -35,7 +35,7 @@ const row = (b: QuestionBlock, variant: string, proxy: string): string[] | undef
 describe('four proxies, three questions', () => {
   it('A-4: with its defaults NGINX sends every loopback client to one server under ip_hash, and the page says why', async () => {
     const a4 = block(await blocksOf(), 'A-4');
-    expect(a4.answer.join('\n')).toMatch(/With its defaults, NGINX sends every client to one server under `ip-hash` \(s1 took 100 %\): NGINX's `ip_hash` hashes only the first three octets/);
+    expect(a4.answer.join('\n')).toMatch(/With its defaults, NGINX sends every client to one server \(s1 took 100 %\) under `ip_hash` \(variant `ip-hash`\): NGINX's `ip_hash` hashes only the first three octets/);
     // Predicted and measured side by side: 4,000 on s1 in both, every client stayed.
     expect(row(a4, 'ip-hash', 'NGINX')!.slice(2, 8)).toEqual(['4,000 / 0 / 0 / 0', '4,000 / 0 / 0 / 0', '4', '4', '100 %', '100 %']);
     expect(row(a4, 'ip-hash', 'NGINX')!.at(-1)).toMatch(/^counts exact ✓/);
@@ -70,7 +70,7 @@ describe('four proxies, three questions', () => {
     const a5 = block(await blocksOf(), 'A-5');
     expect(row(a5, 'peak-ewma', 'HAProxy')![1]).toBe('HAProxy `leastconn`');
     const answer = a5.answer.join('\n');
-    expect(answer).toContain('Lowest p99 per proxy: Fulcrum\'s proxy 41.2 ms with `peak-ewma`; HAProxy 73.8 ms with `leastconn` (variant `peak-ewma`); NGINX 70 ms (predicted) with `least-connections`.');
+    expect(answer).toContain('Lowest p99 per proxy: Fulcrum\'s proxy 41.2 ms with `peak-ewma`; HAProxy 73.8 ms with `leastconn` (variant `peak-ewma`); NGINX 70 ms (predicted) with `least_conn` (variant `least-connections`).');
     expect(answer).toContain('On HAProxy, `least-connections` and `peak-ewma` both run as `leastconn`: one algorithm under 2 names.');
     expect(answer).toContain('`round-robin` is at least 10× the best p99 on every proxy');
     expect(a5.missing).toEqual([
@@ -82,10 +82,21 @@ describe('four proxies, three questions', () => {
   it('takes every number from the result files: move NGINX\'s clients to s3 and the answer follows', async () => {
     const moved: FakeResults = { a4: { nginx: { 'ip-hash': { sim: { servers: [0, 0, 3990, 10] } } } } };
     const a4 = block(await blocksOf(moved), 'A-4');
-    expect(a4.answer.join('\n')).toContain('NGINX sends nearly every client to one server under `ip-hash` (s3 took 99.8 %, predicted)');
+    expect(a4.answer.join('\n')).toContain('NGINX sends nearly every client to one server (s3 took 99.8 %, predicted) under `ip_hash` (variant `ip-hash`)');
     // Below 99 % there is nothing to call out.
     const spread = block(await blocksOf({ a4: { nginx: { 'ip-hash': { sim: { servers: [0, 0, 3900, 100] } } } } }), 'A-4');
     expect(spread.answer.join('\n')).not.toContain('one server');
+  });
+
+  it('A-4: one server at a time — a reload re-hashes the single key onto another server — is called out too', async () => {
+    const reloaded: FakeResults = { a4: { nginx: { 'ip-hash': { sim: { servers: [1651, 0, 2349, 0], oneAtATime: [2, 0] } } } } };
+    const a4 = block(await blocksOf(reloaded), 'A-4');
+    expect(a4.answer.join('\n')).toContain('NGINX sends every client to one server at a time (s3, then s1; 100 % of attempts went to the busiest server of their moment, predicted) under `ip_hash` (variant `ip-hash`): NGINX\'s `ip_hash` hashes only the first three octets');
+    // Its idle s2 and s4 follow from that: not a finding of their own.
+    expect(a4.answer.join('\n')).not.toContain('NGINX sent no request');
+    // Spread over two servers in every moment: nothing to call out.
+    const mixed = block(await blocksOf({ a4: { nginx: { 'ip-hash': { sim: { servers: [2000, 0, 2000, 0] } } } } }), 'A-4');
+    expect(mixed.answer.join('\n')).not.toContain('one server');
   });
 
   it('renders with no results at all: each question says what is missing and how to make it', () => {

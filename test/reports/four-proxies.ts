@@ -22,6 +22,8 @@ export interface FakeRun {
   mean?: number;
   /** Write a requests.csv where client i%clients always lands on the server its first request took. */
   stickyClients?: number;
+  /** Write a timeline.csv where these servers (indexes into `servers`) take all their requests one after another. */
+  oneAtATime?: number[];
 }
 
 type Engines = Partial<Record<'sim' | 'live', FakeRun>>;
@@ -107,6 +109,18 @@ function requestsCsv(r: FakeRun): string {
   return `${rows.join('\n')}\n`;
 }
 
+/** 100 ms buckets of 40 attempts: every server in `order` in turn, the others idle. */
+function timelineCsv(r: FakeRun): string {
+  const rows = ['bucketStartMs,server,requests,errors,inFlight,healthy'];
+  let t = 0;
+  for (const i of r.oneAtATime!) {
+    for (let left = r.servers[i]; left > 0; left -= 40, t += 100) {
+      r.servers.forEach((_, j) => rows.push(`${t},s${j + 1},${j === i ? Math.min(40, left) : 0},0,0,1`));
+    }
+  }
+  return `${rows.join('\n')}\n`;
+}
+
 /** Writes `results` under a fresh scratch root; remove it with the returned function. */
 export async function writeFakeResults(results: FakeResults = FOUR_PROXIES): Promise<{ root: string; remove: () => Promise<void> }> {
   const dir = await mkdtemp(join(tmpdir(), 'fulcrum-compare-'));
@@ -119,6 +133,7 @@ export async function writeFakeResults(results: FakeResults = FOUR_PROXIES): Pro
           await mkdir(folder, { recursive: true });
           await writeFile(join(folder, 'summary.json'), `${JSON.stringify(summaryOf(experiment, proxy, mode, variant, run), null, 2)}\n`);
           if (run.stickyClients) await writeFile(join(folder, 'requests.csv'), requestsCsv(run));
+          if (run.oneAtATime) await writeFile(join(folder, 'timeline.csv'), timelineCsv(run));
         }
       }
     }
