@@ -63,7 +63,9 @@ function missingLines(experiment: string, runs: readonly CompareRun[]): string[]
     if (mine.length === 0) return [`${PROXY_LABELS[p]}: no results yet (\`npm run sim ${file}${flag}\`, then \`npm run live ${file}${flag}\`).`];
     if (mine.every((r) => r.live === null)) return [`${PROXY_LABELS[p]}: predicted only (measure with \`npm run live ${file}${flag}\`).`];
     if (mine.every((r) => r.sim === null)) return [`${PROXY_LABELS[p]}: measured only (predict with \`npm run sim ${file}${flag}\`).`];
-    return [];
+    // Variants another proxy ran: this one could not express them, or they were not run yet.
+    const absent = [...new Set(runs.map((r) => r.run))].filter((run) => !mine.some((r) => r.run === run));
+    return absent.length ? [`${PROXY_LABELS[p]}: no ${absent.map((a) => `\`${a}\``).join(', ')} run (\`npm run export ${file} -- --to ${p}\` names any setting it cannot express).`] : [];
   });
 }
 

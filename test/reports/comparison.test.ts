@@ -77,6 +77,9 @@ describe('four proxies, three questions', () => {
       'NGINX: predicted only (measure with `npm run live experiments/a5.json -- --proxy nginx`).',
       'Caddy: no results yet (`npm run sim experiments/a5.json -- --proxy caddy`, then `npm run live experiments/a5.json -- --proxy caddy`).',
     ]);
+    // NGINX ran two of the three variants the others ran.
+    const partial = block(await blocksOf({ a5: { ...FOUR_PROXIES.a5, nginx: { 'round-robin': FOUR_PROXIES.a5.nginx!['round-robin'], 'least-connections': { sim: { servers: [1650, 1660, 690] }, live: { servers: [1650, 1660, 690] } } } } }), 'A-5');
+    expect(partial.missing[0]).toBe('NGINX: no `peak-ewma` run (`npm run export experiments/a5.json -- --to nginx` names any setting it cannot express).');
   });
 
   it('takes every number from the result files: move NGINX\'s clients to s3 and the answer follows', async () => {
