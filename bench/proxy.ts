@@ -1,14 +1,16 @@
 // Proxy overhead on loopback: 3 replicas (constant 0 ms service time), then autocannon
-// against (a) one replica directly, (b) a bare @fastify/reply-from round-robin proxy and
-// (c) Fulcrum with health checks, outlier detection, retries (with budget) and metrics on,
-// and (d) the same with the attempt log the live runner reads (--attempt-log).
+// against (a) one replica directly, (b) the floor: a bare node:http + undici round-robin
+// proxy, (c) a bare @fastify/reply-from round-robin proxy, (d) Fulcrum with health checks,
+// outlier detection, retries (with budget) and metrics on, (e) the same with the attempt
+// log the live runner reads (--attempt-log), and (f) HAProxy, NGINX and Caddy when installed
+// (bench/real-proxies.ts), all interleaved in the same run.
 // Each proxy runs in its own process. With ≥ 4 cores and `taskset`, the proxies get the
 // last core to themselves and everything else shares the rest, so the proxy under test is
 // the bottleneck. On 2 cores that would make the load side the bottleneck instead, so there
 // is no pinning and throughput swings ±30 % with the scheduler's mood: cases are therefore
 // interleaved in short slices, each ratio is the median of per-round ratios, and the proxy
 // process's CPU time per request (from /proc), which hardly depends on that, is reported too.
-// The file doubles as the bare proxy's entry point (FULCRUM_BENCH_ROLE=bare).
+// The file doubles as the bare proxies' entry point (FULCRUM_BENCH_ROLE=bare-node | bare).
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -17,6 +19,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { spawnReplica } from '../server/spawn.ts';
+import { startRealProxies } from './real-proxies.ts';
 
 interface AutocannonResult {
   requests: { average: number; total: number };
@@ -44,6 +47,8 @@ export default async function benchProxy(): Promise<{ title: string; columns: st
   const children: Array<{ stop(): Promise<void> }> = [];
   try {
     const urls = replicas.map((r) => r.url);
+    const floor = await startChild([fileURLToPath(import.meta.url)], { FULCRUM_BENCH_ROLE: 'bare-node', FULCRUM_BENCH_BACKENDS: urls.join(',') });
+    children.push(floor);
     const bare = await startChild([fileURLToPath(import.meta.url)], { FULCRUM_BENCH_ROLE: 'bare', FULCRUM_BENCH_BACKENDS: urls.join(',') });
     children.push(bare);
     const config = join(dir, 'lb.json');
@@ -59,14 +64,19 @@ export default async function benchProxy(): Promise<{ title: string; columns: st
     children.push(fulcrum);
     const logged = await startChild([...fulcrumArgs, '--attempt-log', join(dir, 'attempts.jsonl')], { FULCRUM_ADMIN_TOKEN: 'bench' });
     children.push(logged);
-    if (pinning) for (const pid of [bare.pid, fulcrum.pid, logged.pid]) pin(pid, pinning.proxy);
+    const real = await startRealProxies(dir, urls.map((u) => new URL(u).host));
+    children.push(...real.started);
+    if (pinning) for (const pid of [floor.pid, bare.pid, fulcrum.pid, logged.pid, ...real.started.map((p) => p.pid)]) pin(pid, pinning.proxy);
 
     const cases: Case[] = [
       { name: 'direct to one replica', url: `${urls[0]}/home` },
+      { name: 'bare node:http + undici round robin (the floor)', url: `${floor.url}/home`, pid: floor.pid },
       { name: 'bare @fastify/reply-from round robin', url: `${bare.url}/home`, pid: bare.pid },
       { name: 'Fulcrum (health, outlier, retries+budget, metrics)', url: `${fulcrum.url}/home`, pid: fulcrum.pid },
       { name: 'Fulcrum + --attempt-log', url: `${logged.url}/home`, pid: logged.pid },
+      ...real.started.map((p) => ({ name: p.name, url: `${p.url}/home`, pid: p.pid })),
     ];
+    const FULCRUM = 3;
     for (const c of cases) await autocannon({ url: c.url, connections: CONNECTIONS, duration: WARMUP_S });
     const slices: Slice[][] = cases.map(() => []);
     for (let round = 0; round < ROUNDS; round++) {
@@ -74,7 +84,7 @@ export default async function benchProxy(): Promise<{ title: string; columns: st
     }
     const metrics = await (await fetch(`${fulcrum.adminUrl}/metrics`, { headers: { authorization: 'Bearer bench' } })).text();
 
-    const base = slices[1];
+    const base = slices[1]; // the floor
     const rows = cases.map((c, i) => {
       const s = slices[i];
       const cpu = s.every((x) => x.cpuUsPerRequest !== undefined) ? Math.round(median(s.map((x) => x.cpuUsPerRequest!))) : '-';
@@ -84,14 +94,23 @@ export default async function benchProxy(): Promise<{ title: string; columns: st
         round2(median(s.map((x, r) => x.rps / base[r].rps))), cpuRatio, s.reduce((n, x) => n + x.errors, 0),
       ];
     });
-    const logCost = median(slices[3].map((x, r) => x.cpuUsPerRequest! / slices[2][r].cpuUsPerRequest!));
+    const logCost = median(slices[FULCRUM + 1].map((x, r) => x.cpuUsPerRequest! / slices[FULCRUM][r].cpuUsPerRequest!));
+    // Fulcrum against each reference proxy, per round: req/s ratio and CPU per request ratio.
+    const versus = real.started.map((p, i) => {
+      const s = slices[FULCRUM + 2 + i];
+      const rps = round2(median(slices[FULCRUM].map((x, r) => x.rps / s[r].rps)));
+      const cpu = round2(median(slices[FULCRUM].map((x, r) => x.cpuUsPerRequest! / s[r].cpuUsPerRequest!)));
+      return `${rps}× ${p.name.split(' (')[0]}'s req/s at ${cpu}× its CPU per request`;
+    });
     const counter = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(metrics)?.[1] ?? NaN);
     return {
       title: `Proxy overhead (loopback, ${CONNECTIONS} connections, GET /home, 3 replicas at 0 ms; ${ROUNDS} interleaved ${SLICE_S} s slices per case)`,
-      columns: ['target', 'requests/s', 'p50 ms', 'p99 ms', 'proxy CPU µs/request', '× bare req/s', '× bare efficiency (CPU)', 'errors'],
+      columns: ['target', 'requests/s', 'p50 ms', 'p99 ms', 'proxy CPU µs/request', '× floor req/s', '× floor efficiency (CPU)', 'errors'],
       rows,
       notes: [
-        '× bare req/s: median over rounds of (case req/s ÷ bare proxy req/s in the same round). × bare efficiency: bare CPU per request ÷ case CPU per request (1 = same cost, higher = cheaper).',
+        '× floor req/s: median over rounds of (case req/s ÷ the bare node:http + undici proxy\'s req/s in the same round). × floor efficiency: the floor\'s CPU per request ÷ the case\'s (1 = same cost, higher = cheaper). Fulcrum must stay at ≥ 1.0× the floor.',
+        ...(versus.length ? [`Fulcrum (all features on) is ${versus.join('; ')} (medians of per-round ratios).`] : []),
+        ...(real.missing.length ? [`Not installed, so not measured: ${real.missing.join(', ')}.`] : []),
         `The attempt log costs ×${round2(logCost)} Fulcrum's CPU per request (median over rounds of logged ÷ plain); the live runner runs the proxy with it.`,
         `Fulcrum routed ${counter('fulcrum_router_requests_total')} requests in ${counter('fulcrum_router_attempts_total')} attempts (${counter('fulcrum_router_retries_total')} retries) including warm-up.`,
         pinning
@@ -173,6 +192,36 @@ async function startChild(args: string[], env: Record<string, string>): Promise<
   };
 }
 
+/**
+ * The floor for this design (issue 18): node:http in front, undici pools behind, round robin
+ * in a line, hop-by-hop headers dropped both ways (RFC 9110 §7.6.1), nothing else.
+ */
+async function runBareNodeProxy(): Promise<void> {
+  const { createServer } = await import('node:http');
+  const { Pool } = await import('undici');
+  const pools = process.env.FULCRUM_BENCH_BACKENDS!.split(',').map((u) => new Pool(u, { connections: 128, pipelining: 1 }));
+  const hopByHop = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te', 'trailer', 'host']);
+  const endToEnd = (headers: Record<string, string | string[] | undefined>) => {
+    const out: Record<string, string | string[]> = {};
+    for (const [k, v] of Object.entries(headers)) if (v !== undefined && !hopByHop.has(k)) out[k] = v;
+    return out;
+  };
+  let next = 0;
+  const server = createServer((req, res) => {
+    const pool = pools[next++ % pools.length];
+    const hasBody = req.method !== 'GET' && req.method !== 'HEAD';
+    pool.request({ path: req.url!, method: req.method as 'GET', headers: endToEnd(req.headers), body: hasBody ? req : undefined }).then(
+      (up) => { res.writeHead(up.statusCode, endToEnd(up.headers)); up.body.pipe(res); },
+      () => { if (!res.headersSent) res.writeHead(502); res.end(); },
+    );
+  });
+  server.keepAliveTimeout = 30_000;
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  process.stdout.write(JSON.stringify({ event: 'ready', url: `http://127.0.0.1:${port}` }) + '\n');
+  process.on('SIGTERM', () => { server.close(); void Promise.all(pools.map((p) => p.close())).then(() => process.exit(0)); });
+}
+
 /** The comparison point: reply-from's own balancing-free forwarding, round robin in a line. */
 async function runBareProxy(): Promise<void> {
   const { default: Fastify } = await import('fastify');
@@ -189,7 +238,9 @@ async function runBareProxy(): Promise<void> {
   process.on('SIGTERM', () => { app.close().then(() => process.exit(0)); });
 }
 
-if (process.env.FULCRUM_BENCH_ROLE === 'bare') {
+if (process.env.FULCRUM_BENCH_ROLE === 'bare-node') {
+  runBareNodeProxy().catch((err) => { process.stderr.write(String(err?.stack ?? err) + '\n'); process.exit(1); });
+} else if (process.env.FULCRUM_BENCH_ROLE === 'bare') {
   runBareProxy().catch((err) => { process.stderr.write(String(err?.stack ?? err) + '\n'); process.exit(1); });
 } else if (process.argv[1] === fileURLToPath(import.meta.url)) {
   benchProxy().then((r) => {

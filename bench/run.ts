@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { didYouMean } from '../core/did-you-mean.ts';
 import type { BenchTable } from './types.ts';
 
-const MODULES = ['core', 'sim', 'proxy', 'trace'] as const;
+const MODULES = ['core', 'sim', 'cli', 'proxy', 'trace'] as const;
 
 function markdown(t: BenchTable): string {
   const lines = [`### ${t.title}`, '', `| ${t.columns.join(' | ')} |`, `|${t.columns.map(() => '---').join('|')}|`];
@@ -17,13 +17,14 @@ function markdown(t: BenchTable): string {
   return lines.join('\n');
 }
 
-const USAGE = `usage: npm run bench -- [core] [sim] [proxy] [trace]
+const USAGE = `usage: npm run bench -- [core] [sim] [cli] [proxy] [trace]
 
   core    routing-core picks per second, per policy (tinybench)
   sim     simulator events per second on fixed experiments
+  cli     npm run sim start-up (bundle vs tsx) and a 6-point sweep with --jobs 1 and 2
   proxy   proxy overhead: autocannon through the proxy vs straight to one replica (a ratio)
   trace   trace parsing: lines per second per format, live heap while 1 M lines stream
-  none    all four, and bench/results.md is rewritten (docs/performance.md links it)
+  none    all five, and bench/results.md is rewritten (docs/performance.md links it)
   --help  this text
 
 Numbers are ratios and rates on this machine; run on an idle machine (nothing else busy).`;

@@ -15,6 +15,7 @@ import {
   type OutlierState, initialOutlier, isBackendFailure, isEjected, maxEjected, recordOutcome, uneject,
 } from './health/outlier.ts';
 import { slowStartFactor } from './slow-start.ts';
+import { caddyFailuresOf, recordCaddyFailures } from './caddy-passive.ts';
 import { createPolicy, policyDefinition } from './policies/index.ts';
 
 /** What the balancer tells its engine: logged, counted, charted. */
@@ -50,6 +51,8 @@ interface Member {
   outlier: OutlierState;
   /** Set while slow start ramps the weight. */
   slowStartFromMs?: number;
+  /** Caddy mode: when each live passive failure expires, ascending. */
+  caddyFails: number[];
 }
 
 export interface BalancerOptions {
@@ -99,11 +102,12 @@ export class Balancer {
     const backend: Backend = { id, seq: this.nextSeq++, weight, effectiveWeight: weight, inFlight: 0 };
     const member: Member = {
       backend, lifecycle: 'active', adminDown: false,
-      health: initialHealth(this.opts.health?.active), outlier: initialOutlier(),
+      health: initialHealth(this.opts.health?.active), outlier: initialOutlier(), caddyFails: [],
     };
     this.members.set(id, member);
     this.ordered.push(member);
     if (!o.initial) this.startSlowStart(member, o.nowMs);
+    this.reloaded();
     this.membershipChanged(o.nowMs);
     return backend;
   }
@@ -115,6 +119,7 @@ export class Balancer {
     this.advance(nowMs);
     m.lifecycle = 'draining';
     this.emit({ kind: 'draining', id, atMs: nowMs });
+    this.reloaded();
     this.membershipChanged(nowMs);
     if (m.backend.inFlight === 0) this.finishRemoval(m, nowMs);
   }
@@ -225,6 +230,8 @@ export class Balancer {
         this.refresh(nowMs);
       }
     }
+    const caddy = this.opts.health?.caddyPassive;
+    if (caddy) this.countCaddyFailures(m, caddyFailuresOf(caddy, outcome), nowMs);
     if (cfg) {
       const until = recordOutcome(m.outlier, cfg, failure, nowMs, this.opts.rng, () => this.mayEject(nowMs));
       if (until !== undefined) {
@@ -245,7 +252,7 @@ export class Balancer {
     this.advance(nowMs);
     const before = m.health.status;
     const changed = recordProbe(m.health, cfg, ok);
-    if (ok && isEjected(m.outlier, nowMs)) {
+    if (ok && isEjected(m.outlier, nowMs) && !this.opts.health?.caddyPassive) {
       uneject(m.outlier, nowMs); // a passing check readmits early (Envoy's default)
       this.emit({ kind: 'unejected', id, atMs: nowMs });
       this.deadlineMs = this.earliestEjectionEnd();
@@ -323,6 +330,34 @@ export class Balancer {
     }
     this.deadlineMs = this.earliestEjectionEnd();
     this.refresh(atMs);
+  }
+
+  /** Caddy mode: failures keep the upstream out until enough of them expire (core/caddy-passive.ts). */
+  private countCaddyFailures(m: Member, count: number, nowMs: number): void {
+    if (count === 0) return;
+    const until = recordCaddyFailures(m.caddyFails, this.opts.health!.caddyPassive!, count, nowMs);
+    if (until <= m.outlier.ejectedUntilMs) return;
+    const was = isEjected(m.outlier, nowMs);
+    m.outlier.ejectedUntilMs = until;
+    m.outlier.timesEjected++;
+    this.deadlineMs = this.earliestEjectionEnd();
+    this.emit({ kind: 'ejected', id: m.backend.id, atMs: nowMs, untilMs: until, times: m.outlier.timesEjected });
+    if (!was) this.refresh(nowMs);
+  }
+
+  /**
+   * Caddy mode: a membership change is a config load. The new handler's upstreams start
+   * healthy (hosts.go: the unhealthy flag lives on the new Upstream values) and the old
+   * handler's pending failures are forgotten (healthchecks.go countFailure on ctx.Done).
+   */
+  private reloaded(): void {
+    if (!this.opts.health?.reloadResetsHealth) return;
+    for (const m of this.ordered) {
+      m.health = initialHealth(this.opts.health.active);
+      m.caddyFails = [];
+      m.outlier.ejectedUntilMs = 0;
+    }
+    this.deadlineMs = this.earliestEjectionEnd();
   }
 
   private earliestEjectionEnd(): number {

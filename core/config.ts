@@ -7,6 +7,7 @@ import { closestName, didYouMean } from './did-you-mean.ts';
 import type { PolicyDefinition } from './policies/define.ts';
 import { POLICIES, POLICY_NAMES, type PolicyName } from './policies/index.ts';
 import type { ObserveConfig } from './health/active.ts';
+import type { CaddyPassiveConfig } from './caddy-passive.ts';
 
 export { POLICY_NAMES, type PolicyName };
 
@@ -146,6 +147,10 @@ export interface HealthConfig {
   outlier?: OutlierConfig;
   /** Not a file setting: the engines' HAProxy mode (`observe layer7`, with HAProxy's check counter). */
   observe?: ObserveConfig;
+  /** Not a file setting: the engines' Caddy mode (passive health, core/caddy-passive.ts). */
+  caddyPassive?: CaddyPassiveConfig;
+  /** Not a file setting: Caddy mode, where a membership change is a config load that starts health afresh. */
+  reloadResetsHealth?: boolean;
 }
 export type RetryConfig = z.infer<typeof RetrySchema>;
 export type TimeoutsConfig = z.infer<typeof TimeoutsSchema>;

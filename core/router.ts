@@ -9,6 +9,7 @@ import type { Balancer } from './balancer.ts';
 import { type FailurePoint, type RetryRefusal, RetryBudget, decideRetry } from './retry.ts';
 import { newTrace } from './balancer.ts';
 import { type HaproxyRetryRules, decideHaproxyRetry } from './haproxy-retry.ts';
+import { type CaddyError, type CaddyRetryRules, caddyFailure, caddyTriesAgain } from './caddy-retry.ts';
 import { type NginxRetryRules, type NginxVerdict, decideNginxNext } from './nginx-retry.ts';
 
 export interface RouterOptions {
@@ -24,6 +25,8 @@ export interface RouterOptions {
    * the same server unless redispatched, and a redispatch avoids only the previous server.
    */
   haproxy?: HaproxyRetryRules;
+  /** Caddy's retry loop instead of Fulcrum's (core/caddy-retry.ts): `retry` is then ignored. */
+  caddy?: CaddyRetryRules;
   /** NGINX's next-upstream rules instead of Fulcrum's (`retry` is then ignored); no live server is 502. */
   nginx?: NginxRetryRules;
 }
@@ -89,6 +92,9 @@ export class Flow {
   sameServer: Backend | undefined;
   /** HAProxy mode: the next pick avoids this backend (a redispatch's previous server). */
   avoid: ReadonlySet<string> | undefined;
+  /** Caddy mode: loop iterations that failed so far, and the error Caddy keeps from them. */
+  caddyRetries = 0;
+  caddyError: CaddyError | undefined;
   done = false;
 
   constructor(readonly info: RequestInfo, requestMs: number, trace: boolean) {
@@ -128,12 +134,13 @@ export class Router {
     if (same && this.opts.balancer.backend(same.id) === same) {
       backend = same; // HAProxy: a retry without redispatch reconnects to the assigned server
     } else {
-      const exclude = this.opts.haproxy ? flow.avoid : flow.tried;
+      const exclude = this.opts.haproxy || this.opts.caddy ? flow.avoid : flow.tried;
       backend = this.opts.balancer.pick({ nowMs, hashKey: flow.info.hashKey, attempt: flow.attempt + 1, exclude, request: flow }, trace);
       if (trace) flow.decisions!.push({ kind: 'pick', trace });
     }
     if (!backend) {
       this.releaseSlot(flow);
+      if (this.opts.caddy) return this.afterCaddyError(flow, nowMs, flow.caddyError ?? 'no-upstream');
       const haproxy = this.opts.haproxy;
       if (haproxy?.queueTimeoutMs !== undefined && this.opts.balancer.routableCount() > 0) {
         return { kind: 'queue', timeoutMs: haproxy.queueTimeoutMs }; // all full: the backend queue
@@ -182,7 +189,12 @@ export class Router {
   }
 
   private afterAttempt(flow: Flow, nowMs: number, outcome: AttemptOutcome, opts: { retryAfter?: string; responseStarted?: boolean }): Step {
+    if (this.opts.caddy && !opts.responseStarted) {
+      const error = caddyErrorOf(outcome);
+      if (error) return this.afterCaddyError(flow, nowMs, error);
+    }
     const failure = failurePoint(outcome, opts.retryAfter);
+    if (failure && this.opts.caddy) return this.respond(flow, failure.kind === 'status' ? failure.status : 502); // bytes already sent
     if (failure && this.opts.haproxy && !opts.responseStarted) return this.afterHaproxyFailure(flow, nowMs, failure);
     if (!failure) {
       if (outcome.kind === 'response') return this.respond(flow, outcome.status);
@@ -227,6 +239,20 @@ export class Router {
     flow.avoid = answer.redispatch ? new Set([backend]) : undefined;
     flow.decisions?.push({ kind: 'retry', atMs: nowMs, delayMs: answer.delayMs });
     return { kind: 'retry', delayMs: answer.delayMs };
+  }
+
+  /** Caddy mode: tryAgain after an iteration's error, or the client's status for it. */
+  private afterCaddyError(flow: Flow, nowMs: number, error: CaddyError): Step {
+    const retriesDone = flow.caddyRetries++;
+    flow.caddyError = error;
+    const rules = this.opts.caddy!;
+    if (!caddyTriesAgain(rules, { error, elapsedMs: nowMs - flow.info.nowMs, retriesDone, method: flow.info.method })) {
+      flow.decisions?.push({ kind: 'no-retry', atMs: nowMs, reason: 'attempts-exhausted' });
+      const answer = caddyFailure(error);
+      return this.fail(flow, nowMs, answer.status, answer.error);
+    }
+    flow.decisions?.push({ kind: 'retry', atMs: nowMs, delayMs: rules.tryIntervalMs });
+    return { kind: 'retry', delayMs: rules.tryIntervalMs };
   }
 
   /** NGINX mode: the next server at once, or the answer / gateway error core/nginx-retry.ts decided. */
@@ -312,6 +338,16 @@ export class Router {
     if (!flow.holdsRetrySlot) return;
     flow.holdsRetrySlot = false;
     this.budget.release();
+  }
+}
+
+/** Caddy mode: the error an attempt's outcome is to Caddy; undefined for an answer (any status). */
+function caddyErrorOf(outcome: AttemptOutcome): CaddyError | undefined {
+  switch (outcome.kind) {
+    case 'connect-error': return 'dial';
+    case 'reset': return 'reset';
+    case 'timeout': return 'timeout';
+    default: return undefined;
   }
 }
 

@@ -18,6 +18,7 @@ const USAGE = `usage: npm run server -- --id s1 [options]
   --id ID               replica name in answers and logs (default s1)
   --port N              port to listen on (default 0: any free port, printed in the ready line)
   --host HOST           address to listen on (default 127.0.0.1)
+  --socket PATH         also serve on this Unix socket (replaces a stale file there)
   --service-time DIST   drawn per request: constant:MS, exponential:MEAN_MS, uniform:MIN_MS:MAX_MS,
                         lognormal:MEDIAN_MS:SIGMA (default constant:0)
   --concurrency N       requests served at once; more wait in a queue (default 0: unlimited)
@@ -47,6 +48,7 @@ const OPTIONS = {
   id: { type: 'string', default: 's1' },
   port: { type: 'string' },
   host: { type: 'string', default: '127.0.0.1' },
+  socket: { type: 'string' },
   'service-time': { type: 'string', default: 'constant:0' },
   concurrency: { type: 'string' },
   seed: { type: 'string', default: '1' },
@@ -78,7 +80,7 @@ async function main(): Promise<void> {
   await delayIfRestarted(values.id, intFlag('restart-delay-ms', values['restart-delay-ms'], 0, 0, 3_600_000));
 
   const replica = await startReplica({
-    id: values.id, host: values.host, port, serviceTime, concurrency, seed: values.seed, controlToken,
+    id: values.id, host: values.host, port, socketPath: values.socket, serviceTime, concurrency, seed: values.seed, controlToken,
     // stdout is a pipe for supervisors: writes are synchronous on Linux, so a line survives a SIGKILL right after.
     onRequestLog: values['log-requests'] ? (entry) => process.stdout.write(JSON.stringify(entry) + '\n') : undefined,
   });

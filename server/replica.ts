@@ -4,7 +4,8 @@
 // concurrency limit, so a live replica behaves like its simulated twin.
 import { createHash } from 'node:crypto';
 import { METHODS } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import { rm } from 'node:fs/promises';
+import { type AddressInfo, type Server, type Socket, createServer } from 'node:net';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { type Distribution, sample } from '../core/distributions.ts';
 import { STREAM, rngStream } from '../core/rng.ts';
@@ -21,6 +22,12 @@ export interface ReplicaOptions {
   host?: string;
   /** 0 picks a free port. */
   port?: number;
+  /**
+   * Also serve on this Unix socket path (replacing a file a crashed predecessor left there):
+   * NGINX's `hash … consistent` places a server by the name written in its config, and a
+   * path the runner chooses is a name the simulator can know; a random port is not.
+   */
+  socketPath?: string;
   serviceTime?: Distribution;
   /** Requests in service at once; 0 = unlimited. */
   concurrency?: number;
@@ -76,11 +83,20 @@ export async function startReplica(o: ReplicaOptions): Promise<Replica> {
   await app.listen({ host: o.host ?? '127.0.0.1', port: o.port ?? 0 });
   const { port } = app.server.address() as AddressInfo;
   const host = o.host ?? '127.0.0.1';
+  const unix = o.socketPath ? await listenUnix(app, o.socketPath).catch(async (err: Error) => { await app.close(); throw err; }) : undefined;
   return {
     app, port,
     url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
-    close: () => app.close(),
+    close: async () => { unix?.close(); await app.close(); },
   };
+}
+
+/** A second listener on a Unix socket whose connections the replica's HTTP server serves like its TCP ones. */
+async function listenUnix(app: FastifyInstance, path: string): Promise<Server> {
+  await rm(path, { force: true });
+  const server = createServer((socket) => app.server.emit('connection', socket));
+  await new Promise<void>((resolve, reject) => server.once('error', reject).listen(path, resolve));
+  return server;
 }
 
 export function buildReplica(o: ReplicaOptions): FastifyInstance {

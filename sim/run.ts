@@ -1,25 +1,20 @@
 // Runs a validated plan: every sweep point and variant as a full simulation, each into its
-// own folder, plus the index summary.json a sweep or a variant list gets on top.
-import { once } from 'node:events';
-import { createWriteStream } from 'node:fs';
-import { finished } from 'node:stream/promises';
-import { join } from 'node:path';
-import type { ExperimentPlan, PlannedRun } from '../experiments/schema.ts';
-import { type RunResult, openRunWriter, writeIndexes } from '../experiments/run-files.ts';
-import { Simulation } from './model/simulation.ts';
+// own folder (in order, or on worker threads with `jobs`), plus the index summary.json a
+// sweep or a variant list gets on top.
+import type { ExperimentPlan } from '../experiments/schema.ts';
+import { type RunResult, writeIndexes } from '../experiments/run-files.ts';
 import type { ProxyName } from '../experiments/proxies.ts';
-import { type ModelledRun, proxyModel } from '../experiments/proxies/models.ts';
+import { proxyModel } from '../experiments/proxies/models.ts';
+import { type RunFileOptions, runOne } from './run-one.ts';
+import { type RunEvents, runInWorkers, workersFor } from './parallel.ts';
 
-export interface RunOptions {
-  /** The mode folder: runs/<name>/sim by default. */
-  outDir: string;
-  writeRequests: boolean;
-  /** Write each request's decision trace (core `Decision`s) to trace.jsonl in the run folder. */
-  writeTrace?: boolean;
-  /** Called between slices of events with the share done (0..1) of the current run. */
-  onProgress?: (run: PlannedRun, index: number, doneShare: number) => void;
-  /** Whose behaviour to predict: Fulcrum's own (default) or a proxy's model (sim-<proxy>/). */
-  proxy?: ProxyName;
+export { TRACE_FILE, runOne } from './run-one.ts';
+
+export interface RunOptions extends RunFileOptions {
+  /** Called between slices of events: runs finished so far and the share (0..1) of the whole plan done. */
+  onProgress?: (progress: { runsDone: number; share: number }) => void;
+  /** At most this many worker threads for a plan of several runs (default 1: in this thread, one after another); see workersFor. */
+  jobs?: number;
 }
 
 /**
@@ -32,48 +27,27 @@ export function proxyProblems(plan: ExperimentPlan, proxy: ProxyName): string[] 
   return plan.runs.flatMap((run) => found.model.problems(run.config).map((p) => (run.dir ? `${run.dir}: ${p}` : p)));
 }
 
-function modelled(run: PlannedRun, proxy: ProxyName): ModelledRun {
-  const found = proxyModel(proxy);
-  if ('problem' in found) throw new Error(found.problem);
-  const problems = found.model.problems(run.config);
-  if (problems.length) throw new Error(`${run.dir || 'the run'} cannot run on ${proxy}:\n${problems.join('\n')}`);
-  return found.model.run(run.config);
-}
-
-/** Events per slice between looks at the output streams and the progress bar. */
-const SLICE_EVENTS = 200_000;
-
-/** One JSON line per request: `{"id":…,"decisions":[…]}`, the core's Decision records. */
-export const TRACE_FILE = 'trace.jsonl';
-
 export async function runPlan(plan: ExperimentPlan, opts: RunOptions): Promise<RunResult[]> {
-  const results: RunResult[] = [];
-  for (const [index, run] of plan.runs.entries()) {
-    results.push(await runOne(plan, run, opts, (share) => opts.onProgress?.(run, index, share)));
+  const { onProgress, jobs = 1, ...files } = opts;
+  const shares = new Array<number>(plan.runs.length).fill(0);
+  let runsDone = 0;
+  const report = (): void => onProgress?.({ runsDone, share: shares.reduce((a, b) => a + b, 0) / plan.runs.length });
+  const events: RunEvents = {
+    // A run's share stays below 1 until its files are closed.
+    progress(index, share) { shares[index] = Math.min(share, 0.99); report(); },
+    done(index) { shares[index] = 1; runsDone++; report(); },
+  };
+  let results: RunResult[];
+  const workers = workersFor(plan, jobs);
+  if (workers > 1) {
+    results = await runInWorkers(plan, files, workers, events);
+  } else {
+    results = [];
+    for (const [index, run] of plan.runs.entries()) {
+      results.push(await runOne(plan, run, files, (share) => events.progress(index, share)));
+      events.done(index);
+    }
   }
   await writeIndexes(plan, results, opts.outDir, 'sim', opts.proxy);
   return results;
 }
-
-export async function runOne(
-  plan: Pick<ExperimentPlan, 'name'>, run: PlannedRun, opts: RunOptions, onProgress?: (share: number) => void,
-): Promise<RunResult> {
-  const { config: cfg, rules } = modelled(run, opts.proxy ?? 'fulcrum');
-  const writer = await openRunWriter(plan, run, 'sim', opts);
-  const trace = opts.writeTrace ? createWriteStream(join(opts.outDir, run.dir, TRACE_FILE)) : undefined;
-  const sim = new Simulation(cfg, writer, trace && ((id, decisions) => { trace.write(`${JSON.stringify({ id, decisions })}\n`); }), rules);
-  const w = cfg.workload;
-  while (!sim.step(SLICE_EVENTS)) {
-    if (writer.backpressured) await writer.drain();
-    if (trace?.writableNeedDrain) await once(trace, 'drain');
-    if (onProgress) {
-      const byCount = w.requests ? sim.finished / w.requests : 0;
-      const byTime = w.durationMs ? sim.nowMs / w.durationMs : 0;
-      onProgress(Math.min(1, Math.max(byCount, byTime)));
-    }
-  }
-  const summary = await writer.close({ atMs: sim.nowMs, servers: sim.snapshot() });
-  if (trace) { trace.end(); await finished(trace); }
-  return { run, summary, eventsHandled: sim.eventsHandled };
-}
-

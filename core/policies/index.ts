@@ -19,6 +19,12 @@ import { haproxyLeastconn } from './haproxy-leastconn.ts';
 import { haproxyFirst } from './haproxy-first.ts';
 import { haproxyRandom } from './haproxy-random.ts';
 import { haproxySource } from './haproxy-source.ts';
+import { caddyRoundRobin } from './caddy-round-robin.ts';
+import { caddyLeastConn } from './caddy-least-conn.ts';
+import { caddyRandom } from './caddy-random.ts';
+import { caddyRandomChoose } from './caddy-random-choose.ts';
+import { caddyFirst } from './caddy-first.ts';
+import { caddyIpHash } from './caddy-ip-hash.ts';
 import { nginxRoundRobin } from './nginx-round-robin.ts';
 import { nginxLeastConn } from './nginx-least-conn.ts';
 import { nginxIpHash } from './nginx-ip-hash.ts';
@@ -30,6 +36,8 @@ export const POLICIES = [
   ipHash, ringHash, maglev, rendezvous, boundedLoad,
   // HAProxy 2.6's own algorithms, modelled from its sources (npm run sim -- --proxy haproxy).
   haproxyRoundRobin, haproxyStaticRr, haproxyLeastconn, haproxyFirst, haproxyRandom, haproxySource,
+  // Caddy 2.6's selection policies, modelled from its sources (npm run sim -- --proxy caddy).
+  caddyRoundRobin, caddyLeastConn, caddyRandom, caddyRandomChoose, caddyFirst, caddyIpHash,
   // NGINX 1.22's methods, modelled from its sources (npm run sim -- --proxy nginx).
   nginxRoundRobin, nginxLeastConn, nginxIpHash, nginxHash, nginxRandom,
 ] as const;

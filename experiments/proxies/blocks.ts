@@ -3,8 +3,10 @@
 import { z } from 'zod';
 import { HaproxyBlockSchema } from './haproxy.ts';
 import { NginxBlockSchema } from './nginx.ts';
+import { CaddyBlockSchema } from './caddy.ts';
 
 export const ProxiesSchema = z.strictObject({
   haproxy: HaproxyBlockSchema.optional(),
   nginx: NginxBlockSchema.optional(),
+  caddy: CaddyBlockSchema.optional(),
 });

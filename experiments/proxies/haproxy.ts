@@ -212,6 +212,10 @@ function translateBalance(cfg: RunConfig, block: HaproxyBlock, problems: string[
       problems.push(problem('balancer.policy', b.policy, 'has no HAProxy equivalent; nearest: source with hash-type consistent (set proxies.haproxy.balance and hashType)'));
       balance = { algorithm: 'source', hashType: defaultHashType('consistent') };
       break;
+    case 'caddy-round-robin': case 'caddy-least-conn': case 'caddy-random': case 'caddy-random-choose': case 'caddy-first': case 'caddy-ip-hash':
+      problems.push(problem('balancer.policy', b.policy, 'is a model of Caddy, not an HAProxy algorithm (set proxies.haproxy.balance)'));
+      balance = { algorithm: 'roundrobin' };
+      break;
   }
   if (b.panicThresholdPercent !== 0 && b.panicThresholdPercent !== PANIC_DEFAULT_PERCENT) {
     problems.push(problem('balancer.panicThresholdPercent', b.panicThresholdPercent, 'has no HAProxy equivalent: HAProxy never sends traffic to servers that are down (use 0 or the default 50)'));

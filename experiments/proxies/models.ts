@@ -7,6 +7,8 @@ import type { ProxyName } from '../proxies.ts';
 import type { RunConfig } from '../schema.ts';
 import { haproxySettings } from './haproxy.ts';
 import { haproxyModelRun } from './haproxy-model.ts';
+import { caddySettings } from './caddy.ts';
+import { caddyModelRun } from './caddy-model.ts';
 import { nginxSettings } from './nginx.ts';
 import { nginxModelProblems, nginxModelRun } from './nginx-model.ts';
 
@@ -36,10 +38,19 @@ export const PROXY_MODELS: Partial<Record<ProxyName, ProxyModel>> = {
       return { config: m.config, rules: { haproxy: m.rules } };
     },
   },
+  caddy: {
+    problems: (cfg) => caddySettings(cfg).problems ?? [],
+    run: (cfg) => {
+      const t = caddySettings(cfg);
+      if (!t.settings) throw new Error(t.problems.join('\n'));
+      const m = caddyModelRun(cfg, t.settings);
+      return { config: m.config, rules: { caddy: m.rules } };
+    },
+  },
   nginx: {
     problems: (cfg) => {
       const t = nginxSettings(cfg);
-      return t.problems ?? nginxModelProblems(t.settings);
+      return t.problems ?? nginxModelProblems(cfg, t.settings);
     },
     run: (cfg) => {
       const t = nginxSettings(cfg);

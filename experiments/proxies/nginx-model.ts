@@ -3,9 +3,11 @@
 // generator turns into nginx.conf). The balancing method → an nginx-* policy carrying
 // max_fails / fail_timeout (NGINX's passive health lives in its peers); proxy_next_upstream
 // → the Router's NGINX rules; no active checks, no overall deadline. A change (add, remove,
-// weight) is a reload in NGINX: the nginx-* policies start fresh peers then.
+// weight) is a reload in NGINX: the nginx-* policies start fresh peers then. Workers without
+// `zone` are independent balancers (the experiment's `balancers` section).
 import { BalancerSchema, type BalancerConfig } from '../../core/config.ts';
 import type { NginxRetryRules } from '../../core/nginx-retry.ts';
+import type { BalancersConfig } from '../balancers.ts';
 import type { RunConfig } from '../schema.ts';
 import { NGINX_SERVER_NAME, type NginxSettings } from './nginx-settings.ts';
 
@@ -14,13 +16,33 @@ export interface NginxModelRun {
   rules: NginxRetryRules;
 }
 
+/**
+ * A reload switches traffic this long after the signal: the master parses the new config,
+ * starts the new workers, sleeps 100 ms "to allow new processes to start" and only then tells
+ * the old ones to quit (os/unix/ngx_process_cycle.c, ngx_master_process_cycle, reconfigure).
+ * Until then the old workers go on serving their kept-alive client connections with the old
+ * peers (nginx-facts §4). Parsing and forking take a few ms more: not modelled.
+ */
+export const NGINX_RELOAD_SWITCH_MS = 100;
+
 /** NGINX has no deadline over all tries: the Router's is set beyond any run. */
 const NO_DEADLINE_MS = 1e9;
 
-/** What the simulator cannot run yet of `s` (one line each). */
-export function nginxModelProblems(s: NginxSettings): string[] {
-  if (s.workerProcesses > 1 && !s.zone) {
-    return [`proxies.nginx.zone: false with workerProcesses ${s.workerProcesses} means one balancer per worker, which the simulator cannot model yet; set proxies.nginx.zone true (one shared state) or workerProcesses 1`];
+/**
+ * `worker_processes N` without `zone`: N workers, each with its own peers — N independent
+ * balancers. A client's connection stays with the worker that accepted it (which one is the
+ * kernel's choice), so each client reaches one instance: `client-hash`. With `zone` the
+ * workers share one state: one balancer.
+ */
+function balancersOf(cfg: RunConfig, s: NginxSettings): BalancersConfig {
+  if (s.zone || s.workerProcesses === 1) return cfg.balancers;
+  return { count: s.workerProcesses, reach: 'client-hash', share: 'nothing' };
+}
+
+/** What the simulator cannot run of `s` on `cfg` (one line each). */
+export function nginxModelProblems(cfg: RunConfig, s: NginxSettings): string[] {
+  if (!s.zone && s.workerProcesses > 1 && cfg.balancers.count > 1) {
+    return [`balancers.count: ${cfg.balancers.count} beside proxies.nginx.workerProcesses ${s.workerProcesses} without zone: the simulator models one of them (instances of one NGINX, or a fleet of one-balancer NGINXes); set proxies.nginx.zone true or drop balancers`];
   }
   return [];
 }
@@ -32,6 +54,8 @@ export function nginxModelRun(cfg: RunConfig, s: NginxSettings): NginxModelRun {
       health: undefined,
       retry: undefined,
       balancer: balancerOf(s),
+      balancers: balancersOf(cfg, s),
+      changes: cfg.changes.map((c) => ({ ...c, atMs: c.atMs + NGINX_RELOAD_SWITCH_MS })),
       timeouts: { requestMs: NO_DEADLINE_MS, perTryMs: s.timeouts.readMs, connectMs: s.timeouts.connectMs },
     },
     rules: { nextUpstream: s.nextUpstream, tries: s.nextUpstreamTries, timeoutMs: s.nextUpstreamTimeoutMs },

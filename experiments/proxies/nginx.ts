@@ -135,6 +135,9 @@ function translateBalance(cfg: RunConfig, problems: string[]): NginxBalance {
     case 'haproxy-random': case 'haproxy-source':
       problems.push(problem('balancer.policy', b.policy, 'is a model of HAProxy (run it with --proxy haproxy); set proxies.nginx.balance for NGINX'));
       return { method: 'round-robin' };
+    case 'caddy-round-robin': case 'caddy-least-conn': case 'caddy-random': case 'caddy-random-choose': case 'caddy-first': case 'caddy-ip-hash':
+      problems.push(problem('balancer.policy', b.policy, 'is a model of Caddy (run it with --proxy caddy); set proxies.nginx.balance for NGINX'));
+      return { method: 'round-robin' };
   }
 }
 

@@ -8,6 +8,7 @@ import { haproxySettings } from '../../experiments/proxies/haproxy.ts';
 import { haproxyConfig } from '../runner/proxies/haproxy/config.ts';
 import { changeProblems } from '../runner/proxies/haproxy/runtime-api.ts';
 import type { CaddySettings } from '../../experiments/proxies/caddy-settings.ts';
+import { caddySettings } from '../../experiments/proxies/caddy.ts';
 import { caddyConfigText, upstreamName } from '../runner/proxies/caddy/config.ts';
 import { namesUpstreams } from '../runner/proxies/caddy/launcher.ts';
 import { nginxSettings } from '../../experiments/proxies/nginx.ts';
@@ -170,4 +171,5 @@ export const EXPORTERS: Partial<Record<ProxyName, (plan: ExperimentPlan, run: Pl
   fulcrum: (_plan, run) => exportFulcrum(run),
   haproxy: exportHaproxy,
   nginx: exportNginx,
+  caddy: (plan, run, notes) => exportCaddy(plan, run, notes, caddySettings(run.config)),
 };

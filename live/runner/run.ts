@@ -20,7 +20,7 @@ import { type Completed, type LoadReport, runClosedLoad, runOpenLoad } from './l
 import { MetricsRecorder, httpSource } from './metrics-recorder.ts';
 import { proxyLauncher } from './proxies/index.ts';
 import { type Fleet, launchFleet } from './proxies/fleet.ts';
-import type { MembersRecord, ProxyUnderTest } from './proxies/types.ts';
+import { type MembersRecord, type ProxyUnderTest, replicaSocketPath } from './proxies/types.ts';
 import { joinProxyLog } from './join-log.ts';
 import type { Replica, Runtime } from './runtime/types.ts';
 
@@ -77,11 +77,13 @@ export async function runLiveOne(plan: Pick<ExperimentPlan, 'name'>, run: Planne
     // Replicas for servers added later start now too, outside the pool, so an `add` at
     // time T makes a server available at T, as in the simulator.
     const specOf = (id: string) => ({ ...cfg.servers.template, ...cfg.servers.overrides?.[id] });
+    const socketOf = (id: string) => (found.launcher.replicaSockets?.(cfg) ? replicaSocketPath(workDir, id) : undefined);
     for (const id of ids) {
       const spec = specOf(id);
       const crash = cfg.faults?.find((f): f is Extract<Fault, { kind: 'crash' }> => f.kind === 'crash' && f.server === id);
       replicas.set(id, await opts.runtime.start({
         id, host: '127.0.0.1', // no port: the runtime picks one without a race
+        socketPath: socketOf(id),
         serviceTimeMs: spec.serviceTimeMs, concurrency: spec.concurrency,
         seed: String(cfg.seed), controlToken: CONTROL_TOKEN, // the replica derives server/<id> as the simulator does
         restart: crash?.restartAfterMs !== undefined, restartDelayMs: crash?.restartAfterMs,
@@ -89,7 +91,7 @@ export async function runLiveOne(plan: Pick<ExperimentPlan, 'name'>, run: Planne
     }
     // balancers.count > 1: that many proxy processes, each its own balancer (fleet.ts).
     const fleet: Fleet = await launchFleet(found.launcher, {
-      backends: [...initial].map((id) => ({ id, url: replicas.get(id)!.url, weight: specOf(id).weight })),
+      backends: [...initial].map((id) => ({ id, url: replicas.get(id)!.url, weight: specOf(id).weight, socketPath: socketOf(id) })),
       config: cfg, workDir, log: opts.log,
     }, cfg.balancers.count);
     proxy = fleet.proxy;
@@ -195,5 +197,5 @@ function scheduleChange(c: RunConfig['changes'][number], proxy: ProxyUnderTest, 
     if (c.kind === 'add') log(`  add ${c.server}`);
     if (c.kind === 'remove') log(`  remove ${c.server} (drain)`);
     proxy.change(c, replicas.get(c.server)?.url).catch((err: Error) => log(`  change failed: ${err.message}`));
-  }, c.atMs);
+  }, Math.max(0, c.atMs - (proxy.changeLeadMs ?? 0)));
 }

@@ -57,7 +57,7 @@ export class BalancerInstance {
       },
     });
     this.router = new Router({
-      balancer: this.balancer, retry: cfg.retry, timeouts: cfg.timeouts, rng: rngStream(seed, STREAM.router), trace: o.onDecisions !== undefined, haproxy: o.rules.haproxy, nginx: o.rules.nginx,
+      balancer: this.balancer, retry: cfg.retry, timeouts: cfg.timeouts, rng: rngStream(seed, STREAM.router), trace: o.onDecisions !== undefined, haproxy: o.rules.haproxy, nginx: o.rules.nginx, caddy: o.rules.caddy,
     });
     this.proxy = new ProxyModel({
       scheduler,

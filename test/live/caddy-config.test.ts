@@ -73,7 +73,6 @@ describe('Caddy JSON config generator', () => {
     expect(handle[0]).toEqual({ handler: 'vars', s1: '127.0.0.1:41001', s2: '127.0.0.1:41002', s3: '127.0.0.1:41003' });
     expect(handle[1].upstreams).toEqual([{ dial: '{http.vars.s1}' }, { dial: '{http.vars.s2}' }, { dial: '{http.vars.s3}' }]);
     expect(namesUpstreams(cases['ip_hash-named'])).toBe(true);
-    expect(namesUpstreams({ ...base, selection: { policy: 'client_ip_hash' } })).toBe(true);
     expect(namesUpstreams(base)).toBe(false);
     // Caddy's active checks cannot resolve {http.vars.*} (healthchecks.go): with them, addresses.
     expect(namesUpstreams({ ...cases['ip_hash-named'], active: { uri: '/heartbeat', intervalMs: 1000, timeoutMs: 500 } })).toBe(false);

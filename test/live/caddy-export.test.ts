@@ -1,7 +1,8 @@
 // The Caddy exporter: the printed JSON is the runner's config with the servers at placeholder
 // addresses (same upstream names, so a deployed ip_hash hashes as predicted), Caddy's
 // validator accepts it, what to edit goes to stderr as notes, and weight changes are problems.
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
+import { promisify } from 'node:util';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -54,5 +55,13 @@ describe('npm run export -- --to caddy', () => {
       'balancer.policy: "peak-ewma" cannot be expressed',
       'changes[0].weight: 3 on s2: Caddy 2.6 has no upstream weights (weighted_round_robin came in 2.7); leave weights out',
     ]);
+  });
+
+  it('the CLI prints the JSON on stdout and the notes on stderr (a4, its first variant)', async () => {
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, ['--import', 'tsx', 'live/export/cli.ts', 'experiments/a4.json', '--to', 'caddy']);
+    const config = JSON.parse(stdout) as { apps: { http: { servers: { fulcrum: { routes: Array<{ handle: Array<{ handler: string }> }> } } } } };
+    expect(config.apps.http.servers.fulcrum.routes[0].handle.map((h) => h.handler)).toEqual(['vars', 'reverse_proxy']);
+    expect(stderr).toMatch(/^# EDIT BEFORE USE: /m);
+    expect(stderr).toMatch(/^# changes at 6000 ms \(admin API/m);
   });
 });

@@ -174,6 +174,23 @@ describe('the real Caddy under test', () => {
     expect(statuses).toEqual([502, 200, 200, 200, 502, 200, 200, 200]);
   });
 
+  it('active health: a killed replica is marked down by Caddy\'s checker, and the timeline says so', async () => {
+    const s2 = await victim('a');
+    const proxy = await launch(settings({ active: { uri: '/heartbeat', intervalMs: 100, timeoutMs: 100 } }), [replicas[0], s2, replicas[2]]);
+    await s2.crash();
+    // Until the checker marks s2 down its turns answer 502 (no retries); then only s1 and s3 serve.
+    let ok = 0;
+    const deadline = Date.now() + 5_000;
+    for (let i = 0; ok < 6; i++) {
+      if (Date.now() > deadline) throw new Error('Caddy never stopped sending to the dead s2');
+      ok = (await send(proxy, `a${i}`)) === 200 ? ok + 1 : 0;
+    }
+    await proxy.stop();
+    const members = proxy.members!();
+    expect(members[0].servers.every((m) => m.routable)).toBe(true);
+    expect(members.at(-1)!.servers).toEqual([{ id: 's1', routable: true }, { id: 's2', routable: false }, { id: 's3', routable: true }]);
+  });
+
   it('a killed replica with lb_try_duration: the refused attempt on s2 and the retry elsewhere are both in the record', async () => {
     const s2 = await victim('k');
     const proxy = await launch(settings({ tryDurationMs: 2_000, tryIntervalMs: 50 }), [replicas[0], s2, replicas[2]]);

@@ -7,10 +7,10 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Agent, request } from 'undici';
+import { Agent, Client, request } from 'undici';
 import type { NginxSettings } from '../../experiments/proxies/nginx-settings.ts';
 import { launchNginx } from '../../live/runner/proxies/nginx/launcher.ts';
-import type { AccessRecord, ProxyUnderTest } from '../../live/runner/proxies/types.ts';
+import { type AccessRecord, type ProxyUnderTest, replicaSocketPath } from '../../live/runner/proxies/types.ts';
 import { ProcessRuntime } from '../../live/runner/runtime/process.ts';
 import type { Replica } from '../../live/runner/runtime/types.ts';
 
@@ -119,6 +119,8 @@ describe('the real NGINX under test', () => {
     await proxy.change({ kind: 'remove', atMs: 0, server: 's1' });
     for (let i = 0; i < 6; i++) await send(proxy, `d${i}`);
     await expect(proxy.change({ kind: 'weight', atMs: 0, server: 'nope', weight: 2 })).rejects.toThrow('nginx: nope is not a server');
+    await expect(proxy.change({ kind: 'weight', atMs: 0, server: 's2', weight: 2.5 })).rejects.toThrow('s2: weight 2.5 cannot be expressed');
+    for (let i = 0; i < 3; i++) await send(proxy, `e${i}`); // still the last good config: s2 1, s4 2
     expect(alive(masterPid)).toBe(true); // the same master throughout
     const records = await proxy.stop();
     const phase = (p: string) => countBy(records.filter((r) => r.requestId.startsWith(p)));
@@ -126,6 +128,7 @@ describe('the real NGINX under test', () => {
     expect(phase('b')).toEqual({ s1: 6, s2: 2 });
     expect(phase('c')).toEqual({ s1: 6, s2: 2, s4: 4 });
     expect(phase('d')).toEqual({ s2: 2, s4: 4 });
+    expect(phase('e')).toEqual({ s2: 1, s4: 2 });
     const members = proxy.members!().map((m) => m.servers.map((s) => `${s.id}${s.routable ? '' : '(out)'}`).join(' '));
     expect(members).toEqual(['s1 s2', 's1 s2 s4', 's1(out) s2 s4', 's2 s4']);
   });
@@ -153,6 +156,60 @@ describe('the real NGINX under test', () => {
     const [record] = await proxy.stop();
     expect(record).toMatchObject({ requestId: 'x0', servers: ['s2'], status: 502, error: 'connect_failed' });
     expect(record.attempts!.map((a) => a.ok)).toEqual([false]);
+  });
+
+  it('hash $remote_addr consistent on Unix sockets: servers named unix:sN.sock, the same client → server map in two runs on different ports', async () => {
+    const maps: string[] = [];
+    for (const round of ['a', 'b']) {
+      const dir = await mkdtemp(join(work, `sock-${round}-`));
+      const onSockets = await Promise.all(['s1', 's2', 's3'].map((id) => runtime.start({
+        id, host: '127.0.0.1', socketPath: replicaSocketPath(dir, id), serviceTimeMs: { dist: 'constant', value: 1 }, concurrency: 8, seed: id, controlToken: TOKEN, restart: false,
+      })));
+      const proxy = await launchNginx({
+        backends: onSockets.map((r) => ({ id: r.id, url: r.url, weight: 1, socketPath: replicaSocketPath(dir, r.id) })),
+        config: undefined as never, workDir: dir, log: () => {},
+      }, settings({ balance: { method: 'hash', consistent: true } }));
+      started.push(proxy);
+      nginxPids.push(proxy.pid!);
+      expect(readFileSync(join(dir, 'nginx.conf'), 'utf8')).toContain('server unix:s2.sock weight=1');
+      // Twelve clients, each from its own loopback address (127.0.0.1 … 127.0.0.12).
+      for (let c = 1; c <= 12; c++) {
+        const agent = new Agent({ localAddress: `127.0.0.${c}` });
+        const res = await request(`${proxy.url}/`, { headers: { 'x-request-id': `c${c}` }, dispatcher: agent });
+        await res.body.dump();
+        expect(res.statusCode).toBe(200);
+        await agent.close();
+      }
+      const records = await proxy.stop();
+      await Promise.all(onSockets.map((r) => r.stop()));
+      maps.push(records.map((r) => `${r.requestId}=${r.servers.join('|')}`).join(' '));
+    }
+    // Measured on NGINX 1.22.1; a model of ketama over crc32("s1.sock\0") … must give the same.
+    expect(maps[0]).toBe('c1=s3 c2=s1 c3=s2 c4=s3 c5=s3 c6=s1 c7=s2 c8=s3 c9=s2 c10=s3 c11=s3 c12=s2');
+    expect(maps[1]).toBe(maps[0]);
+  });
+
+  it('a replica on a Unix socket that crashes and restarts serves on the same path again (the stale socket file is replaced)', async () => {
+    const dir = await mkdtemp(join(work, 'restart-'));
+    const path = replicaSocketPath(dir, 's1');
+    const r = await runtime.start({ id: 's1', host: '127.0.0.1', socketPath: path, serviceTimeMs: { dist: 'constant', value: 1 }, concurrency: 8, seed: 'r', controlToken: TOKEN, restart: true });
+    const viaSocket = async () => {
+      const client = new Client('http://localhost', { socketPath: path });
+      try {
+        const res = await client.request({ method: 'GET', path: '/' });
+        await res.body.dump();
+        return res.statusCode;
+      } finally {
+        await client.close();
+      }
+    };
+    expect(await viaSocket()).toBe(200);
+    await r.crash();
+    await expect(viaSocket()).rejects.toThrow(); // the file is still there; nobody listens
+    await r.ready(10_000);
+    expect(await viaSocket()).toBe(200);
+    expect(r.restarts).toBe(1);
+    await r.stop();
   });
 
   it("start-up failures are errors with NGINX's reason, and leave no process", async () => {

@@ -43,9 +43,10 @@ describe('npm run live FILE -- --proxy nginx', () => {
     expect(r.stdout + r.stderr).toMatch(/\[nginx\] pid \d+ on 127\.0\.0\.1:\d+, 1 worker/);
   });
 
-  it('active health checks: refused with the JSON path and the reason, exit code not 0', async () => {
+  it('active health checks: refused before anything starts, with the JSON path and the reason (exit 2)', async () => {
     const r = await live({ health: { active: { path: '/heartbeat', intervalMs: 1000, timeoutMs: 500 } } }, 'active');
-    expect(r.code).not.toBe(0);
+    expect(r.code).toBe(2);
+    expect(r.stdout + r.stderr).not.toMatch(/\[s1\] pid|\[nginx\] pid/); // refused before any replica or NGINX started
     expect(r.stderr).toMatch(/health\.active: .*NGINX open source has no active health checks/);
   });
 });

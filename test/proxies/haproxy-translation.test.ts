@@ -1,41 +1,11 @@
 // The experiment → HAProxy translation: every generic mapping, every problem line, and the
 // `proxies.haproxy` block (HAProxy's own vocabulary) winning over the generic sections.
 import { describe, expect, it } from 'vitest';
-import { ExperimentError, parseExperiment, type RunConfig } from '../../experiments/schema.ts';
+import { parseExperiment } from '../../experiments/schema.ts';
+import { schemaProblems, smallExperiment, translator } from './translation.ts';
 import { haproxySettings, parseBalance, parseHashType } from '../../experiments/proxies/haproxy.ts';
-import type { HaproxySettings } from '../../experiments/proxies/haproxy-settings.ts';
 
-const base = (): Record<string, unknown> => ({
-  name: 'h', seed: 1,
-  servers: { count: 3, template: { serviceTimeMs: { dist: 'constant', value: 5 } } },
-  workload: { requests: 10, arrival: { process: 'constant', ratePerSec: 10 } },
-});
-
-function config(extra: Record<string, unknown>): RunConfig {
-  return parseExperiment({ ...base(), ...extra }, 'test.json').runs[0].config;
-}
-
-function settings(extra: Record<string, unknown>): HaproxySettings {
-  const t = haproxySettings(config(extra));
-  if (!t.settings) throw new Error(`unexpected problems:\n${t.problems.join('\n')}`);
-  return t.settings;
-}
-
-function problems(extra: Record<string, unknown>): string[] {
-  const t = haproxySettings(config(extra));
-  if (!t.problems) throw new Error('expected problems');
-  return t.problems;
-}
-
-function schemaProblems(extra: Record<string, unknown>): string[] {
-  try {
-    parseExperiment({ ...base(), ...extra }, 'test.json');
-  } catch (e) {
-    if (e instanceof ExperimentError) return e.problems;
-    throw e;
-  }
-  throw new Error('expected the experiment to be rejected');
-}
+const { settings, problems } = translator(haproxySettings);
 
 describe('generic → HAProxy: balance', () => {
   it.each([
@@ -283,7 +253,7 @@ describe('the proxies.haproxy block', () => {
 
   it('a variant may set proxies.haproxy.* fields', () => {
     const plan = parseExperiment({
-      ...base(),
+      ...smallExperiment(),
       variants: [{ name: 'rr' }, { name: 'first', set: { 'proxies.haproxy.balance': 'first', 'proxies.haproxy.maxconn': 2 } }],
     }, 'test.json');
     expect(haproxySettings(plan.runs[0].config).settings!.balance).toEqual({ algorithm: 'roundrobin' });

@@ -18,6 +18,7 @@ import { BalancerSchema } from '../../core/config.ts';
 import type { NginxRetryRules } from '../../core/nginx-retry.ts';
 import { rngStream } from '../../core/rng.ts';
 import { Router } from '../../core/router.ts';
+import type { AttemptOutcome } from '../../core/types.ts';
 
 const hasNginx = spawnSync('nginx', ['-v']).status === 0;
 
@@ -32,9 +33,20 @@ interface Case {
   client?: (i: number) => string;
   /** Servers with nothing listening on their socket: connections fail. */
   dead?: string[];
+  /** How a live server answers its own n-th request (from 0): a status, or 'reset' (the connection closed unanswered). */
+  answers?: Record<string, (n: number) => Answer>;
+  /** The request method (GET). */
+  httpMethod?: string;
   /** Extra `server` parameters (max_fails=…) and proxy_next_upstream rules. */
   serverParams?: string;
   rules?: NginxRetryRules;
+}
+
+type Answer = number | 'reset';
+
+/** Server `id`'s answer to its n-th request (200 unless the case says otherwise). */
+function answerOf(c: { answers?: Record<string, (n: number) => Answer> }, id: string, n: number): Answer {
+  return c.answers?.[id]?.(n) ?? 200;
 }
 
 const DEFAULT_RULES: NginxRetryRules = { nextUpstream: ['error', 'timeout'], tries: 0, timeoutMs: 0 };
@@ -76,6 +88,34 @@ const CASES: Case[] = [
   {
     title: 'hash consistent, s1 dead, tries 2', method: 'hash $remote_addr consistent;', weights: [1, 1, 1], policy: { policy: 'nginx-hash', consistent: true, maxFails: 0 }, requests: 60,
     client: spread, dead: ['s1'], serverParams: 'max_fails=0', rules: { nextUpstream: ['error', 'timeout'], tries: 2, timeoutMs: 0 },
+  },
+  // Answers NGINX may retry (proxy_next_upstream http_502), resets, a POST, and the failed
+  // server's effective weight: the request rules of core/nginx-retry.ts.
+  {
+    title: 'round robin, s2 answers 502, next_upstream error http_502: retried, s2 failed (max_fails=1) and skipped', method: '', weights: [1, 1, 1],
+    policy: { policy: 'nginx-round-robin' }, requests: 12, answers: { s2: () => 502 }, rules: { nextUpstream: ['error', 'http_502'], tries: 0, timeoutMs: 0 },
+  },
+  {
+    title: 'round robin, s2 answers 502, tries 1: passed on and not a failure, s2 keeps its turn', method: '', weights: [1, 1, 1],
+    policy: { policy: 'nginx-round-robin' }, requests: 12, answers: { s2: () => 502 }, rules: { nextUpstream: ['error', 'http_502'], tries: 1, timeoutMs: 0 },
+  },
+  {
+    title: 'round robin, s2 answers 503 not named: passed on', method: '', weights: [1, 1, 1],
+    policy: { policy: 'nginx-round-robin' }, requests: 9, answers: { s2: () => 503 }, rules: { nextUpstream: ['error', 'http_502'], tries: 0, timeoutMs: 0 },
+  },
+  {
+    title: 'POST, s1 resets every other request: not retried (502) without non_idempotent', method: '', weights: [1, 1],
+    policy: { policy: 'nginx-round-robin', maxFails: 0 }, requests: 8, httpMethod: 'POST', answers: { s1: (n) => (n % 2 ? 200 : 'reset') }, serverParams: 'max_fails=0', rules: DEFAULT_RULES,
+  },
+  {
+    title: 'POST, s1 resets every other request, non_idempotent: retried on s2', method: '', weights: [1, 1],
+    policy: { policy: 'nginx-round-robin', maxFails: 0 }, requests: 8, httpMethod: 'POST', answers: { s1: (n) => (n % 2 ? 200 : 'reset') }, serverParams: 'max_fails=0',
+    rules: { nextUpstream: ['error', 'timeout', 'non_idempotent'], tries: 0, timeoutMs: 0 },
+  },
+  {
+    title: 'weights 8 1, s1\'s first answer 502 (retried): effective weight 8 − 8/2 climbs back', method: '', weights: [8, 1],
+    policy: { policy: 'nginx-round-robin', maxFails: 2 }, requests: 20, answers: { s1: (n) => (n === 0 ? 502 : 200) }, serverParams: 'max_fails=2',
+    rules: { nextUpstream: ['error', 'http_502'], tries: 0, timeoutMs: 0 },
   },
   {
     title: 'all servers dead: 502', method: '', weights: [1, 1], policy: { policy: 'nginx-round-robin' }, requests: 4,
@@ -232,23 +272,32 @@ function throughModel(c: Case): string[] {
   c.weights.forEach((w, i) => balancer.add(`s${i + 1}`, { weight: w, nowMs: 0, initial: true }));
   const router = new Router({ balancer, timeouts: { requestMs: 1e9, connectMs: 1000 }, rng: rngStream(1, 'router'), nginx: c.rules ?? DEFAULT_RULES });
   const dead = new Set(c.dead);
+  const served = new Map<string, number>();
+  const outcome = (id: string): AttemptOutcome => {
+    if (dead.has(id)) return { kind: 'connect-error' };
+    const n = served.get(id) ?? 0;
+    served.set(id, n + 1);
+    const answer = answerOf(c, id, n);
+    return answer === 'reset' ? { kind: 'reset' } : { kind: 'response', status: answer };
+  };
   const out: string[] = [];
   for (let i = 0; i < c.requests; i++) {
-    const flow = router.start({ method: 'GET', hashKey: c.client?.(i) ?? '127.0.0.1', nowMs: i, bodyReplayable: true });
+    const flow = router.start({ method: c.httpMethod ?? 'GET', hashKey: c.client?.(i) ?? '127.0.0.1', nowMs: i, bodyReplayable: true });
     let step = router.next(flow, i);
     for (;;) {
-      if (step.kind === 'attempt') step = router.attemptEnded(flow, i, dead.has(step.backend.id) ? { kind: 'connect-error' } : { kind: 'response', status: 200 });
+      if (step.kind === 'attempt') step = router.attemptEnded(flow, i, outcome(step.backend.id));
       else if (step.kind === 'retry') step = router.next(flow, i);
       else break;
     }
-    out.push(step.kind === 'respond' ? flow.path[flow.path.length - 1] : step.kind === 'fail' ? `status ${step.status}` : step.kind);
+    const last = flow.path[flow.path.length - 1];
+    out.push(step.kind === 'respond' ? (step.status === 200 ? last : `${last} ${step.status}`) : step.kind === 'fail' ? `status ${step.status}` : step.kind);
   }
   return out;
 }
 
 async function throughNginx(c: Case): Promise<string[]> {
   const dir = mkdtempSync(join(tmpdir(), 'nginxmodels-'));
-  const backends = await listenAll(dir, c.weights.length, c.dead);
+  const backends = await listenAll(dir, c.weights.length, c.dead, c);
   const port = await freePort();
   const params = c.serverParams ? ` ${c.serverParams}` : '';
   writeFileSync(join(dir, 'nginx.conf'), nginxConf({
@@ -261,7 +310,7 @@ async function throughNginx(c: Case): Promise<string[]> {
   try {
     await waitForPort(port, child, () => stderr);
     const out: string[] = [];
-    for (let i = 0; i < c.requests; i++) out.push(await get(port, c.client?.(i) ?? '127.0.0.1'));
+    for (let i = 0; i < c.requests; i++) out.push(await get(port, c.client?.(i) ?? '127.0.0.1', c.httpMethod));
     return out;
   } finally {
     child.kill('SIGTERM');
@@ -272,12 +321,19 @@ async function throughNginx(c: Case): Promise<string[]> {
 }
 
 /** Backends s1 … s<count> on unix sockets in `dir`, answering their id; `dead` ones do not listen. */
-async function listenAll(dir: string, count: number, dead: string[] = []): Promise<http.Server[]> {
+async function listenAll(dir: string, count: number, dead: string[] = [], c: Pick<Case, 'answers'> = {}): Promise<http.Server[]> {
   const backends: http.Server[] = [];
   for (let i = 0; i < count; i++) {
     const id = `s${i + 1}`;
     if (dead.includes(id)) continue;
-    const server = http.createServer((_req, res) => { res.setHeader('x-server', id); res.end(id); });
+    let n = 0;
+    const server = http.createServer((req, res) => {
+      const answer = answerOf(c, id, n++);
+      if (answer === 'reset') { req.socket.destroy(); return; }
+      res.statusCode = answer;
+      res.setHeader('x-server', id);
+      res.end(id);
+    });
     server.listen(join(dir, `${id}.sock`));
     await once(server, 'listening');
     backends.push(server);
@@ -313,11 +369,12 @@ function nextUpstreamText(rules: NginxRetryRules): string {
   return rules.nextUpstream.length > 0 ? rules.nextUpstream.join(' ') : 'off';
 }
 
-function get(port: number, localAddress: string): Promise<string> {
+function get(port: number, localAddress: string, method = 'GET'): Promise<string> {
   return new Promise((resolve, reject) => {
-    const req = http.request({ host: '127.0.0.1', port, path: '/', localAddress, agent: false }, (res) => {
+    const req = http.request({ host: '127.0.0.1', port, path: '/', localAddress, agent: false, method }, (res) => {
       res.resume();
-      res.on('end', () => resolve(String(res.headers['x-server'] ?? `status ${res.statusCode}`)));
+      const server = res.headers['x-server'];
+      res.on('end', () => resolve(server === undefined ? `status ${res.statusCode}` : res.statusCode === 200 ? String(server) : `${server} ${res.statusCode}`));
     });
     req.on('error', reject);
     req.end();

@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ExperimentError, parseExperiment } from '../../experiments/schema.ts';
+import { ExperimentError, loadExperiment, parseExperiment } from '../../experiments/schema.ts';
 import { reachOf } from '../../experiments/balancers.ts';
 import { runPlan } from '../../sim/run.ts';
 import type { SimRequest } from '../../sim/model/events.ts';
@@ -99,6 +99,15 @@ describe('balancers: N independent instances in the simulator', () => {
   it('herding: least-connections over 8 partial views sends more to the slow server than one balancer does', () => {
     const toSlow = (count: number) => simulate(configs({ ...base, balancers: { count, reach: 'random' } })[0]).recorder.attempts.get('s3')!.started;
     expect(toSlow(8)).toBeGreaterThan(1.3 * toSlow(1));
+  });
+
+  it('a8 at one balancer predicts exactly A-5\'s runs (same servers, traffic and seed)', async () => {
+    const [a5, a8] = await Promise.all([loadExperiment('experiments/a5.json'), loadExperiment('experiments/a8.json')]);
+    for (const policy of ['least-connections', 'p2c', 'peak-ewma']) {
+      const one = a8.runs.find((r) => r.dir === `${policy}/balancers.count=1`)!.config;
+      const five = a5.runs.find((r) => r.dir === policy)!.config;
+      expect(simulate(one).recorder.requests, policy).toEqual(simulate(five).recorder.requests);
+    }
   });
 
   it('bad input: one line naming the path and the allowed values', () => {

@@ -33,6 +33,7 @@ export async function launchFleet(launcher: ProxyLauncher, launch: ProxyLaunch, 
     name: first.name,
     url: first.url,
     pid: first.pid,
+    changeLeadMs: first.changeLeadMs,
     async change(c: Change, url?: string) { await Promise.all(started.map((p) => p.change(c, url))); },
     async stop(): Promise<AccessRecord[]> {
       const logs = await Promise.all(started.map((p) => p.stop()));

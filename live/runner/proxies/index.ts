@@ -6,6 +6,7 @@ import type { ProxyName } from '../../../experiments/proxies.ts';
 import { PROXY_MODELS } from '../../../experiments/proxies/models.ts';
 import type { ExperimentPlan } from '../../../experiments/schema.ts';
 import { launchFulcrum } from './fulcrum.ts';
+import { caddyLauncher } from './caddy/launcher.ts';
 import { haproxyLauncher } from './haproxy/launcher.ts';
 import { nginxLauncher } from './nginx/launcher.ts';
 import type { ProxyLauncher } from './types.ts';
@@ -14,6 +15,7 @@ export const LAUNCHERS: Partial<Record<ProxyName, ProxyLauncher>> = {
   fulcrum: launchFulcrum,
   haproxy: haproxyLauncher,
   nginx: nginxLauncher,
+  caddy: caddyLauncher,
 };
 
 

@@ -1,12 +1,16 @@
 // A proxy under test, as the live runner sees it: started in its own process (never the
 // load generator's), changed through its own interface, and measured through its own
 // access log and the replicas — nothing depends on Fulcrum's proxy to measure another.
+import { join } from 'node:path';
 import type { Change, RunConfig } from '../../../experiments/schema.ts';
 import type { ProxyName } from '../../../experiments/proxies.ts';
 
 export interface ProxyLaunch {
-  /** The servers present at start, with the replicas' URLs and the experiment's weights. */
-  backends: Array<{ id: string; url: string; weight: number }>;
+  /**
+   * The servers present at start, with the replicas' URLs and the experiment's weights; with
+   * the replicas' Unix sockets too when the launcher asked for them (`replicaSockets`).
+   */
+  backends: Array<{ id: string; url: string; weight: number; socketPath?: string }>;
   /** The run's validated config: balancer, health, retry, timeouts and `proxies.<name>`. */
   config: RunConfig;
   /** A private folder for the proxy's config, sockets and logs; the runner removes it. */
@@ -43,6 +47,12 @@ export interface ProxyUnderTest {
   readonly url: string;
   /** The proxy's main process on this host, when there is one: npm run calibrate reads its CPU time. */
   readonly pid?: number;
+  /**
+   * How long before a change's time the runner calls change(): a proxy that applies changes
+   * a known time after it is told (NGINX: the master retires the old workers 100 ms after
+   * starting the new ones) is told that much earlier, so the change lands at its time.
+   */
+  readonly changeLeadMs?: number;
   /** Applies one `changes` entry through the proxy's own interface; `url` is the replica's, for `add`. */
   change(change: Change, url?: string): Promise<void>;
   /** Stops the proxy and all it started (idempotent), then returns its access log, parsed. */
@@ -56,4 +66,13 @@ export interface ProxyUnderTest {
   metrics?(): Promise<string>;
 }
 
-export type ProxyLauncher = (launch: ProxyLaunch) => Promise<ProxyUnderTest>;
+export type ProxyLauncher = ((launch: ProxyLaunch) => Promise<ProxyUnderTest>) & {
+  /**
+   * Does this run need every replica on a Unix socket as well, at `replicaSocketPath(workDir,
+   * id)` (servers added later too)? NGINX's consistent hash names servers by their address.
+   */
+  replicaSockets?(config: RunConfig): boolean;
+};
+
+/** Where the runner puts replica `id`'s Unix socket when the launcher asks for one. */
+export const replicaSocketPath = (workDir: string, id: string): string => join(workDir, `${id}.sock`);

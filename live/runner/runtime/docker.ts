@@ -105,6 +105,7 @@ export class DockerRuntime implements Runtime {
   constructor(private readonly image: string) {}
 
   async start(spec: ReplicaSpec): Promise<Replica> {
+    if (spec.socketPath) throw new Error(`${spec.id}: a replica on a Unix socket (${spec.socketPath}) needs --runtime process; the host cannot reach a container's socket file`);
     const name = `${this.runId}-${spec.id}`;
     // Docker's restart policy re-runs the same command, so the container needs a fixed port:
     // probe for a free one. (A process replica binds port 0 instead; see process.ts.)

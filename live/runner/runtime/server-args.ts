@@ -7,6 +7,7 @@ export function serverArgs(spec: ReplicaSpec, port: number): string[] {
     '--id', spec.id,
     '--host', spec.host,
     '--port', String(port),
+    ...(spec.socketPath ? ['--socket', spec.socketPath] : []),
     '--service-time', formatDistribution(spec.serviceTimeMs),
     '--concurrency', String(spec.concurrency),
     '--seed', spec.seed,

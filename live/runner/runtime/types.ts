@@ -11,6 +11,8 @@ export interface ReplicaSpec {
    * on that port).
    */
   port?: number;
+  /** Also serve on this Unix socket (process runtime only; see server/replica.ts). */
+  socketPath?: string;
   serviceTimeMs: Distribution;
   concurrency: number;
   seed: string;

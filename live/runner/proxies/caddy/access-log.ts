@@ -37,6 +37,8 @@ export type CaddyLine =
   | { kind: 'handled'; handled: Handled }
   | { kind: 'health'; event: HealthEvent };
 
+const WANTED = /"msg":"(upstream roundtrip|handled request|event)"/;
+
 /** Go's canonical header key for x-request-id (net/http CanonicalHeaderKey). */
 const REQUEST_ID = 'X-Request-Id';
 
@@ -48,7 +50,8 @@ interface LogEntry {
 
 /** One stdout line → what it tells, or undefined for any other line (start-up, admin, other debug lines). */
 export function parseCaddyLine(line: string): CaddyLine | undefined {
-  if (!line.startsWith('{')) return undefined;
+  // Most of Caddy's DEBUG output is other lines ("selected upstream" per request): skip them unparsed.
+  if (!line.startsWith('{') || !WANTED.test(line)) return undefined;
   let e: LogEntry;
   try { e = JSON.parse(line) as LogEntry; } catch { return undefined; }
   if (typeof e.ts !== 'number') return undefined;

@@ -7,10 +7,11 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import type { CaddySettings } from '../../../../experiments/proxies/caddy-settings.ts';
+import { caddySettings } from '../../../../experiments/proxies/caddy.ts';
 import type { Change } from '../../../../experiments/schema.ts';
 import { signalGroup, trackGroup } from '../process-group.ts';
 import { MembersTimeline } from '../haproxy/members.ts';
-import type { AccessRecord, ProxyLaunch, ProxyUnderTest } from '../types.ts';
+import type { AccessRecord, ProxyLaunch, ProxyLauncher, ProxyUnderTest } from '../types.ts';
 import { CaddyLog } from './access-log.ts';
 import { adminRequest, loadConfig } from './admin-api.ts';
 import { type CaddyBackend, caddyConfigText, dialAddress, upstreamName } from './config.ts';
@@ -44,13 +45,13 @@ async function freePort(): Promise<number> {
 
 /** Whether Caddy uses placeholder upstream names (config.ts `namedUpstreams`): for the hash policies, whose picks hash the dial text. */
 export function namesUpstreams(settings: CaddySettings): boolean {
-  return (settings.selection.policy === 'ip_hash' || settings.selection.policy === 'client_ip_hash') && !settings.active;
+  return settings.selection.policy === 'ip_hash' && !settings.active;
 }
 
 /** Caddy's warnings and errors, and any line that is not its JSON; not the per-request and per-check lines. */
 function worthTelling(line: string): boolean {
   if (!line.startsWith('{')) return line.trim() !== '';
-  return /^\{"level":"(warn|error|panic|fatal)"/.test(line) && !line.includes('"msg":"handled request"');
+  return /^\{"level":"(warn|error|panic|fatal)"/.test(line) && !/"msg":"(handled request|exiting; byeee)/.test(line);
 }
 
 interface Started { child: ChildProcess; exited: Promise<void> }
@@ -73,7 +74,10 @@ function startCaddy(configPath: string, workDir: string, onLine: (line: string) 
   const exited = new Promise<void>((resolve) => child.once('exit', () => { forget(); resolve(); }));
   if (child.pid !== undefined) forget = trackGroup(child.pid, exited);
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`caddy not ready after ${READY_TIMEOUT_MS} ms: ${tail.join(' | ')}`)), READY_TIMEOUT_MS);
+    const timer = setTimeout(() => {
+      if (child.pid !== undefined) signalGroup(child.pid, 'SIGKILL'); // never leave a Caddy that did not come up
+      reject(new Error(`caddy not ready after ${READY_TIMEOUT_MS} ms: ${tail.join(' | ')}`));
+    }, READY_TIMEOUT_MS);
     child.once('error', (err) => { clearTimeout(timer); reject(new Error(`cannot start ${binary} (${err.message}); install it with npm run test:setup or set FULCRUM_CADDY`)); });
     void exited.then(() => { clearTimeout(timer); reject(new Error(`caddy exited before it was ready: ${tail.join(' | ')}`)); });
     const read = (stream: NodeJS.ReadableStream) => {
@@ -95,6 +99,18 @@ function startCaddy(configPath: string, workDir: string, onLine: (line: string) 
   });
 }
 
+/**
+ * The registry's entry: the run's config translated (experiments/proxies/caddy.ts), then
+ * started. Weight `changes` are announced in the log, not refused: the run then shows the
+ * change failing (Caddy 2.6 has no weights), which `npm run export` reports as a problem.
+ */
+export const caddyLauncher: ProxyLauncher = (launch) => {
+  const translated = caddySettings(launch.config);
+  if (translated.problems) return Promise.reject(new Error(`Caddy cannot run this experiment:\n  ${translated.problems.join('\n  ')}`));
+  launch.config.changes.forEach((c, i) => { if (c.kind === 'weight') launch.log(`[caddy] will fail: changes[${i}].weight: Caddy 2.6 has no upstream weights`); });
+  return launchCaddy(launch, translated.settings);
+};
+
 /** Starts Caddy with these settings in front of `launch.backends`. */
 export async function launchCaddy(launch: ProxyLaunch, settings: CaddySettings): Promise<ProxyUnderTest> {
   const { workDir } = launch;
@@ -102,7 +118,7 @@ export async function launchCaddy(launch: ProxyLaunch, settings: CaddySettings):
   const adminSocket = join(workDir, 'admin.sock');
   const configPath = join(workDir, 'caddy.json');
   const named = namesUpstreams(settings);
-  if (!named && (settings.selection.policy === 'ip_hash' || settings.selection.policy === 'client_ip_hash')) {
+  if (!named && settings.selection.policy === 'ip_hash') {
     launch.log('[caddy] ip_hash with active health checks: upstreams go by address (checks cannot resolve placeholder names), so the hash depends on the replicas\' ports and the counts on the model\'s names will differ');
   }
   let backends: CaddyBackend[] = launch.backends.map(({ id, url }) => ({ id, url }));
@@ -125,12 +141,10 @@ export async function launchCaddy(launch: ProxyLaunch, settings: CaddySettings):
   };
 
   let listen = '';
-  let configText = '';
   let started: Started | undefined;
   for (let attempt = 1; !started; attempt++) {
     listen = `127.0.0.1:${await freePort()}`;
-    configText = caddyConfigText({ settings, backends, listen, admin: `unix/${adminSocket}`, namedUpstreams: named });
-    await writeFile(configPath, configText);
+    await writeFile(configPath, caddyConfigText({ settings, backends, listen, admin: `unix/${adminSocket}`, namedUpstreams: named }));
     try {
       started = await startCaddy(configPath, workDir, onLine);
     } catch (err) {

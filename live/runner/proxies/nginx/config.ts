@@ -34,7 +34,13 @@ export const UPSTREAM_KEEPALIVE = 32;
 /** `zone` size: one small upstream's shared state fits many times over (the module's example uses 64k). */
 export const ZONE_SIZE = '256k';
 
-export interface NginxBackend { id: string; url: string; weight: number }
+export interface NginxBackend {
+  id: string;
+  url: string;
+  weight: number;
+  /** The server's address as written instead of the url's, e.g. `unix:s1.sock` (a path relative to NGINX's cwd). */
+  name?: string;
+}
 
 export interface NginxConfigInput {
   settings: NginxSettings;
@@ -56,10 +62,16 @@ export function nginxWeight(id: string, weight: number): { weight: number } | { 
   return { problem: `${id}: weight ${weight} cannot be expressed; NGINX weights are positive integers (0: down)` };
 }
 
-/** `http://127.0.0.1:41234` → `127.0.0.1:41234` (NGINX's server address, as `$upstream_addr` logs it). */
-export function serverAddress(url: string): string {
-  const { hostname, port, protocol } = new URL(url);
-  if (protocol !== 'http:') throw new Error(`server url ${url}: expected http://host:port`);
+/**
+ * The server's address as written in the upstream block and logged in `$upstream_addr`:
+ * `unix:s1.sock` for a socket, else `127.0.0.1:41234` from `http://127.0.0.1:41234`.
+ * `hash … consistent` places each server by crc32 of exactly this text
+ * (ngx_http_upstream_hash_module.c, ngx_http_upstream_init_chash_peers).
+ */
+export function serverAddress(b: Pick<NginxBackend, 'url' | 'name'>): string {
+  if (b.name !== undefined) return b.name;
+  const { hostname, port, protocol } = new URL(b.url);
+  if (protocol !== 'http:') throw new Error(`server url ${b.url}: expected http://host:port`);
   return `${hostname}:${port || '80'}`;
 }
 
@@ -91,7 +103,7 @@ function upstreamLines(input: NginxConfigInput): { lines: string[] } | { problem
     const w = nginxWeight(b.id, b.weight);
     if ('problem' in w) { problems.push(w.problem); continue; }
     const weight = w.weight === 0 ? 'down' : `weight=${w.weight}`;
-    servers.push(`server ${serverAddress(b.url)} ${weight} max_fails=${settings.maxFails}${'text' in fail ? ` fail_timeout=${fail.text}` : ''}; # ${b.id}`);
+    servers.push(`server ${serverAddress(b)} ${weight} max_fails=${settings.maxFails}${'text' in fail ? ` fail_timeout=${fail.text}` : ''}; # ${b.id}`);
   }
   if (problems.length > 0) return { problems };
   const balance = balanceLine(settings.balance);

@@ -5,17 +5,17 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createReadStream } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { request } from 'undici';
 import type { Change } from '../../../../experiments/schema.ts';
-import type { NginxSettings } from '../../../../experiments/proxies/nginx-settings.ts';
+import { type NginxSettings, nginxServerName } from '../../../../experiments/proxies/nginx-settings.ts';
 import { nginxSettings } from '../../../../experiments/proxies/nginx.ts';
 import { loopbackListener } from '../haproxy/launcher.ts';
 import { MembersTimeline } from '../haproxy/members.ts';
 import { signalGroup, trackGroup } from '../process-group.ts';
-import type { AccessRecord, ProxyLaunch, ProxyLauncher, ProxyUnderTest } from '../types.ts';
+import { type AccessRecord, type ProxyLaunch, type ProxyLauncher, type ProxyUnderTest, replicaSocketPath } from '../types.ts';
 import { ServerAddresses, parseAccessLine, toAccessRecord } from './access-log.ts';
 import { stoppedAccepting, workerPids } from './workers.ts';
 import { GENERATION_PATH, type NginxBackend, nginxConfig, serverAddress } from './config.ts';
@@ -23,6 +23,14 @@ import { GENERATION_PATH, type NginxBackend, nginxConfig, serverAddress } from '
 /** The binary: `nginx` on PATH, or $FULCRUM_NGINX. */
 export const nginxBinary = (): string => process.env.FULCRUM_NGINX ?? 'nginx';
 const READY_TIMEOUT_MS = 10_000;
+/**
+ * After a SIGHUP the master parses the config, starts the new workers, sleeps 100 ms and
+ * only then tells the old workers to quit (os/unix/ngx_process_cycle.c,
+ * ngx_master_process_cycle: ngx_msleep(100)); until then the clients' kept-alive connections
+ * are still served by the old workers with the old servers. Measured on A-4 (add s4 at
+ * 6 s): the last request on the old config 104 ms after the change's time.
+ */
+const RELOAD_LAG_MS = 100;
 const STOP_GRACE_MS = 3_000;
 
 /** Asks NGINX which configuration answers (GENERATION_PATH); '' when nothing answers. */
@@ -56,17 +64,41 @@ async function errorTail(workDir: string): Promise<string> {
   return text.split('\n').filter((l) => /\[(warn|error|crit|alert|emerg)\]/.test(l)).slice(-3).join(' | ') || '(nothing in error.log)';
 }
 
+/** NGINX's [error] and worse lines over the run (the work folder goes with the run): how many, and the first few. */
+async function errorSummary(workDir: string): Promise<string[]> {
+  const text = await readFile(join(workDir, 'error.log'), 'utf8').catch(() => '');
+  const errors = text.split('\n').filter((l) => /\[(error|crit|alert|emerg)\]/.test(l));
+  if (errors.length === 0) return [];
+  return [`${errors.length} error line(s) in its error.log${errors.length > 3 ? ', the first 3' : ''}:`, ...errors.slice(0, 3)];
+}
+
 /** The servers after one `changes` entry; `url` is the added replica's. */
-export function changedBackends(backends: NginxBackend[], change: Change, url?: string): NginxBackend[] {
+export function changedBackends(backends: NginxBackend[], change: Change, url?: string, name?: string): NginxBackend[] {
   const known = backends.some((b) => b.id === change.server);
   if (change.kind === 'add') {
     if (known) throw new Error(`nginx: ${change.server} is already a server`);
     if (!url) throw new Error(`nginx: add ${change.server} needs its url`);
-    return [...backends, { id: change.server, url, weight: change.weight ?? 1 }];
+    return [...backends, { id: change.server, url, weight: change.weight ?? 1, ...(name !== undefined ? { name } : {}) }];
   }
   if (!known) throw new Error(`nginx: ${change.server} is not a server`);
   if (change.kind === 'remove') return backends.filter((b) => b.id !== change.server);
   return backends.map((b) => (b.id === change.server ? { ...b, weight: change.weight } : b));
+}
+
+/**
+ * The folder of the replicas' Unix sockets, when they have them: every one must be at
+ * replicaSocketPath(folder, id), so that nginxServerName(id) reaches it from there.
+ */
+function socketFolder(backends: ProxyLaunch['backends']): string | undefined {
+  const first = backends.find((b) => b.socketPath !== undefined)?.socketPath;
+  if (first === undefined) return undefined;
+  const folder = dirname(first);
+  for (const b of backends) {
+    if (b.socketPath !== replicaSocketPath(folder, b.id) || nginxServerName(b.id) !== `unix:${relative(folder, b.socketPath)}`) {
+      throw new Error(`nginx: replica ${b.id} is on ${b.socketPath ?? 'TCP'}; NGINX names it ${nginxServerName(b.id)}, which needs ${replicaSocketPath(folder, b.id)}`);
+    }
+  }
+  return folder;
 }
 
 /** Reads the access log NGINX wrote (one line per proxied request) once it has stopped. */
@@ -89,18 +121,30 @@ export const nginxLauncher: ProxyLauncher = (launch) => {
   if (translated.problems) return Promise.reject(new Error(`NGINX cannot run this experiment:\n  ${translated.problems.join('\n  ')}`));
   return launchNginx(launch, translated.settings);
 };
+// Only `hash … consistent` depends on the servers' names; every other method runs on TCP,
+// as npm run calibrate measures it.
+nginxLauncher.replicaSockets = (config) => {
+  const balance = nginxSettings(config).settings?.balance;
+  return balance?.method === 'hash' && balance.consistent;
+};
 
 /** Starts NGINX with these settings in front of `launch.backends`. */
 export async function launchNginx(launch: ProxyLaunch, settings: NginxSettings): Promise<ProxyUnderTest> {
   const { workDir } = launch;
   const configPath = join(workDir, 'nginx.conf');
+  // Replicas on Unix sockets (the runner gave them when replicaSockets said so) are named
+  // nginxServerName(id), `unix:s1.sock`, the name the model hashes: a path relative to
+  // NGINX's cwd, which is then the sockets' folder.
+  const socketDir = socketFolder(launch.backends);
+  const nameOf = (id: string) => (socketDir !== undefined ? nginxServerName(id) : undefined);
   const listener = await loopbackListener();
   const url = `http://127.0.0.1:${listener.port}`;
   const addresses = new ServerAddresses();
-  let backends: NginxBackend[] = launch.backends.map((b) => ({ ...b }));
+  let backends: NginxBackend[] = launch.backends.map((b) => ({ id: b.id, url: b.url, weight: b.weight, name: nameOf(b.id) }));
   let generation = 1;
-  const writeConfig = async () => {
-    for (const b of backends) addresses.set(serverAddress(b.url), b.id);
+  /** Writes nginx.conf for these servers as configuration `generation`. */
+  const writeConfig = async (backends: NginxBackend[], generation: number) => {
+    for (const b of backends) addresses.set(serverAddress(b), b.id);
     const config = nginxConfig({
       settings, backends, listen: `127.0.0.1:${listener.port}`, generation,
       // As root, NGINX would run its workers as nobody, who cannot enter the private work folder.
@@ -109,7 +153,7 @@ export async function launchNginx(launch: ProxyLaunch, settings: NginxSettings):
     if ('problems' in config) throw new Error(`nginx config: ${config.problems.join('; ')}`);
     await writeFile(configPath, config.text);
   };
-  await writeConfig().catch((err: Error) => { listener.server.close(); throw err; });
+  await writeConfig(backends, generation).catch((err: Error) => { listener.server.close(); throw err; });
 
   const binary = nginxBinary();
   let child: ChildProcess;
@@ -120,7 +164,7 @@ export async function launchNginx(launch: ProxyLaunch, settings: NginxSettings):
     // address reuses the socket (ngx_init_cycle). So the runner binds a free port and NGINX
     // inherits it as fd 3: no other process can take the port in between.
     child = spawn(binary, ['-p', `${workDir}/`, '-c', 'nginx.conf', '-e', 'error.log'], {
-      cwd: workDir,
+      cwd: socketDir ?? workDir,
       env: { ...process.env, NGINX: '3;' },
       stdio: ['ignore', 'pipe', 'pipe', listener.fd],
       detached: true, // its own process group: stop() and the exit hook kill all of it
@@ -153,19 +197,28 @@ export async function launchNginx(launch: ProxyLaunch, settings: NginxSettings):
   const members = new MembersTimeline(backends.map((b) => b.id), Date.now());
   // One reload at a time: each waits for the previous one's workers.
   let reloading: Promise<void> = Promise.resolve();
-  const change = (c: Change, replicaUrl?: string): Promise<void> => (reloading = reloading.then(async () => {
-    backends = changedBackends(backends, c, replicaUrl);
+  const reload = async (c: Change, replicaUrl?: string): Promise<void> => {
+    // Nothing changes here until the new config is written (a weight NGINX cannot take throws first).
+    const next = changedBackends(backends, c, replicaUrl, nameOf(c.server));
+    await writeConfig(next, generation + 1);
+    backends = next;
     generation += 1;
-    await writeConfig();
     if (c.kind === 'remove') members.set(c.server, false, Date.now());
     // SIGHUP to the master only (the workers ignore it): re-read the config, start new
     // workers, let the old ones finish what they serve (ngx_master_process_cycle).
     const oldWorkers = workerPids(pid);
+    const sentMs = Date.now();
     process.kill(pid, 'SIGHUP');
     await waitGeneration(url, generation, oldWorkers, child, errors);
+    launch.log(`[nginx] reload for ${c.kind} ${c.server}: old workers stopped accepting ${Date.now() - sentMs} ms after SIGHUP`);
     if (c.kind === 'remove') members.delete(c.server, Date.now());
     else if (c.kind === 'add') members.set(c.server, true, Date.now());
-  }));
+  };
+  const change = (c: Change, replicaUrl?: string): Promise<void> => {
+    const done = reloading.then(() => reload(c, replicaUrl));
+    reloading = done.catch(() => {}); // a refused change does not block the next one
+    return done;
+  };
 
   let stopped: Promise<AccessRecord[]> | undefined;
   const stop = async (): Promise<AccessRecord[]> => {
@@ -175,12 +228,14 @@ export async function launchNginx(launch: ProxyLaunch, settings: NginxSettings):
     await exited;
     clearTimeout(forced);
     signalGroup(pid, 'SIGKILL'); // anything else left in the group
+    for (const line of await errorSummary(workDir)) launch.log(`[nginx] ${line}`);
     return readAccessLog(join(workDir, 'access.log'), addresses);
   };
   return {
     name: 'nginx',
     url,
     pid,
+    changeLeadMs: RELOAD_LAG_MS,
     change,
     stop: () => (stopped ??= stop()),
     members: () => members.records,
