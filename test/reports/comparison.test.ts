@@ -9,6 +9,9 @@ import { type ComparisonInput, type QuestionBlock, comparisonBlocks, comparisonM
 import { compareRuns } from '../../reports/comparison.ts';
 import { derive } from '../../reports/derive.ts';
 import { loadExperimentProxies } from '../../reports/load.ts';
+import { balanceWords } from '../../reports/proxy-words.ts';
+import { PROXY_NAMES, type ProxyName } from '../../experiments/proxies.ts';
+import { loadExperiment } from '../../experiments/schema.ts';
 import { FOUR_PROXIES, type FakeResults, REAL_EXPERIMENTS, writeFakeResults } from './four-proxies.ts';
 
 let cleanup: Array<() => Promise<void>> = [];
@@ -55,7 +58,7 @@ describe('four proxies, three questions', () => {
     const a3 = block(await blocksOf(), 'A-3');
     expect(row(a3, 'original', 'Fulcrum')!.at(-1)).toBe('failed +5.7 % ✓');
     expect(row(a3, 'original', 'NGINX')!.at(-1)).toBe('failed +30 % ✗');
-    expect(row(a3, 'original', 'Caddy')).toEqual(['`original`', 'Caddy', '310', '—', '0', '—', 'predicted only']);
+    expect(row(a3, 'original', 'Caddy')).toEqual(['`original`', 'Caddy `round_robin`', '310', '—', '0', '—', 'predicted only']);
     expect(a3.tolerance).toBe('Within the agreed tolerance: 5 of 6 checks; outside: NGINX `original` failed +30 % ✗.');
     expect(a3.missing).toEqual(['Caddy: predicted only (measure with `npm run live experiments/a3.json -- --proxy caddy`).']);
     const answer = a3.answer.join('\n');
@@ -129,4 +132,18 @@ describe('npm run report writes the comparison', () => {
     expect(await readFile(join(root, 'proxies.md'), 'utf8')).toBe(md);
     expect(await readFile(join(root, 'index.html'), 'utf8')).toBe(html);
   }, 120_000);
+});
+
+describe('each proxy\'s own words for a run', () => {
+  it('come from its settings translation, and none where it cannot express the run', async () => {
+    const words = async (name: string, variant: string): Promise<Record<ProxyName, string | null>> => {
+      const plan = await loadExperiment(join(REAL_EXPERIMENTS, `${name}.json`));
+      const cfg = plan.runs.find((r) => r.dir === variant)!.config;
+      return Object.fromEntries(PROXY_NAMES.map((p) => [p, balanceWords(p, cfg)])) as Record<ProxyName, string | null>;
+    };
+    expect(await words('a4', 'ip-hash')).toEqual({ fulcrum: null, haproxy: 'source map-based', nginx: 'ip_hash', caddy: 'ip_hash' });
+    expect(await words('a4', 'round-robin')).toEqual({ fulcrum: null, haproxy: 'roundrobin', nginx: 'round-robin', caddy: 'round_robin' });
+    // NGINX has no peak-EWMA and a5 names no nearest for it: the run cannot be expressed.
+    expect(await words('a5', 'peak-ewma')).toEqual({ fulcrum: null, haproxy: 'leastconn', nginx: null, caddy: 'least_conn' });
+  });
 });
