@@ -53,7 +53,7 @@ function format(v: number | null, unit: string): string {
 }
 
 /** About three significant digits, as a reader says them: 4.73 ms, 25.8 ms, 378 ms, 2.31 s. */
-function milliseconds(ms: number): string {
+export function milliseconds(ms: number): string {
   const abs = Math.abs(ms);
   if (abs >= 1000) return `${formatNumber(ms / 1000, 2)} s`;
   return `${formatNumber(ms, abs >= 100 ? 0 : abs >= 10 ? 1 : 2)} ms`;

@@ -7,6 +7,8 @@ import { mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { type ProxyName, modeFolder } from '../experiments/proxies.ts';
 import { type Headline, headlineOf } from './answer.ts';
+import { COMPARISON_FILE, type ComparisonInput, comparisonBlocks, comparisonHtml, comparisonMarkdown } from './comparison-page.ts';
+import { type CompareRun, compareRuns } from './comparison.ts';
 import { DEFAULT_COMPARE_METRICS, type ProxyCompareRow, keysOfAll, proxyCompareChart, proxyCompareRows } from './compare.ts';
 import { type Derived, derive } from './derive.ts';
 import { exists, listExperiments } from './discover.ts';
@@ -44,6 +46,8 @@ export interface Manifest {
   answer: Headline | null;
   charts: Array<{ id: string; title: string; section: string; table: string }>;
   tables: string[];
+  /** Every proxy's runs, predicted beside measured: what the four-proxy page (proxies.md) reads. */
+  comparison: CompareRun[];
 }
 
 export const MANIFEST = 'report.json';
@@ -131,6 +135,7 @@ async function writeExperiment(name: string, all: readonly ExperimentResults[], 
     answer: first.answer,
     charts: allCharts.map(({ chart: c, section }) => ({ id: c.id, title: c.title, section, table: c.table })),
     tables: [...tables.keys()],
+    comparison: parts.flatMap((p) => compareRuns(p.e, p.d)),
   };
   await writeFile(join(out, MANIFEST), `${JSON.stringify(manifest, null, 2)}\n`);
   return { name, manifest, warnings };
@@ -143,9 +148,13 @@ function comparison(all: readonly ExperimentResults[]): { rows: ProxyCompareRow[
   return { rows, chart: proxyCompareChart(all, rows) };
 }
 
-/** reports/index.html from every reports/<name>/report.json, each with its headline chart. */
+/**
+ * reports/index.html from every reports/<name>/report.json, each with its headline chart, and
+ * the four-proxy page (reports/proxies.md, also a section of the index) from the same files.
+ */
 export async function buildIndex(root: string): Promise<number> {
   const entries: IndexEntry[] = [];
+  const compared = new Map<string, ComparisonInput>();
   const dirs = sortNatural((await readdir(root, { withFileTypes: true })).filter((d) => d.isDirectory()).map((d) => d.name));
   for (const name of dirs) {
     const path = join(root, name, MANIFEST);
@@ -156,6 +165,8 @@ export async function buildIndex(root: string): Promise<number> {
     } catch {
       continue; // a half-written report: it is rebuilt on the next run of that experiment
     }
+    // A report.json from before the comparison existed has none: its experiment is rebuilt on the next report.
+    if (m.comparison) compared.set(name, { question: m.answer?.question ?? m.description, runs: m.comparison });
     const chart = m.charts.find((c) => c.id === m.headline);
     const svgPath = chart ? join(root, name, 'charts', `${chart.id}.svg`) : null;
     const svg = svgPath && await exists(svgPath) ? (await readFile(svgPath, 'utf8')).trimEnd() : null;
@@ -170,7 +181,9 @@ export async function buildIndex(root: string): Promise<number> {
       headline: chart && svg ? { id: chart.id, title: chart.title, svg, table: chart.table, png: m.png === true } : null,
     });
   }
-  await writeFile(join(root, 'index.html'), indexHtml(entries));
+  const blocks = comparisonBlocks(compared);
+  await writeFile(join(root, COMPARISON_FILE), comparisonMarkdown(blocks));
+  await writeFile(join(root, 'index.html'), indexHtml(entries, comparisonHtml(blocks)));
   return entries.length;
 }
 

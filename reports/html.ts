@@ -89,6 +89,7 @@ th { background: #f4f4f4; } td.l, th.l { text-align: left; }
 .answer .question { font-style: italic; color: #444; }
 .answer .headline { font-size: 1.1rem; line-height: 1.45; }
 .answer .fidelity-note { color: #444; }
+ul.answer, ul.missing-note { padding-left: 2rem; } ul.answer li { margin: .25rem 0; line-height: 1.4; }
 details.run-detail > summary { cursor: pointer; font-size: 1.2rem; margin-top: 1.2rem; }
 td.far { background: #fff0f0; }
 tr.far td { background: #fff0f0; }
@@ -341,7 +342,8 @@ ${tables}
 </section>`;
 }
 
-export function indexHtml(entries: readonly IndexEntry[]): string {
+/** `comparison`: the four-proxy section (comparison-page.ts), after the experiments table. */
+export function indexHtml(entries: readonly IndexEntry[], comparison = ''): string {
   const engines = (modes: readonly Mode[]): string => (['sim', 'live'] as const).map((m) => (modes.includes(m) ? m : `<s>${m}</s>`)).join(' ');
   // Fulcrum's proxy alone: the engines as before; with others, a line per proxy.
   const enginesCell = (e: IndexEntry): string => (e.proxies
@@ -365,10 +367,10 @@ ${body}
 </section>`;
   }).join('\n');
   const body = `<h1>Fulcrum reports</h1>
-<p>Each experiment runs in the simulator (<code>npm run sim</code>) and against real processes (<code>npm run live</code>); <code>npm run report</code> draws both on the same axes. Struck-through engines have no results yet.</p>${entries.some((e) => e.proxies) ? '\n<p>Where another proxy than Fulcrum\'s has results (<code>--proxy NAME</code>), its engines are listed per proxy and its page puts the same question to each.</p>' : ''}
+<p>Each experiment runs in the simulator (<code>npm run sim</code>) and against real processes (<code>npm run live</code>); <code>npm run report</code> draws both on the same axes. Struck-through engines have no results yet.${comparison ? ' The same questions on four proxies: <a href="#four-proxies">below</a>.' : ''}</p>${entries.some((e) => e.proxies) ? '\n<p>Where another proxy than Fulcrum\'s has results (<code>--proxy NAME</code>), its engines are listed per proxy and its page puts the same question to each.</p>' : ''}
 <table><thead><tr><th class="l">experiment</th><th class="l">description</th><th class="l">engines</th><th>runs</th><th>charts</th></tr></thead><tbody>
 ${rows}
 </tbody></table>
-${headlines}`;
+${comparison ? `${comparison}\n` : ''}${headlines}`;
   return page('Fulcrum reports', body);
 }

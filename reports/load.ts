@@ -9,6 +9,7 @@ import { type DiscoveredRun, type ModeTree, discoverMode, exists, proxiesWithRes
 import { ReportInputError } from './errors.ts';
 import { readExperimentInfo } from './markers.ts';
 import { proxyFlag } from './proxies.ts';
+import { balanceWords } from './proxy-words.ts';
 import { type ExperimentResults, MODES, type Mode, type RunKey, type RunResult, type Timeline } from './model.ts';
 import { MAX_TRACKED_CLIENTS, readRequests } from './requests.ts';
 import { type RequestStatsCache, cacheKey, cachedStats, readRequestStatsCache } from './request-stats.ts';
@@ -75,6 +76,7 @@ export async function loadExperimentResults(name: string, opts: LoadOptions, pro
   let description = '';
   let answer: ExperimentResults['answer'] = null;
   const markers: ExperimentResults['markers'] = new Map();
+  const balance: ExperimentResults['balance'] = new Map();
   if (opts.experimentsDir !== null) {
     const path = join(opts.experimentsDir, `${name}.json`);
     if (await exists(path)) {
@@ -84,10 +86,14 @@ export async function loadExperimentResults(name: string, opts: LoadOptions, pro
         description = info.description;
         answer = info.answer;
         for (const [k, v] of info.markers) markers.set(k, v);
+        for (const [k, cfg] of info.configs) {
+          const words = balanceWords(proxy, cfg);
+          if (words !== null) balance.set(k, words);
+        }
       }
     }
   }
-  return { name, proxy, description, answer, modes: trees.map((t) => t.mode), keys, runs, variants, sweep, markers, warnings };
+  return { name, proxy, description, answer, modes: trees.map((t) => t.mode), keys, runs, variants, sweep, markers, balance, warnings };
 }
 
 async function loadRun(

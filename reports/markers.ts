@@ -5,7 +5,13 @@ import { ExperimentError, type RunConfig, loadExperiment } from '../experiments/
 import type { Answer } from '../experiments/answer.ts';
 import type { Marker } from './model.ts';
 
-export interface ExperimentInfo { description: string; answer: Answer | null; markers: Map<string, Marker[]> }
+export interface ExperimentInfo {
+  description: string;
+  answer: Answer | null;
+  markers: Map<string, Marker[]>;
+  /** Each run's validated config, by run folder: what a proxy's own words are read from. */
+  configs: Map<string, RunConfig>;
+}
 
 /** A file that does not validate gives a warning and no markers: the results still report. */
 export async function readExperimentInfo(path: string): Promise<{ info: ExperimentInfo | null; warning?: string }> {
@@ -18,7 +24,7 @@ export async function readExperimentInfo(path: string): Promise<{ info: Experime
   }
   const markers = new Map<string, Marker[]>();
   for (const run of plan.runs) markers.set(run.dir, markersOf(run.config));
-  return { info: { description: plan.description, answer: plan.answer ?? null, markers } };
+  return { info: { description: plan.description, answer: plan.answer ?? null, markers, configs: new Map(plan.runs.map((r) => [r.dir, r.config])) } };
 }
 
 export function markersOf(cfg: Pick<RunConfig, 'faults' | 'changes'>): Marker[] {

@@ -99,6 +99,8 @@ export interface ExperimentResults {
   sweep: { path: string; values: unknown[] } | null;
   /** Markers per run dir, from experiments/<name>.json when it is there and valid. */
   markers: Map<string, Marker[]>;
+  /** The proxy's own name for each run's balancing (proxy-words.ts), by run dir; none for Fulcrum's. */
+  balance: Map<string, string>;
   warnings: string[];
 }
 

@@ -19,7 +19,7 @@ describe('invalid inputs', () => {
     ['bad-timeline', 'sim/timeline.csv', /missing column "server" or "serverId"; the header is: bucketStartMs,host,requests/],
     ['proxy-missing', 'sim-haproxy/summary.json', /^has no "proxy" \(Fulcrum's own results\) but sits in a sim-haproxy\/ folder; expected "proxy": "haproxy"$/],
     ['proxy-elsewhere', 'sim/summary.json', /^says "proxy": "haproxy" but sits in a sim\/ folder \(its results belong in sim-haproxy\/\)$/],
-    ['unknown-proxy', 'sim-nginx', /^not a mode folder of a known proxy; expected sim \(Fulcrum's own\) or sim-haproxy$/],
+    ['unknown-proxy', 'sim-traefik', /^not a mode folder of a known proxy; expected sim \(Fulcrum's own\) or sim-haproxy, sim-nginx, sim-caddy$/],
   ])('%s: names %s and the problem', async (name, file, problem) => {
     const err = await loadExperimentProxies(name, { root: INVALID, experimentsDir: null }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ReportInputError);
