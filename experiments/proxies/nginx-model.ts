@@ -16,14 +16,11 @@ export interface NginxModelRun {
   rules: NginxRetryRules;
 }
 
-/**
- * A reload switches traffic this long after the signal: the master parses the new config,
- * starts the new workers, sleeps 100 ms "to allow new processes to start" and only then tells
- * the old ones to quit (os/unix/ngx_process_cycle.c, ngx_master_process_cycle, reconfigure).
- * Until then the old workers go on serving their kept-alive client connections with the old
- * peers (nginx-facts §4). Parsing and forking take a few ms more: not modelled.
- */
-export const NGINX_RELOAD_SWITCH_MS = 100;
+// A change is a reload, and a reload switches traffic about 100 ms after the signal: the master
+// starts the new workers, sleeps 100 ms and only then tells the old ones to quit
+// (os/unix/ngx_process_cycle.c, ngx_master_process_cycle). The live runner sends the signal
+// that much ahead (the launcher's changeLeadMs), so in both engines a change takes effect at
+// its own time; the few ms of parsing and forking are not modelled.
 
 /** NGINX has no deadline over all tries: the Router's is set beyond any run. */
 const NO_DEADLINE_MS = 1e9;
@@ -55,7 +52,6 @@ export function nginxModelRun(cfg: RunConfig, s: NginxSettings): NginxModelRun {
       retry: undefined,
       balancer: balancerOf(s),
       balancers: balancersOf(cfg, s),
-      changes: cfg.changes.map((c) => ({ ...c, atMs: c.atMs + NGINX_RELOAD_SWITCH_MS })),
       timeouts: { requestMs: NO_DEADLINE_MS, perTryMs: s.timeouts.readMs, connectMs: s.timeouts.connectMs },
     },
     rules: { nextUpstream: s.nextUpstream, tries: s.nextUpstreamTries, timeoutMs: s.nextUpstreamTimeoutMs },
