@@ -194,7 +194,7 @@ export class Router {
       if (error) return this.afterCaddyError(flow, nowMs, error);
     }
     const failure = failurePoint(outcome, opts.retryAfter);
-    if (failure && this.opts.caddy) return this.respond(flow, failure.kind === 'status' ? failure.status : 502); // bytes already sent
+    if (failure && this.opts.caddy) return this.failWith(flow, nowMs, failure); // a status passes on; an error after bytes went out is not retried
     if (failure && this.opts.haproxy && !opts.responseStarted) return this.afterHaproxyFailure(flow, nowMs, failure);
     if (!failure) {
       if (outcome.kind === 'response') return this.respond(flow, outcome.status);

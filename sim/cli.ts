@@ -21,9 +21,10 @@ const USAGE = `usage: npm run sim -- FILE [options]
   --no-requests    skip requests.csv (one row per request)
   --trace          also write trace.jsonl: every request's decisions (picks with
                    candidates and skip reasons, outcomes, retries, failures)
-  --proxy NAME     whose behaviour to predict: fulcrum (default) or haproxy (the
-                   HAProxy 2.6 models; results in runs/<name>/sim-haproxy). Settings
-                   HAProxy cannot express are listed and nothing runs (exit 2)
+  --proxy NAME     whose behaviour to predict: fulcrum (default), haproxy, nginx or
+                   caddy (models of HAProxy 2.6, NGINX 1.22, Caddy 2.6; results in
+                   runs/<name>/sim-<proxy>). Settings the proxy cannot express are
+                   listed and nothing runs (exit 2)
   --seed N         replace the file's seed
   --jobs N         run sweep points and variants on N worker threads (default: the
                    number of cores, here ${availableParallelism()}); the files are the same for any N.

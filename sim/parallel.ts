@@ -44,8 +44,9 @@ export interface RunEvents {
 
 /**
  * Runs every planned run on up to `jobs` worker threads, each taking the next run when it
- * finishes one; the results come back in plan order. The first failure stops the rest and is
- * rethrown with the worker's message and stack.
+ * finishes one; the results come back in plan order. A failure hands out no more runs; once
+ * the runs in flight end, the failure of the lowest run index is rethrown with the worker's
+ * message and stack — the one a sequential run would have met, whatever thread failed first.
  */
 export async function runInWorkers(plan: ExperimentPlan, opts: RunFileOptions, jobs: number, events: RunEvents): Promise<RunResult[]> {
   const results: RunResult[] = new Array(plan.runs.length);
@@ -54,24 +55,29 @@ export async function runInWorkers(plan: ExperimentPlan, opts: RunFileOptions, j
   try {
     await new Promise<void>((resolve, reject) => {
       const retired = new Set<Worker>();
+      const failures = new Map<number, Error>();
       const giveWork = (worker: Worker): void => {
-        if (next < plan.runs.length) {
+        if (next < plan.runs.length && failures.size === 0) {
           const index = next++;
           worker.postMessage({ index, planName: plan.name, run: plan.runs[index], opts } satisfies ToWorker);
           return;
         }
         retired.add(worker);
         void worker.terminate();
-        if (retired.size === workers.length) resolve();
+        if (retired.size < workers.length) return;
+        if (failures.size === 0) resolve();
+        else reject(failures.get(Math.min(...failures.keys())));
       };
       for (let i = 0; i < Math.min(jobs, plan.runs.length); i++) {
         const worker = new Worker(import.meta.filename, { workerData: { role: ROLE } });
         workers.push(worker);
         worker.on('message', (msg: FromWorker) => {
           if (msg.kind === 'progress') { events.progress(msg.index, msg.share); return; }
-          if (msg.kind === 'failed') { reject(Object.assign(new Error(msg.message), { stack: msg.stack })); return; }
-          results[msg.index] = { ...msg.result, run: plan.runs[msg.index] };
-          events.done(msg.index);
+          if (msg.kind === 'failed') failures.set(msg.index, Object.assign(new Error(msg.message), { stack: msg.stack }));
+          else {
+            results[msg.index] = { ...msg.result, run: plan.runs[msg.index] };
+            events.done(msg.index);
+          }
           giveWork(worker);
         });
         worker.on('error', reject);

@@ -148,8 +148,9 @@ function translateRetry(cfg: RunConfig, block: CaddyBlock, problems: string[]): 
   }
   const retries = block.lbRetries ?? (generic && !own ? generic.maxAttempts - 1 : 0);
   const tryDurationMs = block.lbTryDurationMs ?? 0;
-  // Provision: a try duration without an interval waits 250 ms; lb_retries alone does not wait.
-  const tryIntervalMs = block.lbTryIntervalMs ?? (tryDurationMs > 0 ? DEFAULT_TRY_INTERVAL_MS : 0);
+  // Provision: with a try duration an interval of 0 (or none) becomes 250 ms; lb_retries alone does not wait.
+  const interval = block.lbTryIntervalMs ?? 0;
+  const tryIntervalMs = tryDurationMs > 0 && interval === 0 ? DEFAULT_TRY_INTERVAL_MS : interval;
   return { retries, tryDurationMs, tryIntervalMs };
 }
 

@@ -209,7 +209,10 @@ const OUTLIER_DEFAULTS = { maxEjectionMs: 300_000, jitterMs: 0, maxEjectionPerce
 
 function translateHealth(cfg: RunConfig, block: NginxBlock, problems: string[]): HealthSettings {
   const active = cfg.health?.active;
-  if (active) problems.push(problem('health.active', active, 'NGINX open source has no active health checks; remove health.active or use proxies.nginx.maxFails'));
+  // Setting the block's maxFails chooses NGINX's passive health in their place.
+  if (active && block.maxFails === undefined) {
+    problems.push(problem('health.active', active, 'NGINX open source has no active health checks; remove health.active or use proxies.nginx.maxFails'));
+  }
   const own = { maxFails: block.maxFails, failTimeoutMs: block.failTimeoutMs };
   const o = cfg.health?.outlier;
   const fromPolicy = 'maxFails' in cfg.balancer ? cfg.balancer : undefined; // an nginx-* policy's own options

@@ -1,4 +1,4 @@
-// npm run calibrate -- --proxy fulcrum|haproxy [--out FILE] [--experiment FILE] [--requests N] [--quiet]
+// npm run calibrate -- --proxy fulcrum|haproxy|nginx|caddy [--out FILE] [--experiment FILE] [--requests N] [--quiet]
 // Runs the calibration experiment live against the proxy, in a process of its own, and fits
 // the simulator's network model to it (fit.ts): the hop from round trips straight to a
 // replica, the proxy's CPU per request from its threads' CPU time at two load levels, the
@@ -23,7 +23,7 @@ import { type CpuLevel, cpuPerRequestMs, errorPct, fitNetwork, latencyStats } fr
 import { threadCpuMs } from './cpu-time.ts';
 import { type CalibrationTarget, startTarget } from './targets.ts';
 
-const USAGE = `usage: npm run calibrate -- --proxy fulcrum|haproxy [options]
+const USAGE = `usage: npm run calibrate -- --proxy fulcrum|haproxy|nginx|caddy [options]
 
   --proxy NAME       the proxy to calibrate (default fulcrum), started in its own process
   --out FILE         write the calibration here instead of experiments/calibration/<proxy>.json

@@ -1,4 +1,4 @@
-// npm run export -- FILE --to haproxy|nginx|fulcrum [--variant NAME] [--sweep VALUE] [--seed N]
+// npm run export -- FILE --to haproxy|nginx|caddy|fulcrum [--variant NAME] [--sweep VALUE] [--seed N]
 // Prints the config the live runner would run the experiment with, ready to adapt. Exit
 // codes: 0 printed, 2 invalid arguments or experiment, or settings the target cannot
 // express (every one listed, one line each).
@@ -8,11 +8,11 @@ import { parseProxyFlag } from '../../experiments/proxies.ts';
 import { parseSeedFlag } from '../../experiments/cli-shared.ts';
 import { EXPORTERS, chooseRun, fulcrumCommand } from './export.ts';
 
-const USAGE = `usage: npm run export -- FILE --to haproxy|nginx|fulcrum [options]
+const USAGE = `usage: npm run export -- FILE --to haproxy|nginx|caddy|fulcrum [options]
 
   FILE            experiment file (JSON)
   --to PROXY      haproxy: haproxy.cfg for HAProxy 2.6; nginx: nginx.conf for NGINX 1.22;
-                  fulcrum: the proxy's --config JSON
+                  caddy: Caddy 2.6's JSON config; fulcrum: the proxy's --config JSON
   --variant NAME  the variant to export (default: the file's first)
   --sweep VALUE   the sweep point to export (default: the first value)
   --seed N        replace the file's seed

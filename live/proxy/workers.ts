@@ -1,8 +1,7 @@
 // `--workers N`: N proxy processes behind one listening port, each with its own balancer —
 // what NGINX's worker_processes (without a shared `zone`) and Envoy's worker threads do.
-// Node's cluster, not worker threads: Node 20 cannot share a listening port between threads
-// (`reusePort` arrived in 22.12), a process per worker keeps each balancer's state, health
-// checks and attempt log wholly its own, and the primary hands out accepted connections
+// Node's cluster, not worker threads: a process per worker keeps each balancer's state, health
+// checks and attempt log wholly its own (one crash takes one worker), and the primary hands out accepted connections
 // round robin (cluster's default scheduling on Linux), as one accept queue shared by NGINX
 // workers does per connection. The primary owns no proxy: it forks, waits for every worker's
 // ready message, prints one ready line, and on SIGTERM, SIGINT or the end of stdin stops the

@@ -24,6 +24,7 @@ const backends = [
 const cases: Record<string, CaddySettings> = {
   round_robin: base,
   'least_conn-retries': { ...base, selection: { policy: 'least_conn' }, tryDurationMs: 2000, tryIntervalMs: 100, timeouts: { dialMs: 500, responseHeaderMs: 1000 } },
+  'round_robin-lb_retries': { ...base, retries: 2, tryIntervalMs: 0 },
   'random_choose-passive': { ...base, selection: { policy: 'random_choose', choose: 2 }, passive: { failDurationMs: 10_000, maxFails: 3, unhealthyStatus: [500, 502, 503] } },
   'ip_hash-named': { ...base, selection: { policy: 'ip_hash' } },
   'first-active-passive': {
@@ -81,6 +82,9 @@ describe('Caddy JSON config generator', () => {
   it('no retries unless lb_try_duration is set; durations in ms; nothing persisted, no automatic HTTPS, every attempt logged', () => {
     const text = generate(base);
     expect(text).not.toContain('try_duration');
+    expect(text).not.toContain('"retries"');
+    // lb_retries alone: no interval (Caddy retries at once), as the translation says.
+    expect(generate(cases['round_robin-lb_retries'])).toMatch(/"round_robin"\s*\},\s*"retries": 2\s*\}/);
     expect(generate(cases['least_conn-retries'])).toMatch(/"try_duration": "2000ms",\s+"try_interval": "100ms"/);
     expect(text).toContain('"persist": false');
     expect(text).toMatch(/"automatic_https": \{\s+"disable": true/);

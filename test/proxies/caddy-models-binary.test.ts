@@ -218,4 +218,30 @@ describe.skipIf(!hasCaddy)('Caddy 2.6 models against the real caddy binary (sequ
     }
     expect(real.join(' ')).toBe(predicted.join(' '));
   }, 60_000);
+
+  // In distribution only (Caddy draws from math/rand): once passive health has taken s1 and s2
+  // out, random_choose 2 still finds no upstream for ~1/3 of the requests although s3 is up.
+  it('random_choose 2 with s1 and s2 passively down: ~1/3 of requests get 503, the rest s3 — as the model', async () => {
+    const settings: CaddySettings = { ...base, selection: { policy: 'random_choose', choose: 2 }, passive: { failDurationMs: 60_000, maxFails: 1, unhealthyStatus: [] } };
+    const ups: Upstream[] = [{ id: 's1', url: await deadUrl() }, { id: 's2', url: await deadUrl() }, { id: 's3', url: urls[2] }];
+    const caddy = new Caddy(settings, false, await freePort(), await freePort());
+    const model = new Model(settings, ['s1', 's2', 's3']);
+    model.kill('s1');
+    model.kill('s2');
+    const real: string[] = [];
+    const predicted: string[] = [];
+    try {
+      await caddy.start(ups);
+      for (let i = 0; i < 40; i++) { await request(caddy.listen, '127.0.0.1'); model.answer('127.0.0.1'); } // both dead ones fail once
+      for (let i = 0; i < 150; i++) { real.push(await request(caddy.listen, '127.0.0.1')); predicted.push(model.answer('127.0.0.1')); }
+    } finally {
+      caddy.stop();
+    }
+    for (const answers of [real, predicted]) {
+      expect(new Set(answers)).toEqual(new Set(['s3', '503']));
+      const refused = answers.filter((a) => a === '503').length; // binomial(150, 1/3): 50 ± 5.8
+      expect(refused).toBeGreaterThan(25);
+      expect(refused).toBeLessThan(75);
+    }
+  }, 60_000);
 });

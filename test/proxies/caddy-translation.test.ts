@@ -1,13 +1,14 @@
 // The experiment → Caddy 2.6 translation: the generic mappings, the problem lines (one per
 // JSON path, with the way out), and the `proxies.caddy` block winning over the generic sections.
 import { describe, expect, it } from 'vitest';
-import { config, schemaProblems, translator } from './translation.ts';
+import { problemsOf, runConfig, schemaProblems, settingsOf } from './helpers.ts';
 import { caddySettings, parseLbPolicy } from '../../experiments/proxies/caddy.ts';
 import { caddyDialPlaceholder } from '../../experiments/proxies/caddy-settings.ts';
 import { caddyModelRun } from '../../experiments/proxies/caddy-model.ts';
 import type { HealthConfig } from '../../core/config.ts';
 
-const { settings, problems } = translator(caddySettings);
+const settings = (extra: Record<string, unknown>) => settingsOf(caddySettings(runConfig(extra)));
+const problems = (extra: Record<string, unknown>) => problemsOf(caddySettings(runConfig(extra)));
 
 describe('generic → Caddy: lb_policy', () => {
   it.each([
@@ -67,6 +68,8 @@ describe('the proxies.caddy block', () => {
   it('lb_try_duration without an interval waits 250 ms (Provision); lb_retries alone does not wait', () => {
     expect(settings({ proxies: { caddy: { lbTryDurationMs: 2_000 } } })).toMatchObject({ tryDurationMs: 2_000, tryIntervalMs: 250, retries: 0 });
     expect(settings({ proxies: { caddy: { lbRetries: 2 } } })).toMatchObject({ tryDurationMs: 0, tryIntervalMs: 0, retries: 2 });
+    expect(settings({ proxies: { caddy: { lbTryDurationMs: 2_000, lbTryIntervalMs: 0 } } }).tryIntervalMs).toBe(250); // 0 means "unset" to Provision
+    expect(settings({ proxies: { caddy: { lbRetries: 2, lbTryIntervalMs: 40 } } }).tryIntervalMs).toBe(40);
   });
 
   it('the block silences the generic retry section it replaces', () => {
@@ -104,7 +107,7 @@ describe('the proxies.caddy block', () => {
 
 describe('the modelled run', () => {
   it('routes with the caddy-* policy, Caddy\'s rules and no overall deadline', () => {
-    const cfg = config({ balancer: { policy: 'ip-hash' }, proxies: { caddy: { lbTryDurationMs: 1_000, failDurationMs: 5_000 } } });
+    const cfg = runConfig({ balancer: { policy: 'ip-hash' }, proxies: { caddy: { lbTryDurationMs: 1_000, failDurationMs: 5_000 } } });
     const run = caddyModelRun(cfg, caddySettings(cfg).settings!);
     expect(run.config.balancer.policy).toBe('caddy-ip-hash');
     expect(run.config.retry).toBeUndefined();

@@ -2,10 +2,11 @@
 // `proxies.haproxy` block (HAProxy's own vocabulary) winning over the generic sections.
 import { describe, expect, it } from 'vitest';
 import { parseExperiment } from '../../experiments/schema.ts';
-import { schemaProblems, smallExperiment, translator } from './translation.ts';
+import { problemsOf, runConfig, schemaProblems, settingsOf, smallExperiment } from './helpers.ts';
 import { haproxySettings, parseBalance, parseHashType } from '../../experiments/proxies/haproxy.ts';
 
-const { settings, problems } = translator(haproxySettings);
+const settings = (extra: Record<string, unknown>) => settingsOf(haproxySettings(runConfig(extra)));
+const problems = (extra: Record<string, unknown>) => problemsOf(haproxySettings(runConfig(extra)));
 
 describe('generic → HAProxy: balance', () => {
   it.each([

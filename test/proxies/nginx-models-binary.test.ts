@@ -405,3 +405,85 @@ async function waitForPort(port: number, child: ChildProcess, stderr: () => stri
     await new Promise((r) => setTimeout(r, 25));
   }
 }
+
+// least_conn with requests in flight: each backend holds its answers until released, the
+// next request is sent once the previous one has reached its backend, so NGINX and the model
+// see the same conns on every pick — the lowest conns/weight, ties by the smooth pass.
+interface HeldCase { title: string; weights: number[]; rounds: number[] }
+
+const HELD_CASES: HeldCase[] = [
+  { title: 'least_conn 1 2 1', weights: [1, 2, 1], rounds: [9, 5, 12] },
+  { title: 'least_conn 2 1 1 3', weights: [2, 1, 1, 3], rounds: [11, 7] },
+];
+
+describe.skipIf(!hasNginx)('NGINX least_conn against the real nginx binary (requests held in flight)', () => {
+  for (const c of HELD_CASES) {
+    it(`${c.title}, rounds of ${c.rounds.join(', ')} held requests: the same server for every request`, async () => {
+      const real = await heldThroughNginx(c);
+      expect(real.length).toBe(c.rounds.reduce((a, b) => a + b, 0));
+      expect(heldThroughModel(c)).toEqual(real);
+    }, 60_000);
+  }
+});
+
+function heldThroughModel(c: HeldCase): string[] {
+  const balancer = new Balancer({ balancer: BalancerSchema.parse({ policy: 'nginx-least-conn', panicThresholdPercent: 0 }), rng: rngStream(1, 'balancer') });
+  c.weights.forEach((w, i) => balancer.add(`s${i + 1}`, { weight: w, nowMs: 0, initial: true }));
+  const out: string[] = [];
+  for (const n of c.rounds) {
+    const open = Array.from({ length: n }, () => {
+      const b = balancer.pick({ nowMs: 0 })!;
+      balancer.attemptStarted(b, 0);
+      out.push(b.id);
+      return b;
+    });
+    for (const b of open) balancer.attemptEnded(b, 0, 0, { kind: 'response', status: 200 });
+  }
+  return out;
+}
+
+async function heldThroughNginx(c: HeldCase): Promise<string[]> {
+  const dir = mkdtempSync(join(tmpdir(), 'nginxheld-'));
+  const held: Array<() => void> = [];
+  let arrived: ((id: string) => void) | undefined;
+  const backends: http.Server[] = [];
+  for (let i = 0; i < c.weights.length; i++) {
+    const id = `s${i + 1}`;
+    const server = http.createServer((_req, res) => {
+      held.push(() => { res.setHeader('x-server', id); res.end(id); });
+      arrived?.(id);
+    });
+    server.listen(join(dir, `${id}.sock`));
+    await once(server, 'listening');
+    backends.push(server);
+  }
+  const port = await freePort();
+  writeFileSync(join(dir, 'nginx.conf'), nginxConf({
+    port, method: 'least_conn;', master: false, generation: 0,
+    servers: c.weights.map((w, i) => `server unix:s${i + 1}.sock weight=${w};`), rules: DEFAULT_RULES,
+  }));
+  const child = spawn('nginx', ['-e', 'error.log', '-p', dir, '-c', 'nginx.conf'], { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr!.on('data', (d: Buffer) => { stderr += d.toString(); });
+  try {
+    await waitForPort(port, child, () => stderr);
+    const out: string[] = [];
+    for (const n of c.rounds) {
+      const answers: Array<Promise<string>> = [];
+      for (let k = 0; k < n; k++) {
+        const reached = new Promise<string>((resolve) => { arrived = resolve; });
+        answers.push(get(port, '127.0.0.1'));
+        out.push(await reached); // the backend NGINX chose has the request: its conns are counted
+      }
+      arrived = undefined;
+      for (const release of held.splice(0)) release();
+      await Promise.all(answers);
+    }
+    return out;
+  } finally {
+    child.kill('SIGTERM');
+    if (child.exitCode === null) await once(child, 'exit');
+    await Promise.all(backends.map((b) => new Promise((r) => b.close(r))));
+    rmSync(dir, { recursive: true, force: true });
+  }
+}

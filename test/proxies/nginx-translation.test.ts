@@ -46,6 +46,8 @@ describe('generic → NGINX', () => {
     expect(problems({ health: { active: { intervalMs: 1000, timeoutMs: 500 } } })).toEqual([
       expect.stringMatching(/^health\.active: .* NGINX open source has no active health checks; remove health\.active or use proxies\.nginx\.maxFails$/),
     ]);
+    // The way out the line names: the block's maxFails stands in (passive health only).
+    expect(settings({ health: { active: { intervalMs: 1000, timeoutMs: 500 } }, proxies: { nginx: { maxFails: 2 } } })).toMatchObject({ maxFails: 2, failTimeoutMs: 10_000 });
   });
 
   it('health.outlier → max_fails and fail_timeout; what NGINX does not count is a problem', () => {

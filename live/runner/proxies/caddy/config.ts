@@ -3,7 +3,7 @@
 // loading it again through the admin API (POST /load) and `npm run export -- --to caddy`
 // prints it, so what is measured and what a user deploys are the same text. Field meanings:
 // modules/caddyhttp/reverseproxy (v2.6.2): Handler, LoadBalancing, HealthChecks, HTTPTransport.
-import type { CaddySelection, CaddySettings } from '../../../../experiments/proxies/caddy-settings.ts';
+import { type CaddySelection, type CaddySettings, caddyDialPlaceholder } from '../../../../experiments/proxies/caddy-settings.ts';
 
 /** The logger of Caddy's access log lines (caddyhttp/server.go: "http.log.access" + the server's logger name). */
 export const ACCESS_LOGGER = 'http.log.access';
@@ -36,8 +36,8 @@ export function dialAddress(url: string): string {
   return `${hostname}:${port || '80'}`;
 }
 
-/** The dial text of a server: its address, or the placeholder named after it. */
-export const upstreamName = (id: string): string => `{http.vars.${id}}`;
+/** The dial text of a named server: the placeholder the model's ip_hash hashes too. */
+export const upstreamName = caddyDialPlaceholder;
 
 /** A duration in Caddy's JSON: nanoseconds (caddy.Duration accepts an integer or a Go duration string). */
 const ms = (value: number): string => `${value}ms`;
@@ -54,8 +54,10 @@ export function reverseProxyHandler(settings: CaddySettings, backends: CaddyBack
     upstreams: backends.map((b) => ({ dial: named ? upstreamName(b.id) : dialAddress(b.url) })),
     load_balancing: {
       selection_policy: selectionPolicy(settings.selection),
-      // try_duration 0: one attempt only (LoadBalancing.tryAgain returns false at once).
-      ...(settings.tryDurationMs > 0 ? { try_duration: ms(settings.tryDurationMs), try_interval: ms(settings.tryIntervalMs) } : {}),
+      // Neither retries nor try_duration: one attempt only (LoadBalancing.tryAgain returns false at once).
+      ...(settings.retries ? { retries: settings.retries } : {}),
+      ...(settings.tryDurationMs > 0 ? { try_duration: ms(settings.tryDurationMs) } : {}),
+      ...(settings.tryIntervalMs > 0 && (settings.retries || settings.tryDurationMs > 0) ? { try_interval: ms(settings.tryIntervalMs) } : {}),
     },
     transport: {
       protocol: 'http',
