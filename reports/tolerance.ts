@@ -6,11 +6,12 @@ import { type Derived, type FidelityRow, roundTo } from './derive.ts';
 
 /**
  * Policies whose picks follow from the request sequence alone (no random draws, no load): same
- * schedule, same per-server counts. Fulcrum's names and the HAProxy models' (hapmodels).
+ * schedule, same per-server counts. Fulcrum's names and the HAProxy, NGINX and Caddy models'.
  */
 export const DETERMINISTIC_POLICIES: ReadonlySet<string> = new Set([
   'round-robin', 'weighted-round-robin', 'ip-hash', 'ring-hash', 'maglev', 'rendezvous',
   'haproxy-roundrobin', 'haproxy-static-rr', 'haproxy-first', 'haproxy-source',
+  'nginx-round-robin', 'nginx-ip-hash', 'nginx-hash', 'caddy-round-robin', 'caddy-first', 'caddy-ip-hash',
 ]);
 
 export const FAILED_TOLERANCE_PCT = 20;
