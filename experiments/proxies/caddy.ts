@@ -5,6 +5,7 @@
 // differs from its schema default; at the default it stands for Caddy's own behaviour. A
 // field of the block wins over the translated one and silences the problems it replaces.
 import { z } from 'zod';
+import { RetrySchema } from '../../core/config.ts';
 import type { RunConfig } from '../schema.ts';
 import type { CaddySelection, CaddySettings } from './caddy-settings.ts';
 
@@ -124,10 +125,8 @@ function translateSelection(cfg: RunConfig, block: CaddyBlock, problems: string[
   }
 }
 
-const RETRY_DEFAULTS = {
-  retryOn: [502, 503, 504], idempotentMethods: ['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE'],
-  backoffBaseMs: 25, backoffMaxMs: 250, retryAfterMaxMs: 1_000, maxReplayBodyBytes: 64 * 1024,
-} as const;
+/** The generic retry section's defaults: a field left at its default stands for the proxy's own behaviour. */
+const RETRY_DEFAULTS = RetrySchema.parse({});
 
 type RetrySettings = Pick<CaddySettings, 'retries' | 'tryDurationMs' | 'tryIntervalMs'>;
 

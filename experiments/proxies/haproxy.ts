@@ -6,7 +6,7 @@
 // translated one and silences the problems of the generic settings it replaces.
 import { z } from 'zod';
 import type { RunConfig } from '../schema.ts';
-import type { RetryConfig } from '../../core/config.ts';
+import { type RetryConfig, RetrySchema } from '../../core/config.ts';
 import { DEFAULT_VNODES } from '../../core/policies/ring.ts';
 import type { HaproxyBalance, HaproxyHashType, HaproxySettings } from './haproxy-settings.ts';
 
@@ -253,10 +253,8 @@ function withHashOptions(balance: HaproxyBalance, block: HaproxyBlock, problems:
 
 /** HAProxy's `retry-on` status keywords (configuration.txt, retry-on). */
 const RETRYABLE_STATUSES = new Set([401, 403, 404, 408, 425, 500, 501, 502, 503, 504]);
-const RETRY_DEFAULTS = {
-  idempotentMethods: ['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE'], backoffBaseMs: 25, backoffMaxMs: 250,
-  retryAfterMaxMs: 1_000, maxReplayBodyBytes: 64 * 1024,
-} as const;
+/** The generic retry section's defaults: a field left at its default stands for the proxy's own behaviour. */
+const RETRY_DEFAULTS = RetrySchema.parse({});
 
 type RetrySettings = Pick<HaproxySettings, 'retries' | 'redispatch' | 'retryOn'>;
 

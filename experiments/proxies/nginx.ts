@@ -6,7 +6,7 @@
 // field of the block wins over the translated one and silences the problems it replaces.
 import { z } from 'zod';
 import type { RunConfig } from '../schema.ts';
-import type { RetryConfig } from '../../core/config.ts';
+import { type RetryConfig, RetrySchema } from '../../core/config.ts';
 import { DEFAULT_VNODES } from '../../core/policies/ring.ts';
 import type { NginxBalance, NginxSettings } from './nginx-settings.ts';
 
@@ -152,10 +152,8 @@ function panicProblems(cfg: RunConfig, problems: string[]): void {
 
 /** The statuses proxy_next_upstream can name (http_<status>). */
 const NEXT_STATUSES = new Set([500, 502, 503, 504, 403, 404, 429]);
-const RETRY_DEFAULTS = {
-  idempotentMethods: ['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE'], backoffBaseMs: 25, backoffMaxMs: 250,
-  retryAfterMaxMs: 1_000, maxReplayBodyBytes: 64 * 1024,
-} as const;
+/** The generic retry section's defaults: a field left at its default stands for the proxy's own behaviour. */
+const RETRY_DEFAULTS = RetrySchema.parse({});
 
 type RetrySettings = Pick<NginxSettings, 'nextUpstream' | 'nextUpstreamTries' | 'nextUpstreamTimeoutMs'>;
 

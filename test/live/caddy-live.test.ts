@@ -3,12 +3,12 @@
 // what its log says about each attempt, membership changes as admin API config loads, and
 // no process left behind.
 import { execFileSync } from 'node:child_process';
-import { readFileSync, readdirSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Agent, request } from 'undici';
+import { countByLastServer, processesMentioning, sendThrough } from './proxy-kit.ts';
+import { Agent, type Dispatcher, request } from 'undici';
 import type { CaddySettings } from '../../experiments/proxies/caddy-settings.ts';
 import { launchCaddy } from '../../live/runner/proxies/caddy/launcher.ts';
 import type { AccessRecord, ProxyUnderTest } from '../../live/runner/proxies/types.ts';
@@ -70,17 +70,9 @@ async function served(): Promise<Record<string, number>> {
   return out;
 }
 
-async function send(proxy: ProxyUnderTest, id: string, dispatcher: Agent = client): Promise<number> {
-  const res = await request(`${proxy.url}/`, { headers: { 'x-request-id': id }, dispatcher });
-  await res.body.dump();
-  return res.statusCode;
-}
+const send = (proxy: ProxyUnderTest, id: string, dispatcher: Dispatcher = client): Promise<number> => sendThrough(proxy, id, dispatcher);
 
-const countBy = (records: AccessRecord[]) => records.reduce<Record<string, number>>((acc, r) => {
-  const last = r.servers.at(-1);
-  if (last) acc[last] = (acc[last] ?? 0) + 1;
-  return acc;
-}, {});
+const countBy = countByLastServer;
 
 const order = (records: AccessRecord[], prefix: string) => records.filter((r) => r.requestId.startsWith(prefix)).map((r) => r.servers.join('|')).join(' ');
 
@@ -92,11 +84,7 @@ function fnv32a(text: string): number {
 }
 
 /** PIDs of every process whose command line names this file's work folder (its Caddies' configs). */
-function processesUnderWork(): number[] {
-  return readdirSync('/proc').filter((d) => /^\d+$/.test(d)).filter((d) => {
-    try { return readFileSync(`/proc/${d}/cmdline`, 'utf8').includes(work); } catch { return false; }
-  }).map(Number);
-}
+const processesUnderWork = (): number[] => processesMentioning(work);
 
 describe('the real Caddy under test', () => {
   it('round_robin: the order Caddy logs and the replicas\' own counts agree; its Prometheus metrics answer', async () => {

@@ -3,16 +3,16 @@
 // log says about retries and redispatches, membership changes through its runtime API, and
 // no process left behind.
 import { execFileSync } from 'node:child_process';
-import { readFileSync, readdirSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Agent, request } from 'undici';
+import { countByLastServer, isAlive, processesMentioning, sendThrough } from './proxy-kit.ts';
+import { Agent, type Dispatcher, request } from 'undici';
 import type { HaproxySettings } from '../../experiments/proxies/haproxy-settings.ts';
 import { haproxyLauncher, launchHaproxy } from '../../live/runner/proxies/haproxy/launcher.ts';
 import { loadExperiment } from '../../experiments/schema.ts';
-import type { AccessRecord, ProxyUnderTest } from '../../live/runner/proxies/types.ts';
+import type { ProxyUnderTest } from '../../live/runner/proxies/types.ts';
 import { ProcessRuntime } from '../../live/runner/runtime/process.ts';
 import type { Replica } from '../../live/runner/runtime/types.ts';
 
@@ -72,26 +72,14 @@ async function served(): Promise<Record<string, number>> {
   return out;
 }
 
-async function send(proxy: ProxyUnderTest, id: string): Promise<number> {
-  const res = await request(`${proxy.url}/`, { headers: { 'x-request-id': id }, dispatcher: client });
-  await res.body.dump();
-  return res.statusCode;
-}
+const send = (proxy: ProxyUnderTest, id: string, dispatcher: Dispatcher = client): Promise<number> => sendThrough(proxy, id, dispatcher);
 
-const countBy = (records: AccessRecord[]) => records.reduce<Record<string, number>>((acc, r) => {
-  const last = r.servers.at(-1);
-  if (last) acc[last] = (acc[last] ?? 0) + 1;
-  return acc;
-}, {});
+const countBy = countByLastServer;
 
-const alive = (pid: number) => { try { process.kill(pid, 0); return true; } catch { return false; } };
+const alive = isAlive;
 
 /** PIDs of every process whose command line names this file's work folder (its HAProxies' configs). */
-function processesUnderWork(): number[] {
-  return readdirSync('/proc').filter((d) => /^\d+$/.test(d)).filter((d) => {
-    try { return readFileSync(`/proc/${d}/cmdline`, 'utf8').includes(work); } catch { return false; }
-  }).map(Number);
-}
+const processesUnderWork = (): number[] => processesMentioning(work);
 
 describe('the real HAProxy under test', () => {
   it('weighted round robin: the order HAProxy logs and the replicas\' own counts agree (1:2:3)', async () => {

@@ -2,15 +2,16 @@
 // uses: what it routes (checked against the replicas' own counts), what its access log says
 // about every attempt, membership changes through reloads, and no process left behind.
 import { execFileSync } from 'node:child_process';
-import { readFileSync, readdirSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Agent, Client, request } from 'undici';
+import { countByLastServer, isAlive, processesMentioning, sendThrough } from './proxy-kit.ts';
+import { Agent, Client, type Dispatcher, request } from 'undici';
 import type { NginxSettings } from '../../experiments/proxies/nginx-settings.ts';
 import { launchNginx } from '../../live/runner/proxies/nginx/launcher.ts';
-import { type AccessRecord, type ProxyUnderTest, replicaSocketPath } from '../../live/runner/proxies/types.ts';
+import { type ProxyUnderTest, replicaSocketPath } from '../../live/runner/proxies/types.ts';
 import { ProcessRuntime } from '../../live/runner/runtime/process.ts';
 import type { Replica } from '../../live/runner/runtime/types.ts';
 
@@ -67,26 +68,14 @@ async function served(): Promise<Record<string, number>> {
   return out;
 }
 
-async function send(proxy: ProxyUnderTest, id: string): Promise<number> {
-  const res = await request(`${proxy.url}/`, { headers: { 'x-request-id': id }, dispatcher: client });
-  await res.body.dump();
-  return res.statusCode;
-}
+const send = (proxy: ProxyUnderTest, id: string, dispatcher: Dispatcher = client): Promise<number> => sendThrough(proxy, id, dispatcher);
 
-const countBy = (records: AccessRecord[]) => records.reduce<Record<string, number>>((acc, r) => {
-  const last = r.servers.at(-1);
-  if (last) acc[last] = (acc[last] ?? 0) + 1;
-  return acc;
-}, {});
+const countBy = countByLastServer;
 
-const alive = (pid: number) => { try { process.kill(pid, 0); return true; } catch { return false; } };
+const alive = isAlive;
 
 /** PIDs of every process whose command line names this file's work folder (its NGINX masters and workers). */
-function processesUnderWork(): number[] {
-  return readdirSync('/proc').filter((d) => /^\d+$/.test(d)).filter((d) => {
-    try { return readFileSync(`/proc/${d}/cmdline`, 'utf8').includes(work); } catch { return false; }
-  }).map(Number);
-}
+const processesUnderWork = (): number[] => processesMentioning(work);
 
 describe('the real NGINX under test', () => {
   it("smooth weighted round robin: the order NGINX logs and the replicas' own counts agree (1:2:3)", async () => {
