@@ -7,7 +7,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { countByLastServer, isAlive, processesMentioning, sendThrough } from './proxy-kit.ts';
+import { countByLastServer, servedByReplica, isAlive, processesMentioning, sendThrough } from './proxy-kit.ts';
 import { Agent, type Dispatcher, request } from 'undici';
 import type { HaproxySettings } from '../../experiments/proxies/haproxy-settings.ts';
 import { haproxyLauncher, launchHaproxy } from '../../live/runner/proxies/haproxy/launcher.ts';
@@ -63,14 +63,7 @@ async function launch(s: HaproxySettings, weights = [1, 1, 1], backends = replic
 /** A replica standing in for s2, to be killed. */
 const victim = (seed: string) => runtime.start({ id: 's2', host: '127.0.0.1', serviceTimeMs: { dist: 'constant', value: 1 }, concurrency: 8, seed, controlToken: TOKEN, restart: false });
 
-async function served(): Promise<Record<string, number>> {
-  const out: Record<string, number> = {};
-  for (const r of replicas) {
-    const res = await request(`${r.url}/__control`, { headers: { authorization: `Bearer ${TOKEN}` } }).catch(() => undefined);
-    out[r.id] = res ? ((await res.body.json()) as { served: number }).served : -1;
-  }
-  return out;
-}
+const served = (): Promise<Record<string, number>> => servedByReplica(replicas, TOKEN);
 
 const send = (proxy: ProxyUnderTest, id: string, dispatcher: Dispatcher = client): Promise<number> => sendThrough(proxy, id, dispatcher);
 

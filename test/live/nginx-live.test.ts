@@ -7,7 +7,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { countByLastServer, isAlive, processesMentioning, sendThrough } from './proxy-kit.ts';
+import { countByLastServer, servedByReplica, isAlive, processesMentioning, sendThrough } from './proxy-kit.ts';
 import { Agent, Client, type Dispatcher, request } from 'undici';
 import type { NginxSettings } from '../../experiments/proxies/nginx-settings.ts';
 import { launchNginx } from '../../live/runner/proxies/nginx/launcher.ts';
@@ -59,14 +59,7 @@ async function launch(s: NginxSettings, weights = [1, 1, 1], backends = replicas
 /** A replica standing in for s2, to be killed. */
 const victim = (seed: string) => runtime.start({ id: 's2', host: '127.0.0.1', serviceTimeMs: { dist: 'constant', value: 1 }, concurrency: 8, seed, controlToken: TOKEN, restart: false });
 
-async function served(): Promise<Record<string, number>> {
-  const out: Record<string, number> = {};
-  for (const r of replicas) {
-    const res = await request(`${r.url}/__control`, { headers: { authorization: `Bearer ${TOKEN}` } });
-    out[r.id] = ((await res.body.json()) as { served: number }).served;
-  }
-  return out;
-}
+const served = (): Promise<Record<string, number>> => servedByReplica(replicas, TOKEN);
 
 const send = (proxy: ProxyUnderTest, id: string, dispatcher: Dispatcher = client): Promise<number> => sendThrough(proxy, id, dispatcher);
 

@@ -26,3 +26,13 @@ export function processesMentioning(text: string): number[] {
     try { return readFileSync(`/proc/${d}/cmdline`, 'utf8').includes(text); } catch { return false; }
   }).map(Number);
 }
+
+/** Requests each replica says it served (its control endpoint); -1 for a replica that does not answer. */
+export async function servedByReplica(replicas: ReadonlyArray<{ id: string; url: string }>, token: string): Promise<Record<string, number>> {
+  const out: Record<string, number> = {};
+  for (const r of replicas) {
+    const res = await request(`${r.url}/__control`, { headers: { authorization: `Bearer ${token}` } }).catch(() => undefined);
+    out[r.id] = res ? ((await res.body.json()) as { served: number }).served : -1;
+  }
+  return out;
+}
