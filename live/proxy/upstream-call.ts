@@ -71,8 +71,8 @@ export class UpstreamCall implements Dispatcher.DispatchHandler {
     const relaying = this.mode === 'relaying';
     this.mode = 'ended';
     if (!relaying) return;
+    this.owner.relayEnded(true); // first: the attempt ended when the backend's body did, before the client can have it all
     this.out!.end();
-    this.owner.relayEnded(true);
   }
 
   onResponseError(_controller: Controller, err: Error): void {
