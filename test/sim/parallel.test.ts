@@ -41,6 +41,22 @@ describe('npm run sim --jobs', () => {
     expect(bundled).toEqual(one);
   });
 
+  it('from the CLI bundle, each worker thread loads that bundle and no TypeScript source', () => {
+    const r = spawnSync(process.execPath, ['--import', './test/sim/fixtures/log-modules.mjs', 'scripts/cli.mjs', 'sim', FIXTURE,
+      '--out', join(root, 'modules'), '--jobs', '2', '--quiet'], { encoding: 'utf8' });
+    expect(r.status).toBe(0);
+    const byThread = new Map<string, string[]>();
+    for (const [, thread, url] of r.stderr.trim().split('\n').map((line) => line.split(' '))) {
+      byThread.set(thread, [...byThread.get(thread) ?? [], url]);
+    }
+    const main = byThread.get('0')!;
+    const bundle = main.find((url) => url.includes('/.build/cli/sim-'))!;
+    expect(main).toEqual([expect.stringMatching(/\/scripts\/cli\.mjs$/), bundle]);
+    const workers = [...byThread].filter(([thread]) => thread !== '0');
+    expect(workers).toHaveLength(2);
+    for (const [, urls] of workers) expect(urls).toEqual([bundle]);
+  });
+
   it('reports an error inside a worker with the same lines as without workers', () => {
     const blocker = join(root, 'a-file');
     writeFileSync(blocker, '');
