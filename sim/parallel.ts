@@ -4,6 +4,8 @@
 // index summary.json from them exactly as a sequential run does.
 // A worker is this very module (import.meta.filename: sim/parallel.ts under tsx, the CLI
 // bundle when started by scripts/cli.mjs, whose entry then skips its main on a worker).
+import { getCompileCacheDir } from 'node:module';
+import { dirname } from 'node:path';
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
 import type { ExperimentPlan, PlannedRun } from '../experiments/schema.ts';
 import type { RunResult } from '../experiments/run-files.ts';
@@ -69,7 +71,7 @@ export async function runInWorkers(plan: ExperimentPlan, opts: RunFileOptions, j
         else reject(failures.get(Math.min(...failures.keys())));
       };
       for (let i = 0; i < Math.min(jobs, plan.runs.length); i++) {
-        const worker = new Worker(import.meta.filename, { workerData: { role: ROLE } });
+        const worker = new Worker(import.meta.filename, { workerData: { role: ROLE }, env: workerEnv() });
         workers.push(worker);
         worker.on('message', (msg: FromWorker) => {
           if (msg.kind === 'progress') { events.progress(msg.index, msg.share); return; }
@@ -89,6 +91,17 @@ export async function runInWorkers(plan: ExperimentPlan, opts: RunFileOptions, j
     await Promise.all(workers.map((w) => w.terminate()));
   }
   return results;
+}
+
+/**
+ * The variables a worker starts with: this thread's, plus its compile cache (scripts/cli.mjs
+ * turns it on), which a worker thread does not inherit but reads from NODE_COMPILE_CACHE.
+ * Node keeps the entries in a folder per Node version inside the one it was given: that
+ * given folder is what the variable names.
+ */
+function workerEnv(): NodeJS.ProcessEnv {
+  const cacheDir = getCompileCacheDir();
+  return cacheDir === undefined ? process.env : { ...process.env, NODE_COMPILE_CACHE: dirname(cacheDir) };
 }
 
 /** The worker's side: one run per message, progress and the result (or the error) back. */
