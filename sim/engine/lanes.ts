@@ -1,6 +1,7 @@
 // Events scheduled with the same delay fire in the order they were scheduled, so each
 // delay gets a FIFO lane and only the lane's head sits in the event heap — the way Node's
-// own timers group by duration. Thousands of pending per-try timeouts or constant network
+// own timers group by duration. A lane also takes an event due at any time no earlier than
+// its last one (Simulator.scheduleInLaneAfter), so FIFO order stays time order. Thousands of pending per-try timeouts or constant network
 // hops then cost one heap entry, not thousands, and keep every heap operation short.
 // An entry can be cancelled by the ticket push() returned: the lane then holds no object
 // for it, only its time and number. A per-try timeout outlives the attempt it guards by
@@ -24,6 +25,8 @@ export class Lane<E> {
   get headTime(): number { return this.times[this.head]; }
   /** Scheduling number of the oldest event (call only when length > 0). */
   get headSeq(): number { return this.seqs[this.head]; }
+  /** Due time of the newest event (call only when length > 0). */
+  get tailTime(): number { return this.times[this.times.length - 1]; }
 
   /** Queues `event`; returns its ticket for cancel(). */
   push(atMs: number, seq: number, event: E): number {

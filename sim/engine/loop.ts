@@ -50,7 +50,19 @@ export class Simulator<E> {
    * the clock not moved to it.
    */
   scheduleInLane(lane: Lane<E>, event: E): number {
-    const atMs = this.nowMs + lane.delayMs;
+    return this.scheduleInLaneAfter(lane, lane.delayMs, event);
+  }
+
+  /**
+   * Schedules `event` `delayMs` from now, exactly as schedule() would (same time, same
+   * scheduling number), but in `lane` when it is due no earlier than the lane's newest event;
+   * then it returns the ticket, else -1 (the event went to the heap). For timers that usually
+   * wait the lane's delay but may be an ulp off it: a deadline's remainder, deadlineMs − nowMs,
+   * is 30 000 − 1e-11 as often as 30 000.
+   */
+  scheduleInLaneAfter(lane: Lane<E>, delayMs: number, event: E): number {
+    const atMs = this.nowMs + delayMs;
+    if (lane.length > 0 && atMs < lane.tailTime) { this.queue.push(atMs, event, 1); return -1; }
     const seq = this.queue.takeSeq();
     if (lane.length === 0) this.queue.push(atMs, lane, 1, LANE, seq);
     return lane.push(atMs, seq, event);

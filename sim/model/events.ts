@@ -98,4 +98,6 @@ export interface Scheduler {
   lane(delayMs: number): Lane<SimEvent>;
   /** Returns the entry's ticket for `lane.cancel`. */
   scheduleInLane(lane: Lane<SimEvent>, event: SimEvent): number;
+  /** As schedule(delayMs, event), in `lane` while that keeps it in time order: the ticket, else -1. */
+  scheduleInLaneAfter(lane: Lane<SimEvent>, delayMs: number, event: SimEvent): number;
 }

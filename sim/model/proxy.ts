@@ -171,8 +171,9 @@ export class ProxyModel {
     opts.recorder.attemptStarted(backend.id, nowMs);
     // One timer per attempt: the router already capped it at the time left to the deadline.
     attempt.timer = { kind: 'attempt-timeout', attempt };
-    if (timeoutMs === this.timeoutLane.delayMs) attempt.timerTicket = opts.scheduler.scheduleInLane(this.timeoutLane, attempt.timer);
-    else opts.scheduler.schedule(timeoutMs, attempt.timer);
+    // In the lane whenever it keeps time order (almost always: a deadline's remainder is the
+    // lane's delay or an ulp off it), so settling can cancel it by ticket; else in the heap.
+    attempt.timerTicket = opts.scheduler.scheduleInLaneAfter(this.timeoutLane, timeoutMs, attempt.timer);
     const connectMs = opts.network.connect.sampleMs();
     if (connectMs === 0) this.connected(attempt, nowMs);
     else if (connectMs > opts.connectTimeoutMs) {
