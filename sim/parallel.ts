@@ -4,6 +4,8 @@
 // index summary.json from them exactly as a sequential run does.
 // A worker is this very module (import.meta.filename: sim/parallel.ts under tsx, the CLI
 // bundle when started by scripts/cli.mjs, whose entry then skips its main on a worker).
+import { getCompileCacheDir } from 'node:module';
+import { dirname } from 'node:path';
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
 import type { ExperimentPlan, PlannedRun } from '../experiments/schema.ts';
 import type { RunResult } from '../experiments/run-files.ts';
@@ -18,8 +20,11 @@ type FromWorker =
   | { kind: 'failed'; index: number; message: string; stack?: string };
 
 /**
- * A worker thread costs about as much as simulating ~100 k requests (it loads and warms up the
- * code again), so each gets at least that much work; smaller plans run in the calling thread.
+ * A worker thread is ready ~0.16 s after it is started (~0.15 s of CPU: Node's own start,
+ * compiling and running the bundle's modules, zod's schemas among them), about as long as
+ * simulating 80 k requests at ~2 µs each (the bench's sweep model). Two workers only beat
+ * one thread once each has more than that, so each gets at least this much work; smaller
+ * plans run in the calling thread.
  */
 export const REQUESTS_PER_WORKER_MIN = 100_000;
 
@@ -69,7 +74,7 @@ export async function runInWorkers(plan: ExperimentPlan, opts: RunFileOptions, j
         else reject(failures.get(Math.min(...failures.keys())));
       };
       for (let i = 0; i < Math.min(jobs, plan.runs.length); i++) {
-        const worker = new Worker(import.meta.filename, { workerData: { role: ROLE } });
+        const worker = new Worker(import.meta.filename, { workerData: { role: ROLE }, env: workerEnv() });
         workers.push(worker);
         worker.on('message', (msg: FromWorker) => {
           if (msg.kind === 'progress') { events.progress(msg.index, msg.share); return; }
@@ -89,6 +94,17 @@ export async function runInWorkers(plan: ExperimentPlan, opts: RunFileOptions, j
     await Promise.all(workers.map((w) => w.terminate()));
   }
   return results;
+}
+
+/**
+ * The variables a worker starts with: this thread's, plus its compile cache (scripts/cli.mjs
+ * turns it on), which a worker thread does not inherit but reads from NODE_COMPILE_CACHE.
+ * Node keeps the entries in a folder per Node version inside the one it was given: that
+ * given folder is what the variable names.
+ */
+function workerEnv(): NodeJS.ProcessEnv {
+  const cacheDir = getCompileCacheDir();
+  return cacheDir === undefined ? process.env : { ...process.env, NODE_COMPILE_CACHE: dirname(cacheDir) };
 }
 
 /** The worker's side: one run per message, progress and the result (or the error) back. */

@@ -1,6 +1,7 @@
-// The simulator's events: a discriminated union of plain objects. Cancelled timers stay in
-// the queue and are recognised on arrival (an attempt that is no longer current, a probe
-// already answered), which is cheaper than deleting from a heap.
+// The simulator's events: a discriminated union of plain objects. Cancelled timers in the
+// event heap stay there and are recognised on arrival (an attempt that is no longer current,
+// a probe already answered), which is cheaper than deleting from a heap; a timer in a lane
+// (the usual per-try timeout) is cancelled in place by its ticket.
 import type { Flow } from '../../core/router.ts';
 import type { AttemptOutcome, Backend } from '../../core/types.ts';
 import type { Change, Fault } from '../../experiments/schema.ts';
@@ -44,6 +45,8 @@ export interface Attempt {
   slot: number;
   /** Its timeout event, disarmed when the attempt settles (see TimeoutEvent). */
   timer: TimeoutEvent | undefined;
+  /** The timer's ticket in the proxy's timeout lane, which settling cancels; -1 when the timer sits in the event heap. */
+  timerTicket: number;
 }
 
 /**
@@ -93,5 +96,8 @@ export interface Scheduler {
   schedule(delayMs: number, event: SimEvent, priority?: 0 | 1): void;
   /** A FIFO lane for one recurring delay (timeouts, constant hops): its events share one queue entry. */
   lane(delayMs: number): Lane<SimEvent>;
-  scheduleInLane(lane: Lane<SimEvent>, event: SimEvent): void;
+  /** Returns the entry's ticket for `lane.cancel`. */
+  scheduleInLane(lane: Lane<SimEvent>, event: SimEvent): number;
+  /** As schedule(delayMs, event), in `lane` while that keeps it in time order: the ticket, else -1. */
+  scheduleInLaneAfter(lane: Lane<SimEvent>, delayMs: number, event: SimEvent): number;
 }

@@ -92,6 +92,7 @@ export class ProxyModel {
     if (request.current !== attempt) return; // the proxy already gave up on it
     request.current = undefined;
     attempt.timer!.attempt = undefined;
+    if (attempt.timerTicket >= 0) this.timeoutLane.cancel(attempt.timerTicket);
     const flow = request.flow!;
     const step = this.opts.router.attemptEnded(flow, nowMs, outcome);
     this.opts.recorder.attemptEnded(attempt.backend.id, nowMs, flow.ended.ok);
@@ -165,13 +166,14 @@ export class ProxyModel {
 
   private startAttempt(request: SimRequest, backend: Backend, timeoutMs: number, nowMs: number): void {
     const opts = this.opts;
-    const attempt: Attempt = { request, backend, server: opts.serversBySeq[backend.seq], epoch: -1, slot: -1, timer: undefined };
+    const attempt: Attempt = { request, backend, server: opts.serversBySeq[backend.seq], epoch: -1, slot: -1, timer: undefined, timerTicket: -1 };
     request.current = attempt;
     opts.recorder.attemptStarted(backend.id, nowMs);
     // One timer per attempt: the router already capped it at the time left to the deadline.
     attempt.timer = { kind: 'attempt-timeout', attempt };
-    if (timeoutMs === this.timeoutLane.delayMs) opts.scheduler.scheduleInLane(this.timeoutLane, attempt.timer);
-    else opts.scheduler.schedule(timeoutMs, attempt.timer);
+    // In the lane whenever it keeps time order (almost always: a deadline's remainder is the
+    // lane's delay or an ulp off it), so settling can cancel it by ticket; else in the heap.
+    attempt.timerTicket = opts.scheduler.scheduleInLaneAfter(this.timeoutLane, timeoutMs, attempt.timer);
     const connectMs = opts.network.connect.sampleMs();
     if (connectMs === 0) this.connected(attempt, nowMs);
     else if (connectMs > opts.connectTimeoutMs) {

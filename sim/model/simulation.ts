@@ -16,11 +16,17 @@ import { BalancerInstance } from './balancer-instance.ts';
 import { type Network, createNetwork, scheduleAfterHop } from './network.ts';
 import { type ServerHost, ServerModel } from './server.ts';
 
+/** A balancer's event; with several instances, `balancer` says which one (0-based, as its seed streams balancer-i) reported it. */
+export type SimBalancerEvent = BalancerEvent & { balancer?: number };
+
 export class Simulation {
   /** The independent balancer instances (`balancers.count`, default one). */
   readonly instances: BalancerInstance[];
-  /** What the balancers reported (ejections, health changes, panic), in order; the first 10,000 only, so memory stays bounded. */
-  readonly balancerEvents: BalancerEvent[] = [];
+  /**
+   * What the balancers reported (ejections, health changes, panic), in order; the first
+   * 10,000 only, so memory stays bounded. One balancer's events are the core's as they are.
+   */
+  readonly balancerEvents: SimBalancerEvent[] = [];
   private readonly sim: Simulator<SimEvent>;
   private readonly streams: (name: string) => () => number;
   private readonly servers = new Map<string, ServerModel>();
@@ -61,9 +67,13 @@ export class Simulation {
         else scheduleAfterHop(sim, network.proxyToServer, wireMs, { kind: 'attempt-reply', attempt, outcome });
       },
     };
-    const onBalancerEvent = (e: BalancerEvent) => { if (this.balancerEvents.length < 10_000) this.balancerEvents.push(e); };
+    const several = cfg.balancers.count > 1;
+    const noteEvent = (e: BalancerEvent, index: number) => {
+      if (this.balancerEvents.length < 10_000) this.balancerEvents.push(several ? { ...e, balancer: index } : e);
+    };
     this.instances = Array.from({ length: cfg.balancers.count }, (_, index) => new BalancerInstance({
-      index, cfg, rules, scheduler: sim, network, servers: this.servers, recorder, onDecisions, onBalancerEvent,
+      index, cfg, rules, scheduler: sim, network, servers: this.servers, recorder, onDecisions,
+      onBalancerEvent: (e) => noteEvent(e, index),
       onFinished: (request, endMs) => this.requestFinished(request, endMs),
     }));
     this.reach = reachOf(cfg.balancers, cfg.seed);

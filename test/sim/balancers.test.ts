@@ -96,6 +96,18 @@ describe('balancers: N independent instances in the simulator', () => {
     expect(three.sent / one.sent).toBeLessThan(3.3);
   });
 
+  it('a balancer event names its instance when there are several, and is the core\'s own with one', () => {
+    const fixture = parseExperiment(readFileSync('test/sim/fixtures/crash-restart.json', 'utf8'), 'crash-restart.json');
+    const cfg = fixture.runs.find((r) => r.variant?.name === 'no-retries')!.config; // s2 crashes; outlier detection ejects it
+    const several = simulate({ ...cfg, balancers: { ...cfg.balancers, count: 3, reach: 'round-robin' } }).sim.balancerEvents;
+    const ejectedBy = several.filter((e) => e.kind === 'ejected' && e.id === 's2').map((e) => e.balancer);
+    expect(new Set(ejectedBy)).toEqual(new Set([0, 1, 2])); // each instance saw s2 fail on its own share of requests
+    expect(several.every((e) => e.balancer !== undefined)).toBe(true);
+    const one = simulate(cfg).sim.balancerEvents;
+    expect(one.some((e) => e.kind === 'ejected')).toBe(true);
+    expect(one.every((e) => !('balancer' in e))).toBe(true);
+  });
+
   it('herding: least-connections over 8 partial views sends more to the slow server than one balancer does', () => {
     const toSlow = (count: number) => simulate(configs({ ...base, balancers: { count, reach: 'random' } })[0]).recorder.attempts.get('s3')!.started;
     expect(toSlow(8)).toBeGreaterThan(1.3 * toSlow(1));

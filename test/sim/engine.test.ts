@@ -66,7 +66,7 @@ describe('Simulator', () => {
     // in a lane, so lane heads are replaced mid-run and ties between lanes, plain events and
     // priorities arise at every step. The reference is the naive definition of the order.
     const op = fc.record({
-      lane: fc.integer({ min: -1, max: 2 }), // -1: plain event
+      lane: fc.integer({ min: -1, max: 3 }), // -1: plain event; 3: scheduleInLaneAfter(lane 0, delayMs)
       delayMs: fc.integer({ min: 0, max: 4 }),
       priority: fc.constantFrom(0 as const, 1 as const),
       fanout: fc.integer({ min: 0, max: 2 }),
@@ -85,7 +85,8 @@ describe('Simulator', () => {
       const sim: Simulator<number> = new Simulator((id) => { real.push(`${sim.nowMs}:${id}`); next(id); });
       const lanes = laneDelaysMs.map((d) => sim.lane(d));
       const next = drive((o, id) => {
-        if (o.lane >= 0) sim.scheduleInLane(lanes[o.lane], id);
+        if (o.lane === 3) sim.scheduleInLaneAfter(lanes[0], o.delayMs, id);
+        else if (o.lane >= 0) sim.scheduleInLane(lanes[o.lane], id);
         else sim.schedule(o.delayMs, id, o.priority);
       });
       sim.schedule(0, 0);
@@ -96,7 +97,7 @@ describe('Simulator', () => {
       let nowMs = 0;
       let seq = 0;
       const nextRef = drive((o, id) => {
-        const delayMs = o.lane >= 0 ? laneDelaysMs[o.lane] : o.delayMs;
+        const delayMs = o.lane >= 0 && o.lane < 3 ? laneDelaysMs[o.lane] : o.delayMs;
         pending.push({ atMs: nowMs + delayMs, priority: o.lane >= 0 ? 1 : o.priority, seq: seq++, id });
       });
       pending.push({ atMs: 0, priority: 1, seq: seq++, id: 0 });
@@ -113,6 +114,43 @@ describe('Simulator', () => {
       }
       expect(real).toEqual(ref);
     }), { numRuns: 300 });
+  });
+
+  it('a cancelled lane entry is skipped: not handled, not counted, the clock not moved to it', () => {
+    const seen: string[] = [];
+    const sim: Simulator<string> = new Simulator((e) => seen.push(`${sim.nowMs}:${e}`));
+    const lane = sim.lane(10);
+    const first = sim.scheduleInLane(lane, 'L1');
+    sim.schedule(20, 'P');
+    lane.cancel(first);
+    sim.run();
+    expect(seen).toEqual(['20:P']);
+    expect(sim.eventsHandled).toBe(1);
+  });
+
+  it('lane tickets stay valid across compaction; a ticket already handled cancels nothing', () => {
+    const seen: number[] = [];
+    const sim: Simulator<number> = new Simulator((n) => {
+      seen.push(n);
+      // By now the lane has dropped its handled front (compaction at half of 5000).
+      if (n === 3000) { lane.cancel(tickets[4000]); lane.cancel(tickets[10]); }
+    });
+    const lane = sim.lane(1);
+    const tickets = Array.from({ length: 5000 }, (_, n) => sim.scheduleInLane(lane, n));
+    sim.run();
+    expect(seen).toEqual([...Array(5000).keys()].filter((n) => n !== 4000));
+  });
+
+  it('scheduleInLaneAfter: in the lane while that keeps its time order, else in the heap; runs as schedule() would', () => {
+    const seen: string[] = [];
+    const sim: Simulator<string> = new Simulator((e) => seen.push(`${sim.nowMs}:${e}`));
+    const lane = sim.lane(10);
+    expect(sim.scheduleInLaneAfter(lane, 10, 'A')).toBe(0);
+    expect(sim.scheduleInLaneAfter(lane, 10.5, 'B')).toBe(1); // later than the lane's newest: in the lane
+    expect(sim.scheduleInLaneAfter(lane, 10.25, 'C')).toBe(-1); // earlier: in the heap
+    sim.schedule(10.5, 'D'); // ties with B, scheduled after it
+    sim.run();
+    expect(seen).toEqual(['10:A', '10.25:C', '10.5:B', '10.5:D']);
   });
 
   it('run(maxEvents) stops after that many and resumes where it left off', () => {
