@@ -3,7 +3,7 @@
 // log says about retries and redispatches, membership changes through its runtime API, and
 // no process left behind.
 import { describe, expect, it } from 'vitest';
-import { countByLastServer, expectOneGoodAttemptEach, liveProxyKit, membersText, servedBetween } from './proxy-kit.ts';
+import { countByLastServer, expectOneGoodAttemptEach, expectWeightAddRemove, liveProxyKit, servedBetween } from './proxy-kit.ts';
 import { request } from 'undici';
 import type { HaproxySettings } from '../../experiments/proxies/haproxy-settings.ts';
 import { haproxyLauncher, launchHaproxy } from '../../live/runner/proxies/haproxy/launcher.ts';
@@ -39,23 +39,11 @@ describe('the real HAProxy under test', () => {
 
   it('runtime API: weight, add and remove take effect; HAProxy\'s errors surface with its text', async () => {
     const proxy = await launch(settings(), { weights: [1, 1] });
-    for (let i = 0; i < 4; i++) await send(proxy, `a${i}`);
-    await proxy.change({ kind: 'weight', atMs: 0, server: 's1', weight: 3 });
-    for (let i = 0; i < 8; i++) await send(proxy, `b${i}`);
-    await proxy.change({ kind: 'add', atMs: 0, server: 's4', weight: 2 }, kit.replicas[3].url);
-    for (let i = 0; i < 12; i++) await send(proxy, `c${i}`);
-    await proxy.change({ kind: 'remove', atMs: 0, server: 's1' });
-    for (let i = 0; i < 6; i++) await send(proxy, `d${i}`);
+    await kit.weightAddRemove(proxy);
     await expect(proxy.change({ kind: 'weight', atMs: 0, server: 'nope', weight: 2 })).rejects.toThrow(/haproxy: set server servers\/nope weight 2: .*(No such|not found)/i);
     await expect(proxy.change({ kind: 'weight', atMs: 0, server: 's2', weight: 2.5 })).rejects.toThrow('s2: weight 2.5 cannot be expressed');
-    const records = await proxy.stop();
-    const phase = (p: string) => countByLastServer(records.filter((r) => r.requestId.startsWith(p)));
-    expect(phase('a')).toEqual({ s1: 2, s2: 2 });
-    expect(phase('b')).toEqual({ s1: 6, s2: 2 });
-    expect(phase('c')).toEqual({ s1: 6, s2: 2, s4: 4 });
-    expect(phase('d')).toEqual({ s2: 2, s4: 4 });
     // Membership as the timeline sees it: s4 joined, s1 left maintenance-first, then the backend.
-    expect(membersText(proxy)).toEqual(['s1 s2', 's1 s2 s4', 's1(out) s2 s4', 's2 s4']);
+    expectWeightAddRemove(await proxy.stop(), proxy);
   });
 
   it('a killed replica, retries 2, option redispatch: one immediate retry, logged `+1`, served elsewhere', async () => {

@@ -132,6 +132,20 @@ export function liveProxyKit<S>(name: ProxyName, versionArgs: string[], launcher
       }
       return out;
     },
+    /**
+     * The membership scenario of every proxy with weights: s1 s2 at 1:1 (requests a0…a3), s1 at
+     * weight 3 (b0…b7), s4 added at weight 2 (c0…c11), s1 removed (d0…d5). Check with expectWeightAddRemove.
+     */
+    async weightAddRemove(proxy: ProxyUnderTest): Promise<void> {
+      const phase = async (prefix: string, n: number) => { for (let i = 0; i < n; i++) await this.send(proxy, `${prefix}${i}`); };
+      await phase('a', 4);
+      await proxy.change({ kind: 'weight', atMs: 0, server: 's1', weight: 3 });
+      await phase('b', 8);
+      await proxy.change({ kind: 'add', atMs: 0, server: 's4', weight: 2 }, replicas[3].url);
+      await phase('c', 12);
+      await proxy.change({ kind: 'remove', atMs: 0, server: 's1' });
+      await phase('d', 6);
+    },
     /** PIDs of every process whose command line names the file's work folder (its proxies' configs). */
     processesUnderWork: (): number[] => processesMentioning(work),
     /** `body` with the launcher pointed at a binary that does not exist (FULCRUM_<NAME>). */
@@ -158,6 +172,18 @@ export function liveProxyKit<S>(name: ProxyName, versionArgs: string[], launcher
 /** What one served() call gave, subtracted from the next: the requests each replica served in between. */
 export const servedBetween = (before: Record<string, number>, after: Record<string, number>): Record<string, number> =>
   Object.fromEntries(Object.entries(after).map(([id, n]) => [id, n - before[id]]));
+
+/** Requests per server that answered last, of the requests whose id starts with `prefix`. */
+export const countOf = (records: AccessRecord[], prefix: string): Record<string, number> => countByLastServer(records.filter((r) => r.requestId.startsWith(prefix)));
+
+/** weightAddRemove took effect at each change, and the membership timeline shows each change (s1 leaves maintenance-first). */
+export function expectWeightAddRemove(records: AccessRecord[], proxy: ProxyUnderTest): void {
+  expect(countOf(records, 'a')).toEqual({ s1: 2, s2: 2 });
+  expect(countOf(records, 'b')).toEqual({ s1: 6, s2: 2 });
+  expect(countOf(records, 'c')).toEqual({ s1: 6, s2: 2, s4: 4 });
+  expect(countOf(records, 'd')).toEqual({ s2: 2, s4: 4 });
+  expect(membersText(proxy)).toEqual(['s1 s2', 's1 s2 s4', 's1(out) s2 s4', 's2 s4']);
+}
 
 /** Every record: answered 200 by the one server tried, whose attempt ended after it started. */
 export function expectOneGoodAttemptEach(records: AccessRecord[]): void {
