@@ -1,33 +1,21 @@
 // The Caddy exporter: the printed JSON is the runner's config with the servers at placeholder
 // addresses (same upstream names, so a deployed ip_hash hashes as predicted), Caddy's
 // validator accepts it, what to edit goes to stderr as notes, and weight changes are problems.
-import { execFile, execFileSync } from 'node:child_process';
-import { promisify } from 'node:util';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { execFileSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { CaddySettings } from '../../experiments/proxies/caddy-settings.ts';
-import { parseExperiment } from '../../experiments/schema.ts';
-import { chooseRun, exportCaddy } from '../../live/export/export.ts';
+import { exportCaddy } from '../../live/export/export.ts';
+import { chosenRun, experiment, exportCli, exportWork } from './export-kit.ts';
 
-const work = mkdtempSync(join(tmpdir(), 'fulcrum-caddy-export-'));
-afterAll(() => rmSync(work, { recursive: true, force: true }));
-
-const experiment = (patch: Record<string, unknown>) => parseExperiment({
-  name: 'exp', seed: 1,
-  servers: { count: 3, template: { serviceTimeMs: { dist: 'constant', value: 1 }, weight: 1 } },
-  workload: { requests: 10, arrival: { process: 'closed', concurrency: 1 } },
-  balancer: { policy: 'ip-hash' },
-  ...patch,
-}, 'exp.json');
+const work = exportWork('caddy');
 
 const ipHash: CaddySettings = { selection: { policy: 'ip_hash' }, tryDurationMs: 0, tryIntervalMs: 250, timeouts: { dialMs: 1000 } };
 
 function exported(patch: Record<string, unknown>, translated: { settings?: CaddySettings; problems?: string[] }) {
-  const plan = experiment(patch);
-  const chosen = chooseRun(plan, { to: 'caddy' });
-  if ('problems' in chosen) throw new Error(chosen.problems.join('\n'));
+  const plan = experiment({ balancer: { policy: 'ip-hash' }, ...patch });
+  const chosen = chosenRun(plan, 'caddy');
   return exportCaddy(plan, chosen.run, chosen.notes, translated);
 }
 
@@ -58,7 +46,8 @@ describe('npm run export -- --to caddy', () => {
   });
 
   it('the CLI prints the JSON on stdout and the notes on stderr (a4, its first variant)', async () => {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, ['--import', 'tsx', 'live/export/cli.ts', 'experiments/a4.json', '--to', 'caddy']);
+    const { code, stdout, stderr } = await exportCli('experiments/a4.json', '--to', 'caddy');
+    expect(code, stderr).toBe(0);
     const config = JSON.parse(stdout) as { apps: { http: { servers: { fulcrum: { routes: Array<{ handle: Array<{ handler: string }> }> } } } } };
     expect(config.apps.http.servers.fulcrum.routes[0].handle.map((h) => h.handler)).toEqual(['vars', 'reverse_proxy']);
     expect(stderr).toMatch(/^# EDIT BEFORE USE: /m);

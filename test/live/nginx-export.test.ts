@@ -1,26 +1,12 @@
 // `npm run export FILE -- --to nginx`: the printed nginx.conf is the runner's (servers at
 // placeholder addresses, changes as reload instructions), NGINX's own validator accepts it,
 // and what NGINX cannot do is listed with exit code 2.
-import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { experimentFile, exportCli, exportWork, run } from './export-kit.ts';
 
-const run = promisify(execFile);
-const work = mkdtempSync(join(tmpdir(), 'fulcrum-nginx-export-'));
-afterAll(() => rmSync(work, { recursive: true, force: true }));
-
-async function exportCli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', 'live/export/cli.ts', ...args]);
-    return { code: 0, stdout, stderr };
-  } catch (e) {
-    const err = e as { code: number; stdout: string; stderr: string };
-    return { code: err.code, stdout: err.stdout, stderr: err.stderr };
-  }
-}
+const work = exportWork('nginx');
 
 /** `nginx -t` with the config's prefix in a temporary folder. */
 async function nginxCheck(text: string, name: string): Promise<void> {
@@ -44,13 +30,10 @@ describe('npm run export -- --to nginx', () => {
   });
 
   it('active health checks: exit 2, the JSON path and the reason, nothing printed', async () => {
-    const file = join(work, 'active.json');
-    writeFileSync(file, JSON.stringify({
-      name: 'active', seed: 1,
+    const file = experimentFile(work, 'active', {
       servers: { count: 2, template: { serviceTimeMs: { dist: 'constant', value: 1 } } },
-      workload: { requests: 10, arrival: { process: 'closed', concurrency: 1 } },
       health: { active: { path: '/heartbeat', intervalMs: 1000, timeoutMs: 500 } },
-    }));
+    });
     const out = await exportCli(file, '--to', 'nginx');
     expect(out.code).toBe(2);
     expect(out.stdout).toBe('');
