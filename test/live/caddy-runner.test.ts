@@ -2,36 +2,17 @@
 // Caddy 2.6): exact round robin in the result files, ip_hash where rendezvous hashing over the
 // runner's upstream names puts every client, and a crashed server's refused attempts retried.
 import { readFileSync } from 'node:fs';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseExperiment } from '../../experiments/schema.ts';
 import { clientAddress } from '../../experiments/workload.ts';
 import { runLivePlan } from '../../live/runner/run.ts';
 import { ProcessRuntime } from '../../live/runner/runtime/process.ts';
+import { CI_EXPERIMENT, isRunning, requestRows, requestsByServer, resultsFolders } from './runner-kit.ts';
 
-const base = {
-  seed: 17,
-  servers: { count: 3, template: { serviceTimeMs: { dist: 'exponential', mean: 2 }, concurrency: 4 } },
-  workload: { requests: 300, arrival: { process: 'constant', ratePerSec: 200 }, clients: { count: 20 }, path: '/home' },
-  balancer: { policy: 'round-robin' },
-};
-const out = () => mkdtempSync(join(tmpdir(), 'fulcrum-live-caddy-'));
+const base = { ...CI_EXPERIMENT, seed: 17, balancer: { policy: 'round-robin' } };
+const out = resultsFolders('caddy');
 const quiet = () => {};
-const alive = (pid: number) => {
-  try { process.kill(pid, 0); } catch { return false; }
-  try { return readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.[0] !== 'Z'; } catch { return false; }
-};
-
-function requestRows(dir: string): Array<{ client: number; startMs: number; status: number; servers: string }> {
-  const [header, ...lines] = readFileSync(join(dir, 'requests.csv'), 'utf8').trim().split('\n');
-  const cols = header.split(',');
-  return lines.map((l) => {
-    const v = l.split(',');
-    return { client: Number(v[cols.indexOf('client')]), startMs: Number(v[cols.indexOf('startMs')]), status: Number(v[cols.indexOf('status')]), servers: v[cols.indexOf('servers')] };
-  });
-}
 
 /** fnv-1a 32 (Go's hash/fnv New32a), Caddy's ip_hash hash. */
 function fnv32a(text: string): number {
@@ -46,9 +27,9 @@ describe('npm run live -- --proxy caddy', () => {
     const dir = out();
     const [r] = await runLivePlan(parseExperiment({ ...base, name: 'rr' }, 'rr'), { runtime, proxy: 'caddy', outDir: dir, writeRequests: true, log: quiet });
     expect(r.summary.requests).toMatchObject({ total: 300, ok: 300, failed: 0, retries: 0 });
-    expect(Object.fromEntries(Object.entries(r.summary.servers).map(([id, s]) => [id, s.requests]))).toEqual({ s1: 100, s2: 100, s3: 100 });
+    expect(requestsByServer(r.summary.servers)).toEqual({ s1: 100, s2: 100, s3: 100 });
     expect(JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8')).proxy).toBe('caddy');
-    expect(runtime.pids.filter(alive)).toEqual([]);
+    expect(runtime.pids.filter(isRunning)).toEqual([]);
   });
 
   it('ip-hash: every request on the server rendezvous hashing picks for its client address', async () => {

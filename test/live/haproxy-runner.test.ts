@@ -2,36 +2,17 @@
 // HAProxy): exact weighted round robin in the result files, a real SIGKILL with HAProxy's own
 // retries and redispatch, and no HAProxy left behind after Ctrl-C.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseExperiment } from '../../experiments/schema.ts';
 import { runLivePlan } from '../../live/runner/run.ts';
 import { ProcessRuntime } from '../../live/runner/runtime/process.ts';
+import { CI_EXPERIMENT, WEIGHTED_SERVERS, isRunning, requestRows, requestsByServer, resultsFolders } from './runner-kit.ts';
 
-const base = {
-  seed: 16,
-  servers: { count: 3, template: { serviceTimeMs: { dist: 'exponential', mean: 2 }, concurrency: 4 }, overrides: { s2: { weight: 2 }, s3: { weight: 3 } } },
-  workload: { requests: 300, arrival: { process: 'constant', ratePerSec: 200 }, clients: { count: 20 }, path: '/home' },
-  balancer: { policy: 'weighted-round-robin' },
-};
-const out = () => mkdtempSync(join(tmpdir(), 'fulcrum-live-haproxy-'));
-/** Running: it exists and is not a zombie (a killed child whose runner exited waits for init to reap it). */
-const alive = (pid: number) => {
-  try { process.kill(pid, 0); } catch { return false; }
-  try { return readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.[0] !== 'Z'; } catch { return false; }
-};
+const base = { ...CI_EXPERIMENT, seed: 16, servers: WEIGHTED_SERVERS, balancer: { policy: 'weighted-round-robin' } };
+const out = resultsFolders('haproxy');
 const quiet = () => {};
-
-function requestRows(dir: string): Array<{ startMs: number; status: number; servers: string }> {
-  const [header, ...lines] = readFileSync(join(dir, 'requests.csv'), 'utf8').trim().split('\n');
-  const cols = header.split(',');
-  return lines.map((l) => {
-    const v = l.split(',');
-    return { startMs: Number(v[cols.indexOf('startMs')]), status: Number(v[cols.indexOf('status')]), servers: v[cols.indexOf('servers')] };
-  });
-}
 
 describe('npm run live -- --proxy haproxy', () => {
   it('weighted round robin 1:2:3 over 300 requests: exactly 50/100/150, results marked as HAProxy\'s', async () => {
@@ -39,9 +20,9 @@ describe('npm run live -- --proxy haproxy', () => {
     const dir = out();
     const [r] = await runLivePlan(parseExperiment({ ...base, name: 'wrr' }, 'wrr'), { runtime, proxy: 'haproxy', outDir: dir, writeRequests: true, log: quiet });
     expect(r.summary.requests).toMatchObject({ total: 300, ok: 300, failed: 0, retries: 0 });
-    expect(Object.fromEntries(Object.entries(r.summary.servers).map(([id, s]) => [id, s.requests]))).toEqual({ s1: 50, s2: 100, s3: 150 });
+    expect(requestsByServer(r.summary.servers)).toEqual({ s1: 50, s2: 100, s3: 150 });
     expect(JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8')).proxy).toBe('haproxy');
-    expect(runtime.pids.filter(alive)).toEqual([]);
+    expect(runtime.pids.filter(isRunning)).toEqual([]);
   });
 
   it('s2 SIGKILLed and restarted; HAProxy retries 2 + option redispatch: every retry starts on s2, failures only around the kill', async () => {
@@ -83,10 +64,10 @@ describe('npm run live -- --proxy haproxy', () => {
         if (pids.length === 4 && /\[haproxy\] pid/.test(stderr)) { clearTimeout(timer); resolve(); }
       });
     });
-    expect(pids.filter(alive)).toHaveLength(4);
+    expect(pids.filter(isRunning)).toHaveLength(4);
     child.kill('SIGINT');
     const code = await new Promise((resolve) => child.once('exit', (c) => resolve(c)));
     expect(code).toBe(130);
-    expect(pids.filter(alive)).toEqual([]);
+    expect(pids.filter(isRunning)).toEqual([]);
   });
 });
