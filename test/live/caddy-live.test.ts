@@ -5,6 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { countByLastServer, expectOneGoodAttemptEach, liveProxyKit, membersText, orderOf, servedBetween } from './proxy-kit.ts';
 import { Agent } from 'undici';
+import { rendezvous } from './caddy-rendezvous.ts';
 import type { CaddySettings } from '../../experiments/proxies/caddy-settings.ts';
 import { launchCaddy } from '../../live/runner/proxies/caddy/launcher.ts';
 
@@ -14,13 +15,6 @@ const { launch, send, served, victim, processesUnderWork } = kit;
 const settings = (s: Partial<CaddySettings> = {}): CaddySettings => ({
   selection: { policy: 'round_robin' }, tryDurationMs: 0, tryIntervalMs: 250, timeouts: { dialMs: 500 }, ...s,
 });
-
-/** fnv-1a 32 (Go's hash/fnv New32a), as Caddy's hostByHashing uses it. */
-function fnv32a(text: string): number {
-  let h = 0x811c9dc5;
-  for (const byte of Buffer.from(text)) h = Math.imul(h ^ byte, 0x01000193) >>> 0;
-  return h;
-}
 
 describe('the real Caddy under test', () => {
   it('round_robin: the order Caddy logs and the replicas\' own counts agree; its Prometheus metrics answer', async () => {
@@ -51,7 +45,7 @@ describe('the real Caddy under test', () => {
       const from = new Agent({ localAddress: ip });
       expect(await send(proxy, `h${c}`, from)).toBe(200);
       await from.close();
-      expected.push(['s1', 's2', 's3'].reduce((best, id) => (fnv32a(ip + `{http.vars.${id}}`) > fnv32a(ip + `{http.vars.${best}}`) ? id : best)));
+      expected.push(rendezvous(ip, ['s1', 's2', 's3']));
     }
     const records = await proxy.stop();
     expect(orderOf(records, 'h')).toBe(expected.join(' '));

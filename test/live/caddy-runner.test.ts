@@ -8,18 +8,12 @@ import { parseExperiment } from '../../experiments/schema.ts';
 import { clientAddress } from '../../experiments/workload.ts';
 import { runLivePlan } from '../../live/runner/run.ts';
 import { ProcessRuntime } from '../../live/runner/runtime/process.ts';
+import { rendezvous } from './caddy-rendezvous.ts';
 import { CI_EXPERIMENT, isRunning, requestRows, requestsByServer, resultsFolders } from './runner-kit.ts';
 
 const base = { ...CI_EXPERIMENT, seed: 17, balancer: { policy: 'round-robin' } };
 const out = resultsFolders('caddy');
 const quiet = () => {};
-
-/** fnv-1a 32 (Go's hash/fnv New32a), Caddy's ip_hash hash. */
-function fnv32a(text: string): number {
-  let h = 0x811c9dc5;
-  for (const byte of Buffer.from(text)) h = Math.imul(h ^ byte, 0x01000193) >>> 0;
-  return h;
-}
 
 describe('npm run live -- --proxy caddy', () => {
   it('round robin over 300 requests: exactly 100 each, results marked as Caddy\'s, nothing left running', async () => {
@@ -37,8 +31,7 @@ describe('npm run live -- --proxy caddy', () => {
     await runLivePlan(parseExperiment({ ...base, name: 'iphash', balancer: { policy: 'ip-hash' } }, 'iphash'), { runtime: new ProcessRuntime(), proxy: 'caddy', outDir: dir, writeRequests: true, log: quiet });
     const rows = requestRows(dir);
     expect(rows).toHaveLength(300);
-    const pick = (ip: string) => ['s1', 's2', 's3'].reduce((best, id) => (fnv32a(`${ip}{http.vars.${id}}`) > fnv32a(`${ip}{http.vars.${best}}`) ? id : best));
-    for (const row of rows) expect(row.servers).toBe(pick(clientAddress(row.client)));
+    for (const row of rows) expect(row.servers).toBe(rendezvous(clientAddress(row.client), ['s1', 's2', 's3']));
     expect(new Set(rows.map((row) => row.servers)).size).toBe(3);
   });
 
