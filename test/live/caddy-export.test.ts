@@ -1,15 +1,13 @@
 // The Caddy exporter: the printed JSON is the runner's config with the servers at placeholder
 // addresses (same upstream names, so a deployed ip_hash hashes as predicted), Caddy's
 // validator accepts it, what to edit goes to stderr as notes, and weight changes are problems.
-import { execFileSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { CaddySettings } from '../../experiments/proxies/caddy-settings.ts';
 import { exportCaddy } from '../../live/export/export.ts';
-import { chosenRun, experiment, exportCli, exportWork } from './export-kit.ts';
+import { caddyCheck, workFolder } from './config-checks.ts';
+import { chosenRun, experiment, exportCli } from './export-kit.ts';
 
-const work = exportWork('caddy');
+const work = workFolder('caddy-export');
 
 const ipHash: CaddySettings = { selection: { policy: 'ip_hash' }, tryDurationMs: 0, tryIntervalMs: 250, timeouts: { dialMs: 1000 } };
 
@@ -23,9 +21,7 @@ describe('npm run export -- --to caddy', () => {
   it('prints a config caddy validate accepts: placeholder addresses in the vars handler, named upstreams, notes on what to edit', () => {
     const out = exported({ changes: [{ atMs: 6000, add: 's4' }] }, { settings: ipHash });
     if (!out.text) throw new Error(out.problems!.join('\n'));
-    const file = join(work, 'caddy.json');
-    writeFileSync(file, out.text);
-    execFileSync('caddy', ['validate', '--config', file], { stdio: 'ignore', cwd: work, env: { ...process.env, HOME: work, XDG_DATA_HOME: work, XDG_CONFIG_HOME: work } });
+    caddyCheck(work, out.text, 'caddy');
     const config = JSON.parse(out.text) as { admin: { listen: string }; apps: { http: { servers: { fulcrum: { listen: string[]; routes: Array<{ handle: Array<Record<string, unknown>> }> } } } } };
     const server = config.apps.http.servers.fulcrum;
     expect(server.listen).toEqual([':8080']);

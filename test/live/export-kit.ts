@@ -1,17 +1,14 @@
 // What the export tests of every proxy share: `npm run export`'s CLI run as a user runs it
-// (exit code, stdout, stderr), a small experiment to export, its chosen run, and a work folder
-// of the file's own, removed after its tests.
+// (exit code, stdout, stderr), a small experiment to export, and its chosen run.
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { afterAll } from 'vitest';
 import type { ProxyName } from '../../experiments/proxies.ts';
 import { type ExperimentPlan, parseExperiment } from '../../experiments/schema.ts';
 import { chooseRun } from '../../live/export/export.ts';
 
-export const run = promisify(execFile);
+const run = promisify(execFile);
 
 /** `npm run export -- ARGS` (live/export/cli.ts): its exit code and both streams. */
 export async function exportCli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
@@ -22,13 +19,6 @@ export async function exportCli(...args: string[]): Promise<{ code: number; stdo
     const err = e as { code: number; stdout: string; stderr: string };
     return { code: err.code, stdout: err.stdout, stderr: err.stderr };
   }
-}
-
-/** A fresh folder for the file's configs and experiments, removed after its tests. */
-export function exportWork(name: string): string {
-  const work = mkdtempSync(join(tmpdir(), `fulcrum-${name}-export-`));
-  afterAll(() => rmSync(work, { recursive: true, force: true }));
-  return work;
 }
 
 /** Three servers of 1 ms at weight 1, ten requests one at a time, with `patch` over it. */

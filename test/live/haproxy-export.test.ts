@@ -1,21 +1,13 @@
 // `npm run export FILE -- --to haproxy|fulcrum`: the printed config is the runner's (servers
 // at placeholder addresses), HAProxy's own validator accepts it, and whatever the target
 // cannot express is listed, one line each, with exit code 2.
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseRoutingConfig } from '../../live/proxy/config.ts';
 import { chooseRun, exportFulcrum, exportHaproxy } from '../../live/export/export.ts';
-import { chosenRun, experiment, experimentFile, exportCli, exportWork, run } from './export-kit.ts';
+import { haproxyCheck, workFolder } from './config-checks.ts';
+import { chosenRun, experiment, experimentFile, exportCli } from './export-kit.ts';
 
-const work = exportWork('haproxy');
-
-/** `haproxy -c`: rejects with HAProxy's messages when it refuses the config. */
-async function haproxyCheck(text: string, name: string): Promise<void> {
-  const file = join(work, `${name}.cfg`);
-  writeFileSync(file, text.replace('/run/haproxy/admin.sock', join(work, 'admin.sock')));
-  await run('haproxy', ['-c', '-q', '-f', file]);
-}
+const work = workFolder('haproxy-export');
 
 /** The small experiment under round robin, with `patch`. */
 const roundRobin = (patch: Record<string, unknown>) => experiment({ balancer: { policy: 'round-robin' }, ...patch });
@@ -27,8 +19,8 @@ describe('npm run export', () => {
     expect(out.stdout).toMatch(/^# .*EDIT BEFORE USE: servers s1…s3 are at placeholder addresses/m);
     expect(out.stdout).toContain('  server s2 192.0.2.2:80 weight 1\n');
     expect(out.stdout).toContain('  balance roundrobin\n');
-    await haproxyCheck(out.stdout, 'a1');
-    await expect(haproxyCheck(out.stdout.replace('balance roundrobin', 'balance round-robin'), 'broken')).rejects.toThrow();
+    haproxyCheck(work, out.stdout, 'a1');
+    expect(() => haproxyCheck(work, out.stdout.replace('balance roundrobin', 'balance round-robin'), 'broken')).toThrow(/haproxy -c refused broken\.cfg/);
   });
 
   it('settings HAProxy cannot express: exit 2, every one on its own line, nothing on stdout', async () => {
@@ -74,7 +66,7 @@ describe('npm run export', () => {
     const text = exportHaproxy(plan, chosen.run, chosen.notes).text!;
     expect(text).toContain('# changes at 100 ms (runtime API on the stats socket): add server servers/s4 <address> weight 2');
     expect(text).toContain('# changes at 200 ms (runtime API on the stats socket): disable server servers/s1');
-    await haproxyCheck(text, 'changes');
+    haproxyCheck(work, text, 'changes');
     expect(exportFulcrum(chosen.run).text).toContain('"policy": "round-robin"');
   });
 

@@ -1,19 +1,11 @@
 // `npm run export FILE -- --to nginx`: the printed nginx.conf is the runner's (servers at
 // placeholder addresses, changes as reload instructions), NGINX's own validator accepts it,
 // and what NGINX cannot do is listed with exit code 2.
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { experimentFile, exportCli, exportWork, run } from './export-kit.ts';
+import { nginxCheck, workFolder } from './config-checks.ts';
+import { experimentFile, exportCli } from './export-kit.ts';
 
-const work = exportWork('nginx');
-
-/** `nginx -t` with the config's prefix in a temporary folder. */
-async function nginxCheck(text: string, name: string): Promise<void> {
-  const prefix = mkdtempSync(join(work, `${name}-`));
-  writeFileSync(join(prefix, 'nginx.conf'), text);
-  await run('nginx', ['-t', '-q', '-p', `${prefix}/`, '-c', 'nginx.conf', '-e', 'error.log']);
-}
+const work = workFolder('nginx-export');
 
 describe('npm run export -- --to nginx', () => {
   it('A-4 ring-hash: exit 0, hash $remote_addr consistent, placeholder servers, the add as a reload, and nginx -t accepts it', async () => {
@@ -25,8 +17,8 @@ describe('npm run export -- --to nginx', () => {
     expect(out.stdout).toContain('# changes at 6000 ms: add "server <address> weight=1 …; # s4" to the upstream block, then reload');
     expect(out.stdout).toContain('    listen 8080;\n');
     expect(out.stdout).not.toContain('fulcrum-generation'); // the launcher's own location stays out
-    await nginxCheck(out.stdout, 'a4');
-    await expect(nginxCheck(out.stdout.replace('consistent;', 'consistently;'), 'broken')).rejects.toThrow();
+    nginxCheck(work, out.stdout, 'a4');
+    expect(() => nginxCheck(work, out.stdout.replace('consistent;', 'consistently;'), 'broken')).toThrow(/nginx -t refused broken/);
   });
 
   it('active health checks: exit 2, the JSON path and the reason, nothing printed', async () => {

@@ -1,10 +1,9 @@
 // What the `npm run live -- --proxy <name>` tests of every proxy share: the small experiment
 // CI runs, a results folder removed after the file, the rows of requests.csv, the requests
 // each server served, and whether a process still runs.
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll } from 'vitest';
+import { workFolder } from './config-checks.ts';
 
 /** Three servers (exponential, mean 2 ms, 4 at a time), 300 requests at 200/s from 20 clients on /home. */
 export const CI_EXPERIMENT = {
@@ -17,8 +16,7 @@ export const WEIGHTED_SERVERS = { ...CI_EXPERIMENT.servers, overrides: { s2: { w
 
 /** A folder for one file's runs (each run in a folder of its own below it), removed after the file. */
 export function resultsFolders(name: string): () => string {
-  const root = mkdtempSync(join(tmpdir(), `fulcrum-live-${name}-`));
-  afterAll(() => rmSync(root, { recursive: true, force: true }));
+  const root = workFolder(`live-${name}`);
   return () => mkdtempSync(join(root, 'run-'));
 }
 
