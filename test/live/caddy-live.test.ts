@@ -3,7 +3,7 @@
 // what its log says about each attempt, membership changes as admin API config loads, and
 // no process left behind.
 import { describe, expect, it } from 'vitest';
-import { countByLastServer, expectOneGoodAttemptEach, liveProxyKit, membersText, orderOf, servedBetween } from './proxy-kit.ts';
+import { liveProxyKit, membersText, orderOf } from './proxy-kit.ts';
 import { Agent } from 'undici';
 import { rendezvous } from './caddy-rendezvous.ts';
 import type { CaddySettings } from '../../experiments/proxies/caddy-settings.ts';
@@ -22,18 +22,14 @@ describe('the real Caddy under test', () => {
     const proxy = await launch(settings());
     expect(processesUnderWork()).toEqual([kit.pids.at(-1)]);
     expect(proxy.pid).toBe(kit.pids.at(-1));
-    for (let i = 0; i < 30; i++) expect(await send(proxy, `r${i}`)).toBe(200);
+    expect(await kit.sendAll(proxy, 'r', 30)).toEqual(Array(30).fill(200));
     const metrics = await proxy.metrics!();
     // Caddy 2.6's admin /metrics: the reverse proxy's upstream gauge (metrics.go) beside Go's own.
     expect(metrics).toMatch(/^caddy_reverse_proxy_upstreams_healthy\{upstream="127\.0\.0\.1:\d+"\} 1$/m);
     const records = await proxy.stop();
-    const after = await served();
-    expect(records.map((r) => r.requestId)).toEqual(Array.from({ length: 30 }, (_, i) => `r${i}`));
     // RoundRobinSelection.Select: the counter is incremented before use, so the second upstream goes first.
     expect(orderOf(records, 'r').split(' ').slice(0, 4)).toEqual(['s2', 's3', 's1', 's2']);
-    expect(countByLastServer(records)).toEqual({ s1: 10, s2: 10, s3: 10 });
-    expect(servedBetween(before, after)).toEqual({ s1: 10, s2: 10, s3: 10, s4: 0 });
-    expectOneGoodAttemptEach(records);
+    await kit.expectCounted(records, 'r', { s1: 10, s2: 10, s3: 10 }, before);
     expect(processesUnderWork()).toEqual([]);
   });
 
@@ -69,9 +65,7 @@ describe('the real Caddy under test', () => {
   });
 
   it('a config load forgets passive failures: the old handler\'s context ends, and its forgetters uncount at once', async () => {
-    const s2 = await victim('p');
-    const proxy = await launch(settings({ passive: { failDurationMs: 30_000, maxFails: 1, unhealthyStatus: [] } }), { backends: [kit.replicas[0], s2, kit.replicas[2]] });
-    await s2.crash();
+    const proxy = await kit.launchWithDeadS2(settings({ passive: { failDurationMs: 30_000, maxFails: 1, unhealthyStatus: [] } }), 'p');
     const statuses: number[] = [];
     for (let i = 0; i < 4; i++) statuses.push(await send(proxy, `p${i}`));
     await proxy.change({ kind: 'add', atMs: 0, server: 's4' }, kit.replicas[3].url);
@@ -87,9 +81,7 @@ describe('the real Caddy under test', () => {
   });
 
   it('active health: a killed replica is marked down by Caddy\'s checker, and the timeline says so', async () => {
-    const s2 = await victim('a');
-    const proxy = await launch(settings({ active: { uri: '/heartbeat', intervalMs: 100, timeoutMs: 100 } }), { backends: [kit.replicas[0], s2, kit.replicas[2]] });
-    await s2.crash();
+    const proxy = await kit.launchWithDeadS2(settings({ active: { uri: '/heartbeat', intervalMs: 100, timeoutMs: 100 } }), 'a');
     // Until the checker marks s2 down its turns answer 502 (no retries); then only s1 and s3 serve.
     let ok = 0;
     const deadline = Date.now() + 5_000;
@@ -104,11 +96,8 @@ describe('the real Caddy under test', () => {
   });
 
   it('a killed replica with lb_try_duration: the refused attempt on s2 and the retry elsewhere are both in the record', async () => {
-    const s2 = await victim('k');
-    const proxy = await launch(settings({ tryDurationMs: 2_000, tryIntervalMs: 50 }), { backends: [kit.replicas[0], s2, kit.replicas[2]] });
-    await s2.crash();
-    const statuses: number[] = [];
-    for (let i = 0; i < 6; i++) statuses.push(await send(proxy, `k${i}`));
+    const proxy = await kit.launchWithDeadS2(settings({ tryDurationMs: 2_000, tryIntervalMs: 50 }), 'k');
+    const statuses = await kit.sendAll(proxy, 'k', 6);
     const records = await proxy.stop();
     expect(statuses).toEqual(Array(6).fill(200));
     const retried = records.filter((r) => r.servers.length > 1);

@@ -3,7 +3,7 @@
 // log says about retries and redispatches, membership changes through its runtime API, and
 // no process left behind.
 import { describe, expect, it } from 'vitest';
-import { countByLastServer, expectOneGoodAttemptEach, expectWeightAddRemove, liveProxyKit, servedBetween } from './proxy-kit.ts';
+import { countByLastServer, expectWeightAddRemove, liveProxyKit } from './proxy-kit.ts';
 import { request } from 'undici';
 import type { HaproxySettings } from '../../experiments/proxies/haproxy-settings.ts';
 import { haproxyLauncher, launchHaproxy } from '../../live/runner/proxies/haproxy/launcher.ts';
@@ -23,18 +23,14 @@ describe('the real HAProxy under test', () => {
     const proxy = await launch(settings(), { weights: [1, 2, 3] });
     expect(processesUnderWork()).toEqual([kit.pids.at(-1)]); // the finder sees a running HAProxy
     expect(proxy.pid).toBe(kit.pids.at(-1)); // npm run calibrate reads its CPU time
-    for (let i = 0; i < 60; i++) expect(await send(proxy, `w${i}`)).toBe(200);
+    expect(await kit.sendAll(proxy, 'w', 60)).toEqual(Array(60).fill(200));
     // HAProxy's own Prometheus exporter (the runner's --metrics), on a listener of its own.
     const metrics = await proxy.metrics!();
     expect(metrics).toMatch(/^haproxy_server_http_responses_total\{proxy="servers",server="s3",code="2xx"\} 30$/m);
     const records = await proxy.stop();
-    const after = await served();
-    expect(records.map((r) => r.requestId)).toEqual(Array.from({ length: 60 }, (_, i) => `w${i}`));
     // HAProxy's own first cycle (haproxy-facts.md 6): the heaviest server first.
     expect(records.slice(0, 6).map((r) => r.servers.join('|'))).toEqual(['s3', 's2', 's3', 's1', 's3', 's2']);
-    expect(countByLastServer(records)).toEqual({ s1: 10, s2: 20, s3: 30 });
-    expect(servedBetween(before, after)).toEqual({ s1: 10, s2: 20, s3: 30, s4: 0 });
-    expectOneGoodAttemptEach(records);
+    await kit.expectCounted(records, 'w', { s1: 10, s2: 20, s3: 30 }, before);
   });
 
   it('runtime API: weight, add and remove take effect; HAProxy\'s errors surface with its text', async () => {
@@ -47,11 +43,8 @@ describe('the real HAProxy under test', () => {
   });
 
   it('a killed replica, retries 2, option redispatch: one immediate retry, logged `+1`, served elsewhere', async () => {
-    const s2 = await victim('v');
-    const proxy = await launch(settings({ retries: 2, redispatch: -1 }), { backends: [kit.replicas[0], s2, kit.replicas[2]] });
-    await s2.crash();
-    const statuses: number[] = [];
-    for (let i = 0; i < 9; i++) statuses.push(await send(proxy, `k${i}`));
+    const proxy = await kit.launchWithDeadS2(settings({ retries: 2, redispatch: -1 }), 'v');
+    const statuses = await kit.sendAll(proxy, 'k', 9);
     const records = await proxy.stop();
     expect(statuses).toEqual(Array(9).fill(200));
     const retried = records.filter((r) => r.servers.length > 1);
@@ -66,9 +59,7 @@ describe('the real HAProxy under test', () => {
   });
 
   it('retries 2 without redispatch on a dead server: two turn-arounds of timeout connect, then 503 after 3 tries', async () => {
-    const s2 = await victim('w');
-    const proxy = await launch(settings({ retries: 2, timeouts: { connectMs: 150, serverMs: 10_000, clientMs: 10_000 } }), { backends: [kit.replicas[0], s2, kit.replicas[2]] });
-    await s2.crash();
+    const proxy = await kit.launchWithDeadS2(settings({ retries: 2, timeouts: { connectMs: 150, serverMs: 10_000, clientMs: 10_000 } }), 'w');
     const t0 = performance.now();
     expect(await send(proxy, 'n0')).toBe(200);
     expect(await send(proxy, 'n1')).toBe(503);
@@ -93,8 +84,7 @@ describe('the real HAProxy under test', () => {
       method: 'PUT', headers: { authorization: `Bearer ${kit.token}`, 'content-type': 'application/json' }, body: JSON.stringify({ mode: 'error', status: 500 }),
     });
     await control.body.dump();
-    const statuses: number[] = [];
-    for (let i = 0; i < 12; i++) statuses.push(await send(proxy, `o${i}`));
+    const statuses = await kit.sendAll(proxy, 'o', 12);
     const records = await proxy.stop();
     await s2.stop();
     // s2 answered o1 and o4 with 500; then HAProxy marked it down and only s1/s3 served.

@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { countByLastServer, countOf, expectOneGoodAttemptEach, expectWeightAddRemove, isAlive, liveProxyKit, servedBetween } from './proxy-kit.ts';
+import { countOf, expectWeightAddRemove, isAlive, liveProxyKit } from './proxy-kit.ts';
 import { Agent, Client, request } from 'undici';
 import type { NginxSettings } from '../../experiments/proxies/nginx-settings.ts';
 import { launchNginx } from '../../live/runner/proxies/nginx/launcher.ts';
@@ -23,16 +23,12 @@ describe('the real NGINX under test', () => {
   it("smooth weighted round robin: the order NGINX logs and the replicas' own counts agree (1:2:3)", async () => {
     const before = await served();
     const proxy = await launch(settings(), { weights: [1, 2, 3] });
-    for (let i = 0; i < 60; i++) expect(await send(proxy, `w${i}`)).toBe(200);
+    expect(await kit.sendAll(proxy, 'w', 60)).toEqual(Array(60).fill(200));
     const records = await proxy.stop();
-    const after = await served();
-    expect(records.map((r) => r.requestId)).toEqual(Array.from({ length: 60 }, (_, i) => `w${i}`));
     // ngx_http_upstream_get_peer: each peer's current weight grows by its weight, the largest
     // (the first of equals) is picked and loses the total.
     expect(records.slice(0, 6).map((r) => r.servers.join('|'))).toEqual(['s3', 's2', 's1', 's3', 's2', 's3']);
-    expect(countByLastServer(records)).toEqual({ s1: 10, s2: 20, s3: 30 });
-    expect(servedBetween(before, after)).toEqual({ s1: 10, s2: 20, s3: 30, s4: 0 });
-    expectOneGoodAttemptEach(records);
+    await kit.expectCounted(records, 'w', { s1: 10, s2: 20, s3: 30 }, before);
   });
 
   it('changes are reloads: weight, add and remove take effect, each on a fresh balancer', async () => {
@@ -41,7 +37,7 @@ describe('the real NGINX under test', () => {
     await kit.weightAddRemove(proxy);
     await expect(proxy.change({ kind: 'weight', atMs: 0, server: 'nope', weight: 2 })).rejects.toThrow('nginx: nope is not a server');
     await expect(proxy.change({ kind: 'weight', atMs: 0, server: 's2', weight: 2.5 })).rejects.toThrow('s2: weight 2.5 cannot be expressed');
-    for (let i = 0; i < 3; i++) await send(proxy, `e${i}`); // still the last good config: s2 1, s4 2
+    await kit.sendAll(proxy, 'e', 3); // still the last good config: s2 1, s4 2
     expect(isAlive(masterPid)).toBe(true); // the same master throughout
     const records = await proxy.stop();
     expectWeightAddRemove(records, proxy);
@@ -49,11 +45,8 @@ describe('the real NGINX under test', () => {
   });
 
   it('a killed replica: NGINX logs both attempts (s2 refused, then the next server), and max_fails 1 takes s2 out', async () => {
-    const s2 = await victim('v');
-    const proxy = await launch(settings(), { backends: [kit.replicas[0], s2, kit.replicas[2]] });
-    await s2.crash();
-    const statuses: number[] = [];
-    for (let i = 0; i < 9; i++) statuses.push(await send(proxy, `k${i}`));
+    const proxy = await kit.launchWithDeadS2(settings(), 'v');
+    const statuses = await kit.sendAll(proxy, 'k', 9);
     const records = await proxy.stop();
     expect(statuses).toEqual(Array(9).fill(200));
     const retried = records.filter((r) => r.servers.length > 1);

@@ -117,6 +117,30 @@ export function liveProxyKit<S>(name: ProxyName, versionArgs: string[], launcher
     launch: (settings: S, o: LaunchOptions = {}): Promise<ProxyUnderTest> => start((l) => launcher(l, settings), o),
     /** A replica standing in for s2, to be killed. */
     victim: (seed: string): Promise<Replica> => startReplica('s2', seed),
+    /** A proxy over s1, a stand-in s2 killed before the first request, and s3. */
+    async launchWithDeadS2(settings: S, seed: string): Promise<ProxyUnderTest> {
+      const s2 = await startReplica('s2', seed);
+      const proxy = await start((l) => launcher(l, settings), { backends: [replicas[0], s2, replicas[2]] });
+      await s2.crash();
+      return proxy;
+    },
+    /** Requests <prefix>0 … <prefix>n-1, one after another; their statuses. */
+    async sendAll(proxy: ProxyUnderTest, prefix: string, n: number): Promise<number[]> {
+      const statuses: number[] = [];
+      for (let i = 0; i < n; i++) statuses.push(await this.send(proxy, `${prefix}${i}`));
+      return statuses;
+    },
+    /**
+     * The records of requests <prefix>0 … in order, each answered 200 by its one server on the
+     * first try; `counts` per server both in the proxy's log and at the replicas since `before`.
+     */
+    async expectCounted(records: AccessRecord[], prefix: string, counts: Record<string, number>, before: Record<string, number>): Promise<void> {
+      const n = Object.values(counts).reduce((a, b) => a + b, 0);
+      expect(records.map((r) => r.requestId)).toEqual(Array.from({ length: n }, (_, i) => `${prefix}${i}`));
+      expect(countByLastServer(records)).toEqual(counts);
+      expect(servedBetween(before, await this.served())).toEqual({ s1: 0, s2: 0, s3: 0, s4: 0, ...counts });
+      expectOneGoodAttemptEach(records);
+    },
     /** One GET / through the proxy with the given request id; its status. */
     async send(proxy: ProxyUnderTest, id: string, dispatcher: Dispatcher = client): Promise<number> {
       const res = await request(`${proxy.url}/`, { headers: { 'x-request-id': id }, dispatcher });
@@ -170,7 +194,7 @@ export function liveProxyKit<S>(name: ProxyName, versionArgs: string[], launcher
 }
 
 /** What one served() call gave, subtracted from the next: the requests each replica served in between. */
-export const servedBetween = (before: Record<string, number>, after: Record<string, number>): Record<string, number> =>
+const servedBetween = (before: Record<string, number>, after: Record<string, number>): Record<string, number> =>
   Object.fromEntries(Object.entries(after).map(([id, n]) => [id, n - before[id]]));
 
 /** Requests per server that answered last, of the requests whose id starts with `prefix`. */
@@ -186,7 +210,7 @@ export function expectWeightAddRemove(records: AccessRecord[], proxy: ProxyUnder
 }
 
 /** Every record: answered 200 by the one server tried, whose attempt ended after it started. */
-export function expectOneGoodAttemptEach(records: AccessRecord[]): void {
+function expectOneGoodAttemptEach(records: AccessRecord[]): void {
   for (const r of records) {
     expect(r.status).toBe(200);
     expect(r.attempts).toHaveLength(1);
