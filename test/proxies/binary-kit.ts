@@ -9,9 +9,6 @@ import { once } from 'node:events';
 import http from 'node:http';
 import net, { type AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { Balancer } from '../../core/balancer.ts';
-import type { BalancerConfig, HealthConfig } from '../../core/config.ts';
-import { rngStream } from '../../core/rng.ts';
 import type { Router } from '../../core/router.ts';
 import type { AttemptOutcome } from '../../core/types.ts';
 
@@ -134,13 +131,6 @@ export function requestOnce(port: number, o: { localAddress?: string; method?: s
 export async function sendFrom(port: number, localAddress: string, method = 'GET'): Promise<string> {
   const r = await requestOnce(port, { localAddress, method });
   return r.server === undefined ? `status ${r.status}` : r.status === 200 ? r.server : `${r.server} ${r.status}`;
-}
-
-/** The model's balancer: servers s1 … with these weights, present from the start, the seeded stream of every model test. */
-export function modelBalancer(config: BalancerConfig, weights: number[], health?: HealthConfig): Balancer {
-  const balancer = new Balancer({ balancer: config, health, rng: rngStream(1, 'balancer') });
-  weights.forEach((w, i) => balancer.add(`s${i + 1}`, { weight: w, nowMs: 0, initial: true }));
-  return balancer;
 }
 
 /**

@@ -9,14 +9,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Balancer } from '../../core/balancer.ts';
-import { BalancerSchema } from '../../core/config.ts';
 import { rngStream } from '../../core/rng.ts';
 import { Router } from '../../core/router.ts';
 import type { CaddySettings } from '../../experiments/proxies/caddy-settings.ts';
 import { caddyModelRun } from '../../experiments/proxies/caddy-model.ts';
 import { caddyConfigText } from '../../live/runner/proxies/caddy/config.ts';
 import type { RunConfig } from '../../experiments/schema.ts';
-import { type Backends, RouterModel, type RunningBinary, clientAddress, freePort, installed, modelBalancer, refusingIf, requestOnce, sendFrom, startBackends, startBinary } from './binary-kit.ts';
+import { type Backends, RouterModel, type RunningBinary, clientAddress, freePort, installed, refusingIf, requestOnce, sendFrom, startBackends, startBinary } from './binary-kit.ts';
+import { modelBalancer } from './model-kit.ts';
 
 const hasCaddy = installed('caddy', ['version']);
 
@@ -73,7 +73,7 @@ class Model {
   /** Upstreams `ids` at start; those in `dead` refuse every connection. */
   constructor(settings: CaddySettings, ids: string[], dead: string[] = []) {
     const run = caddyModelRun({ timeouts: { requestMs: 30_000, connectMs: 1_000 } } as RunConfig, settings);
-    this.balancer = modelBalancer(BalancerSchema.parse(run.config.balancer), ids.map(() => 1), run.config.health);
+    this.balancer = modelBalancer(run.config.balancer, ids.map(() => 1), 1, run.config.health);
     this.route = new RouterModel(new Router({ balancer: this.balancer, timeouts: run.config.timeouts, rng: rngStream(1, 'r'), caddy: run.rules }), refusingIf(new Set(dead)));
   }
 

@@ -13,7 +13,8 @@ import type { BalancerConfig } from '../../core/config.ts';
 import { rngStream } from '../../core/rng.ts';
 import { Router } from '../../core/router.ts';
 import type { HaproxyRetryRules } from '../../core/haproxy-retry.ts';
-import { type Backends, RouterModel, type RunningBinary, clientAddress, freePort, installed, modelBalancer, refusingIf, sendFrom, startBackends, startBinary } from './binary-kit.ts';
+import { type Backends, RouterModel, type RunningBinary, clientAddress, freePort, installed, refusingIf, sendFrom, startBackends, startBinary } from './binary-kit.ts';
+import { modelBalancer } from './model-kit.ts';
 
 const hasHaproxy = installed('haproxy', ['-v']);
 const IDS = ['s1', 's2', 's3', 's4'];
@@ -164,7 +165,7 @@ describe.skipIf(!hasHaproxy)('HAProxy models against the real haproxy binary (se
 });
 
 function throughModel(c: Case): string[] {
-  const balancer = modelBalancer({ ...c.policy, panicThresholdPercent: 0 } as BalancerConfig, c.weights);
+  const balancer = modelBalancer(c.policy, c.weights);
   if (c.rules) return throughRouter(c, balancer, c.rules);
   const out: string[] = [];
   for (let i = 0; i < c.requests; i++) {

@@ -9,16 +9,16 @@ import type http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { BalancerSchema } from '../../core/config.ts';
 import type { Balancer } from '../../core/balancer.ts';
 import type { NginxRetryRules } from '../../core/nginx-retry.ts';
 import { rngStream } from '../../core/rng.ts';
 import { Router } from '../../core/router.ts';
 import type { AttemptOutcome } from '../../core/types.ts';
 import {
-  type Answer, type Backends, type HandlerOf, RouterModel, type RunningBinary, answering, freePort, installed, modelBalancer, refusingIf, requestOnce, sendFrom,
+  type Answer, type Backends, type HandlerOf, RouterModel, type RunningBinary, answering, freePort, installed, refusingIf, requestOnce, sendFrom,
   startBackends, startBinary,
 } from './binary-kit.ts';
+import { modelBalancer } from './model-kit.ts';
 
 const hasNginx = installed('nginx', ['-v']);
 
@@ -170,7 +170,7 @@ function throughModelWithReloads(c: ReloadCase): string[] {
 
 /** Balancer + Router in NGINX mode (requests 1 ms apart: NGINX's next server is tried at once). */
 function nginxModel(c: { policy: Record<string, unknown>; weights: number[] }, outcomeOf: (id: string) => AttemptOutcome, rules: NginxRetryRules): { balancer: Balancer; model: RouterModel } {
-  const balancer = modelBalancer(BalancerSchema.parse({ panicThresholdPercent: 0, ...c.policy }), c.weights);
+  const balancer = modelBalancer(c.policy, c.weights);
   const router = new Router({ balancer, timeouts: { requestMs: 1e9, connectMs: 1000 }, rng: rngStream(1, 'router'), nginx: rules });
   return { balancer, model: new RouterModel(router, outcomeOf) };
 }
@@ -341,7 +341,7 @@ describe.skipIf(!hasNginx)('NGINX least_conn against the real nginx binary (requ
 });
 
 function heldThroughModel(c: HeldCase): string[] {
-  const balancer = modelBalancer(BalancerSchema.parse({ policy: 'nginx-least-conn', panicThresholdPercent: 0 }), c.weights);
+  const balancer = modelBalancer({ policy: 'nginx-least-conn' }, c.weights);
   const out: string[] = [];
   for (const n of c.rounds) {
     const open = Array.from({ length: n }, () => {
