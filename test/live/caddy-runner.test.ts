@@ -1,34 +1,21 @@
 // `npm run live -- --proxy caddy` end to end (the small experiment CI runs against the real
 // Caddy 2.6): exact round robin in the result files, ip_hash where rendezvous hashing over the
 // runner's upstream names puts every client, and a crashed server's refused attempts retried.
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseExperiment } from '../../experiments/schema.ts';
 import { clientAddress } from '../../experiments/workload.ts';
-import { runLivePlan } from '../../live/runner/run.ts';
-import { ProcessRuntime } from '../../live/runner/runtime/process.ts';
 import { rendezvous } from './caddy-rendezvous.ts';
-import { CI_EXPERIMENT, isRunning, requestRows, requestsByServer, resultsFolders } from './runner-kit.ts';
+import { CI_EXPERIMENT, requestRows, liveRuns, expectExactRun } from './runner-kit.ts';
 
 const base = { ...CI_EXPERIMENT, seed: 17, balancer: { policy: 'round-robin' } };
-const out = resultsFolders('caddy');
-const quiet = () => {};
+const live = liveRuns('caddy');
 
 describe('npm run live -- --proxy caddy', () => {
   it('round robin over 300 requests: exactly 100 each, results marked as Caddy\'s, nothing left running', async () => {
-    const runtime = new ProcessRuntime();
-    const dir = out();
-    const [r] = await runLivePlan(parseExperiment({ ...base, name: 'rr' }, 'rr'), { runtime, proxy: 'caddy', outDir: dir, writeRequests: true, log: quiet });
-    expect(r.summary.requests).toMatchObject({ total: 300, ok: 300, failed: 0, retries: 0 });
-    expect(requestsByServer(r.summary.servers)).toEqual({ s1: 100, s2: 100, s3: 100 });
-    expect(JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8')).proxy).toBe('caddy');
-    expect(runtime.pids.filter(isRunning)).toEqual([]);
+    expectExactRun(await live.run({ ...base, name: 'rr' }), 'caddy', { s1: 100, s2: 100, s3: 100 });
   });
 
   it('ip-hash: every request on the server rendezvous hashing picks for its client address', async () => {
-    const dir = out();
-    await runLivePlan(parseExperiment({ ...base, name: 'iphash', balancer: { policy: 'ip-hash' } }, 'iphash'), { runtime: new ProcessRuntime(), proxy: 'caddy', outDir: dir, writeRequests: true, log: quiet });
+    const { dir } = await live.run({ ...base, name: 'iphash', balancer: { policy: 'ip-hash' } });
     const rows = requestRows(dir);
     expect(rows).toHaveLength(300);
     for (const row of rows) expect(row.servers).toBe(rendezvous(clientAddress(row.client), ['s1', 's2', 's3']));
@@ -43,8 +30,7 @@ describe('npm run live -- --proxy caddy', () => {
       retry: { maxAttempts: 3 },
       timeouts: { connectMs: 200, requestMs: 2_000 },
     };
-    const dir = out();
-    const [r] = await runLivePlan(parseExperiment(crash, 'crash'), { runtime: new ProcessRuntime(), proxy: 'caddy', outDir: dir, writeRequests: true, log: quiet });
+    const { result: r, dir } = await live.run(crash);
     expect(r.summary.requests.retries).toBeGreaterThan(0);
     const rows = requestRows(dir);
     const retried = rows.filter((x) => x.servers.includes('|'));

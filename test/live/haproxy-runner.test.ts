@@ -2,27 +2,17 @@
 // HAProxy): exact weighted round robin in the result files, a real SIGKILL with HAProxy's own
 // retries and redispatch, and no HAProxy left behind after Ctrl-C.
 import { spawn } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseExperiment } from '../../experiments/schema.ts';
-import { runLivePlan } from '../../live/runner/run.ts';
-import { ProcessRuntime } from '../../live/runner/runtime/process.ts';
-import { CI_EXPERIMENT, WEIGHTED_SERVERS, isRunning, requestRows, requestsByServer, resultsFolders } from './runner-kit.ts';
+import { CI_EXPERIMENT, WEIGHTED_SERVERS, isRunning, requestRows, liveRuns, expectExactRun } from './runner-kit.ts';
 
 const base = { ...CI_EXPERIMENT, seed: 16, servers: WEIGHTED_SERVERS, balancer: { policy: 'weighted-round-robin' } };
-const out = resultsFolders('haproxy');
-const quiet = () => {};
+const live = liveRuns('haproxy');
 
 describe('npm run live -- --proxy haproxy', () => {
   it('weighted round robin 1:2:3 over 300 requests: exactly 50/100/150, results marked as HAProxy\'s', async () => {
-    const runtime = new ProcessRuntime();
-    const dir = out();
-    const [r] = await runLivePlan(parseExperiment({ ...base, name: 'wrr' }, 'wrr'), { runtime, proxy: 'haproxy', outDir: dir, writeRequests: true, log: quiet });
-    expect(r.summary.requests).toMatchObject({ total: 300, ok: 300, failed: 0, retries: 0 });
-    expect(requestsByServer(r.summary.servers)).toEqual({ s1: 50, s2: 100, s3: 150 });
-    expect(JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8')).proxy).toBe('haproxy');
-    expect(runtime.pids.filter(isRunning)).toEqual([]);
+    expectExactRun(await live.run({ ...base, name: 'wrr' }), 'haproxy', { s1: 50, s2: 100, s3: 150 });
   });
 
   it('s2 SIGKILLed and restarted; HAProxy retries 2 + option redispatch: every retry starts on s2, failures only around the kill', async () => {
@@ -34,8 +24,7 @@ describe('npm run live -- --proxy haproxy', () => {
       faults: [{ atMs: 1_000, server: 's2', kind: 'crash', restartAfterMs: 1_000 }],
       proxies: { haproxy: { retries: 2, redispatch: true, timeouts: { connectMs: 500, serverMs: 1_000 } } },
     };
-    const dir = out();
-    const [r] = await runLivePlan(parseExperiment(crash, 'crash'), { runtime: new ProcessRuntime(), proxy: 'haproxy', outDir: dir, writeRequests: true, log: quiet });
+    const { result: r, dir } = await live.run(crash);
     expect(r.summary.requests.retries).toBeGreaterThan(50);
     const rows = requestRows(dir);
     for (const row of rows.filter((x) => x.servers.includes('|'))) expect(row.servers).toMatch(/^s2\|s[13]$/);
@@ -51,9 +40,9 @@ describe('npm run live -- --proxy haproxy', () => {
   });
 
   it('Ctrl-C mid-run leaves no HAProxy (its own process group) and no replica behind', async () => {
-    const file = join(out(), 'long.json');
+    const file = join(live.out(), 'long.json');
     writeFileSync(file, JSON.stringify({ ...base, name: 'long', workload: { ...base.workload, requests: 100_000 } }));
-    const child = spawn(process.execPath, ['--import', 'tsx', 'live/runner/cli.ts', file, '--proxy', 'haproxy', '--out', out()], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', 'live/runner/cli.ts', file, '--proxy', 'haproxy', '--out', live.out()], { stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
     const pids: number[] = [];
     await new Promise<void>((resolve, reject) => {

@@ -1,9 +1,16 @@
 // What the `npm run live -- --proxy <name>` tests of every proxy share: the small experiment
-// CI runs, a results folder removed after the file, the rows of requests.csv, the requests
-// each server served, and whether a process still runs.
+// CI runs, the run itself with its results in a folder removed after the file, the rows of
+// requests.csv, the requests each server served, and whether a process still runs.
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { expect } from 'vitest';
+import type { ProxyName } from '../../experiments/proxies.ts';
+import { parseExperiment } from '../../experiments/schema.ts';
+import { runLivePlan } from '../../live/runner/run.ts';
+import { ProcessRuntime } from '../../live/runner/runtime/process.ts';
 import { workFolder } from './config-checks.ts';
+
+type LiveRunResult = Awaited<ReturnType<typeof runLivePlan>>[number];
 
 /** Three servers (exponential, mean 2 ms, 4 at a time), 300 requests at 200/s from 20 clients on /home. */
 export const CI_EXPERIMENT = {
@@ -14,10 +21,31 @@ export const CI_EXPERIMENT = {
 /** The same servers at weights 1, 2 and 3. */
 export const WEIGHTED_SERVERS = { ...CI_EXPERIMENT.servers, overrides: { s2: { weight: 2 }, s3: { weight: 3 } } };
 
-/** A folder for one file's runs (each run in a folder of its own below it), removed after the file. */
-export function resultsFolders(name: string): () => string {
-  const root = workFolder(`live-${name}`);
-  return () => mkdtempSync(join(root, 'run-'));
+/**
+ * `npm run live -- --proxy <proxy>` as the tests call it: each run on replica processes of its
+ * own, its results (requests.csv too) in a folder of its own under the file's, removed after the file.
+ */
+export function liveRuns(proxy: ProxyName) {
+  const root = workFolder(`live-${proxy}`);
+  const out = (): string => mkdtempSync(join(root, 'run-'));
+  return {
+    out,
+    async run(experiment: Record<string, unknown> & { name: string }): Promise<{ result: LiveRunResult; dir: string; runtime: ProcessRuntime }> {
+      const runtime = new ProcessRuntime();
+      const dir = out();
+      const [result] = await runLivePlan(parseExperiment(experiment, experiment.name), { runtime, proxy, outDir: dir, writeRequests: true, log: () => {} });
+      return { result, dir, runtime };
+    },
+  };
+}
+
+/** Every request answered on the first try, `servers` requests each, results marked as the proxy's, no replica left running. */
+export function expectExactRun(run: { result: LiveRunResult; dir: string; runtime: ProcessRuntime }, proxy: ProxyName, servers: Record<string, number>): void {
+  const total = Object.values(servers).reduce((a, b) => a + b, 0);
+  expect(run.result.summary.requests).toMatchObject({ total, ok: total, failed: 0, retries: 0 });
+  expect(requestsByServer(run.result.summary.servers)).toEqual(servers);
+  expect(JSON.parse(readFileSync(join(run.dir, 'summary.json'), 'utf8')).proxy).toBe(proxy);
+  expect(run.runtime.pids.filter(isRunning)).toEqual([]);
 }
 
 export interface RequestRow { client: number; startMs: number; status: number; servers: string }
