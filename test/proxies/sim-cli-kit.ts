@@ -1,0 +1,20 @@
+// What the `npm run sim FILE -- --proxy <name>` tests share: the simulator's CLI run as a
+// user runs it, and an experiment file in a folder of its own, removed after the test file.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { workFolder } from '../live/config-checks.ts';
+
+/** sim/cli.ts with these arguments: exit status and both streams. */
+export const simCli = (...args: string[]) => spawnSync(process.execPath, ['--import', 'tsx', 'sim/cli.ts', ...args], { encoding: 'utf8' });
+
+/** Writes each experiment as exp.json in a fresh folder under the file's work folder. */
+export function experimentWriter(name: string): (content: unknown) => { dir: string; file: string } {
+  const root = workFolder(name);
+  return (content) => {
+    const dir = mkdtempSync(join(root, 'exp-'));
+    const file = join(dir, 'exp.json');
+    writeFileSync(file, JSON.stringify(content));
+    return { dir, file };
+  };
+}
