@@ -3,7 +3,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { experimentWriter, simCli } from './sim-cli-kit.ts';
+import { requestsByServer } from '../live/runner-kit.ts';
+import { experimentWriter, simCli, simThrough } from './sim-cli-kit.ts';
 
 const base = {
   name: 'hp', seed: 2,
@@ -39,14 +40,8 @@ describe('sim --proxy', () => {
 
   it('runs the HAProxy models: weights 1 1 2 under roundrobin give exactly 100 100 200, and the files name the proxy', () => {
     const { dir, file } = write(base);
-    const out = join(dir, 'sim-haproxy');
-    const r = simCli(file, '--proxy', 'haproxy', '--out', out, '--quiet');
-    expect(r.stderr).toBe('');
-    expect(r.status).toBe(0);
-    const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));
-    expect(summary.proxy).toBe('haproxy');
-    expect(Object.fromEntries(Object.entries(summary.servers).map(([id, s]) => [id, (s as { requests: number }).requests])))
-      .toEqual({ s1: 100, s2: 100, s3: 200 });
+    const { summary } = simThrough('haproxy', dir, file);
+    expect(requestsByServer(summary.servers)).toEqual({ s1: 100, s2: 100, s3: 200 });
     const fulcrum = simCli(file, '--out', join(dir, 'sim'), '--quiet');
     expect(fulcrum.status).toBe(0);
     expect(JSON.parse(readFileSync(join(dir, 'sim', 'summary.json'), 'utf8')).proxy).toBeUndefined();
