@@ -5,7 +5,8 @@ import { describe, expect, it } from 'vitest';
 import type { CaddySettings } from '../../experiments/proxies/caddy-settings.ts';
 import { caddyConfig, caddyConfigText } from '../../live/runner/proxies/caddy/config.ts';
 import { namesUpstreams } from '../../live/runner/proxies/caddy/launcher.ts';
-import { caddyCheck, itMatchesGoldenAndPasses, workFolder } from './config-checks.ts';
+import { caddyCheck, itMatchesGoldenAndPasses } from './config-checks.ts';
+import { workFolder } from '../work-folder.ts';
 
 const FIXTURES = new URL('./fixtures/caddy/', import.meta.url);
 const work = workFolder('caddy-config');

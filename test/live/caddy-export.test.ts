@@ -4,7 +4,8 @@
 import { describe, expect, it } from 'vitest';
 import type { CaddySettings } from '../../experiments/proxies/caddy-settings.ts';
 import { exportCaddy } from '../../live/export/export.ts';
-import { caddyCheck, workFolder } from './config-checks.ts';
+import { caddyCheck } from './config-checks.ts';
+import { workFolder } from '../work-folder.ts';
 import { chosenRun, experiment, exportCli } from './export-kit.ts';
 
 const work = workFolder('caddy-export');

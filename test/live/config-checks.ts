@@ -3,17 +3,9 @@
 // with the binary's words when it refuses; and the golden-file tests of the config generators.
 // Regenerate golden files after an intended change: FULCRUM_UPDATE_GOLDEN=1 npx vitest run <the test file>
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, expect, it } from 'vitest';
-
-/** A fresh folder for the file's configs (fulcrum-<name>-…), removed after its tests. */
-export function workFolder(name: string): string {
-  const work = mkdtempSync(join(tmpdir(), `fulcrum-${name}-`));
-  afterAll(() => rmSync(work, { recursive: true, force: true }));
-  return work;
-}
+import { expect, it } from 'vitest';
 
 /** Runs a checker; its refusal becomes an error naming the file, with what the binary said. */
 function refusedWith(what: string, run: () => void, said: (e: { stdout?: Buffer; stderr?: Buffer }) => string): void {

@@ -5,7 +5,8 @@ import { describe, expect, it } from 'vitest';
 import type { HaproxySettings } from '../../experiments/proxies/haproxy-settings.ts';
 import { type HaproxyConfigInput, haproxyConfig } from '../../live/runner/proxies/haproxy/config.ts';
 import { loopbackListener } from '../../live/runner/proxies/haproxy/launcher.ts';
-import { haproxyCheck, itMatchesGoldenAndPasses, workFolder } from './config-checks.ts';
+import { haproxyCheck, itMatchesGoldenAndPasses } from './config-checks.ts';
+import { workFolder } from '../work-folder.ts';
 
 const FIXTURES = new URL('./fixtures/haproxy/', import.meta.url);
 const work = workFolder('haproxy-config');

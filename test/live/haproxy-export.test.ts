@@ -4,7 +4,8 @@
 import { describe, expect, it } from 'vitest';
 import { parseRoutingConfig } from '../../live/proxy/config.ts';
 import { chooseRun, exportFulcrum, exportHaproxy } from '../../live/export/export.ts';
-import { haproxyCheck, workFolder } from './config-checks.ts';
+import { haproxyCheck } from './config-checks.ts';
+import { workFolder } from '../work-folder.ts';
 import { chosenRun, experiment, experimentFile, exportCli } from './export-kit.ts';
 
 const work = workFolder('haproxy-export');

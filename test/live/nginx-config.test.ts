@@ -5,7 +5,8 @@
 import { describe, expect, it } from 'vitest';
 import type { NginxSettings } from '../../experiments/proxies/nginx-settings.ts';
 import { type NginxConfigInput, nginxConfig } from '../../live/runner/proxies/nginx/config.ts';
-import { itMatchesGoldenAndPasses, nginxCheck, workFolder } from './config-checks.ts';
+import { itMatchesGoldenAndPasses, nginxCheck } from './config-checks.ts';
+import { workFolder } from '../work-folder.ts';
 
 const FIXTURES = new URL('./fixtures/nginx/', import.meta.url);
 const work = workFolder('nginx-config');

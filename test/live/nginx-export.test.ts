@@ -2,7 +2,8 @@
 // placeholder addresses, changes as reload instructions), NGINX's own validator accepts it,
 // and what NGINX cannot do is listed with exit code 2.
 import { describe, expect, it } from 'vitest';
-import { nginxCheck, workFolder } from './config-checks.ts';
+import { nginxCheck } from './config-checks.ts';
+import { workFolder } from '../work-folder.ts';
 import { experimentFile, exportCli } from './export-kit.ts';
 
 const work = workFolder('nginx-export');

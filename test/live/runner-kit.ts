@@ -8,7 +8,7 @@ import type { ProxyName } from '../../experiments/proxies.ts';
 import { parseExperiment } from '../../experiments/schema.ts';
 import { runLivePlan } from '../../live/runner/run.ts';
 import { ProcessRuntime } from '../../live/runner/runtime/process.ts';
-import { workFolder } from './config-checks.ts';
+import { workFolder } from '../work-folder.ts';
 
 type LiveRunResult = Awaited<ReturnType<typeof runLivePlan>>[number];
 

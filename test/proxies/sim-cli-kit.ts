@@ -5,7 +5,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'vitest';
 import type { ProxyName } from '../../experiments/proxies.ts';
-import { workFolder } from '../live/config-checks.ts';
+import { workFolder } from '../work-folder.ts';
 
 /** sim/cli.ts with these arguments: exit status and both streams. */
 export const simCli = (...args: string[]) => spawnSync(process.execPath, ['--import', 'tsx', 'sim/cli.ts', ...args], { encoding: 'utf8' });
