@@ -1,18 +1,15 @@
 // The Caddy config generator: golden files (the exact JSON a user would deploy) and the real
 // binary's validator on every generated config (`caddy validate`, which provisions every module).
 // Regenerate the golden files after an intended change: FULCRUM_UPDATE_GOLDEN=1 npx vitest run test/live/caddy-config.test.ts
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { CaddySettings } from '../../experiments/proxies/caddy-settings.ts';
 import { caddyConfig, caddyConfigText } from '../../live/runner/proxies/caddy/config.ts';
 import { namesUpstreams } from '../../live/runner/proxies/caddy/launcher.ts';
+import { caddyCheck, itMatchesGoldenAndPasses } from './config-checks.ts';
+import { workFolder } from '../work-folder.ts';
 
 const FIXTURES = new URL('./fixtures/caddy/', import.meta.url);
-const work = mkdtempSync(join(tmpdir(), 'fulcrum-caddy-config-'));
-afterAll(() => rmSync(work, { recursive: true, force: true }));
+const work = workFolder('caddy-config');
 
 const base: CaddySettings = { selection: { policy: 'round_robin' }, tryDurationMs: 0, tryIntervalMs: 250, timeouts: { dialMs: 1000 } };
 const backends = [
@@ -38,30 +35,10 @@ function generate(settings: CaddySettings): string {
   return caddyConfigText({ settings, backends, listen: '127.0.0.1:8080', admin: 'unix//run/fulcrum/caddy-admin.sock', namedUpstreams: namesUpstreams(settings) });
 }
 
-/** `caddy validate`: loads and provisions every module; throws with Caddy's message when it refuses the config. */
-function validate(text: string, name: string): void {
-  const file = join(work, `${name}.json`);
-  writeFileSync(file, text);
-  try {
-    execFileSync('caddy', ['validate', '--config', file], {
-      stdio: ['ignore', 'pipe', 'pipe'], cwd: work,
-      env: { ...process.env, HOME: work, XDG_DATA_HOME: join(work, 'data'), XDG_CONFIG_HOME: join(work, 'config') },
-    });
-  } catch (e) {
-    throw new Error(`caddy validate refused ${name}.json: ${String((e as { stdout?: Buffer }).stdout).split('\n').filter((l) => /error|Error/.test(l)).join(' ')}`);
-  }
-}
+const validate = (text: string, name: string): void => caddyCheck(work, text, name);
 
 describe('Caddy JSON config generator', () => {
-  for (const [name, settings] of Object.entries(cases)) {
-    it(`${name}: matches its golden file and passes caddy validate`, () => {
-      const text = generate(settings);
-      const golden = new URL(`${name}.json`, FIXTURES);
-      if (process.env.FULCRUM_UPDATE_GOLDEN) writeFileSync(golden, text);
-      expect(text).toBe(readFileSync(golden, 'utf8'));
-      validate(text, name);
-    });
-  }
+  itMatchesGoldenAndPasses(cases, { fixtures: FIXTURES, extension: 'json', checker: 'caddy validate', generate, check: validate });
 
   it('the validator does fail: a policy Caddy does not know is caught (the check can fail)', () => {
     const broken = generate(base).replace('"policy": "round_robin"', '"policy": "round-robin"');

@@ -1,33 +1,20 @@
 // The Caddy exporter: the printed JSON is the runner's config with the servers at placeholder
 // addresses (same upstream names, so a deployed ip_hash hashes as predicted), Caddy's
 // validator accepts it, what to edit goes to stderr as notes, and weight changes are problems.
-import { execFile, execFileSync } from 'node:child_process';
-import { promisify } from 'node:util';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { CaddySettings } from '../../experiments/proxies/caddy-settings.ts';
-import { parseExperiment } from '../../experiments/schema.ts';
-import { chooseRun, exportCaddy } from '../../live/export/export.ts';
+import { exportCaddy } from '../../live/export/export.ts';
+import { caddyCheck } from './config-checks.ts';
+import { workFolder } from '../work-folder.ts';
+import { chosenRun, experiment, exportCli } from './export-kit.ts';
 
-const work = mkdtempSync(join(tmpdir(), 'fulcrum-caddy-export-'));
-afterAll(() => rmSync(work, { recursive: true, force: true }));
-
-const experiment = (patch: Record<string, unknown>) => parseExperiment({
-  name: 'exp', seed: 1,
-  servers: { count: 3, template: { serviceTimeMs: { dist: 'constant', value: 1 }, weight: 1 } },
-  workload: { requests: 10, arrival: { process: 'closed', concurrency: 1 } },
-  balancer: { policy: 'ip-hash' },
-  ...patch,
-}, 'exp.json');
+const work = workFolder('caddy-export');
 
 const ipHash: CaddySettings = { selection: { policy: 'ip_hash' }, tryDurationMs: 0, tryIntervalMs: 250, timeouts: { dialMs: 1000 } };
 
 function exported(patch: Record<string, unknown>, translated: { settings?: CaddySettings; problems?: string[] }) {
-  const plan = experiment(patch);
-  const chosen = chooseRun(plan, { to: 'caddy' });
-  if ('problems' in chosen) throw new Error(chosen.problems.join('\n'));
+  const plan = experiment({ balancer: { policy: 'ip-hash' }, ...patch });
+  const chosen = chosenRun(plan, 'caddy');
   return exportCaddy(plan, chosen.run, chosen.notes, translated);
 }
 
@@ -35,9 +22,7 @@ describe('npm run export -- --to caddy', () => {
   it('prints a config caddy validate accepts: placeholder addresses in the vars handler, named upstreams, notes on what to edit', () => {
     const out = exported({ changes: [{ atMs: 6000, add: 's4' }] }, { settings: ipHash });
     if (!out.text) throw new Error(out.problems!.join('\n'));
-    const file = join(work, 'caddy.json');
-    writeFileSync(file, out.text);
-    execFileSync('caddy', ['validate', '--config', file], { stdio: 'ignore', cwd: work, env: { ...process.env, HOME: work, XDG_DATA_HOME: work, XDG_CONFIG_HOME: work } });
+    caddyCheck(work, out.text, 'caddy');
     const config = JSON.parse(out.text) as { admin: { listen: string }; apps: { http: { servers: { fulcrum: { listen: string[]; routes: Array<{ handle: Array<Record<string, unknown>> }> } } } } };
     const server = config.apps.http.servers.fulcrum;
     expect(server.listen).toEqual([':8080']);
@@ -58,7 +43,8 @@ describe('npm run export -- --to caddy', () => {
   });
 
   it('the CLI prints the JSON on stdout and the notes on stderr (a4, its first variant)', async () => {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, ['--import', 'tsx', 'live/export/cli.ts', 'experiments/a4.json', '--to', 'caddy']);
+    const { code, stdout, stderr } = await exportCli('experiments/a4.json', '--to', 'caddy');
+    expect(code, stderr).toBe(0);
     const config = JSON.parse(stdout) as { apps: { http: { servers: { fulcrum: { routes: Array<{ handle: Array<{ handler: string }> }> } } } } };
     expect(config.apps.http.servers.fulcrum.routes[0].handle.map((h) => h.handler)).toEqual(['vars', 'reverse_proxy']);
     expect(stderr).toMatch(/^# EDIT BEFORE USE: /m);

@@ -13,6 +13,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { Pool } from 'undici';
 import { clientAddress } from '../../experiments/workload.ts';
 import { launchCaddy } from '../../live/runner/proxies/caddy/launcher.ts';
+import { rendezvous } from './caddy-rendezvous.ts';
 
 const FIXTURE = new URL('./fixtures/caddy-ip-hash.csv', import.meta.url);
 const CLIENTS = 200;
@@ -21,17 +22,6 @@ const NOWHERE = 'http://127.0.0.1:9';
 
 let work: string;
 afterAll(async () => { if (work) await rm(work, { recursive: true, force: true }); });
-
-/** fnv-1a 32 (Go's hash/fnv New32a). */
-function fnv32a(text: string): number {
-  let h = 0x811c9dc5;
-  for (const byte of Buffer.from(text)) h = Math.imul(h ^ byte, 0x01000193) >>> 0;
-  return h;
-}
-
-/** Rendezvous over the named upstreams, in pool order; a later upstream wins only with a strictly higher hash. */
-const rendezvous = (ip: string, ids: string[]): string =>
-  ids.reduce((best, id) => (fnv32a(`${ip}{http.vars.${id}}`) > fnv32a(`${ip}{http.vars.${best}}`) ? id : best));
 
 async function picks(): Promise<Record<string, string[]>> {
   work = await mkdtemp(join(tmpdir(), 'fulcrum-caddy-hash-'));

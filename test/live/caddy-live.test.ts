@@ -2,106 +2,34 @@
 // what it routes (checked against the replicas' own counts), ip_hash on named upstreams,
 // what its log says about each attempt, membership changes as admin API config loads, and
 // no process left behind.
-import { execFileSync } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { countByLastServer, servedByReplica, processesMentioning, sendThrough } from './proxy-kit.ts';
-import { Agent, type Dispatcher } from 'undici';
+import { describe, expect, it } from 'vitest';
+import { liveProxyKit, membersText, orderOf } from './proxy-kit.ts';
+import { Agent } from 'undici';
+import { rendezvous } from './caddy-rendezvous.ts';
 import type { CaddySettings } from '../../experiments/proxies/caddy-settings.ts';
 import { launchCaddy } from '../../live/runner/proxies/caddy/launcher.ts';
-import type { AccessRecord, ProxyUnderTest } from '../../live/runner/proxies/types.ts';
-import { ProcessRuntime } from '../../live/runner/runtime/process.ts';
-import type { Replica } from '../../live/runner/runtime/types.ts';
 
-const TOKEN = 'caddy-live-token';
-const runtime = new ProcessRuntime();
-const client = new Agent({ connections: 8, keepAliveTimeout: 1_000 });
-const started: ProxyUnderTest[] = [];
-const caddyPids: number[] = [];
-let replicas: Replica[] = [];
-let work: string;
+const kit = liveProxyKit('caddy', ['version'], launchCaddy);
+const { launch, send, served, victim, processesUnderWork } = kit;
 
 const settings = (s: Partial<CaddySettings> = {}): CaddySettings => ({
   selection: { policy: 'round_robin' }, tryDurationMs: 0, tryIntervalMs: 250, timeouts: { dialMs: 500 }, ...s,
 });
 
-beforeAll(async () => {
-  try { execFileSync('caddy', ['version'], { stdio: 'ignore' }); } catch { throw new Error('caddy is not installed: run npm run test:setup'); }
-  work = await mkdtemp(join(tmpdir(), 'fulcrum-caddy-'));
-  replicas = await Promise.all(['s1', 's2', 's3', 's4'].map((id) => runtime.start({
-    id, host: '127.0.0.1', serviceTimeMs: { dist: 'constant', value: 1 }, concurrency: 8, seed: id, controlToken: TOKEN, restart: false,
-  })));
-});
-
-afterAll(async () => {
-  await Promise.allSettled(started.map((p) => p.stop()));
-  await runtime.closeAll();
-  await client.close();
-  await rm(work, { recursive: true, force: true });
-});
-
-async function launch(s: CaddySettings, backends = replicas.slice(0, 3), log: string[] = []): Promise<ProxyUnderTest> {
-  const workDir = await mkdtemp(join(work, 'run-'));
-  const proxy = await launchCaddy({
-    backends: backends.map((r) => ({ id: r.id, url: r.url, weight: 1 })),
-    config: undefined as never, // the launcher reads only the settings given beside it
-    workDir,
-    log: (line) => {
-      log.push(line);
-      const pid = /^\[caddy\] pid (\d+)/.exec(line)?.[1];
-      if (pid) caddyPids.push(Number(pid));
-    },
-  }, s);
-  started.push(proxy);
-  return proxy;
-}
-
-/** A replica standing in for s2, to be killed. */
-const victim = (seed: string) => runtime.start({ id: 's2', host: '127.0.0.1', serviceTimeMs: { dist: 'constant', value: 1 }, concurrency: 8, seed, controlToken: TOKEN, restart: false });
-
-const served = (): Promise<Record<string, number>> => servedByReplica(replicas, TOKEN);
-
-const send = (proxy: ProxyUnderTest, id: string, dispatcher: Dispatcher = client): Promise<number> => sendThrough(proxy, id, dispatcher);
-
-const countBy = countByLastServer;
-
-const order = (records: AccessRecord[], prefix: string) => records.filter((r) => r.requestId.startsWith(prefix)).map((r) => r.servers.join('|')).join(' ');
-
-/** fnv-1a 32 (Go's hash/fnv New32a), as Caddy's hostByHashing uses it. */
-function fnv32a(text: string): number {
-  let h = 0x811c9dc5;
-  for (const byte of Buffer.from(text)) h = Math.imul(h ^ byte, 0x01000193) >>> 0;
-  return h;
-}
-
-/** PIDs of every process whose command line names this file's work folder (its Caddies' configs). */
-const processesUnderWork = (): number[] => processesMentioning(work);
-
 describe('the real Caddy under test', () => {
   it('round_robin: the order Caddy logs and the replicas\' own counts agree; its Prometheus metrics answer', async () => {
     const before = await served();
     const proxy = await launch(settings());
-    expect(processesUnderWork()).toEqual([caddyPids.at(-1)]);
-    expect(proxy.pid).toBe(caddyPids.at(-1));
-    for (let i = 0; i < 30; i++) expect(await send(proxy, `r${i}`)).toBe(200);
+    expect(processesUnderWork()).toEqual([kit.pids.at(-1)]);
+    expect(proxy.pid).toBe(kit.pids.at(-1));
+    expect(await kit.sendAll(proxy, 'r', 30)).toEqual(Array(30).fill(200));
     const metrics = await proxy.metrics!();
     // Caddy 2.6's admin /metrics: the reverse proxy's upstream gauge (metrics.go) beside Go's own.
     expect(metrics).toMatch(/^caddy_reverse_proxy_upstreams_healthy\{upstream="127\.0\.0\.1:\d+"\} 1$/m);
     const records = await proxy.stop();
-    const after = await served();
-    expect(records.map((r) => r.requestId)).toEqual(Array.from({ length: 30 }, (_, i) => `r${i}`));
     // RoundRobinSelection.Select: the counter is incremented before use, so the second upstream goes first.
-    expect(order(records, 'r').split(' ').slice(0, 4)).toEqual(['s2', 's3', 's1', 's2']);
-    expect(countBy(records)).toEqual({ s1: 10, s2: 10, s3: 10 });
-    expect({ s1: after.s1 - before.s1, s2: after.s2 - before.s2, s3: after.s3 - before.s3 }).toEqual({ s1: 10, s2: 10, s3: 10 });
-    for (const r of records) {
-      expect(r.status).toBe(200);
-      expect(r.attempts).toHaveLength(1);
-      expect(r.attempts![0].ok).toBe(true);
-      expect(r.attempts![0].endMs).toBeGreaterThanOrEqual(r.attempts![0].startMs);
-    }
+    expect(orderOf(records, 'r').split(' ').slice(0, 4)).toEqual(['s2', 's3', 's1', 's2']);
+    await kit.expectCounted(records, 'r', { s1: 10, s2: 10, s3: 10 }, before);
     expect(processesUnderWork()).toEqual([]);
   });
 
@@ -113,52 +41,47 @@ describe('the real Caddy under test', () => {
       const from = new Agent({ localAddress: ip });
       expect(await send(proxy, `h${c}`, from)).toBe(200);
       await from.close();
-      expected.push(['s1', 's2', 's3'].reduce((best, id) => (fnv32a(ip + `{http.vars.${id}}`) > fnv32a(ip + `{http.vars.${best}}`) ? id : best)));
+      expected.push(rendezvous(ip, ['s1', 's2', 's3']));
     }
     const records = await proxy.stop();
-    expect(order(records, 'h')).toBe(expected.join(' '));
+    expect(orderOf(records, 'h')).toBe(expected.join(' '));
     expect(new Set(expected).size).toBe(3); // the clients cover every server: the check can fail
   });
 
   it('admin API loads: add and remove take effect, the round-robin counter starts again, weights are refused', async () => {
-    const proxy = await launch(settings(), replicas.slice(0, 2));
+    const proxy = await launch(settings(), { weights: [1, 1] });
     for (let i = 0; i < 3; i++) await send(proxy, `a${i}`);
-    await proxy.change({ kind: 'add', atMs: 0, server: 's4' }, replicas[3].url);
+    await proxy.change({ kind: 'add', atMs: 0, server: 's4' }, kit.replicas[3].url);
     for (let i = 0; i < 6; i++) await send(proxy, `b${i}`);
     await proxy.change({ kind: 'remove', atMs: 0, server: 's1' });
     for (let i = 0; i < 4; i++) await send(proxy, `c${i}`);
     await expect(proxy.change({ kind: 'weight', atMs: 0, server: 's2', weight: 2 })).rejects.toThrow('Caddy 2.6 has no upstream weights');
     const records = await proxy.stop();
-    expect(order(records, 'a')).toBe('s2 s1 s2');
+    expect(orderOf(records, 'a')).toBe('s2 s1 s2');
     // A load provisions a new RoundRobinSelection: its counter is 0 again, whatever came before.
-    expect(order(records, 'b')).toBe('s2 s4 s1 s2 s4 s1');
-    expect(order(records, 'c')).toBe('s4 s2 s4 s2');
-    const members = proxy.members!().map((m) => m.servers.map((s) => s.id).join(' '));
-    expect(members).toEqual(['s1 s2', 's1 s2 s4', 's2 s4']);
+    expect(orderOf(records, 'b')).toBe('s2 s4 s1 s2 s4 s1');
+    expect(orderOf(records, 'c')).toBe('s4 s2 s4 s2');
+    expect(membersText(proxy)).toEqual(['s1 s2', 's1 s2 s4', 's2 s4']);
   });
 
   it('a config load forgets passive failures: the old handler\'s context ends, and its forgetters uncount at once', async () => {
-    const s2 = await victim('p');
-    const proxy = await launch(settings({ passive: { failDurationMs: 30_000, maxFails: 1, unhealthyStatus: [] } }), [replicas[0], s2, replicas[2]]);
-    await s2.crash();
+    const proxy = await kit.launchWithDeadS2(settings({ passive: { failDurationMs: 30_000, maxFails: 1, unhealthyStatus: [] } }), 'p');
     const statuses: number[] = [];
     for (let i = 0; i < 4; i++) statuses.push(await send(proxy, `p${i}`));
-    await proxy.change({ kind: 'add', atMs: 0, server: 's4' }, replicas[3].url);
+    await proxy.change({ kind: 'add', atMs: 0, server: 's4' }, kit.replicas[3].url);
     for (let i = 0; i < 4; i++) statuses.push(await send(proxy, `q${i}`));
     const records = await proxy.stop();
     // s2's refused dial counts one failure (max_fails 1): round robin skips it from then on.
-    expect(order(records, 'p')).toBe('s2 s3 s1 s3');
+    expect(orderOf(records, 'p')).toBe('s2 s3 s1 s3');
     // The count lives in the global host pool (hosts.go Host.fails), but countFailure's goroutine
     // uncounts when the handler's context is done (healthchecks.go): after the load s2 is
     // healthy again, and the new round-robin counter starts with it.
-    expect(order(records, 'q')).toBe('s2 s3 s4 s1');
+    expect(orderOf(records, 'q')).toBe('s2 s3 s4 s1');
     expect(statuses).toEqual([502, 200, 200, 200, 502, 200, 200, 200]);
   });
 
   it('active health: a killed replica is marked down by Caddy\'s checker, and the timeline says so', async () => {
-    const s2 = await victim('a');
-    const proxy = await launch(settings({ active: { uri: '/heartbeat', intervalMs: 100, timeoutMs: 100 } }), [replicas[0], s2, replicas[2]]);
-    await s2.crash();
+    const proxy = await kit.launchWithDeadS2(settings({ active: { uri: '/heartbeat', intervalMs: 100, timeoutMs: 100 } }), 'a');
     // Until the checker marks s2 down its turns answer 502 (no retries); then only s1 and s3 serve.
     let ok = 0;
     const deadline = Date.now() + 5_000;
@@ -173,11 +96,8 @@ describe('the real Caddy under test', () => {
   });
 
   it('a killed replica with lb_try_duration: the refused attempt on s2 and the retry elsewhere are both in the record', async () => {
-    const s2 = await victim('k');
-    const proxy = await launch(settings({ tryDurationMs: 2_000, tryIntervalMs: 50 }), [replicas[0], s2, replicas[2]]);
-    await s2.crash();
-    const statuses: number[] = [];
-    for (let i = 0; i < 6; i++) statuses.push(await send(proxy, `k${i}`));
+    const proxy = await kit.launchWithDeadS2(settings({ tryDurationMs: 2_000, tryIntervalMs: 50 }), 'k');
+    const statuses = await kit.sendAll(proxy, 'k', 6);
     const records = await proxy.stop();
     expect(statuses).toEqual(Array(6).fill(200));
     const retried = records.filter((r) => r.servers.length > 1);
@@ -192,7 +112,7 @@ describe('the real Caddy under test', () => {
 
   it('no retries on a dead server: Caddy\'s own 502, recorded as a failed connection', async () => {
     const s2 = await victim('d');
-    const proxy = await launch(settings(), [s2]);
+    const proxy = await launch(settings(), { backends: [s2] });
     await s2.crash();
     expect(await send(proxy, 'd0')).toBe(502);
     const [record] = await proxy.stop();
@@ -201,15 +121,14 @@ describe('the real Caddy under test', () => {
   });
 
   it('start-up failures are errors with the reason, and leave no process', async () => {
-    const saved = process.env.FULCRUM_CADDY;
-    process.env.FULCRUM_CADDY = join(work, 'no-such-caddy');
-    try {
+    await kit.withMissingBinary(async () => {
       await expect(launch(settings())).rejects.toThrow(/cannot start .*no-such-caddy/);
-    } finally {
-      if (saved === undefined) delete process.env.FULCRUM_CADDY; else process.env.FULCRUM_CADDY = saved;
-    }
+    });
     await expect(launch(settings({ active: { uri: '%zz', intervalMs: 1_000, timeoutMs: 500 } }))).rejects.toThrow(/caddy exited before it was ready/);
-    const running = new Set(started.map((p) => p.pid));
-    expect(processesUnderWork().filter((pid) => !running.has(pid))).toEqual([]);
+    expect(processesUnderWork()).toEqual([]); // the earlier tests stopped theirs; the failed starts left none
+  });
+
+  it('nothing is left running: every Caddy this file started is gone, and stop() is idempotent', async () => {
+    await kit.expectNothingLeft(7);
   });
 });

@@ -1,63 +1,24 @@
 // `npm run live -- --proxy caddy` end to end (the small experiment CI runs against the real
 // Caddy 2.6): exact round robin in the result files, ip_hash where rendezvous hashing over the
 // runner's upstream names puts every client, and a crashed server's refused attempts retried.
-import { readFileSync } from 'node:fs';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseExperiment } from '../../experiments/schema.ts';
 import { clientAddress } from '../../experiments/workload.ts';
-import { runLivePlan } from '../../live/runner/run.ts';
-import { ProcessRuntime } from '../../live/runner/runtime/process.ts';
+import { rendezvous } from './caddy-rendezvous.ts';
+import { CI_EXPERIMENT, requestRows, liveRuns, expectExactRun } from './runner-kit.ts';
 
-const base = {
-  seed: 17,
-  servers: { count: 3, template: { serviceTimeMs: { dist: 'exponential', mean: 2 }, concurrency: 4 } },
-  workload: { requests: 300, arrival: { process: 'constant', ratePerSec: 200 }, clients: { count: 20 }, path: '/home' },
-  balancer: { policy: 'round-robin' },
-};
-const out = () => mkdtempSync(join(tmpdir(), 'fulcrum-live-caddy-'));
-const quiet = () => {};
-const alive = (pid: number) => {
-  try { process.kill(pid, 0); } catch { return false; }
-  try { return readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.[0] !== 'Z'; } catch { return false; }
-};
-
-function requestRows(dir: string): Array<{ client: number; startMs: number; status: number; servers: string }> {
-  const [header, ...lines] = readFileSync(join(dir, 'requests.csv'), 'utf8').trim().split('\n');
-  const cols = header.split(',');
-  return lines.map((l) => {
-    const v = l.split(',');
-    return { client: Number(v[cols.indexOf('client')]), startMs: Number(v[cols.indexOf('startMs')]), status: Number(v[cols.indexOf('status')]), servers: v[cols.indexOf('servers')] };
-  });
-}
-
-/** fnv-1a 32 (Go's hash/fnv New32a), Caddy's ip_hash hash. */
-function fnv32a(text: string): number {
-  let h = 0x811c9dc5;
-  for (const byte of Buffer.from(text)) h = Math.imul(h ^ byte, 0x01000193) >>> 0;
-  return h;
-}
+const base = { ...CI_EXPERIMENT, seed: 17, balancer: { policy: 'round-robin' } };
+const live = liveRuns('caddy');
 
 describe('npm run live -- --proxy caddy', () => {
   it('round robin over 300 requests: exactly 100 each, results marked as Caddy\'s, nothing left running', async () => {
-    const runtime = new ProcessRuntime();
-    const dir = out();
-    const [r] = await runLivePlan(parseExperiment({ ...base, name: 'rr' }, 'rr'), { runtime, proxy: 'caddy', outDir: dir, writeRequests: true, log: quiet });
-    expect(r.summary.requests).toMatchObject({ total: 300, ok: 300, failed: 0, retries: 0 });
-    expect(Object.fromEntries(Object.entries(r.summary.servers).map(([id, s]) => [id, s.requests]))).toEqual({ s1: 100, s2: 100, s3: 100 });
-    expect(JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8')).proxy).toBe('caddy');
-    expect(runtime.pids.filter(alive)).toEqual([]);
+    expectExactRun(await live.run({ ...base, name: 'rr' }), 'caddy', { s1: 100, s2: 100, s3: 100 });
   });
 
   it('ip-hash: every request on the server rendezvous hashing picks for its client address', async () => {
-    const dir = out();
-    await runLivePlan(parseExperiment({ ...base, name: 'iphash', balancer: { policy: 'ip-hash' } }, 'iphash'), { runtime: new ProcessRuntime(), proxy: 'caddy', outDir: dir, writeRequests: true, log: quiet });
+    const { dir } = await live.run({ ...base, name: 'iphash', balancer: { policy: 'ip-hash' } });
     const rows = requestRows(dir);
     expect(rows).toHaveLength(300);
-    const pick = (ip: string) => ['s1', 's2', 's3'].reduce((best, id) => (fnv32a(`${ip}{http.vars.${id}}`) > fnv32a(`${ip}{http.vars.${best}}`) ? id : best));
-    for (const row of rows) expect(row.servers).toBe(pick(clientAddress(row.client)));
+    for (const row of rows) expect(row.servers).toBe(rendezvous(clientAddress(row.client), ['s1', 's2', 's3']));
     expect(new Set(rows.map((row) => row.servers)).size).toBe(3);
   });
 
@@ -69,8 +30,7 @@ describe('npm run live -- --proxy caddy', () => {
       retry: { maxAttempts: 3 },
       timeouts: { connectMs: 200, requestMs: 2_000 },
     };
-    const dir = out();
-    const [r] = await runLivePlan(parseExperiment(crash, 'crash'), { runtime: new ProcessRuntime(), proxy: 'caddy', outDir: dir, writeRequests: true, log: quiet });
+    const { result: r, dir } = await live.run(crash);
     expect(r.summary.requests.retries).toBeGreaterThan(0);
     const rows = requestRows(dir);
     const retried = rows.filter((x) => x.servers.includes('|'));

@@ -1,18 +1,15 @@
 // The HAProxy config generator: golden files (the exact text a user would deploy) and the
 // real binary's validator on every generated config (`haproxy -c -f`).
 // Regenerate the golden files after an intended change: FULCRUM_UPDATE_GOLDEN=1 npx vitest run test/live/haproxy-config.test.ts
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { HaproxySettings } from '../../experiments/proxies/haproxy-settings.ts';
 import { type HaproxyConfigInput, haproxyConfig } from '../../live/runner/proxies/haproxy/config.ts';
 import { loopbackListener } from '../../live/runner/proxies/haproxy/launcher.ts';
+import { haproxyCheck, itMatchesGoldenAndPasses } from './config-checks.ts';
+import { workFolder } from '../work-folder.ts';
 
 const FIXTURES = new URL('./fixtures/haproxy/', import.meta.url);
-const work = mkdtempSync(join(tmpdir(), 'fulcrum-haproxy-config-'));
-afterAll(() => rmSync(work, { recursive: true, force: true }));
+const work = workFolder('haproxy-config');
 
 const base: HaproxySettings = {
   balance: { algorithm: 'roundrobin' },
@@ -49,27 +46,10 @@ function generate(settings: HaproxySettings, extra: Partial<HaproxyConfigInput> 
   return out.text;
 }
 
-/** `haproxy -c`: the binary's own parser; throws with its messages when it refuses the config. `fds`: sockets it inherits as fd 3, 4 … */
-function validate(text: string, name: string, fds: number[] = []): void {
-  const file = join(work, `${name}.cfg`);
-  writeFileSync(file, text.replace('/run/fulcrum/admin.sock', join(work, 'admin.sock')));
-  try {
-    execFileSync('haproxy', ['-c', '-f', file], { stdio: ['ignore', 'pipe', 'pipe', ...fds] });
-  } catch (e) {
-    throw new Error(`haproxy -c refused ${name}.cfg: ${String((e as { stderr?: Buffer }).stderr)}`);
-  }
-}
+const validate = (text: string, name: string, fds: number[] = []): void => haproxyCheck(work, text, name, fds);
 
 describe('haproxy.cfg generator', () => {
-  for (const [name, settings] of Object.entries(cases)) {
-    it(`${name}: matches its golden file and passes haproxy -c`, () => {
-      const text = generate(settings);
-      const golden = new URL(`${name}.cfg`, FIXTURES);
-      if (process.env.FULCRUM_UPDATE_GOLDEN) writeFileSync(golden, text);
-      expect(text).toBe(readFileSync(golden, 'utf8'));
-      validate(text, name);
-    });
-  }
+  itMatchesGoldenAndPasses(cases, { fixtures: FIXTURES, extension: 'cfg', checker: 'haproxy -c', generate: (s) => generate(s), check: validate });
 
   it("the runner's own form (inherited sockets fd@3, fd@4 for the Prometheus exporter) passes haproxy -c", async () => {
     const text = generate(cases['health-observe-slowstart'], { bind: 'fd@3', metricsBind: 'fd@4' });
@@ -86,7 +66,7 @@ describe('haproxy.cfg generator', () => {
 
   it('the validator does fail: a config HAProxy refuses is caught (the check can fail)', () => {
     const broken = generate(base).replace('balance roundrobin', 'balance round-robin');
-    expect(() => validate(broken, 'broken')).toThrow();
+    expect(() => validate(broken, 'broken')).toThrow(/haproxy -c refused broken\.cfg/);
   });
 
   it('logs every request with the request id, server, retries, timers and termination state', () => {

@@ -1,43 +1,17 @@
 // `npm run export FILE -- --to haproxy|fulcrum`: the printed config is the runner's (servers
 // at placeholder addresses), HAProxy's own validator accepts it, and whatever the target
 // cannot express is listed, one line each, with exit code 2.
-import { execFile } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { parseExperiment } from '../../experiments/schema.ts';
 import { parseRoutingConfig } from '../../live/proxy/config.ts';
 import { chooseRun, exportFulcrum, exportHaproxy } from '../../live/export/export.ts';
+import { haproxyCheck } from './config-checks.ts';
+import { workFolder } from '../work-folder.ts';
+import { chosenRun, experiment, experimentFile, exportCli } from './export-kit.ts';
 
-const run = promisify(execFile);
-const work = mkdtempSync(join(tmpdir(), 'fulcrum-export-'));
+const work = workFolder('haproxy-export');
 
-async function exportCli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', 'live/export/cli.ts', ...args]);
-    return { code: 0, stdout, stderr };
-  } catch (e) {
-    const err = e as { code: number; stdout: string; stderr: string };
-    return { code: err.code, stdout: err.stdout, stderr: err.stderr };
-  }
-}
-
-/** `haproxy -c`: rejects with HAProxy's messages when it refuses the config. */
-async function haproxyCheck(text: string, name: string): Promise<void> {
-  const file = join(work, `${name}.cfg`);
-  writeFileSync(file, text.replace('/run/haproxy/admin.sock', join(work, 'admin.sock')));
-  await run('haproxy', ['-c', '-q', '-f', file]);
-}
-
-const experiment = (patch: Record<string, unknown>) => parseExperiment({
-  name: 'exp', seed: 1,
-  servers: { count: 3, template: { serviceTimeMs: { dist: 'constant', value: 1 }, weight: 1 } },
-  workload: { requests: 10, arrival: { process: 'closed', concurrency: 1 } },
-  balancer: { policy: 'round-robin' },
-  ...patch,
-}, 'exp.json');
+/** The small experiment under round robin, with `patch`. */
+const roundRobin = (patch: Record<string, unknown>) => experiment({ balancer: { policy: 'round-robin' }, ...patch });
 
 describe('npm run export', () => {
   it('--to haproxy on A-1: exit 0, the placeholder servers, and haproxy -c accepts it', async () => {
@@ -46,16 +20,12 @@ describe('npm run export', () => {
     expect(out.stdout).toMatch(/^# .*EDIT BEFORE USE: servers s1…s3 are at placeholder addresses/m);
     expect(out.stdout).toContain('  server s2 192.0.2.2:80 weight 1\n');
     expect(out.stdout).toContain('  balance roundrobin\n');
-    await haproxyCheck(out.stdout, 'a1');
-    await expect(haproxyCheck(out.stdout.replace('balance roundrobin', 'balance round-robin'), 'broken')).rejects.toThrow();
+    haproxyCheck(work, out.stdout, 'a1');
+    expect(() => haproxyCheck(work, out.stdout.replace('balance roundrobin', 'balance round-robin'), 'broken')).toThrow(/haproxy -c refused broken\.cfg/);
   });
 
   it('settings HAProxy cannot express: exit 2, every one on its own line, nothing on stdout', async () => {
-    const file = join(work, 'peak-ewma.json');
-    writeFileSync(file, JSON.stringify({
-      name: 'peak', seed: 1, servers: { count: 3, template: { serviceTimeMs: { dist: 'constant', value: 1 } } },
-      workload: { requests: 10, arrival: { process: 'closed', concurrency: 1 } }, balancer: { policy: 'peak-ewma' },
-    }));
+    const file = experimentFile(work, 'peak', { balancer: { policy: 'peak-ewma' } });
     const out = await exportCli(file, '--to', 'haproxy');
     expect(out.code).toBe(2);
     expect(out.stdout).toBe('');
@@ -80,12 +50,11 @@ describe('npm run export', () => {
   });
 
   it('weights HAProxy cannot take are problems at their JSON paths (the translation\'s), changes included', () => {
-    const plan = experiment({
+    const plan = roundRobin({
       servers: { count: 2, template: { serviceTimeMs: { dist: 'constant', value: 1 }, weight: 1 }, overrides: { s2: { weight: 2.5 } } },
       changes: [{ atMs: 10, server: 's1', weight: 400 }],
     });
-    const chosen = chooseRun(plan, { to: 'haproxy' });
-    if ('problems' in chosen) throw new Error(chosen.problems.join());
+    const chosen = chosenRun(plan, 'haproxy');
     const problems = exportHaproxy(plan, chosen.run, chosen.notes).problems!;
     expect(problems).toHaveLength(2);
     expect(problems[0]).toMatch(/^servers\.overrides\.s2\.weight: 2\.5 /);
@@ -93,13 +62,12 @@ describe('npm run export', () => {
   });
 
   it('changes become runtime API commands in comments; the result still passes haproxy -c', async () => {
-    const plan = experiment({ changes: [{ atMs: 100, add: 's4', weight: 2 }, { atMs: 200, remove: 's1' }] });
-    const chosen = chooseRun(plan, { to: 'haproxy' });
-    if ('problems' in chosen) throw new Error(chosen.problems.join());
+    const plan = roundRobin({ changes: [{ atMs: 100, add: 's4', weight: 2 }, { atMs: 200, remove: 's1' }] });
+    const chosen = chosenRun(plan, 'haproxy');
     const text = exportHaproxy(plan, chosen.run, chosen.notes).text!;
     expect(text).toContain('# changes at 100 ms (runtime API on the stats socket): add server servers/s4 <address> weight 2');
     expect(text).toContain('# changes at 200 ms (runtime API on the stats socket): disable server servers/s1');
-    await haproxyCheck(text, 'changes');
+    haproxyCheck(work, text, 'changes');
     expect(exportFulcrum(chosen.run).text).toContain('"policy": "round-robin"');
   });
 
@@ -107,19 +75,18 @@ describe('npm run export', () => {
     const out = await exportCli('experiments/a4.json', '--to', 'haproxy', '--variant', 'ip-hash');
     expect(out.code).toBe(2);
     expect(out.stderr).toContain('  changes[0].add: "s4": HAProxy\'s static source with hash-type map-based cannot add a server at run time; use roundrobin, or hash-type consistent\n');
-    const plan = experiment({
+    const plan = roundRobin({
       proxies: { haproxy: { balance: 'static-rr' } },
       changes: [{ atMs: 10, server: 's1', weight: 3 }, { atMs: 30, server: 's1', weight: 1 }, { atMs: 40, remove: 's2' }],
     });
-    const chosen = chooseRun(plan, { to: 'haproxy' });
-    if ('problems' in chosen) throw new Error(chosen.problems.join());
+    const chosen = chosenRun(plan, 'haproxy');
     expect(exportHaproxy(plan, chosen.run, chosen.notes).problems).toEqual([
       'changes[0].weight: 3 on s1: HAProxy\'s static static-rr cannot change a weight at run time except to 0 or back to its configured 1',
     ]);
   });
 
   it('--sweep picks a point; a value that is not one is a problem listing the points', () => {
-    const plan = experiment({ sweep: { path: 'servers.count', values: [2, 4] } });
+    const plan = roundRobin({ sweep: { path: 'servers.count', values: [2, 4] } });
     const four = chooseRun(plan, { to: 'haproxy', sweep: '4' });
     expect('run' in four && four.run.config.servers.count).toBe(4);
     expect(chooseRun(plan, { to: 'haproxy', sweep: '3' })).toEqual({ problems: ['--sweep: got "3"; allowed values of servers.count: 2, 4'] });

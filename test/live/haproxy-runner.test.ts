@@ -2,46 +2,17 @@
 // HAProxy): exact weighted round robin in the result files, a real SIGKILL with HAProxy's own
 // retries and redispatch, and no HAProxy left behind after Ctrl-C.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseExperiment } from '../../experiments/schema.ts';
-import { runLivePlan } from '../../live/runner/run.ts';
-import { ProcessRuntime } from '../../live/runner/runtime/process.ts';
+import { CI_EXPERIMENT, WEIGHTED_SERVERS, isRunning, requestRows, liveRuns, expectExactRun } from './runner-kit.ts';
 
-const base = {
-  seed: 16,
-  servers: { count: 3, template: { serviceTimeMs: { dist: 'exponential', mean: 2 }, concurrency: 4 }, overrides: { s2: { weight: 2 }, s3: { weight: 3 } } },
-  workload: { requests: 300, arrival: { process: 'constant', ratePerSec: 200 }, clients: { count: 20 }, path: '/home' },
-  balancer: { policy: 'weighted-round-robin' },
-};
-const out = () => mkdtempSync(join(tmpdir(), 'fulcrum-live-haproxy-'));
-/** Running: it exists and is not a zombie (a killed child whose runner exited waits for init to reap it). */
-const alive = (pid: number) => {
-  try { process.kill(pid, 0); } catch { return false; }
-  try { return readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.[0] !== 'Z'; } catch { return false; }
-};
-const quiet = () => {};
-
-function requestRows(dir: string): Array<{ startMs: number; status: number; servers: string }> {
-  const [header, ...lines] = readFileSync(join(dir, 'requests.csv'), 'utf8').trim().split('\n');
-  const cols = header.split(',');
-  return lines.map((l) => {
-    const v = l.split(',');
-    return { startMs: Number(v[cols.indexOf('startMs')]), status: Number(v[cols.indexOf('status')]), servers: v[cols.indexOf('servers')] };
-  });
-}
+const base = { ...CI_EXPERIMENT, seed: 16, servers: WEIGHTED_SERVERS, balancer: { policy: 'weighted-round-robin' } };
+const live = liveRuns('haproxy');
 
 describe('npm run live -- --proxy haproxy', () => {
   it('weighted round robin 1:2:3 over 300 requests: exactly 50/100/150, results marked as HAProxy\'s', async () => {
-    const runtime = new ProcessRuntime();
-    const dir = out();
-    const [r] = await runLivePlan(parseExperiment({ ...base, name: 'wrr' }, 'wrr'), { runtime, proxy: 'haproxy', outDir: dir, writeRequests: true, log: quiet });
-    expect(r.summary.requests).toMatchObject({ total: 300, ok: 300, failed: 0, retries: 0 });
-    expect(Object.fromEntries(Object.entries(r.summary.servers).map(([id, s]) => [id, s.requests]))).toEqual({ s1: 50, s2: 100, s3: 150 });
-    expect(JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8')).proxy).toBe('haproxy');
-    expect(runtime.pids.filter(alive)).toEqual([]);
+    expectExactRun(await live.run({ ...base, name: 'wrr' }), 'haproxy', { s1: 50, s2: 100, s3: 150 });
   });
 
   it('s2 SIGKILLed and restarted; HAProxy retries 2 + option redispatch: every retry starts on s2, failures only around the kill', async () => {
@@ -53,8 +24,7 @@ describe('npm run live -- --proxy haproxy', () => {
       faults: [{ atMs: 1_000, server: 's2', kind: 'crash', restartAfterMs: 1_000 }],
       proxies: { haproxy: { retries: 2, redispatch: true, timeouts: { connectMs: 500, serverMs: 1_000 } } },
     };
-    const dir = out();
-    const [r] = await runLivePlan(parseExperiment(crash, 'crash'), { runtime: new ProcessRuntime(), proxy: 'haproxy', outDir: dir, writeRequests: true, log: quiet });
+    const { result: r, dir } = await live.run(crash);
     expect(r.summary.requests.retries).toBeGreaterThan(50);
     const rows = requestRows(dir);
     for (const row of rows.filter((x) => x.servers.includes('|'))) expect(row.servers).toMatch(/^s2\|s[13]$/);
@@ -70,9 +40,9 @@ describe('npm run live -- --proxy haproxy', () => {
   });
 
   it('Ctrl-C mid-run leaves no HAProxy (its own process group) and no replica behind', async () => {
-    const file = join(out(), 'long.json');
+    const file = join(live.out(), 'long.json');
     writeFileSync(file, JSON.stringify({ ...base, name: 'long', workload: { ...base.workload, requests: 100_000 } }));
-    const child = spawn(process.execPath, ['--import', 'tsx', 'live/runner/cli.ts', file, '--proxy', 'haproxy', '--out', out()], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', 'live/runner/cli.ts', file, '--proxy', 'haproxy', '--out', live.out()], { stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
     const pids: number[] = [];
     await new Promise<void>((resolve, reject) => {
@@ -83,10 +53,10 @@ describe('npm run live -- --proxy haproxy', () => {
         if (pids.length === 4 && /\[haproxy\] pid/.test(stderr)) { clearTimeout(timer); resolve(); }
       });
     });
-    expect(pids.filter(alive)).toHaveLength(4);
+    expect(pids.filter(isRunning)).toHaveLength(4);
     child.kill('SIGINT');
     const code = await new Promise((resolve) => child.once('exit', (c) => resolve(c)));
     expect(code).toBe(130);
-    expect(pids.filter(alive)).toEqual([]);
+    expect(pids.filter(isRunning)).toEqual([]);
   });
 });

@@ -2,17 +2,14 @@
 // real binary's validator on every generated config (`nginx -t`, with its prefix and error
 // log in a temporary folder so nothing touches /var/log/nginx or /run).
 // Regenerate the golden files after an intended change: FULCRUM_UPDATE_GOLDEN=1 npx vitest run test/live/nginx-config.test.ts
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { NginxSettings } from '../../experiments/proxies/nginx-settings.ts';
 import { type NginxConfigInput, nginxConfig } from '../../live/runner/proxies/nginx/config.ts';
+import { itMatchesGoldenAndPasses, nginxCheck } from './config-checks.ts';
+import { workFolder } from '../work-folder.ts';
 
 const FIXTURES = new URL('./fixtures/nginx/', import.meta.url);
-const work = mkdtempSync(join(tmpdir(), 'fulcrum-nginx-config-'));
-afterAll(() => rmSync(work, { recursive: true, force: true }));
+const work = workFolder('nginx-config');
 
 const base: NginxSettings = {
   balance: { method: 'round-robin' },
@@ -45,27 +42,10 @@ function generate(settings: NginxSettings, extra: Partial<NginxConfigInput> = {}
   return out.text;
 }
 
-/** `nginx -t`: the binary's own parser, run with its prefix in a temporary folder; throws with its messages when it refuses the config. */
-function validate(text: string, name: string): void {
-  const prefix = mkdtempSync(join(work, `${name}-`));
-  writeFileSync(join(prefix, 'nginx.conf'), text);
-  try {
-    execFileSync('nginx', ['-t', '-q', '-p', `${prefix}/`, '-c', 'nginx.conf', '-e', 'error.log'], { stdio: ['ignore', 'pipe', 'pipe'] });
-  } catch (e) {
-    throw new Error(`nginx -t refused ${name}: ${String((e as { stderr?: Buffer }).stderr)}`);
-  }
-}
+const validate = (text: string, name: string): void => nginxCheck(work, text, name);
 
 describe('nginx.conf generator', () => {
-  for (const [name, settings] of Object.entries(cases)) {
-    it(`${name}: matches its golden file and passes nginx -t`, () => {
-      const text = generate(settings);
-      const golden = new URL(`${name}.conf`, FIXTURES);
-      if (process.env.FULCRUM_UPDATE_GOLDEN) writeFileSync(golden, text);
-      expect(text).toBe(readFileSync(golden, 'utf8'));
-      validate(text, name);
-    });
-  }
+  itMatchesGoldenAndPasses(cases, { fixtures: FIXTURES, extension: 'conf', checker: 'nginx -t', generate: (s) => generate(s), check: validate });
 
   it("the runner's own form (the generation location, user) passes nginx -t", () => {
     const text = generate(base, { generation: 7, user: 'root' });

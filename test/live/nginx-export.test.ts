@@ -1,33 +1,12 @@
 // `npm run export FILE -- --to nginx`: the printed nginx.conf is the runner's (servers at
 // placeholder addresses, changes as reload instructions), NGINX's own validator accepts it,
 // and what NGINX cannot do is listed with exit code 2.
-import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { nginxCheck } from './config-checks.ts';
+import { workFolder } from '../work-folder.ts';
+import { experimentFile, exportCli } from './export-kit.ts';
 
-const run = promisify(execFile);
-const work = mkdtempSync(join(tmpdir(), 'fulcrum-nginx-export-'));
-afterAll(() => rmSync(work, { recursive: true, force: true }));
-
-async function exportCli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', 'live/export/cli.ts', ...args]);
-    return { code: 0, stdout, stderr };
-  } catch (e) {
-    const err = e as { code: number; stdout: string; stderr: string };
-    return { code: err.code, stdout: err.stdout, stderr: err.stderr };
-  }
-}
-
-/** `nginx -t` with the config's prefix in a temporary folder. */
-async function nginxCheck(text: string, name: string): Promise<void> {
-  const prefix = mkdtempSync(join(work, `${name}-`));
-  writeFileSync(join(prefix, 'nginx.conf'), text);
-  await run('nginx', ['-t', '-q', '-p', `${prefix}/`, '-c', 'nginx.conf', '-e', 'error.log']);
-}
+const work = workFolder('nginx-export');
 
 describe('npm run export -- --to nginx', () => {
   it('A-4 ring-hash: exit 0, hash $remote_addr consistent, placeholder servers, the add as a reload, and nginx -t accepts it', async () => {
@@ -39,18 +18,15 @@ describe('npm run export -- --to nginx', () => {
     expect(out.stdout).toContain('# changes at 6000 ms: add "server <address> weight=1 …; # s4" to the upstream block, then reload');
     expect(out.stdout).toContain('    listen 8080;\n');
     expect(out.stdout).not.toContain('fulcrum-generation'); // the launcher's own location stays out
-    await nginxCheck(out.stdout, 'a4');
-    await expect(nginxCheck(out.stdout.replace('consistent;', 'consistently;'), 'broken')).rejects.toThrow();
+    nginxCheck(work, out.stdout, 'a4');
+    expect(() => nginxCheck(work, out.stdout.replace('consistent;', 'consistently;'), 'broken')).toThrow(/nginx -t refused broken/);
   });
 
   it('active health checks: exit 2, the JSON path and the reason, nothing printed', async () => {
-    const file = join(work, 'active.json');
-    writeFileSync(file, JSON.stringify({
-      name: 'active', seed: 1,
+    const file = experimentFile(work, 'active', {
       servers: { count: 2, template: { serviceTimeMs: { dist: 'constant', value: 1 } } },
-      workload: { requests: 10, arrival: { process: 'closed', concurrency: 1 } },
       health: { active: { path: '/heartbeat', intervalMs: 1000, timeoutMs: 500 } },
-    }));
+    });
     const out = await exportCli(file, '--to', 'nginx');
     expect(out.code).toBe(2);
     expect(out.stdout).toBe('');

@@ -7,17 +7,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
+import { CI_EXPERIMENT, WEIGHTED_SERVERS, requestsByServer } from './runner-kit.ts';
 
 const run = promisify(execFile);
 const work = mkdtempSync(join(tmpdir(), 'fulcrum-live-nginx-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
-const experiment = {
-  name: 'nginx-ci', seed: 17,
-  servers: { count: 3, template: { serviceTimeMs: { dist: 'exponential', mean: 2 }, concurrency: 4 }, overrides: { s2: { weight: 2 }, s3: { weight: 3 } } },
-  workload: { requests: 300, arrival: { process: 'constant', ratePerSec: 200 }, clients: { count: 20 }, path: '/home' },
-  balancer: { policy: 'weighted-round-robin' },
-};
+const experiment = { ...CI_EXPERIMENT, name: 'nginx-ci', seed: 17, servers: WEIGHTED_SERVERS, balancer: { policy: 'weighted-round-robin' } };
 
 async function live(patch: Record<string, unknown>, name: string): Promise<{ code: number; stdout: string; stderr: string; out: string }> {
   const file = join(work, `${name}.json`);
@@ -39,7 +35,7 @@ describe('npm run live FILE -- --proxy nginx', () => {
     const summary = JSON.parse(readFileSync(join(r.out, 'summary.json'), 'utf8'));
     expect(summary.proxy).toBe('nginx');
     expect(summary.requests).toMatchObject({ total: 300, ok: 300, failed: 0, retries: 0 });
-    expect(Object.fromEntries(Object.entries(summary.servers as Record<string, { requests: number }>).map(([id, s]) => [id, s.requests]))).toEqual({ s1: 50, s2: 100, s3: 150 });
+    expect(requestsByServer(summary.servers)).toEqual({ s1: 50, s2: 100, s3: 150 });
     expect(r.stdout + r.stderr).toMatch(/\[nginx\] pid \d+ on 127\.0\.0\.1:\d+, 1 worker/);
   });
 

@@ -4,61 +4,44 @@
 // the live runner's own config text (live/runner/proxies/caddy/config.ts), membership changes
 // as config loads through the admin API (POST /load), one request at a time on a fresh
 // connection (ip_hash requests come from distinct loopback addresses).
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { once } from 'node:events';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import http from 'node:http';
-import net, { type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Balancer } from '../../core/balancer.ts';
-import { BalancerSchema } from '../../core/config.ts';
+import type { Balancer } from '../../core/balancer.ts';
 import { rngStream } from '../../core/rng.ts';
 import { Router } from '../../core/router.ts';
 import type { CaddySettings } from '../../experiments/proxies/caddy-settings.ts';
 import { caddyModelRun } from '../../experiments/proxies/caddy-model.ts';
 import { caddyConfigText } from '../../live/runner/proxies/caddy/config.ts';
 import type { RunConfig } from '../../experiments/schema.ts';
+import { type Backends, RouterModel, type RunningBinary, clientAddress, freePort, installed, refusingIf, requestOnce, sendFrom, startBackends, startBinary } from './binary-kit.ts';
+import { modelBalancer } from './model-kit.ts';
 
-const hasCaddy = spawnSync('caddy', ['version']).status === 0;
-const SERVERS = 4;
+const hasCaddy = installed('caddy', ['version']);
 
-let backends: http.Server[] = [];
-let urls: string[] = [];
+let backends: Backends | undefined;
 let work: string;
 
 beforeAll(async () => {
   if (!hasCaddy) return;
   work = mkdtempSync(join(tmpdir(), 'fulcrum-caddy-binary-'));
-  backends = Array.from({ length: SERVERS }, (_, i) => http.createServer((_req, res) => {
-    res.setHeader('x-server', `s${i + 1}`);
-    res.end(`s${i + 1}`);
-  }));
-  for (const b of backends) { b.listen(0, '127.0.0.1'); await once(b, 'listening'); }
-  urls = backends.map((b) => `http://127.0.0.1:${(b.address() as AddressInfo).port}`);
+  backends = await startBackends(['s1', 's2', 's3', 's4']);
 });
 
 afterAll(async () => {
-  await Promise.all(backends.map((b) => new Promise((r) => b.close(r))));
+  await backends?.close();
   if (work) rmSync(work, { recursive: true, force: true });
 });
 
-async function freePort(): Promise<number> {
-  const s = net.createServer().listen(0, '127.0.0.1');
-  await once(s, 'listening');
-  const { port } = s.address() as AddressInfo;
-  await new Promise((r) => s.close(r));
-  return port;
-}
-
 /** A refusing port: listened on once, then closed. */
 const deadUrl = async (): Promise<string> => `http://127.0.0.1:${await freePort()}`;
+const liveUrl = (id: string): string => `http://127.0.0.1:${backends!.port(id)}`;
 
 interface Upstream { id: string; url: string }
 
 class Caddy {
-  private proc: ChildProcess | undefined;
+  private proc: RunningBinary | undefined;
   constructor(private readonly settings: CaddySettings, private readonly named: boolean, readonly listen: number, private readonly admin: number) {}
 
   text(upstreams: Upstream[]): string {
@@ -68,90 +51,38 @@ class Caddy {
   async start(upstreams: Upstream[]): Promise<void> {
     const file = join(work, `caddy-${this.listen}.json`);
     writeFileSync(file, this.text(upstreams));
-    this.proc = spawn('caddy', ['run', '--config', file], {
-      detached: true, stdio: 'ignore', env: { ...process.env, HOME: work, XDG_CONFIG_HOME: work, XDG_DATA_HOME: work },
-    });
-    const deadline = Date.now() + 15_000;
-    while (!(await connects(this.listen))) {
-      if (Date.now() > deadline) throw new Error(`caddy did not listen on ${this.listen}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    this.proc = await startBinary('caddy', ['run', '--config', file], { port: this.listen, env: { ...process.env, HOME: work, XDG_CONFIG_HOME: work, XDG_DATA_HOME: work } });
   }
 
   /** A config load through the admin API, as the live runner does for `changes`. */
   async load(upstreams: Upstream[]): Promise<void> {
-    const body = this.text(upstreams);
-    const status = await new Promise<number>((resolve, reject) => {
-      const req = http.request({ host: '127.0.0.1', port: this.admin, path: '/load', method: 'POST', headers: { 'content-type': 'application/json' }, agent: false }, (res) => {
-        res.resume();
-        res.on('end', () => resolve(res.statusCode ?? 0));
-      });
-      req.on('error', reject);
-      req.end(body);
-    });
-    expect(status).toBe(200);
+    const reply = await requestOnce(this.admin, { path: '/load', method: 'POST', headers: { 'content-type': 'application/json' }, body: this.text(upstreams) });
+    expect(reply.status, reply.body).toBe(200);
   }
 
-  stop(): void {
-    if (this.proc?.pid) process.kill(-this.proc.pid, 'SIGKILL');
+  async stop(): Promise<void> {
+    await this.proc?.stop('SIGKILL');
   }
-}
-
-function connects(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = net.connect(port, '127.0.0.1');
-    s.on('connect', () => { s.destroy(); resolve(true); });
-    s.on('error', () => resolve(false));
-  });
-}
-
-/** One request on a fresh connection from `from`: the answering server, or the status Caddy gave. */
-function request(port: number, from: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const req = http.request({ host: '127.0.0.1', port, path: '/', localAddress: from, agent: false }, (res) => {
-      res.resume();
-      res.on('end', () => resolve(res.statusCode === 200 ? String(res.headers['x-server']) : String(res.statusCode)));
-    });
-    req.on('error', reject);
-    req.end();
-  });
 }
 
 /** The model's answer for each request: Balancer + Router in Caddy mode, from the same settings. */
 class Model {
   readonly balancer: Balancer;
-  private readonly router: Router;
-  private readonly dead = new Set<string>();
-  nowMs = 0;
+  private readonly route: RouterModel;
 
-  constructor(settings: CaddySettings, ids: string[]) {
+  /** Upstreams `ids` at start; those in `dead` refuse every connection. */
+  constructor(settings: CaddySettings, ids: string[], dead: string[] = []) {
     const run = caddyModelRun({ timeouts: { requestMs: 30_000, connectMs: 1_000 } } as RunConfig, settings);
-    this.balancer = new Balancer({ balancer: BalancerSchema.parse(run.config.balancer), health: run.config.health, rng: rngStream(1, 'balancer') });
-    for (const id of ids) this.balancer.add(id, { nowMs: 0, initial: true });
-    this.router = new Router({ balancer: this.balancer, timeouts: run.config.timeouts, rng: rngStream(1, 'r'), caddy: run.rules });
+    this.balancer = modelBalancer(run.config.balancer, ids.map(() => 1), 1, run.config.health);
+    this.route = new RouterModel(new Router({ balancer: this.balancer, timeouts: run.config.timeouts, rng: rngStream(1, 'r'), caddy: run.rules }), refusingIf(new Set(dead)));
   }
 
-  kill(id: string): void { this.dead.add(id); }
+  get nowMs(): number { return this.route.nowMs; }
 
-  answer(client: string): string {
-    const flow = this.router.start({ method: 'GET', hashKey: client, nowMs: this.nowMs, bodyReplayable: true });
-    for (;;) {
-      const step = this.router.next(flow, this.nowMs);
-      if (step.kind === 'fail') return String(step.status);
-      if (step.kind === 'retry') { this.nowMs += step.delayMs; continue; }
-      if (step.kind !== 'attempt') throw new Error(`unexpected step ${step.kind}`);
-      const id = step.backend.id;
-      const after = this.router.attemptEnded(flow, this.nowMs, this.dead.has(id) ? { kind: 'connect-error' } : { kind: 'response', status: 200 });
-      if (after.kind === 'respond') return id;
-      if (after.kind === 'fail') return String(after.status);
-      if (after.kind !== 'retry') throw new Error(`unexpected step ${after.kind}`);
-      this.nowMs += after.delayMs;
-    }
-  }
+  answer(client: string): string { return this.route.answer(client); }
 }
 
 const base: CaddySettings = { selection: { policy: 'round_robin' }, tryDurationMs: 0, tryIntervalMs: 0, timeouts: { dialMs: 1_000 } };
-const clientOf = (i: number): string => `127.0.${Math.floor(i / 200)}.${(i % 200) + 2}`;
 
 interface Case {
   title: string;
@@ -191,10 +122,9 @@ describe.skipIf(!hasCaddy)('Caddy 2.6 models against the real caddy binary (sequ
   it.each(CASES)('$title', async (c) => {
     const dead = new Map<string, string>();
     for (const id of c.dead ?? []) dead.set(id, await deadUrl());
-    const ups = (ids: string[]): Upstream[] => ids.map((id) => ({ id, url: dead.get(id) ?? urls[Number(id.slice(1)) - 1] }));
+    const ups = (ids: string[]): Upstream[] => ids.map((id) => ({ id, url: dead.get(id) ?? liveUrl(id) }));
     const caddy = new Caddy(c.settings, c.named ?? false, await freePort(), await freePort());
-    const model = new Model(c.settings, c.upstreams);
-    for (const id of c.dead ?? []) model.kill(id);
+    const model = new Model(c.settings, c.upstreams, c.dead);
     let current = c.upstreams;
     const real: string[] = [];
     const predicted: string[] = [];
@@ -208,13 +138,12 @@ describe.skipIf(!hasCaddy)('Caddy 2.6 models against the real caddy binary (sequ
           for (const id of current) if (!load.upstreams.includes(id)) model.balancer.remove(id, model.nowMs);
           current = load.upstreams;
         }
-        const from = c.hashClients ? clientOf(i % 120) : '127.0.0.1';
-        real.push(await request(caddy.listen, from));
+        const from = c.hashClients ? clientAddress(i % 120) : '127.0.0.1';
+        real.push(await sendFrom(caddy.listen, from));
         predicted.push(model.answer(from));
-        model.nowMs += 1;
       }
     } finally {
-      caddy.stop();
+      await caddy.stop();
     }
     expect(real.join(' ')).toBe(predicted.join(' '));
   }, 60_000);
@@ -223,23 +152,21 @@ describe.skipIf(!hasCaddy)('Caddy 2.6 models against the real caddy binary (sequ
   // out, random_choose 2 still finds no upstream for ~1/3 of the requests although s3 is up.
   it('random_choose 2 with s1 and s2 passively down: ~1/3 of requests get 503, the rest s3 — as the model', async () => {
     const settings: CaddySettings = { ...base, selection: { policy: 'random_choose', choose: 2 }, passive: { failDurationMs: 60_000, maxFails: 1, unhealthyStatus: [] } };
-    const ups: Upstream[] = [{ id: 's1', url: await deadUrl() }, { id: 's2', url: await deadUrl() }, { id: 's3', url: urls[2] }];
+    const ups: Upstream[] = [{ id: 's1', url: await deadUrl() }, { id: 's2', url: await deadUrl() }, { id: 's3', url: liveUrl('s3') }];
     const caddy = new Caddy(settings, false, await freePort(), await freePort());
-    const model = new Model(settings, ['s1', 's2', 's3']);
-    model.kill('s1');
-    model.kill('s2');
+    const model = new Model(settings, ['s1', 's2', 's3'], ['s1', 's2']);
     const real: string[] = [];
     const predicted: string[] = [];
     try {
       await caddy.start(ups);
-      for (let i = 0; i < 40; i++) { await request(caddy.listen, '127.0.0.1'); model.answer('127.0.0.1'); } // both dead ones fail once
-      for (let i = 0; i < 150; i++) { real.push(await request(caddy.listen, '127.0.0.1')); predicted.push(model.answer('127.0.0.1')); }
+      for (let i = 0; i < 40; i++) { await sendFrom(caddy.listen, '127.0.0.1'); model.answer('127.0.0.1'); } // both dead ones fail once
+      for (let i = 0; i < 150; i++) { real.push(await sendFrom(caddy.listen, '127.0.0.1')); predicted.push(model.answer('127.0.0.1')); }
     } finally {
-      caddy.stop();
+      await caddy.stop();
     }
     for (const answers of [real, predicted]) {
-      expect(new Set(answers)).toEqual(new Set(['s3', '503']));
-      const refused = answers.filter((a) => a === '503').length; // binomial(150, 1/3): 50 ± 5.8
+      expect(new Set(answers)).toEqual(new Set(['s3', 'status 503']));
+      const refused = answers.filter((a) => a === 'status 503').length; // binomial(150, 1/3): 50 ± 5.8
       expect(refused).toBeGreaterThan(25);
       expect(refused).toBeLessThan(75);
     }

@@ -5,36 +5,16 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { Balancer } from '../../core/balancer.ts';
-import { BalancerSchema, type HealthConfig } from '../../core/config.ts';
+import type { HealthConfig } from '../../core/config.ts';
 import { rngStream } from '../../core/rng.ts';
 import { Router } from '../../core/router.ts';
 import type { CaddyRetryRules } from '../../core/caddy-retry.ts';
 import { fnv32a } from '../../core/policies/caddy-ip-hash.ts';
+import { counts, modelBalancer, sequential } from './model-kit.ts';
 import { clientAddress } from '../../experiments/workload.ts';
 
-function lb(cfg: Record<string, unknown>, n: number, health?: HealthConfig, seed = 1): Balancer {
-  const b = new Balancer({ balancer: BalancerSchema.parse({ panicThresholdPercent: 0, ...cfg }), health, rng: rngStream(seed, 'balancer') });
-  for (let i = 1; i <= n; i++) b.add(`s${i}`, { nowMs: 0, initial: true });
-  return b;
-}
-
-/** Sequential requests: each ends before the next starts. */
-function sequential(b: Balancer, n: number, key: (i: number) => string | undefined = () => undefined): string[] {
-  const out: string[] = [];
-  for (let i = 0; i < n; i++) {
-    const be = b.pick({ nowMs: i, hashKey: key(i) })!;
-    b.attemptStarted(be, i);
-    b.attemptEnded(be, i, 0, { kind: 'response', status: 200 });
-    out.push(be.id);
-  }
-  return out;
-}
-
-function counts(ids: readonly (string | undefined)[]): Record<string, number> {
-  const c: Record<string, number> = {};
-  for (const id of ids) c[id ?? 'none'] = (c[id ?? 'none'] ?? 0) + 1;
-  return c;
-}
+/** Caddy 2.6 has no upstream weights: n upstreams s1 … sn. */
+const lb = (cfg: Record<string, unknown>, n: number, health?: HealthConfig, seed = 1): Balancer => modelBalancer(cfg, Array<number>(n).fill(1), seed, health);
 
 describe('caddy-round-robin (RoundRobinSelection: counter incremented before use)', () => {
   it('from a fresh config the first request goes to the SECOND upstream: s2 s3 s1 s2 …', () => {

@@ -3,39 +3,30 @@
 // order. Real HTTP backends on loopback, a minimal hand-written haproxy.cfg per case, one
 // request at a time (so no two requests are ever in flight and the order is HAProxy's
 // algorithm alone). `balance source` requests come from distinct loopback addresses.
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { once } from 'node:events';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Balancer } from '../../core/balancer.ts';
+import type { Balancer } from '../../core/balancer.ts';
 import type { BalancerConfig } from '../../core/config.ts';
 import { rngStream } from '../../core/rng.ts';
 import { Router } from '../../core/router.ts';
 import type { HaproxyRetryRules } from '../../core/haproxy-retry.ts';
+import { type Backends, RouterModel, type RunningBinary, clientAddress, freePort, installed, refusingIf, sendFrom, startBackends, startBinary } from './binary-kit.ts';
+import { modelBalancer } from './model-kit.ts';
 
-const hasHaproxy = spawnSync('haproxy', ['-v']).status === 0;
-const SERVERS = 4;
+const hasHaproxy = installed('haproxy', ['-v']);
+const IDS = ['s1', 's2', 's3', 's4'];
 
-let backends: http.Server[] = [];
-let ports: number[] = [];
+let backends: Backends | undefined;
 
 beforeAll(async () => {
-  if (!hasHaproxy) return;
-  backends = Array.from({ length: SERVERS }, (_, i) => http.createServer((_req, res) => {
-    res.setHeader('x-server', `s${i + 1}`);
-    res.end(`s${i + 1}`);
-  }));
-  for (const b of backends) { b.listen(0, '127.0.0.1'); await once(b, 'listening'); }
-  ports = backends.map((b) => (b.address() as AddressInfo).port);
+  if (hasHaproxy) backends = await startBackends(IDS);
 });
 
 afterAll(async () => {
-  await Promise.all(backends.map((b) => new Promise((r) => b.close(r))));
+  await backends?.close();
 });
 
 interface Case {
@@ -60,12 +51,10 @@ const disable = (before: number, id: string): Change => ({ before, command: `dis
 const enable = (before: number, id: string): Change => ({ before, command: `enable server be/${id}`, apply: (b, t) => b.setAdminDown(id, false, t) });
 /** `add server` (it starts in maintenance) then `enable server`: backend `id` joins at run time. */
 const add = (before: number, id: string, index: number): Change => ({
-  before, command: () => [`add server be/${id} 127.0.0.1:${ports[index]} weight 1`, `enable server be/${id}`],
+  before, command: () => [`add server be/${id} 127.0.0.1:${backends!.port(IDS[index])} weight 1`, `enable server be/${id}`],
   apply: (b, t) => { b.add(id, { weight: 1, nowMs: t }); },
 });
 const weight = (before: number, id: string, w: number): Change => ({ before, command: `set server be/${id} weight ${w}`, apply: (b) => b.setWeight(id, w) });
-
-const clients = (i: number): string => `127.0.${Math.floor(i / 200)}.${(i % 200) + 2}`;
 
 const CASES: Case[] = [
   { title: 'roundrobin, equal weights', backend: ['balance roundrobin'], weights: [1, 1, 1], policy: { policy: 'haproxy-roundrobin' } as BalancerConfig, requests: 30 },
@@ -76,19 +65,19 @@ const CASES: Case[] = [
   { title: 'leastconn, sequential (ties rotate)', backend: ['balance leastconn'], weights: [1, 2, 1], policy: { policy: 'haproxy-leastconn' } as BalancerConfig, requests: 24 },
   { title: 'first', backend: ['balance first'], weights: [1, 1, 1], policy: { policy: 'haproxy-first' } as BalancerConfig, requests: 10 },
   {
-    title: 'source, map-based, weights 1 2 1', backend: ['balance source'], weights: [1, 2, 1], requests: 120, client: clients,
+    title: 'source, map-based, weights 1 2 1', backend: ['balance source'], weights: [1, 2, 1], requests: 120, client: clientAddress,
     policy: { policy: 'haproxy-source', hashMethod: 'map-based', avalanche: false, hashBalanceFactor: 0 } as BalancerConfig,
   },
   {
-    title: 'source, map-based avalanche, weights 3 1 2 1', backend: ['balance source', 'hash-type map-based sdbm avalanche'], weights: [3, 1, 2, 1], requests: 120, client: clients,
+    title: 'source, map-based avalanche, weights 3 1 2 1', backend: ['balance source', 'hash-type map-based sdbm avalanche'], weights: [3, 1, 2, 1], requests: 120, client: clientAddress,
     policy: { policy: 'haproxy-source', hashMethod: 'map-based', avalanche: true, hashBalanceFactor: 0 } as BalancerConfig,
   },
   {
-    title: 'source, consistent (sdbm avalanche by default), weights 1 1 1', backend: ['balance source', 'hash-type consistent'], weights: [1, 1, 1], requests: 150, client: clients,
+    title: 'source, consistent (sdbm avalanche by default), weights 1 1 1', backend: ['balance source', 'hash-type consistent'], weights: [1, 1, 1], requests: 150, client: clientAddress,
     policy: { policy: 'haproxy-source', hashMethod: 'consistent', avalanche: true, hashBalanceFactor: 0 } as BalancerConfig,
   },
   {
-    title: 'source, consistent without avalanche, weights 2 1 3', backend: ['balance source', 'hash-type consistent djb2'], weights: [2, 1, 3], requests: 150, client: clients,
+    title: 'source, consistent without avalanche, weights 2 1 3', backend: ['balance source', 'hash-type consistent djb2'], weights: [2, 1, 3], requests: 150, client: clientAddress,
     policy: { policy: 'haproxy-source', hashMethod: 'consistent', avalanche: false, hashBalanceFactor: 0 } as BalancerConfig,
   },
   // Membership changes through HAProxy's runtime API: the models' up/down/weight paths.
@@ -118,17 +107,17 @@ const CASES: Case[] = [
     changes: [disable(4, 's1'), enable(8, 's1')],
   },
   {
-    title: 'source consistent 1 1 1 1, s2 down, up, s4 weight 3', backend: ['balance source', 'hash-type consistent'], weights: [1, 1, 1, 1], requests: 300, client: (i) => clients(i % 100),
+    title: 'source consistent 1 1 1 1, s2 down, up, s4 weight 3', backend: ['balance source', 'hash-type consistent'], weights: [1, 1, 1, 1], requests: 300, client: (i) => clientAddress(i % 100),
     policy: { policy: 'haproxy-source', hashMethod: 'consistent', avalanche: true, hashBalanceFactor: 0 } as BalancerConfig,
     changes: [disable(100, 's2'), enable(200, 's2'), weight(250, 's4', 3)],
   },
   {
-    title: 'source map-based 1 1 1, s1 down', backend: ['balance source'], weights: [1, 1, 1], requests: 120, client: (i) => clients(i % 60),
+    title: 'source map-based 1 1 1, s1 down', backend: ['balance source'], weights: [1, 1, 1], requests: 120, client: (i) => clientAddress(i % 60),
     policy: { policy: 'haproxy-source', hashMethod: 'map-based', avalanche: false, hashBalanceFactor: 0 } as BalancerConfig,
     changes: [disable(60, 's1')],
   },
   {
-    title: 'source consistent 1 1 1, s4 added by add server', backend: ['balance source', 'hash-type consistent'], weights: [1, 1, 1], requests: 300, client: (i) => clients(i % 150),
+    title: 'source consistent 1 1 1, s4 added by add server', backend: ['balance source', 'hash-type consistent'], weights: [1, 1, 1], requests: 300, client: (i) => clientAddress(i % 150),
     policy: { policy: 'haproxy-source', hashMethod: 'consistent', avalanche: true, hashBalanceFactor: 0 } as BalancerConfig,
     changes: [add(150, 's4', 3)],
   },
@@ -150,7 +139,7 @@ const CASES: Case[] = [
     rules: { retries: 3, redispatch: -1, retryOn: ['conn-failure'], connectMs: 2000, hashBalance: false },
   },
   {
-    title: 'source map-based, s2 refuses, retries 2 + option redispatch: the hash picks s2 again, 503', backend: ['balance source', 'retries 2', 'option redispatch', 'timeout connect 50ms'], weights: [1, 1, 1], requests: 9, client: clients,
+    title: 'source map-based, s2 refuses, retries 2 + option redispatch: the hash picks s2 again, 503', backend: ['balance source', 'retries 2', 'option redispatch', 'timeout connect 50ms'], weights: [1, 1, 1], requests: 9, client: clientAddress,
     policy: { policy: 'haproxy-source', hashMethod: 'map-based', avalanche: false, hashBalanceFactor: 0 } as BalancerConfig, dead: ['s2'],
     rules: { retries: 2, redispatch: -1, retryOn: ['conn-failure'], connectMs: 50, hashBalance: true },
   },
@@ -176,8 +165,7 @@ describe.skipIf(!hasHaproxy)('HAProxy models against the real haproxy binary (se
 });
 
 function throughModel(c: Case): string[] {
-  const balancer = new Balancer({ balancer: { ...c.policy, panicThresholdPercent: 0 } as BalancerConfig, rng: rngStream(1, 'balancer') });
-  c.weights.forEach((w, i) => balancer.add(`s${i + 1}`, { weight: w, nowMs: 0, initial: true }));
+  const balancer = modelBalancer(c.policy, c.weights);
   if (c.rules) return throughRouter(c, balancer, c.rules);
   const out: string[] = [];
   for (let i = 0; i < c.requests; i++) {
@@ -193,24 +181,8 @@ function throughModel(c: Case): string[] {
 /** Each request through the Router in HAProxy mode: a dead server refuses, a live one answers 200. */
 function throughRouter(c: Case, balancer: Balancer, rules: HaproxyRetryRules): string[] {
   const router = new Router({ balancer, timeouts: { requestMs: 1e9, connectMs: rules.connectMs }, rng: rngStream(1, 'router'), haproxy: rules });
-  const dead = new Set(c.dead);
-  const out: string[] = [];
-  let t = 0;
-  for (let i = 0; i < c.requests; i++) {
-    const flow = router.start({ method: 'GET', hashKey: c.client?.(i) ?? '127.0.0.1', nowMs: t, bodyReplayable: true });
-    let step = router.next(flow, t);
-    for (;;) {
-      if (step.kind === 'attempt') {
-        step = router.attemptEnded(flow, t, dead.has(step.backend.id) ? { kind: 'connect-error' } : { kind: 'response', status: 200 });
-      } else if (step.kind === 'retry') {
-        t += step.delayMs;
-        step = router.next(flow, t);
-      } else break;
-    }
-    out.push(step.kind === 'respond' ? flow.path[flow.path.length - 1] : step.kind === 'fail' ? `status ${step.status}` : step.kind);
-    t += 1;
-  }
-  return out;
+  const model = new RouterModel(router, refusingIf(new Set(c.dead)));
+  return Array.from({ length: c.requests }, (_, i) => model.answer(c.client?.(i) ?? '127.0.0.1'));
 }
 
 async function throughHaproxy(c: Case): Promise<string[]> {
@@ -222,28 +194,25 @@ async function throughHaproxy(c: Case): Promise<string[]> {
     'defaults', '  mode http', '  timeout connect 2s', '  timeout client 10s', '  timeout server 10s',
     'frontend fe', `  bind 127.0.0.1:${port}`, '  default_backend be',
     'backend be', ...c.backend.map((l) => `  ${l}`),
-    ...c.weights.map((w, i) => `  server s${i + 1} 127.0.0.1:${c.dead?.includes(`s${i + 1}`) ? refusing : ports[i]} weight ${w}`),
+    ...c.weights.map((w, i) => `  server s${i + 1} 127.0.0.1:${c.dead?.includes(`s${i + 1}`) ? refusing : backends!.port(IDS[i])} weight ${w}`),
     '',
   ].join('\n');
   const file = join(dir, 'haproxy.cfg');
   writeFileSync(file, cfg);
-  const child = spawn('haproxy', ['-db', '-f', file], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let stderr = '';
-  child.stderr!.on('data', (d: Buffer) => { stderr += d.toString(); });
+  let haproxy: RunningBinary | undefined;
   try {
-    await waitForPort(port, child, () => stderr);
+    haproxy = await startBinary('haproxy', ['-db', '-f', file], { port });
     const out: string[] = [];
     for (let i = 0; i < c.requests; i++) {
       for (const change of c.changes ?? []) {
         if (change.before !== i) continue;
         for (const command of typeof change.command === 'string' ? [change.command] : change.command()) await runtimeApi(join(dir, 'admin.sock'), command);
       }
-      out.push(await get(port, c.client?.(i) ?? '127.0.0.1'));
+      out.push(await sendFrom(port, c.client?.(i) ?? '127.0.0.1'));
     }
     return out;
   } finally {
-    child.kill('SIGTERM');
-    if (child.exitCode === null) await once(child, 'exit');
+    await haproxy?.stop();
     rmSync(dir, { recursive: true, force: true });
   }
 }
@@ -257,40 +226,4 @@ function runtimeApi(socket: string, command: string): Promise<void> {
     sock.on('error', reject);
     sock.on('close', () => (answer.trim() === '' || answer.trim() === 'New server registered.' ? resolve() : reject(new Error(`${command}: ${answer.trim()}`))));
   });
-}
-
-function get(port: number, localAddress: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const req = http.request({ host: '127.0.0.1', port, path: '/', localAddress, agent: false }, (res) => {
-      res.resume();
-      res.on('end', () => resolve(String(res.headers['x-server'] ?? `status ${res.statusCode}`)));
-    });
-    req.on('error', reject);
-    req.end();
-  });
-}
-
-async function freePort(): Promise<number> {
-  const s = net.createServer();
-  s.listen(0, '127.0.0.1');
-  await once(s, 'listening');
-  const { port } = s.address() as AddressInfo;
-  await new Promise((r) => s.close(r));
-  return port;
-}
-
-/** Ready when the port accepts; fails fast if haproxy exits, and after a generous deadline. */
-async function waitForPort(port: number, child: ChildProcess, stderr: () => string): Promise<void> {
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`haproxy exited ${child.exitCode}: ${stderr()}`);
-    const ok = await new Promise<boolean>((resolve) => {
-      const sock = net.connect(port, '127.0.0.1');
-      sock.once('connect', () => { sock.destroy(); resolve(true); });
-      sock.once('error', () => resolve(false));
-    });
-    if (ok) return;
-    if (Date.now() > deadline) throw new Error(`haproxy did not listen on ${port}: ${stderr()}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
 }

@@ -3,34 +3,8 @@
 // request-by-request proof against the real haproxy is haproxy-models-binary.test.ts.
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { Balancer } from '../../core/balancer.ts';
-import { BalancerSchema } from '../../core/config.ts';
-import { rngStream } from '../../core/rng.ts';
 import { fullHash, sourceHash } from '../../core/policies/haproxy-hash.ts';
-
-function lb(cfg: Record<string, unknown>, weights: number[], seed = 1): Balancer {
-  const b = new Balancer({ balancer: BalancerSchema.parse({ panicThresholdPercent: 0, ...cfg }), rng: rngStream(seed, 'balancer') });
-  weights.forEach((w, i) => b.add(`s${i + 1}`, { weight: w, nowMs: 0, initial: true }));
-  return b;
-}
-
-/** Sequential requests: each ends before the next starts. */
-function sequential(b: Balancer, n: number, key: (i: number) => string | undefined = () => undefined, exclude?: (i: number) => Set<string>): string[] {
-  const out: string[] = [];
-  for (let i = 0; i < n; i++) {
-    const be = b.pick({ nowMs: i, hashKey: key(i), exclude: exclude?.(i) })!;
-    b.attemptStarted(be, i);
-    b.attemptEnded(be, i, 0, { kind: 'response', status: 200 });
-    out.push(be.id);
-  }
-  return out;
-}
-
-function counts(ids: string[]): Record<string, number> {
-  const c: Record<string, number> = {};
-  for (const id of ids) c[id] = (c[id] ?? 0) + 1;
-  return c;
-}
+import { counts, modelBalancer, sequential } from './model-kit.ts';
 
 const weightsArb = fc.array(fc.integer({ min: 1, max: 12 }), { minLength: 1, maxLength: 6 });
 
@@ -40,19 +14,19 @@ describe('haproxy-roundrobin (lb_fwrr.c)', () => {
   it('law: every window of 16 × Σweight picks gives each server 16 × its weight, ± 1', () => {
     fc.assert(fc.property(weightsArb, fc.integer({ min: 1, max: 3 }), (weights, windows) => {
       const total = weights.reduce((a, b) => a + b, 0);
-      const picks = sequential(lb({ policy: 'haproxy-roundrobin' }, weights), 16 * total * windows);
+      const picks = sequential(modelBalancer({ policy: 'haproxy-roundrobin' }, weights), 16 * total * windows);
       const c = counts(picks);
       weights.forEach((w, i) => expect(Math.abs(c[`s${i + 1}`] - 16 * w * windows)).toBeLessThanOrEqual(1));
     }), { numRuns: 40, seed: 16 });
   });
 
   it('measured on haproxy 2.6.12 (haproxy-facts §6): weights 1 2 3 → s3 s2 s3 s1 s3 s2, repeating; equal weights start at s1', () => {
-    expect(sequential(lb({ policy: 'haproxy-roundrobin' }, [1, 2, 3]), 12).join(' ')).toBe('s3 s2 s3 s1 s3 s2 s3 s2 s3 s1 s3 s2');
-    expect(sequential(lb({ policy: 'haproxy-roundrobin' }, [1, 1, 1]), 6).join(' ')).toBe('s1 s2 s3 s1 s2 s3');
+    expect(sequential(modelBalancer({ policy: 'haproxy-roundrobin' }, [1, 2, 3]), 12).join(' ')).toBe('s3 s2 s3 s1 s3 s2 s3 s2 s3 s1 s3 s2');
+    expect(sequential(modelBalancer({ policy: 'haproxy-roundrobin' }, [1, 1, 1]), 6).join(' ')).toBe('s1 s2 s3 s1 s2 s3');
   });
 
   it('a server going down leaves the rotation and comes back into it (fwrr_set_server_status_up)', () => {
-    const b = lb({ policy: 'haproxy-roundrobin' }, [1, 1, 1]);
+    const b = modelBalancer({ policy: 'haproxy-roundrobin' }, [1, 1, 1]);
     sequential(b, 4);
     b.setAdminDown('s2', true, 4);
     expect(sequential(b, 6)).not.toContain('s2');
@@ -66,26 +40,26 @@ describe('haproxy-static-rr (lb_map.c)', () => {
     fc.assert(fc.property(weightsArb, fc.integer({ min: 1, max: 4 }), (weights, scale) => {
       const scaled = weights.map((w) => w * scale); // the GCD divides the scale back out
       const total = weights.reduce((a, b) => a + b, 0);
-      const c = counts(sequential(lb({ policy: 'haproxy-static-rr' }, scaled), total * 2));
+      const c = counts(sequential(modelBalancer({ policy: 'haproxy-static-rr' }, scaled), total * 2));
       weights.forEach((w, i) => expect(c[`s${i + 1}`]).toBe(2 * w));
     }), { numRuns: 40, seed: 17 });
   });
 
   it('the map puts the first declared server first on ties (recalc_server_map)', () => {
-    expect(sequential(lb({ policy: 'haproxy-static-rr' }, [3, 2, 1]), 6).join(' ')).toBe('s1 s1 s2 s1 s2 s3');
+    expect(sequential(modelBalancer({ policy: 'haproxy-static-rr' }, [3, 2, 1]), 6).join(' ')).toBe('s1 s1 s2 s1 s2 s3');
   });
 });
 
 describe('haproxy-leastconn (lb_fwlc.c)', () => {
   it('law: idle servers take sequential requests in turn (counts differ by at most one), whatever the weights', () => {
     fc.assert(fc.property(weightsArb, fc.integer({ min: 1, max: 50 }), (weights, n) => {
-      const c = Object.values(counts(sequential(lb({ policy: 'haproxy-leastconn' }, weights), n)));
+      const c = Object.values(counts(sequential(modelBalancer({ policy: 'haproxy-leastconn' }, weights), n)));
       if (c.length === weights.length || n < weights.length) expect(Math.max(...c) - Math.min(...c)).toBeLessThanOrEqual(1);
     }), { numRuns: 40, seed: 18 });
   });
 
   it('a busy server is passed over in proportion to its weight: (inflight + 1) / eweight', () => {
-    const b = lb({ policy: 'haproxy-leastconn' }, [1, 3]);
+    const b = modelBalancer({ policy: 'haproxy-leastconn' }, [1, 3]);
     const s2 = b.backend('s2')!;
     b.attemptStarted(s2, 0); // s2: (1+1)·4096/48 = 170 < s1 idle key 0? no: idle is 0, so s1 first
     expect(b.pick({ nowMs: 0 })!.id).toBe('s1');
@@ -97,8 +71,8 @@ describe('haproxy-leastconn (lb_fwlc.c)', () => {
 
 describe('haproxy-first (lb_fas.c)', () => {
   it('without maxconn the first server takes everything; with maxconn the farm fills in id order', () => {
-    expect(new Set(sequential(lb({ policy: 'haproxy-first' }, [1, 5, 1]), 20))).toEqual(new Set(['s1']));
-    const b = lb({ policy: 'haproxy-first', maxconn: 2 }, [1, 1, 1]);
+    expect(new Set(sequential(modelBalancer({ policy: 'haproxy-first' }, [1, 5, 1]), 20))).toEqual(new Set(['s1']));
+    const b = modelBalancer({ policy: 'haproxy-first', maxconn: 2 }, [1, 1, 1]);
     const held: string[] = [];
     for (let i = 0; i < 5; i++) {
       const be = b.pick({ nowMs: i })!;
@@ -121,13 +95,13 @@ describe('haproxy-source (backend.c get_server_sh)', () => {
   });
 
   it('law: map-based sends address h to slot h mod Σweight — with weights 1 1 1, 127.0.0.x goes to s(1 + (0x7f000000 + x) mod 3)', () => {
-    const picks = sequential(lb({ policy: 'haproxy-source' }, [1, 1, 1]), 30, (i) => `127.0.0.${i + 2}`);
+    const picks = sequential(modelBalancer({ policy: 'haproxy-source' }, [1, 1, 1]), 30, (i) => `127.0.0.${i + 2}`);
     picks.forEach((id, i) => expect(id).toBe(`s${1 + ((0x7f000000 + i + 2) % 3)}`));
   });
 
   it('law: consistent hashing moves only the keys of a server that goes down', () => {
     fc.assert(fc.property(fc.array(fc.integer({ min: 1, max: 5 }), { minLength: 2, maxLength: 6 }), fc.nat(100), (weights, down) => {
-      const b = lb({ policy: 'haproxy-source', hashMethod: 'consistent', avalanche: true }, weights);
+      const b = modelBalancer({ policy: 'haproxy-source', hashMethod: 'consistent', avalanche: true }, weights);
       const before = sequential(b, 300, key);
       const victim = `s${1 + (down % weights.length)}`;
       b.setAdminDown(victim, true, 1_000);
@@ -138,14 +112,14 @@ describe('haproxy-source (backend.c get_server_sh)', () => {
 
   it('law: the same address always lands on the same server while membership holds', () => {
     for (const hashMethod of ['map-based', 'consistent']) {
-      const b = lb({ policy: 'haproxy-source', hashMethod }, [2, 1, 3]);
+      const b = modelBalancer({ policy: 'haproxy-source', hashMethod }, [2, 1, 3]);
       const once = sequential(b, 200, key);
       expect(sequential(b, 200, key)).toEqual(once);
     }
   });
 
   it('hash-balance-factor keeps every server within its bounded share (chash_server_is_eligible)', () => {
-    const b = lb({ policy: 'haproxy-source', hashMethod: 'consistent', avalanche: true, hashBalanceFactor: 125 }, [1, 1, 1, 1]);
+    const b = modelBalancer({ policy: 'haproxy-source', hashMethod: 'consistent', avalanche: true, hashBalanceFactor: 125 }, [1, 1, 1, 1]);
     for (let i = 0; i < 200; i++) b.attemptStarted(b.pick({ nowMs: 0, hashKey: '10.0.0.1' })!, 0); // one hot client, all held
     const loads = b.status(0).map((s) => s.inFlight);
     // slots per server = ceil-ish 1.25 × (served + 1) / 4: never above 1.25 × 200 / 4 + 1
@@ -155,20 +129,20 @@ describe('haproxy-source (backend.c get_server_sh)', () => {
 
 describe('haproxy-random (get_server_rnd over lb_chash.c)', () => {
   it('weights are respected in distribution (random(1), 60 000 picks, ±1.5 points, seed 7)', () => {
-    const c = counts(sequential(lb({ policy: 'haproxy-random', draws: 1 }, [1, 2, 3], 7), 60_000));
+    const c = counts(sequential(modelBalancer({ policy: 'haproxy-random', draws: 1 }, [1, 2, 3], 7), 60_000));
     expect(c.s1 / 60_000).toBeCloseTo(1 / 6, 1);
     expect(Math.abs(c.s3 / 60_000 - 0.5)).toBeLessThan(0.06); // the tree's points are uneven (HAProxy's own caveat)
   });
 
   it('random(2) keeps the less loaded of its two draws', () => {
-    const b = lb({ policy: 'haproxy-random', draws: 2 }, [1, 1], 3);
+    const b = modelBalancer({ policy: 'haproxy-random', draws: 2 }, [1, 1], 3);
     for (let i = 0; i < 5; i++) b.attemptStarted(b.backend('s1')!, 0);
     const c = counts(Array.from({ length: 400 }, () => b.pick({ nowMs: 0 })!.id));
     expect(c.s2).toBeGreaterThan(c.s1 ?? 0);
   });
 
   it('law: the same seed gives the same picks', () => {
-    const run = () => sequential(lb({ policy: 'haproxy-random', draws: 2 }, [1, 2, 1], 5), 300).join();
+    const run = () => sequential(modelBalancer({ policy: 'haproxy-random', draws: 2 }, [1, 2, 1], 5), 300).join();
     expect(run()).toBe(run());
   });
 });
@@ -179,17 +153,17 @@ describe('avoiding a redispatch\'s previous server (srvtoavoid)', () => {
     { policy: 'haproxy-first' }, { policy: 'haproxy-random' }, { policy: 'haproxy-source', hashMethod: 'consistent' },
   ])('law: $policy avoids the excluded server when another is up, and takes it when it is the only one', (cfg) => {
     fc.assert(fc.property(fc.integer({ min: 2, max: 6 }), fc.nat(1_000), (n, k) => {
-      const b = lb(cfg, Array(n).fill(1));
+      const b = modelBalancer(cfg, Array(n).fill(1));
       const avoid = `s${1 + (k % n)}`;
       const pick = b.pick({ nowMs: 0, hashKey: `10.0.${k >> 8}.${k & 255}`, exclude: new Set([avoid]) })!;
       expect(pick.id).not.toBe(avoid);
     }), { numRuns: 30, seed: 20 });
-    const single = lb(cfg, [1]);
+    const single = modelBalancer(cfg, [1]);
     expect(single.pick({ nowMs: 0, hashKey: '10.0.0.1', exclude: new Set(['s1']) })!.id).toBe('s1');
   });
 
   it('map-based source does not avoid: HAProxy hashes straight into the map (map_get_server_hash)', () => {
-    const b = lb({ policy: 'haproxy-source' }, [1, 1, 1]);
+    const b = modelBalancer({ policy: 'haproxy-source' }, [1, 1, 1]);
     const first = b.pick({ nowMs: 0, hashKey: '127.0.0.2' })!.id;
     expect(b.pick({ nowMs: 0, hashKey: '127.0.0.2', exclude: new Set([first]) })!.id).toBe(first);
   });

@@ -4,23 +4,23 @@
 // NGINX's working directory — written `server unix:s1.sock`, the names the consistent hash
 // places its points by — a minimal hand-written nginx.conf per case, one request at a time.
 // ip_hash and hash requests come from distinct loopback addresses.
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { once } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
-import net from 'node:net';
+import type http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { Balancer } from '../../core/balancer.ts';
-import { BalancerSchema } from '../../core/config.ts';
+import type { Balancer } from '../../core/balancer.ts';
 import type { NginxRetryRules } from '../../core/nginx-retry.ts';
 import { rngStream } from '../../core/rng.ts';
 import { Router } from '../../core/router.ts';
 import type { AttemptOutcome } from '../../core/types.ts';
+import {
+  type Answer, type Backends, type HandlerOf, RouterModel, type RunningBinary, answering, freePort, installed, refusingIf, requestOnce, sendFrom,
+  startBackends, startBinary,
+} from './binary-kit.ts';
+import { modelBalancer } from './model-kit.ts';
 
-const hasNginx = spawnSync('nginx', ['-v']).status === 0;
+const hasNginx = installed('nginx', ['-v']);
 
 interface Case {
   title: string;
@@ -42,12 +42,8 @@ interface Case {
   rules?: NginxRetryRules;
 }
 
-type Answer = number | 'reset';
-
 /** Server `id`'s answer to its n-th request (200 unless the case says otherwise). */
-function answerOf(c: { answers?: Record<string, (n: number) => Answer> }, id: string, n: number): Answer {
-  return c.answers?.[id]?.(n) ?? 200;
-}
+const answerOf = (c: Pick<Case, 'answers'>) => (id: string, n: number): Answer => c.answers?.[id]?.(n) ?? 200;
 
 const DEFAULT_RULES: NginxRetryRules = { nextUpstream: ['error', 'timeout'], tries: 0, timeoutMs: 0 };
 /** Spread over the third octet, which ip_hash reads; 127.0.0.x alone would all hash alike. */
@@ -163,30 +159,26 @@ describe.skipIf(!hasNginx)('NGINX models against the real nginx binary: changes 
 });
 
 function throughModelWithReloads(c: ReloadCase): string[] {
-  const balancer = new Balancer({ balancer: BalancerSchema.parse({ panicThresholdPercent: 0, ...c.policy }), rng: rngStream(1, 'balancer') });
-  c.weights.forEach((w, i) => balancer.add(`s${i + 1}`, { weight: w, nowMs: 0, initial: true }));
-  const router = new Router({ balancer, timeouts: { requestMs: 1e9, connectMs: 1000 }, rng: rngStream(1, 'router'), nginx: DEFAULT_RULES });
-  const dead = new Set(c.dead);
+  const { balancer, model } = nginxModel(c, refusingIf(new Set(c.dead)), DEFAULT_RULES);
   const out: string[] = [];
   for (let i = 0; i < c.requests; i++) {
-    for (const r of c.reloads) if (r.before === i) r.apply(balancer, i);
-    const flow = router.start({ method: 'GET', hashKey: spread(i % 60), nowMs: i, bodyReplayable: true });
-    let step = router.next(flow, i);
-    for (;;) {
-      if (step.kind === 'attempt') step = router.attemptEnded(flow, i, dead.has(step.backend.id) ? { kind: 'connect-error' } : { kind: 'response', status: 200 });
-      else if (step.kind === 'retry') step = router.next(flow, i);
-      else break;
-    }
-    out.push(step.kind === 'respond' ? flow.path[flow.path.length - 1] : `status ${(step as { status?: number }).status}`);
+    for (const r of c.reloads) if (r.before === i) r.apply(balancer, model.nowMs);
+    out.push(model.answer(spread(i % 60)));
   }
   return out;
+}
+
+/** Balancer + Router in NGINX mode (requests 1 ms apart: NGINX's next server is tried at once). */
+function nginxModel(c: { policy: Record<string, unknown>; weights: number[] }, outcomeOf: (id: string) => AttemptOutcome, rules: NginxRetryRules): { balancer: Balancer; model: RouterModel } {
+  const balancer = modelBalancer(c.policy, c.weights);
+  const router = new Router({ balancer, timeouts: { requestMs: 1e9, connectMs: 1000 }, rng: rngStream(1, 'router'), nginx: rules });
+  return { balancer, model: new RouterModel(router, outcomeOf) };
 }
 
 /** The case on one nginx with a master process; each reload waits until the new workers answer. */
 async function throughReloads(c: ReloadCase): Promise<string[]> {
   const dir = mkdtempSync(join(tmpdir(), 'nginxreload-'));
   const count = Math.max(c.weights.length, ...c.reloads.map((r) => r.weights.length));
-  const backends = await listenAll(dir, count, c.dead);
   const port = await freePort();
   const write = (weights: Array<number | undefined>, generation: number): void => {
     writeFileSync(join(dir, 'nginx.conf'), nginxConf({
@@ -196,28 +188,40 @@ async function throughReloads(c: ReloadCase): Promise<string[]> {
     }));
   };
   write(c.weights, 0);
-  const child = spawn('nginx', ['-e', 'error.log', '-p', dir, '-c', 'nginx.conf'], { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
-  let stderr = '';
-  child.stderr!.on('data', (d: Buffer) => { stderr += d.toString(); });
-  try {
-    await waitForPort(port, child, () => stderr);
+  return withNginx(dir, serverIds(count, c.dead), answering(), port, async (nginx) => {
     const out: string[] = [];
     let generation = 0;
     for (let i = 0; i < c.requests; i++) {
       for (const r of c.reloads) {
         if (r.before !== i) continue;
         write(r.weights, ++generation);
-        child.kill('SIGHUP');
+        nginx.child.kill('SIGHUP');
         await waitForGeneration(port, generation);
         await waitForOldWorkers(dir, generation);
       }
-      out.push(await get(port, spread(i % 60)));
+      out.push(await sendFrom(port, spread(i % 60)));
     }
     return out;
+  });
+}
+
+/** s1 … s<count> but the dead ones: the servers that listen. */
+const serverIds = (count: number, dead: string[] = []): string[] => Array.from({ length: count }, (_, i) => `s${i + 1}`).filter((id) => !dead.includes(id));
+
+/**
+ * Backends on unix sockets in `dir` (nginx.conf is written there already), nginx on `port`
+ * with `dir` as its prefix, `body` with it running; then everything stopped and `dir` removed.
+ */
+async function withNginx<T>(dir: string, ids: string[], handlerOf: HandlerOf, port: number, body: (nginx: RunningBinary) => Promise<T>): Promise<T> {
+  let backends: Backends | undefined;
+  let nginx: RunningBinary | undefined;
+  try {
+    backends = await startBackends(ids, handlerOf, dir);
+    nginx = await startBinary('nginx', ['-e', 'error.log', '-p', dir, '-c', 'nginx.conf'], { port, cwd: dir });
+    return await body(nginx);
   } finally {
-    child.kill('SIGTERM');
-    if (child.exitCode === null) await once(child, 'exit');
-    await Promise.all(backends.map((b) => new Promise((r) => b.close(r))));
+    await nginx?.stop();
+    await backends?.close();
     rmSync(dir, { recursive: true, force: true });
   }
 }
@@ -241,16 +245,7 @@ async function waitForOldWorkers(dir: string, reloads: number): Promise<void> {
 async function waitForGeneration(port: number, generation: number): Promise<void> {
   const deadline = Date.now() + 20_000;
   for (;;) {
-    const answer = await new Promise<string>((resolve, reject) => {
-      const req = http.request({ host: '127.0.0.1', port, path: '/generation', agent: false }, (res) => {
-        let body = '';
-        res.on('data', (d: Buffer) => { body += d.toString(); });
-        res.on('end', () => resolve(body));
-      });
-      req.on('error', reject);
-      req.end();
-    });
-    if (answer === String(generation)) return;
+    if ((await requestOnce(port, { path: '/generation' })).body === String(generation)) return;
     if (Date.now() > deadline) throw new Error(`nginx did not reload to generation ${generation}`);
     await new Promise((r) => setTimeout(r, 20));
   }
@@ -266,79 +261,35 @@ describe.skipIf(!hasNginx)('NGINX models against the real nginx binary (sequenti
   }
 });
 
-/** Each request through the Router in NGINX mode: a dead server refuses, a live one answers 200. */
+/** Each request through the Router in NGINX mode: a dead server refuses, a live one answers as the case says. */
 function throughModel(c: Case): string[] {
-  const balancer = new Balancer({ balancer: BalancerSchema.parse({ panicThresholdPercent: 0, ...c.policy }), rng: rngStream(1, 'balancer') });
-  c.weights.forEach((w, i) => balancer.add(`s${i + 1}`, { weight: w, nowMs: 0, initial: true }));
-  const router = new Router({ balancer, timeouts: { requestMs: 1e9, connectMs: 1000 }, rng: rngStream(1, 'router'), nginx: c.rules ?? DEFAULT_RULES });
   const dead = new Set(c.dead);
+  const answer = answerOf(c);
   const served = new Map<string, number>();
   const outcome = (id: string): AttemptOutcome => {
     if (dead.has(id)) return { kind: 'connect-error' };
     const n = served.get(id) ?? 0;
     served.set(id, n + 1);
-    const answer = answerOf(c, id, n);
-    return answer === 'reset' ? { kind: 'reset' } : { kind: 'response', status: answer };
+    const a = answer(id, n);
+    return a === 'reset' ? { kind: 'reset' } : { kind: 'response', status: a };
   };
-  const out: string[] = [];
-  for (let i = 0; i < c.requests; i++) {
-    const flow = router.start({ method: c.httpMethod ?? 'GET', hashKey: c.client?.(i) ?? '127.0.0.1', nowMs: i, bodyReplayable: true });
-    let step = router.next(flow, i);
-    for (;;) {
-      if (step.kind === 'attempt') step = router.attemptEnded(flow, i, outcome(step.backend.id));
-      else if (step.kind === 'retry') step = router.next(flow, i);
-      else break;
-    }
-    const last = flow.path[flow.path.length - 1];
-    out.push(step.kind === 'respond' ? (step.status === 200 ? last : `${last} ${step.status}`) : step.kind === 'fail' ? `status ${step.status}` : step.kind);
-  }
-  return out;
+  const { model } = nginxModel(c, outcome, c.rules ?? DEFAULT_RULES);
+  return Array.from({ length: c.requests }, (_, i) => model.answer(c.client?.(i) ?? '127.0.0.1', c.httpMethod));
 }
 
 async function throughNginx(c: Case): Promise<string[]> {
   const dir = mkdtempSync(join(tmpdir(), 'nginxmodels-'));
-  const backends = await listenAll(dir, c.weights.length, c.dead, c);
   const port = await freePort();
   const params = c.serverParams ? ` ${c.serverParams}` : '';
   writeFileSync(join(dir, 'nginx.conf'), nginxConf({
     port, method: c.method, master: false, generation: 0,
     servers: c.weights.map((w, i) => `server unix:s${i + 1}.sock weight=${w}${params};`), rules: c.rules ?? DEFAULT_RULES,
   }));
-  const child = spawn('nginx', ['-e', 'error.log', '-p', dir, '-c', 'nginx.conf'], { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
-  let stderr = '';
-  child.stderr!.on('data', (d: Buffer) => { stderr += d.toString(); });
-  try {
-    await waitForPort(port, child, () => stderr);
+  return withNginx(dir, serverIds(c.weights.length, c.dead), answering(answerOf(c)), port, async () => {
     const out: string[] = [];
-    for (let i = 0; i < c.requests; i++) out.push(await get(port, c.client?.(i) ?? '127.0.0.1', c.httpMethod));
+    for (let i = 0; i < c.requests; i++) out.push(await sendFrom(port, c.client?.(i) ?? '127.0.0.1', c.httpMethod));
     return out;
-  } finally {
-    child.kill('SIGTERM');
-    if (child.exitCode === null) await once(child, 'exit');
-    await Promise.all(backends.map((b) => new Promise((r) => b.close(r))));
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
-
-/** Backends s1 … s<count> on unix sockets in `dir`, answering their id; `dead` ones do not listen. */
-async function listenAll(dir: string, count: number, dead: string[] = [], c: Pick<Case, 'answers'> = {}): Promise<http.Server[]> {
-  const backends: http.Server[] = [];
-  for (let i = 0; i < count; i++) {
-    const id = `s${i + 1}`;
-    if (dead.includes(id)) continue;
-    let n = 0;
-    const server = http.createServer((req, res) => {
-      const answer = answerOf(c, id, n++);
-      if (answer === 'reset') { req.socket.destroy(); return; }
-      res.statusCode = answer;
-      res.setHeader('x-server', id);
-      res.end(id);
-    });
-    server.listen(join(dir, `${id}.sock`));
-    await once(server, 'listening');
-    backends.push(server);
-  }
-  return backends;
+  });
 }
 
 interface ConfInput { port: number; method: string; master: boolean; generation: number; servers: string[]; rules: NginxRetryRules }
@@ -369,43 +320,6 @@ function nextUpstreamText(rules: NginxRetryRules): string {
   return rules.nextUpstream.length > 0 ? rules.nextUpstream.join(' ') : 'off';
 }
 
-function get(port: number, localAddress: string, method = 'GET'): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const req = http.request({ host: '127.0.0.1', port, path: '/', localAddress, agent: false, method }, (res) => {
-      res.resume();
-      const server = res.headers['x-server'];
-      res.on('end', () => resolve(server === undefined ? `status ${res.statusCode}` : res.statusCode === 200 ? String(server) : `${server} ${res.statusCode}`));
-    });
-    req.on('error', reject);
-    req.end();
-  });
-}
-
-async function freePort(): Promise<number> {
-  const s = net.createServer();
-  s.listen(0, '127.0.0.1');
-  await once(s, 'listening');
-  const { port } = s.address() as AddressInfo;
-  await new Promise((r) => s.close(r));
-  return port;
-}
-
-/** Ready when the port accepts; fails fast if nginx exits, and after a generous deadline. */
-async function waitForPort(port: number, child: ChildProcess, stderr: () => string): Promise<void> {
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`nginx exited ${child.exitCode}: ${stderr()}`);
-    const ok = await new Promise<boolean>((resolve) => {
-      const sock = net.connect(port, '127.0.0.1');
-      sock.once('connect', () => { sock.destroy(); resolve(true); });
-      sock.once('error', () => resolve(false));
-    });
-    if (ok) return;
-    if (Date.now() > deadline) throw new Error(`nginx did not listen on ${port}: ${stderr()}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
-
 // least_conn with requests in flight: each backend holds its answers until released, the
 // next request is sent once the previous one has reached its backend, so NGINX and the model
 // see the same conns on every pick — the lowest conns/weight, ties by the smooth pass.
@@ -427,8 +341,7 @@ describe.skipIf(!hasNginx)('NGINX least_conn against the real nginx binary (requ
 });
 
 function heldThroughModel(c: HeldCase): string[] {
-  const balancer = new Balancer({ balancer: BalancerSchema.parse({ policy: 'nginx-least-conn', panicThresholdPercent: 0 }), rng: rngStream(1, 'balancer') });
-  c.weights.forEach((w, i) => balancer.add(`s${i + 1}`, { weight: w, nowMs: 0, initial: true }));
+  const balancer = modelBalancer({ policy: 'nginx-least-conn' }, c.weights);
   const out: string[] = [];
   for (const n of c.rounds) {
     const open = Array.from({ length: n }, () => {
@@ -446,33 +359,22 @@ async function heldThroughNginx(c: HeldCase): Promise<string[]> {
   const dir = mkdtempSync(join(tmpdir(), 'nginxheld-'));
   const held: Array<() => void> = [];
   let arrived: ((id: string) => void) | undefined;
-  const backends: http.Server[] = [];
-  for (let i = 0; i < c.weights.length; i++) {
-    const id = `s${i + 1}`;
-    const server = http.createServer((_req, res) => {
-      held.push(() => { res.setHeader('x-server', id); res.end(id); });
-      arrived?.(id);
-    });
-    server.listen(join(dir, `${id}.sock`));
-    await once(server, 'listening');
-    backends.push(server);
-  }
+  const holding: HandlerOf = (id) => (_req: http.IncomingMessage, res: http.ServerResponse) => {
+    held.push(() => { res.setHeader('x-server', id); res.end(id); });
+    arrived?.(id);
+  };
   const port = await freePort();
   writeFileSync(join(dir, 'nginx.conf'), nginxConf({
     port, method: 'least_conn;', master: false, generation: 0,
     servers: c.weights.map((w, i) => `server unix:s${i + 1}.sock weight=${w};`), rules: DEFAULT_RULES,
   }));
-  const child = spawn('nginx', ['-e', 'error.log', '-p', dir, '-c', 'nginx.conf'], { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
-  let stderr = '';
-  child.stderr!.on('data', (d: Buffer) => { stderr += d.toString(); });
-  try {
-    await waitForPort(port, child, () => stderr);
+  return withNginx(dir, serverIds(c.weights.length), holding, port, async () => {
     const out: string[] = [];
     for (const n of c.rounds) {
       const answers: Array<Promise<string>> = [];
       for (let k = 0; k < n; k++) {
         const reached = new Promise<string>((resolve) => { arrived = resolve; });
-        answers.push(get(port, '127.0.0.1'));
+        answers.push(sendFrom(port, '127.0.0.1'));
         out.push(await reached); // the backend NGINX chose has the request: its conns are counted
       }
       arrived = undefined;
@@ -480,10 +382,5 @@ async function heldThroughNginx(c: HeldCase): Promise<string[]> {
       await Promise.all(answers);
     }
     return out;
-  } finally {
-    child.kill('SIGTERM');
-    if (child.exitCode === null) await once(child, 'exit');
-    await Promise.all(backends.map((b) => new Promise((r) => b.close(r))));
-    rmSync(dir, { recursive: true, force: true });
-  }
+  });
 }

@@ -5,40 +5,13 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { Balancer } from '../../core/balancer.ts';
-import { BalancerSchema } from '../../core/config.ts';
 import { type NginxRetryRules, decideNginxNext } from '../../core/nginx-retry.ts';
-import { rngStream } from '../../core/rng.ts';
 import { ipHashBytes, ipHashStep } from '../../core/policies/nginx-ip-hash.ts';
 import { chashPoints, crc32 } from '../../core/policies/nginx-hash.ts';
+import { OK, counts, modelBalancer, one, sequential } from './model-kit.ts';
 import type { AttemptOutcome } from '../../core/types.ts';
 
-function lb(cfg: Record<string, unknown>, weights: number[], seed = 1): Balancer {
-  const b = new Balancer({ balancer: BalancerSchema.parse({ panicThresholdPercent: 0, ...cfg }), rng: rngStream(seed, 'balancer') });
-  weights.forEach((w, i) => b.add(`s${i + 1}`, { weight: w, nowMs: 0, initial: true }));
-  return b;
-}
-
-const OK: AttemptOutcome = { kind: 'response', status: 200 };
 const REFUSED: AttemptOutcome = { kind: 'connect-error' };
-
-/** One attempt at `nowMs` that ends at once with `outcome`; returns the server. */
-function one(b: Balancer, nowMs: number, outcome: AttemptOutcome = OK, hashKey?: string): string | undefined {
-  const be = b.pick({ nowMs, hashKey });
-  if (!be) return undefined;
-  b.attemptStarted(be, nowMs);
-  b.attemptEnded(be, nowMs, 0, outcome);
-  return be.id;
-}
-
-function sequential(b: Balancer, n: number, key: (i: number) => string | undefined = () => undefined): string[] {
-  return Array.from({ length: n }, (_, i) => one(b, i, OK, key(i))!);
-}
-
-function counts(ids: string[]): Record<string, number> {
-  const c: Record<string, number> = {};
-  for (const id of ids) c[id] = (c[id] ?? 0) + 1;
-  return c;
-}
 
 const weightsArb = fc.array(fc.integer({ min: 1, max: 10 }), { minLength: 2, maxLength: 6 });
 
@@ -46,7 +19,7 @@ describe('nginx-round-robin (ngx_http_upstream_get_peer)', () => {
   it('law: every window of Σweight sequential picks gives each server exactly its weight', () => {
     fc.assert(fc.property(weightsArb, fc.integer({ min: 1, max: 3 }), (weights, windows) => {
       const total = weights.reduce((a, b) => a + b, 0);
-      const picks = sequential(lb({ policy: 'nginx-round-robin' }, weights), total * windows);
+      const picks = sequential(modelBalancer({ policy: 'nginx-round-robin' }, weights), total * windows);
       for (let w = 0; w < windows; w++) {
         const c = counts(picks.slice(w * total, (w + 1) * total));
         weights.forEach((weight, i) => expect(c[`s${i + 1}`]).toBe(weight));
@@ -55,12 +28,12 @@ describe('nginx-round-robin (ngx_http_upstream_get_peer)', () => {
   });
 
   it('the documentation\'s smooth order: weights 5 1 1 give a a b a c a a', () => {
-    expect(sequential(lb({ policy: 'nginx-round-robin' }, [5, 1, 1]), 7).join(' ')).toBe('s1 s1 s2 s1 s3 s1 s1');
+    expect(sequential(modelBalancer({ policy: 'nginx-round-robin' }, [5, 1, 1]), 7).join(' ')).toBe('s1 s1 s2 s1 s3 s1 s1');
   });
 
   it('law: a request never tries a server twice; with every server tried there is none left', () => {
     fc.assert(fc.property(weightsArb, (weights) => {
-      const b = lb({ policy: 'nginx-round-robin', maxFails: 0 }, weights);
+      const b = modelBalancer({ policy: 'nginx-round-robin', maxFails: 0 }, weights);
       const tried = new Set<string>();
       for (let k = 0; k < weights.length; k++) {
         const pick = b.pick({ nowMs: 0, exclude: tried, attempt: k })!;
@@ -72,16 +45,16 @@ describe('nginx-round-robin (ngx_http_upstream_get_peer)', () => {
   });
 
   it('a reload (any change) starts fresh: the order after a weight change is a new server list\'s order', () => {
-    const b = lb({ policy: 'nginx-round-robin' }, [3, 1, 1]);
+    const b = modelBalancer({ policy: 'nginx-round-robin' }, [3, 1, 1]);
     sequential(b, 4);
     b.setWeight('s2', 2);
-    expect(sequential(b, 6).join(' ')).toBe(sequential(lb({ policy: 'nginx-round-robin' }, [3, 2, 1]), 6).join(' '));
+    expect(sequential(b, 6).join(' ')).toBe(sequential(modelBalancer({ policy: 'nginx-round-robin' }, [3, 2, 1]), 6).join(' '));
   });
 });
 
 describe('nginx passive health (max_fails, fail_timeout; free_round_robin_peer)', () => {
   it('max_fails=2 fail_timeout=10s: out after two failures within the window, one probe after it, back when it passes', () => {
-    const b = lb({ policy: 'nginx-round-robin', maxFails: 2, failTimeoutMs: 10_000 }, [1, 1]);
+    const b = modelBalancer({ policy: 'nginx-round-robin', maxFails: 2, failTimeoutMs: 10_000 }, [1, 1]);
     expect(one(b, 0, REFUSED)).toBe('s1');
     expect(one(b, 100)).toBe('s2');
     expect(one(b, 200, REFUSED)).toBe('s1'); // second failure within the window: s1 is out
@@ -102,7 +75,7 @@ describe('nginx passive health (max_fails, fail_timeout; free_round_robin_peer)'
   });
 
   it('fails are not reset by a success until fail_timeout has passed since the last failure (accessed < checked)', () => {
-    const b = lb({ policy: 'nginx-round-robin', maxFails: 2, failTimeoutMs: 10_000 }, [1, 1]);
+    const b = modelBalancer({ policy: 'nginx-round-robin', maxFails: 2, failTimeoutMs: 10_000 }, [1, 1]);
     expect(one(b, 0, REFUSED)).toBe('s1');
     expect(one(b, 1_000)).toBe('s2');
     expect(one(b, 2_000)).toBe('s1'); // a success at 2 s: accessed == checked == 0, fails stay 1
@@ -113,7 +86,7 @@ describe('nginx passive health (max_fails, fail_timeout; free_round_robin_peer)'
 
   it('a failure drops the effective weight by weight / max_fails; it climbs back one per pass', () => {
     const after = (outcome: AttemptOutcome) => {
-      const b = lb({ policy: 'nginx-round-robin', maxFails: 2, failTimeoutMs: 10_000 }, [8, 1]);
+      const b = modelBalancer({ policy: 'nginx-round-robin', maxFails: 2, failTimeoutMs: 10_000 }, [8, 1]);
       expect(one(b, 0, outcome)).toBe('s1'); // a failure: effective weight 8 − 8/2 = 4 (fails 1 < 2: still usable)
       return sequential(b, 9).join(' ');
     };
@@ -122,12 +95,12 @@ describe('nginx passive health (max_fails, fail_timeout; free_round_robin_peer)'
   });
 
   it('an upstream of one server ignores max_fails: it is always used', () => {
-    const b = lb({ policy: 'nginx-round-robin', maxFails: 1 }, [1]);
+    const b = modelBalancer({ policy: 'nginx-round-robin', maxFails: 1 }, [1]);
     for (let t = 0; t < 5; t++) expect(one(b, t, REFUSED)).toBe('s1');
   });
 
   it('max_fails=0 turns passive health off', () => {
-    const b = lb({ policy: 'nginx-round-robin', maxFails: 0 }, [1, 1]);
+    const b = modelBalancer({ policy: 'nginx-round-robin', maxFails: 0 }, [1, 1]);
     const picks = Array.from({ length: 10 }, (_, t) => one(b, t, REFUSED));
     expect(counts(picks as string[])).toEqual({ s1: 5, s2: 5 });
   });
@@ -137,13 +110,13 @@ describe('nginx-least-conn', () => {
   it('law: sequential requests (every server at 0 conns) go in smooth round-robin order', () => {
     fc.assert(fc.property(weightsArb, (weights) => {
       const n = 3 * weights.reduce((a, b) => a + b, 0);
-      expect(sequential(lb({ policy: 'nginx-least-conn' }, weights), n)).toEqual(sequential(lb({ policy: 'nginx-round-robin' }, weights), n));
+      expect(sequential(modelBalancer({ policy: 'nginx-least-conn' }, weights), n)).toEqual(sequential(modelBalancer({ policy: 'nginx-round-robin' }, weights), n));
     }), { numRuns: 40, seed: 5 });
   });
 
   it('law: the pick has the lowest conns per weight of the usable servers', () => {
     fc.assert(fc.property(weightsArb, fc.array(fc.boolean(), { minLength: 30, maxLength: 60 }), (weights, ends) => {
-      const b = lb({ policy: 'nginx-least-conn' }, weights);
+      const b = modelBalancer({ policy: 'nginx-least-conn' }, weights);
       const open: ReturnType<Balancer['pick']>[] = [];
       ends.forEach((end, t) => {
         if (end && open.length) b.attemptEnded(open.shift()!, t, 1, OK);
@@ -165,13 +138,13 @@ describe('nginx-ip-hash (ngx_http_upstream_get_ip_hash_peer)', () => {
   });
 
   it('every 127.0.0.x client lands on one server (4040 mod 3 = 2: s3 of three equal servers)', () => {
-    const b = lb({ policy: 'nginx-ip-hash' }, [1, 1, 1]);
+    const b = modelBalancer({ policy: 'nginx-ip-hash' }, [1, 1, 1]);
     expect(new Set(sequential(b, 200, (i) => `127.0.0.${i + 2}`))).toEqual(new Set(['s3']));
   });
 
   it('law: clients of one /24 share a server, whatever the weights', () => {
     fc.assert(fc.property(weightsArb, fc.integer({ min: 0, max: 255 }), fc.integer({ min: 0, max: 255 }), (weights, a, c) => {
-      const b = lb({ policy: 'nginx-ip-hash' }, weights);
+      const b = modelBalancer({ policy: 'nginx-ip-hash' }, weights);
       const picks = sequential(b, 20, (i) => `10.${a}.${c}.${i * 11}`);
       expect(new Set(picks).size).toBe(1);
     }), { numRuns: 60, seed: 7 });
@@ -193,7 +166,7 @@ describe('nginx-hash', () => {
   it('law (consistent): adding a server moves clients only to it', () => {
     fc.assert(fc.property(fc.array(fc.integer({ min: 1, max: 4 }), { minLength: 2, maxLength: 5 }), (weights) => {
       const key = (i: number) => `10.1.${i % 256}.${Math.floor(i / 256)}`;
-      const b = lb({ policy: 'nginx-hash', consistent: true }, weights);
+      const b = modelBalancer({ policy: 'nginx-hash', consistent: true }, weights);
       const before = sequential(b, 300, key);
       b.add('s9', { weight: 1, nowMs: 300 });
       const after = sequential(b, 300, key);
@@ -202,7 +175,7 @@ describe('nginx-hash', () => {
   });
 
   it('plain: the same key, the same server; another server only when it cannot be used', () => {
-    const b = lb({ policy: 'nginx-hash' }, [1, 1, 1]);
+    const b = modelBalancer({ policy: 'nginx-hash' }, [1, 1, 1]);
     const first = one(b, 0, OK, '10.0.0.1')!;
     expect(sequential(b, 5, () => '10.0.0.1').every((id) => id === first)).toBe(true);
     const other = b.pick({ nowMs: 10, hashKey: '10.0.0.1', exclude: new Set([first]) })!;
@@ -212,14 +185,14 @@ describe('nginx-hash', () => {
 
 describe('nginx-random', () => {
   it('random two: of two servers, the one with fewer conns per weight (both are always drawn)', () => {
-    const b = lb({ policy: 'nginx-random', two: true }, [1, 1]);
+    const b = modelBalancer({ policy: 'nginx-random', two: true }, [1, 1]);
     const busy = b.backend('s1')!;
     b.attemptStarted(busy, 0);
     for (let t = 0; t < 50; t++) expect(one(b, t)).toBe('s2');
   });
 
   it('random: shares follow the weights (seeded; 6000 picks, ±3 %)', () => {
-    const c = counts(sequential(lb({ policy: 'nginx-random' }, [1, 2, 3], 11), 6000));
+    const c = counts(sequential(modelBalancer({ policy: 'nginx-random' }, [1, 2, 3], 11), 6000));
     expect(c.s1 / 6000).toBeCloseTo(1 / 6, 1);
     expect(Math.abs(c.s3 / 6000 - 0.5)).toBeLessThan(0.03);
   });

@@ -1,12 +1,10 @@
 // `npm run sim FILE -- --proxy haproxy`: settings HAProxy cannot express are listed (exit 2,
 // nothing written); otherwise the HAProxy models run and the results name the proxy.
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-
-const cli = (...args: string[]) => spawnSync(process.execPath, ['--import', 'tsx', 'sim/cli.ts', ...args], { encoding: 'utf8' });
+import { requestsByServer } from '../live/runner-kit.ts';
+import { experimentWriter, simCli, simThrough } from './sim-cli-kit.ts';
 
 const base = {
   name: 'hp', seed: 2,
@@ -15,17 +13,12 @@ const base = {
   balancer: { policy: 'weighted-round-robin' },
 };
 
-function write(content: unknown): { dir: string; file: string } {
-  const dir = mkdtempSync(join(tmpdir(), 'hapmodels-cli-'));
-  const file = join(dir, 'exp.json');
-  writeFileSync(file, JSON.stringify(content));
-  return { dir, file };
-}
+const write = experimentWriter('hapmodels-cli');
 
 describe('sim --proxy', () => {
   it('an unknown proxy names the allowed ones (exit 2)', () => {
     const { file } = write(base);
-    const r = cli(file, '--proxy', 'nginz');
+    const r = simCli(file, '--proxy', 'nginz');
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/^--proxy: got "nginz"; allowed: fulcrum, haproxy, nginx, caddy/);
   });
@@ -36,7 +29,7 @@ describe('sim --proxy', () => {
       variants: [{ name: 'ok', set: { 'proxies.haproxy.retries': 1 } }, { name: 'ewma', set: { 'balancer.policy': 'peak-ewma' } }],
     });
     const out = join(dir, 'out');
-    const r = cli(file, '--proxy', 'haproxy', '--out', out, '--quiet');
+    const r = simCli(file, '--proxy', 'haproxy', '--out', out, '--quiet');
     expect(r.status).toBe(2);
     expect(r.stderr.split('\n').filter((l) => l.startsWith('  '))).toEqual([
       expect.stringMatching(/^ {2}ewma: balancer\.policy: "peak-ewma" has no HAProxy equivalent; nearest: leastconn/),
@@ -47,15 +40,9 @@ describe('sim --proxy', () => {
 
   it('runs the HAProxy models: weights 1 1 2 under roundrobin give exactly 100 100 200, and the files name the proxy', () => {
     const { dir, file } = write(base);
-    const out = join(dir, 'sim-haproxy');
-    const r = cli(file, '--proxy', 'haproxy', '--out', out, '--quiet');
-    expect(r.stderr).toBe('');
-    expect(r.status).toBe(0);
-    const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));
-    expect(summary.proxy).toBe('haproxy');
-    expect(Object.fromEntries(Object.entries(summary.servers).map(([id, s]) => [id, (s as { requests: number }).requests])))
-      .toEqual({ s1: 100, s2: 100, s3: 200 });
-    const fulcrum = cli(file, '--out', join(dir, 'sim'), '--quiet');
+    const { summary } = simThrough('haproxy', dir, file);
+    expect(requestsByServer(summary.servers)).toEqual({ s1: 100, s2: 100, s3: 200 });
+    const fulcrum = simCli(file, '--out', join(dir, 'sim'), '--quiet');
     expect(fulcrum.status).toBe(0);
     expect(JSON.parse(readFileSync(join(dir, 'sim', 'summary.json'), 'utf8')).proxy).toBeUndefined();
   });
@@ -63,7 +50,7 @@ describe('sim --proxy', () => {
   it('a server added at run time never joins a static algorithm (HAProxy refuses add server), but joins a dynamic one', () => {
     const requestsOf = (balancer: unknown): number => {
       const { dir, file } = write({ ...base, workload: { ...base.workload, clients: { count: 50 } }, balancer, changes: [{ atMs: 500, add: 's4' }] });
-      const r = cli(file, '--proxy', 'haproxy', '--out', join(dir, 'o'), '--quiet');
+      const r = simCli(file, '--proxy', 'haproxy', '--out', join(dir, 'o'), '--quiet');
       expect(r.status).toBe(0);
       return (JSON.parse(readFileSync(join(dir, 'o', 'summary.json'), 'utf8')).servers.s4?.requests as number | undefined) ?? 0;
     };
