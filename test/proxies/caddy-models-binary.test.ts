@@ -16,6 +16,7 @@ import { Balancer } from '../../core/balancer.ts';
 import { BalancerSchema } from '../../core/config.ts';
 import { rngStream } from '../../core/rng.ts';
 import { Router } from '../../core/router.ts';
+import { CaddyRules } from '../../core/caddy-retry.ts';
 import type { CaddySettings } from '../../experiments/proxies/caddy-settings.ts';
 import { caddyModelRun } from '../../experiments/proxies/caddy-model.ts';
 import { caddyConfigText } from '../../live/runner/proxies/caddy/config.ts';
@@ -128,7 +129,7 @@ class Model {
     const run = caddyModelRun({ timeouts: { requestMs: 30_000, connectMs: 1_000 } } as RunConfig, settings);
     this.balancer = new Balancer({ balancer: BalancerSchema.parse(run.config.balancer), health: run.config.health, rng: rngStream(1, 'balancer') });
     for (const id of ids) this.balancer.add(id, { nowMs: 0, initial: true });
-    this.router = new Router({ balancer: this.balancer, timeouts: run.config.timeouts, rng: rngStream(1, 'r'), caddy: run.rules });
+    this.router = new Router({ balancer: this.balancer, timeouts: run.config.timeouts, rules: new CaddyRules(run.rules) });
   }
 
   kill(id: string): void { this.dead.add(id); }

@@ -16,7 +16,7 @@ import { Balancer } from '../../core/balancer.ts';
 import type { BalancerConfig } from '../../core/config.ts';
 import { rngStream } from '../../core/rng.ts';
 import { Router } from '../../core/router.ts';
-import type { HaproxyRetryRules } from '../../core/haproxy-retry.ts';
+import { type HaproxyRetryRules, HaproxyRules } from '../../core/haproxy-retry.ts';
 
 const hasHaproxy = spawnSync('haproxy', ['-v']).status === 0;
 const SERVERS = 4;
@@ -192,7 +192,7 @@ function throughModel(c: Case): string[] {
 
 /** Each request through the Router in HAProxy mode: a dead server refuses, a live one answers 200. */
 function throughRouter(c: Case, balancer: Balancer, rules: HaproxyRetryRules): string[] {
-  const router = new Router({ balancer, timeouts: { requestMs: 1e9, connectMs: rules.connectMs }, rng: rngStream(1, 'router'), haproxy: rules });
+  const router = new Router({ balancer, timeouts: { requestMs: 1e9, connectMs: rules.connectMs }, rules: new HaproxyRules(rules, balancer) });
   const dead = new Set(c.dead);
   const out: string[] = [];
   let t = 0;

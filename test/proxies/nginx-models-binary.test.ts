@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Balancer } from '../../core/balancer.ts';
 import { BalancerSchema } from '../../core/config.ts';
-import type { NginxRetryRules } from '../../core/nginx-retry.ts';
+import { type NginxRetryRules, NginxRules } from '../../core/nginx-retry.ts';
 import { rngStream } from '../../core/rng.ts';
 import { Router } from '../../core/router.ts';
 import type { AttemptOutcome } from '../../core/types.ts';
@@ -165,7 +165,7 @@ describe.skipIf(!hasNginx)('NGINX models against the real nginx binary: changes 
 function throughModelWithReloads(c: ReloadCase): string[] {
   const balancer = new Balancer({ balancer: BalancerSchema.parse({ panicThresholdPercent: 0, ...c.policy }), rng: rngStream(1, 'balancer') });
   c.weights.forEach((w, i) => balancer.add(`s${i + 1}`, { weight: w, nowMs: 0, initial: true }));
-  const router = new Router({ balancer, timeouts: { requestMs: 1e9, connectMs: 1000 }, rng: rngStream(1, 'router'), nginx: DEFAULT_RULES });
+  const router = new Router({ balancer, timeouts: { requestMs: 1e9, connectMs: 1000 }, rules: new NginxRules(DEFAULT_RULES, balancer) });
   const dead = new Set(c.dead);
   const out: string[] = [];
   for (let i = 0; i < c.requests; i++) {
@@ -270,7 +270,7 @@ describe.skipIf(!hasNginx)('NGINX models against the real nginx binary (sequenti
 function throughModel(c: Case): string[] {
   const balancer = new Balancer({ balancer: BalancerSchema.parse({ panicThresholdPercent: 0, ...c.policy }), rng: rngStream(1, 'balancer') });
   c.weights.forEach((w, i) => balancer.add(`s${i + 1}`, { weight: w, nowMs: 0, initial: true }));
-  const router = new Router({ balancer, timeouts: { requestMs: 1e9, connectMs: 1000 }, rng: rngStream(1, 'router'), nginx: c.rules ?? DEFAULT_RULES });
+  const router = new Router({ balancer, timeouts: { requestMs: 1e9, connectMs: 1000 }, rules: new NginxRules(c.rules ?? DEFAULT_RULES, balancer) });
   const dead = new Set(c.dead);
   const served = new Map<string, number>();
   const outcome = (id: string): AttemptOutcome => {
