@@ -17,7 +17,7 @@ import type { AttemptOutcome } from './types.ts';
 import type { Balancer } from './balancer.ts';
 import type { Flow } from './router.ts';
 import { type FailurePoint, failurePoint } from './retry.ts';
-import { type RequestRules, type Verdict, finalVerdict, gatewayError } from './request-rules.ts';
+import { type AttemptEnd, type RequestRules, type Verdict, finalVerdict, gatewayError } from './request-rules.ts';
 
 export interface HaproxyRetryRules {
   /** `retries`: retries after the first attempt. */
@@ -111,7 +111,7 @@ export class HaproxyRules implements RequestRules<HaproxyFlow> {
     return gatewayError(503, 'no_backend');
   }
 
-  afterAttempt(flow: Flow, state: HaproxyFlow, nowMs: number, outcome: AttemptOutcome, end: { responseStarted?: boolean }): Verdict {
+  afterAttempt(flow: Flow, state: HaproxyFlow, nowMs: number, outcome: AttemptOutcome, end: AttemptEnd): Verdict {
     const failure = failurePoint(outcome);
     if (!failure) return finalVerdict(outcome, 503);
     const backend = flow.path[flow.path.length - 1];
