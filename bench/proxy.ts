@@ -1,16 +1,17 @@
 // Proxy overhead on loopback: 3 replicas (constant 0 ms service time), then autocannon
 // against (a) one replica directly, (b) the floor: a bare node:http + undici round-robin
-// proxy, (c) a bare @fastify/reply-from round-robin proxy, (d) Fulcrum with health checks,
-// outlier detection, retries (with budget) and metrics on, (e) the same with the attempt
-// log the live runner reads (--attempt-log), and (f) HAProxy, NGINX and Caddy when installed
-// (bench/real-proxies.ts), all interleaved in the same run.
+// proxy on undici's request API, (c) the same on undici's dispatcher (Fulcrum's own way of
+// forwarding, no body stream), (d) a bare @fastify/reply-from round-robin proxy, (e) Fulcrum
+// with health checks, outlier detection, retries (with budget) and metrics on, (f) the same
+// with the attempt log the live runner reads (--attempt-log), and (g) HAProxy, NGINX and
+// Caddy when installed (bench/real-proxies.ts), all interleaved in the same run.
 // Each proxy runs in its own process. With ≥ 4 cores and `taskset`, the proxies get the
 // last core to themselves and everything else shares the rest, so the proxy under test is
 // the bottleneck. On 2 cores that would make the load side the bottleneck instead, so there
 // is no pinning and throughput swings ±30 % with the scheduler's mood: cases are therefore
 // interleaved in short slices, each ratio is the median of per-round ratios, and the proxy
 // process's CPU time per request (from /proc), which hardly depends on that, is reported too.
-// The file doubles as the bare proxies' entry point (FULCRUM_BENCH_ROLE=bare-node | bare).
+// The file doubles as the bare proxies' entry point (FULCRUM_BENCH_ROLE=bare-node | bare-dispatch | bare).
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -49,6 +50,8 @@ export default async function benchProxy(): Promise<{ title: string; columns: st
     const urls = replicas.map((r) => r.url);
     const floor = await startChild([fileURLToPath(import.meta.url)], { FULCRUM_BENCH_ROLE: 'bare-node', FULCRUM_BENCH_BACKENDS: urls.join(',') });
     children.push(floor);
+    const dispatchFloor = await startChild([fileURLToPath(import.meta.url)], { FULCRUM_BENCH_ROLE: 'bare-dispatch', FULCRUM_BENCH_BACKENDS: urls.join(',') });
+    children.push(dispatchFloor);
     const bare = await startChild([fileURLToPath(import.meta.url)], { FULCRUM_BENCH_ROLE: 'bare', FULCRUM_BENCH_BACKENDS: urls.join(',') });
     children.push(bare);
     const config = join(dir, 'lb.json');
@@ -66,17 +69,19 @@ export default async function benchProxy(): Promise<{ title: string; columns: st
     children.push(logged);
     const real = await startRealProxies(dir, urls.map((u) => new URL(u).host));
     children.push(...real.started);
-    if (pinning) for (const pid of [floor.pid, bare.pid, fulcrum.pid, logged.pid, ...real.started.map((p) => p.pid)]) pin(pid, pinning.proxy);
+    if (pinning) for (const pid of [floor.pid, dispatchFloor.pid, bare.pid, fulcrum.pid, logged.pid, ...real.started.map((p) => p.pid)]) pin(pid, pinning.proxy);
 
     const cases: Case[] = [
       { name: 'direct to one replica', url: `${urls[0]}/home` },
       { name: 'bare node:http + undici round robin (the floor)', url: `${floor.url}/home`, pid: floor.pid },
+      { name: 'bare node:http + undici dispatcher round robin', url: `${dispatchFloor.url}/home`, pid: dispatchFloor.pid },
       { name: 'bare @fastify/reply-from round robin', url: `${bare.url}/home`, pid: bare.pid },
       { name: 'Fulcrum (health, outlier, retries+budget, metrics)', url: `${fulcrum.url}/home`, pid: fulcrum.pid },
       { name: 'Fulcrum + --attempt-log', url: `${logged.url}/home`, pid: logged.pid },
       ...real.started.map((p) => ({ name: p.name, url: `${p.url}/home`, pid: p.pid })),
     ];
-    const FULCRUM = 3;
+    const FULCRUM = 4;
+    const DISPATCH_FLOOR = 2;
     for (const c of cases) await autocannon({ url: c.url, connections: CONNECTIONS, duration: WARMUP_S });
     const slices: Slice[][] = cases.map(() => []);
     for (let round = 0; round < ROUNDS; round++) {
@@ -94,6 +99,10 @@ export default async function benchProxy(): Promise<{ title: string; columns: st
         round2(median(s.map((x, r) => x.rps / base[r].rps))), cpuRatio, s.reduce((n, x) => n + x.errors, 0),
       ];
     });
+    const versusDispatch = {
+      rps: round2(median(slices[FULCRUM].map((x, r) => x.rps / slices[DISPATCH_FLOOR][r].rps))),
+      cpu: round2(median(slices[FULCRUM].map((x, r) => slices[DISPATCH_FLOOR][r].cpuUsPerRequest! / x.cpuUsPerRequest!))),
+    };
     const logCost = median(slices[FULCRUM + 1].map((x, r) => x.cpuUsPerRequest! / slices[FULCRUM][r].cpuUsPerRequest!));
     // Fulcrum against each reference proxy, per round: req/s ratio and CPU per request ratio.
     const versus = real.started.map((p, i) => {
@@ -109,6 +118,7 @@ export default async function benchProxy(): Promise<{ title: string; columns: st
       rows,
       notes: [
         '× floor req/s: median over rounds of (case req/s ÷ the bare node:http + undici proxy\'s req/s in the same round). × floor efficiency: the floor\'s CPU per request ÷ the case\'s (1 = same cost, higher = cheaper). Fulcrum must stay at ≥ 1.0× the floor.',
+        `The floor forwards with undici's request API, as a bare proxy would; Fulcrum forwards with undici's dispatcher (no stream around each answer's body). Against a bare proxy that does the same, Fulcrum is ${versusDispatch.rps}× its req/s and ${versusDispatch.cpu}× its efficiency: the cost of Fastify and every feature.`,
         ...(versus.length ? [`Fulcrum (all features on) is ${versus.join('; ')} (medians of per-round ratios).`] : []),
         ...(real.missing.length ? [`Not installed, so not measured: ${real.missing.join(', ')}.`] : []),
         `The attempt log costs ×${round2(logCost)} Fulcrum's CPU per request (median over rounds of logged ÷ plain); the live runner runs the proxy with it.`,
@@ -200,12 +210,6 @@ async function runBareNodeProxy(): Promise<void> {
   const { createServer } = await import('node:http');
   const { Pool } = await import('undici');
   const pools = process.env.FULCRUM_BENCH_BACKENDS!.split(',').map((u) => new Pool(u, { connections: 128, pipelining: 1 }));
-  const hopByHop = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te', 'trailer', 'host']);
-  const endToEnd = (headers: Record<string, string | string[] | undefined>) => {
-    const out: Record<string, string | string[]> = {};
-    for (const [k, v] of Object.entries(headers)) if (v !== undefined && !hopByHop.has(k)) out[k] = v;
-    return out;
-  };
   let next = 0;
   const server = createServer((req, res) => {
     const pool = pools[next++ % pools.length];
@@ -215,11 +219,42 @@ async function runBareNodeProxy(): Promise<void> {
       () => { if (!res.headersSent) res.writeHead(502); res.end(); },
     );
   });
+  await listen(server);
+}
+
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te', 'trailer', 'host']);
+function endToEnd(headers: Record<string, string | string[] | undefined>): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = {};
+  for (const [k, v] of Object.entries(headers)) if (v !== undefined && !HOP_BY_HOP.has(k)) out[k] = v;
+  return out;
+}
+
+/** Listens on a free loopback port, prints the ready line, and exits on SIGTERM. */
+async function listen(server: import('node:http').Server): Promise<void> {
   server.keepAliveTimeout = 30_000;
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as { port: number };
   process.stdout.write(JSON.stringify({ event: 'ready', url: `http://127.0.0.1:${port}` }) + '\n');
-  process.on('SIGTERM', () => { server.close(); void Promise.all(pools.map((p) => p.close())).then(() => process.exit(0)); });
+  process.on('SIGTERM', () => { server.close(); process.exit(0); });
+}
+
+/** The floor's twin on undici's dispatcher: the head goes out when it arrives, the body chunk by chunk, with backpressure. */
+async function runBareDispatchProxy(): Promise<void> {
+  const { createServer } = await import('node:http');
+  const { Pool } = await import('undici');
+  const pools = process.env.FULCRUM_BENCH_BACKENDS!.split(',').map((u) => new Pool(u, { connections: 128, pipelining: 1 }));
+  let next = 0;
+  const server = createServer((req, res) => {
+    const hasBody = req.method !== 'GET' && req.method !== 'HEAD';
+    pools[next++ % pools.length].dispatch({ path: req.url!, method: req.method as 'GET', headers: endToEnd(req.headers), body: hasBody ? req : undefined }, {
+      onRequestStart() {},
+      onResponseStart(_c, status, headers) { res.writeHead(status, endToEnd(headers)); },
+      onResponseData(c, chunk) { if (!res.write(chunk)) { c.pause(); res.once('drain', () => c.resume()); } },
+      onResponseEnd() { res.end(); },
+      onResponseError() { if (!res.headersSent) res.writeHead(502); res.end(); },
+    });
+  });
+  await listen(server);
 }
 
 /** The comparison point: reply-from's own balancing-free forwarding, round robin in a line. */
@@ -240,6 +275,8 @@ async function runBareProxy(): Promise<void> {
 
 if (process.env.FULCRUM_BENCH_ROLE === 'bare-node') {
   runBareNodeProxy().catch((err) => { process.stderr.write(String(err?.stack ?? err) + '\n'); process.exit(1); });
+} else if (process.env.FULCRUM_BENCH_ROLE === 'bare-dispatch') {
+  runBareDispatchProxy().catch((err) => { process.stderr.write(String(err?.stack ?? err) + '\n'); process.exit(1); });
 } else if (process.env.FULCRUM_BENCH_ROLE === 'bare') {
   runBareProxy().catch((err) => { process.stderr.write(String(err?.stack ?? err) + '\n'); process.exit(1); });
 } else if (process.argv[1] === fileURLToPath(import.meta.url)) {

@@ -2,10 +2,11 @@
 // small enough to replay), then follow the Router's steps — attempt, retry after a delay,
 // respond, fail — until the client has its answer. Every choice of backend, every retry and
 // every gateway status comes from the core; an Exchange only performs them with sockets
-// and timers, moving through explicit phases (`Phase` below). Passing an answer on is
-// relay.ts. Callbacks are module functions that find their Exchange on the emitter or in
-// undici's `opaque`, so a request allocates no closures on the common path.
-import type { ServerResponse } from 'node:http';
+// and timers, moving through explicit phases (`Phase` below). Each attempt is one
+// UpstreamCall (upstream-call.ts); passing an answer on is relay.ts. Callbacks are module
+// functions that find their Exchange on the emitter, so a request allocates no closures on
+// the common path.
+import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Dispatcher } from 'undici';
 import type { Flow, GatewayError, Step } from '../../core/router.ts';
@@ -21,9 +22,10 @@ import { type OutgoingHeaders, upstreamRequestHeaders } from './forwarding-heade
 import { malformedRequest } from './request-guards.ts';
 import type { ProxyMetrics } from './metrics.ts';
 import { type BodyLimits, type RequestBody, StreamedBody, readRequestBody } from './request-body.ts';
-import { type RelayOwner, abandonAnswer, relayResponse } from './relay.ts';
+import { abandonAnswer, relayHead } from './relay.ts';
 import { type ClientError, isClosing, sendProxyError } from './responses.ts';
-import { AttemptSignal, classifyError, invalidResponse } from './upstream.ts';
+import { classifyError, invalidResponse } from './upstream.ts';
+import { type CallOwner, UpstreamCall } from './upstream-call.ts';
 import type { ViaTag } from './via.ts';
 
 export interface ForwarderDeps {
@@ -41,8 +43,6 @@ export interface ForwarderDeps {
   via: ViaTag;
 }
 
-type Response = Dispatcher.ResponseData<Exchange>;
-
 const LOCAL_REJECT: AttemptOutcome = { kind: 'local-reject' };
 const RESET: AttemptOutcome = { kind: 'reset' };
 const TIMEOUT: AttemptOutcome = { kind: 'timeout' };
@@ -59,9 +59,9 @@ const CLIENT_LEFT = 'client_left';
  * phase and a late event (a timer, an upstream answer, a body's close) finds out from the
  * phase alone whether it still matters.
  * - reading: the request body is being read; no flow yet.
- * - attempting: a request is out to `record`; `timer` is its timeout (or the deadline).
+ * - attempting: `call` is out to `record`; `timer` is its timeout (or the deadline).
  * - backoff: waiting `timer` before the Router's next attempt.
- * - relaying: a backend's answer is being passed on; `endsAttempt` when the attempt ends
+ * - relaying: `call`'s answer is being passed on; `endsAttempt` when the attempt ends
  *   with the body (an answer the Router did not judge a failure).
  * - done: nothing pending with the Router; the client has, or is getting, its answer.
  */
@@ -71,7 +71,7 @@ interface Attempting {
   readonly kind: 'attempting';
   readonly record: BackendRecord;
   readonly startedMs: number;
-  readonly signal: AttemptSignal;
+  readonly call: UpstreamCall;
   /** The per-try timeout or the request deadline, whichever comes first: the Router knows which. */
   readonly timer: NodeJS.Timeout;
   timedOut: boolean;
@@ -84,7 +84,7 @@ interface Relaying {
   readonly record: BackendRecord;
   readonly startedMs: number;
   readonly status: number;
-  readonly body: Response['body'];
+  readonly call: UpstreamCall;
   readonly endsAttempt: boolean;
 }
 
@@ -97,7 +97,7 @@ export function createForwarder(d: ForwarderDeps) {
   };
 }
 
-class Exchange implements RelayOwner {
+class Exchange implements CallOwner {
   private readonly startedMs = performance.now();
   private readonly method: string;
   private readonly peer: string;
@@ -150,20 +150,21 @@ class Exchange implements RelayOwner {
     this.run(d.driver.next(this.flow));
   }
 
-  /** undici answered the attempt: a response (head only) or an error. */
-  upstreamAnswered(err: Error | null, res: Response): void {
+  /** The attempt's call answered: a response (head only) or an error. */
+  upstreamAnswered(call: UpstreamCall, err: Error | null, statusCode: number, headers: IncomingHttpHeaders): void {
     const p = this.phase;
-    if (p.kind !== 'attempting') { res.body?.destroy(); return; } // the client left: clientClosed ended the flow
+    if (p.kind !== 'attempting' || p.call !== call) { call.abort(); return; } // the client left: clientClosed ended the flow
     clearTimeout(p.timer);
     if (err) this.attemptFailed(p, err);
-    else this.responseArrived(p, res);
+    else this.responseArrived(p, statusCode, headers);
   }
 
   timeoutFired(): void {
     const p = this.phase;
     if (p.kind !== 'attempting') return;
     p.timedOut = true;
-    p.signal.abort(); // the attempt ends through upstreamAnswered
+    p.call.abort();
+    this.attemptFailed(p, undefined);
   }
 
   backoffDone(): void {
@@ -223,7 +224,7 @@ class Exchange implements RelayOwner {
         clearTimeout(p.timer);
         this.d.driver.clientAborted(this.flow!);
         this.timeAttempt(p.record.id, p.startedMs, CLIENT_LEFT, false);
-        p.signal.abort();
+        p.call.abort();
         return;
       case 'backoff':
         clearTimeout(p.timer);
@@ -234,7 +235,7 @@ class Exchange implements RelayOwner {
           this.d.driver.clientAborted(this.flow!);
           this.timeAttempt(p.record.id, p.startedMs, CLIENT_LEFT, false);
         }
-        p.body.destroy(); // frees the upstream socket
+        p.call.abort(); // frees the upstream socket
         return;
       case 'done': return;
       default: unreachable(p);
@@ -266,23 +267,22 @@ class Exchange implements RelayOwner {
     }
     // Tells the backend which attempt this is (1-based), so its log can prove a retry; clients cannot forge it (forwarding-headers.ts strips x-fulcrum-*).
     this.headers!['x-fulcrum-attempt'] = String(step.attempt + 1);
-    const signal = new AttemptSignal();
+    const call = new UpstreamCall(this);
     this.phase = {
-      kind: 'attempting', record, startedMs, signal,
+      kind: 'attempting', record, startedMs, call,
       timer: setTimeout(onAttemptTimeout, step.timeoutMs, this),
       timedOut: false,
     };
-    record.pool.request<Exchange>({
+    record.pool.dispatch({
       method: this.method as Dispatcher.HttpMethod,
       path: this.request.raw.url!,
       headers: this.headers,
       body: this.streamed ? this.streamed.stream() : this.buffered,
-      signal: signal.asSignal(),
-      opaque: this,
-    }, onUpstreamResponse);
+    }, call);
   }
 
-  private attemptFailed(p: Attempting, error: Error): void {
+  /** The attempt failed with `error`, or ran out of time (`p.timedOut`, no error). */
+  private attemptFailed(p: Attempting, error: Error | undefined): void {
     const { driver } = this.d;
     const flow = this.flow!;
     const outcome = p.timedOut ? TIMEOUT : classifyError(error);
@@ -291,27 +291,27 @@ class Exchange implements RelayOwner {
     this.run(step);
   }
 
-  private responseArrived(p: Attempting, res: Response): void {
+  private responseArrived(p: Attempting, status: number, headers: IncomingHttpHeaders): void {
     // Nothing is relayed yet: an answer unfit to pass on fails the attempt like a reset.
-    const invalid = invalidResponse(res.statusCode, res.headers['transfer-encoding']);
-    if (invalid) { res.body.destroy(); this.attemptFailed(p, invalid); return; }
-    const outcome: AttemptOutcome = { kind: 'response', status: res.statusCode };
+    const invalid = invalidResponse(status, headers['transfer-encoding']);
+    if (invalid) { p.call.abort(); this.attemptFailed(p, invalid); return; }
+    const outcome: AttemptOutcome = { kind: 'response', status };
     if (failurePoint(outcome)) {
       // A 5xx or 429: the Router decides now, before anything is sent, whether to try elsewhere.
-      const step = this.d.driver.attemptEnded(this.flow!, outcome, firstValue(res.headers['retry-after']));
-      this.recordAttempt(p.record, p.startedMs, statusClass(res.statusCode), outcome);
-      if (step.kind === 'retry') { res.body.dump().catch(() => {}); this.run(step); return; }
-      this.relay(p, res, false);
+      const step = this.d.driver.attemptEnded(this.flow!, outcome, firstValue(headers['retry-after']));
+      this.recordAttempt(p.record, p.startedMs, statusClass(status), outcome);
+      if (step.kind === 'retry') { p.call.discard(); this.run(step); return; }
+      this.relay(p, status, headers, false);
       return;
     }
-    this.relay(p, res, true); // a plain answer: the attempt ends when its body has been passed on
+    this.relay(p, status, headers, true); // a plain answer: the attempt ends when its body has been passed on
   }
 
-  private relay(p: Attempting, res: Response, endsAttempt: boolean): void {
-    this.phase = { kind: 'relaying', record: p.record, startedMs: p.startedMs, status: res.statusCode, body: res.body, endsAttempt };
+  private relay(p: Attempting, status: number, headers: IncomingHttpHeaders, endsAttempt: boolean): void {
+    this.phase = { kind: 'relaying', record: p.record, startedMs: p.startedMs, status, call: p.call, endsAttempt };
     const own = ['x-fulcrum-attempts', this.flow!.path.join('|')];
     if (this.d.lifecycle.closing) own.push('connection', 'close');
-    relayResponse(this.reply, res, own, this);
+    p.call.relayTo(relayHead(this.reply, status, headers, own));
   }
 
   /** The proxy's own answer ends the exchange. */
@@ -333,7 +333,6 @@ class Exchange implements RelayOwner {
   }
 }
 
-function onUpstreamResponse(err: Error | null, data: Response): void { data.opaque.upstreamAnswered(err, data); }
 function onAttemptTimeout(ex: Exchange): void { ex.timeoutFired(); }
 function onBackoffDone(ex: Exchange): void { ex.backoffDone(); }
 function onClientClose(this: ServerResponse & Carrier): void { this[kExchange]!.clientClosed(); }

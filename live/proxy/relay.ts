@@ -1,34 +1,19 @@
-// Passes a backend's answer on to the client. The body is piped straight to the socket
-// (Fastify's reply is set aside): the proxy adds nothing to it, and a failure mid-body
-// must destroy the client connection so a truncated answer never looks complete. The
-// body's listeners are module functions that find their owner on the stream, so a relay
-// allocates no closures.
-import type { ServerResponse } from 'node:http';
+// Passes a backend's answer on to the client. Fastify's reply is set aside and the head
+// written to the socket's response directly; the body follows chunk by chunk from the
+// attempt's UpstreamCall (upstream-call.ts). The proxy adds nothing to the body, and a
+// failure mid-body must destroy the client connection so a truncated answer never looks complete.
+import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
 import type { FastifyReply } from 'fastify';
-import type { Dispatcher } from 'undici';
 import { clientResponseHeaders } from './forwarding-headers.ts';
 import { replaceUnsentAnswer } from './responses.ts';
 
-/** Hears how the relayed body ended: exactly once per relay. */
-export interface RelayOwner {
-  relayEnded(complete: boolean): void;
-}
-
-const kOwner = Symbol('fulcrum.relay-owner');
-type Carrier = { [kOwner]?: RelayOwner };
-
-/** Writes the head (the backend's headers plus `own`) and pipes the body; the owner hears its end. */
-export function relayResponse(reply: FastifyReply, res: Dispatcher.ResponseData<unknown>, own: string[], owner: RelayOwner): void {
+/** Writes the head: the backend's status and headers plus `own` (flat name, value, …). */
+export function relayHead(reply: FastifyReply, statusCode: number, headers: IncomingHttpHeaders, own: string[]): ServerResponse {
   reply.hijack();
   const out = reply.raw;
-  if (res.statusCode === 204) delete res.headers['content-length']; // RFC 9110 §8.6: never in a 204 (undici reads no body for it)
-  out.writeHead(res.statusCode, clientResponseHeaders(res.headers, own));
-  const body = res.body;
-  (body as unknown as Carrier)[kOwner] = owner;
-  body.once('end', onBodyEnd);
-  body.once('close', onBodyClose);
-  body.on('error', noop); // reported through 'close'
-  body.pipe(out);
+  if (statusCode === 204) delete headers['content-length']; // RFC 9110 §8.6: never in a 204 (undici reads no body for it)
+  out.writeHead(statusCode, clientResponseHeaders(headers, own));
+  return out;
 }
 
 /**
@@ -38,16 +23,3 @@ export function relayResponse(reply: FastifyReply, res: Dispatcher.ResponseData<
 export function abandonAnswer(out: ServerResponse, attempts: readonly string[]): void {
   if (!replaceUnsentAnswer(out, 'upstream_reset', attempts)) out.destroy();
 }
-
-// 'end' comes first for a complete body, then 'close'; an early close comes alone.
-function onBodyEnd(this: Carrier): void { settle(this, true); }
-function onBodyClose(this: Carrier): void { settle(this, false); }
-
-function settle(body: Carrier, complete: boolean): void {
-  const owner = body[kOwner];
-  if (owner === undefined) return;
-  body[kOwner] = undefined;
-  owner.relayEnded(complete);
-}
-
-function noop(): void {}

@@ -1,6 +1,5 @@
-// The proxy's connection to backends over undici: one pool per backend, a cheap abort
-// signal per attempt, and the mapping from socket errors to the core's attempt outcomes.
-import type { EventEmitter } from 'node:events';
+// The proxy's connection to backends over undici: one pool per backend, and the mapping
+// from socket errors to the core's attempt outcomes.
 import { Pool } from 'undici';
 import type { AttemptOutcome } from '../../core/index.ts';
 import { BodyTooLargeError } from './request-body.ts';
@@ -26,32 +25,6 @@ export function createPool(origin: string, o: UpstreamPoolOptions): Pool {
     headersTimeout: 0, // the attempt timer owns time-to-headers (per-try timeout, deadline)
     bodyTimeout: o.bodyIdleTimeoutMs,
   });
-}
-
-/**
- * The part of an EventEmitter undici uses as a request `signal`: one abort listener per
- * attempt. An AbortController costs several times more on the request path (EventTarget),
- * and every attempt needs one.
- */
-export class AttemptSignal {
-  aborted = false;
-  readonly reason = undefined;
-  private listener: (() => void) | undefined;
-
-  on(_event: 'abort', listener: () => void): this { this.listener = listener; return this; }
-  once(_event: 'abort', listener: () => void): this { this.listener = listener; return this; }
-  removeListener(): this { this.listener = undefined; return this; }
-
-  abort(): void {
-    if (this.aborted) return;
-    this.aborted = true;
-    const listener = this.listener;
-    this.listener = undefined;
-    listener?.();
-  }
-
-  /** Typed as what undici's options accept. */
-  asSignal(): EventEmitter { return this as unknown as EventEmitter; }
 }
 
 /** A backend answer the proxy cannot pass on faithfully; handled like a reset before any response byte. */
