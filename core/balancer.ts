@@ -11,11 +11,10 @@
 import type { AttemptOutcome, Backend, Candidates, Exclusion, PickContext, PickTrace, Policy, Rng } from './types.ts';
 import type { BalancerConfig, HealthConfig } from './config.ts';
 import { type ActiveHealthState, type HealthStatus, initialHealth, recordObserved, recordProbe } from './health/active.ts';
-import {
-  type OutlierState, initialOutlier, isBackendFailure, isEjected, maxEjected, recordOutcome, uneject,
-} from './health/outlier.ts';
+import { OutlierDetection, isBackendFailure } from './health/outlier.ts';
+import { type Ejection, type EjectionPool, type PassiveHealth, isEjected } from './health/passive.ts';
+import { CaddyPassive } from './caddy-passive.ts';
 import { slowStartFactor } from './slow-start.ts';
-import { caddyFailuresOf, recordCaddyFailures } from './caddy-passive.ts';
 import { createPolicy, policyDefinition } from './policies/index.ts';
 
 /** What the balancer tells its engine: logged, counted, charted. */
@@ -48,11 +47,10 @@ interface Member {
   lifecycle: Lifecycle;
   adminDown: boolean;
   health: ActiveHealthState;
-  outlier: OutlierState;
+  /** What passive health keeps for this backend, its ejection included. */
+  passive: Ejection;
   /** Set while slow start ramps the weight. */
   slowStartFromMs?: number;
-  /** Caddy mode: when each live passive failure expires, ascending. */
-  caddyFails: number[];
 }
 
 export interface BalancerOptions {
@@ -86,10 +84,13 @@ export class Balancer {
   private readonly ramping = new Set<Member>();
   /** The policy handles `exclude` itself (HAProxy's models): it sees every routable backend. */
   private readonly policyAvoids: boolean;
+  private readonly passive: PassiveHealth;
+  private readonly pool: EjectionPool = { count: (nowMs) => this.countEjected(nowMs) };
 
   constructor(private readonly opts: BalancerOptions) {
     this.policy = createPolicy(opts.balancer, opts.rng);
     this.policyAvoids = policyDefinition(opts.balancer.policy).traits.avoidsExcluded ?? false;
+    this.passive = passiveHealthOf(opts.health, opts.rng);
   }
 
   // ---- membership -------------------------------------------------------------------
@@ -102,7 +103,7 @@ export class Balancer {
     const backend: Backend = { id, seq: this.nextSeq++, weight, effectiveWeight: weight, inFlight: 0 };
     const member: Member = {
       backend, lifecycle: 'active', adminDown: false,
-      health: initialHealth(this.opts.health?.active), outlier: initialOutlier(), caddyFails: [],
+      health: initialHealth(this.opts.health?.active), passive: this.passive.initial(),
     };
     this.members.set(id, member);
     this.ordered.push(member);
@@ -212,13 +213,12 @@ export class Balancer {
     this.policy.onAttemptStart?.(backend, nowMs);
   }
 
-  /** Feeds the outcome to the policy and to outlier detection; finishes a drain. Returns whether it counts against the backend. */
+  /** Feeds the outcome to the policy and to passive health; finishes a drain. Returns whether it counts against the backend. */
   attemptEnded(backend: Backend, nowMs: number, latencyMs: number, outcome: AttemptOutcome, serverFailed?: boolean): boolean {
     this.advance(nowMs);
     backend.inFlight--;
     this.policy.onAttemptEnd?.(backend, nowMs, latencyMs, outcome, serverFailed);
-    const cfg = this.opts.health?.outlier;
-    const failure = isBackendFailure(outcome, cfg?.count500 ?? false);
+    const failure = isBackendFailure(outcome, this.opts.health?.outlier?.count500 ?? false);
     const m = this.members.get(backend.id);
     if (!m || m.backend !== backend) return failure; // removed meanwhile
     const observe = this.opts.health?.observe;
@@ -230,15 +230,12 @@ export class Balancer {
         this.refresh(nowMs);
       }
     }
-    const caddy = this.opts.health?.caddyPassive;
-    if (caddy) this.countCaddyFailures(m, caddyFailuresOf(caddy, outcome), nowMs);
-    if (cfg) {
-      const until = recordOutcome(m.outlier, cfg, failure, nowMs, this.opts.rng, () => this.mayEject(nowMs));
-      if (until !== undefined) {
-        if (until < this.deadlineMs) this.deadlineMs = until; // before the event: a listener may ask nextDeadlineMs()
-        this.emit({ kind: 'ejected', id: backend.id, atMs: nowMs, untilMs: until, times: m.outlier.timesEjected });
-        this.refresh(nowMs);
-      }
+    const wasEjected = isEjected(m.passive, nowMs);
+    const until = this.passive.attemptEnded(m.passive, outcome, failure, nowMs, this.pool);
+    if (until !== undefined) {
+      this.deadlineMs = this.earliestEjectionEnd(); // before the event: a listener may ask nextDeadlineMs()
+      this.emit({ kind: 'ejected', id: backend.id, atMs: nowMs, untilMs: until, times: m.passive.timesEjected });
+      if (!wasEjected) this.refresh(nowMs);
     }
     if (m.lifecycle === 'draining' && backend.inFlight === 0) this.finishRemoval(m, nowMs);
     return failure;
@@ -252,8 +249,8 @@ export class Balancer {
     this.advance(nowMs);
     const before = m.health.status;
     const changed = recordProbe(m.health, cfg, ok);
-    if (ok && isEjected(m.outlier, nowMs) && !this.opts.health?.caddyPassive) {
-      uneject(m.outlier, nowMs); // a passing check readmits early (Envoy's default)
+    if (ok && this.passive.readmit && isEjected(m.passive, nowMs)) {
+      this.passive.readmit(m.passive, nowMs);
       this.emit({ kind: 'unejected', id, atMs: nowMs });
       this.deadlineMs = this.earliestEjectionEnd();
       this.refresh(nowMs);
@@ -276,8 +273,8 @@ export class Balancer {
       lifecycle: m.lifecycle,
       adminDown: m.adminDown,
       health: m.health.status,
-      ejectedUntilMs: isEjected(m.outlier, nowMs) ? m.outlier.ejectedUntilMs : 0,
-      timesEjected: m.outlier.timesEjected,
+      ejectedUntilMs: isEjected(m.passive, nowMs) ? m.passive.ejectedUntilMs : 0,
+      timesEjected: m.passive.timesEjected,
       routable: this.exclusion(m, nowMs) === undefined,
     }));
   }
@@ -298,7 +295,7 @@ export class Balancer {
     if (m.lifecycle === 'draining') return 'draining';
     if (m.adminDown) return 'admin-down';
     if (m.health.status !== 'healthy') return 'unhealthy';
-    if (isEjected(m.outlier, nowMs)) return 'ejected';
+    if (isEjected(m.passive, nowMs)) return 'ejected';
     return undefined;
   }
 
@@ -323,26 +320,13 @@ export class Balancer {
   /** Ends every ejection due at `atMs` (the earliest pending), exactly then. */
   private expireEjections(atMs: number): void {
     for (const m of this.ordered) {
-      if (m.outlier.ejectedUntilMs !== atMs) continue;
-      m.outlier.ejectedUntilMs = 0;
+      if (m.passive.ejectedUntilMs !== atMs) continue;
+      m.passive.ejectedUntilMs = 0;
       this.emit({ kind: 'unejected', id: m.backend.id, atMs });
       if (m.lifecycle === 'active') this.startSlowStart(m, atMs);
     }
     this.deadlineMs = this.earliestEjectionEnd();
     this.refresh(atMs);
-  }
-
-  /** Caddy mode: failures keep the upstream out until enough of them expire (core/caddy-passive.ts). */
-  private countCaddyFailures(m: Member, count: number, nowMs: number): void {
-    if (count === 0) return;
-    const until = recordCaddyFailures(m.caddyFails, this.opts.health!.caddyPassive!, count, nowMs);
-    if (until <= m.outlier.ejectedUntilMs) return;
-    const was = isEjected(m.outlier, nowMs);
-    m.outlier.ejectedUntilMs = until;
-    m.outlier.timesEjected++;
-    this.deadlineMs = this.earliestEjectionEnd();
-    this.emit({ kind: 'ejected', id: m.backend.id, atMs: nowMs, untilMs: until, times: m.outlier.timesEjected });
-    if (!was) this.refresh(nowMs);
   }
 
   /**
@@ -354,8 +338,7 @@ export class Balancer {
     if (!this.opts.health?.reloadResetsHealth) return;
     for (const m of this.ordered) {
       m.health = initialHealth(this.opts.health.active);
-      m.caddyFails = [];
-      m.outlier.ejectedUntilMs = 0;
+      this.passive.reset(m.passive);
     }
     this.deadlineMs = this.earliestEjectionEnd();
   }
@@ -363,23 +346,21 @@ export class Balancer {
   private earliestEjectionEnd(): number {
     let earliest = Infinity;
     for (const m of this.ordered) {
-      const until = m.outlier.ejectedUntilMs;
+      const until = m.passive.ejectedUntilMs;
       if (until > 0 && until < earliest) earliest = until;
     }
     return earliest;
   }
 
-  private mayEject(nowMs: number): boolean {
-    const cfg = this.opts.health?.outlier;
-    if (!cfg) return false;
-    let pool = 0;
+  private countEjected(nowMs: number): { members: number; ejected: number } {
+    let members = 0;
     let ejected = 0;
     for (const m of this.ordered) {
       if (m.lifecycle === 'draining') continue;
-      pool++;
-      if (isEjected(m.outlier, nowMs)) ejected++;
+      members++;
+      if (isEjected(m.passive, nowMs)) ejected++;
     }
-    return ejected + 1 <= maxEjected(pool, cfg.maxEjectionPercent);
+    return { members, ejected };
   }
 
   private startSlowStart(m: Member, nowMs: number): void {
@@ -436,6 +417,20 @@ export class Balancer {
   private emit(e: BalancerEvent): void {
     this.opts.onEvent?.(e);
   }
+}
+
+/** No passive health: nothing an attempt says ejects a backend. */
+const NONE: PassiveHealth = {
+  initial: () => ({ ejectedUntilMs: 0, timesEjected: 0 }),
+  attemptEnded: () => undefined,
+  reset: (state) => { state.ejectedUntilMs = 0; },
+};
+
+/** The passive health `health` asks for; `rng`: the outlier detector's ejection jitter. */
+function passiveHealthOf(health: HealthConfig | undefined, rng: Rng): PassiveHealth {
+  if (health?.caddyPassive) return new CaddyPassive(health.caddyPassive);
+  if (health?.outlier) return new OutlierDetection(health.outlier, rng);
+  return NONE;
 }
 
 /** A candidate list with O(1) membership and cached weight totals. */

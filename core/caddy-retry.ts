@@ -14,6 +14,10 @@
 //   earlier iteration failed, whose error is kept;
 // - the client gets statusError of the last error: 502, 504 for a timeout (net.Error), and the
 //   503 above as it is. A dial timeout is a DialError, not a net.Error: 502.
+import type { AttemptOutcome } from './types.ts';
+import type { Flow } from './router.ts';
+import { type AttemptEnd, type RequestRules, type Verdict, finalVerdict } from './request-rules.ts';
+
 export interface CaddyRetryRules {
   /** `lb_retries`: loop iterations after the first (0: no limit of its own). */
   retries: number;
@@ -50,5 +54,48 @@ export function caddyFailure(error: CaddyError): { status: 502 | 503 | 504; erro
     case 'reset': return { status: 502, error: 'upstream_reset' };
     case 'timeout': return { status: 504, error: 'upstream_timeout' };
     case 'no-upstream': return { status: 503, error: 'no_backend' };
+  }
+}
+
+/** Per request: loop iterations that failed so far, and the error Caddy keeps from them. */
+interface CaddyFlow { retries: number; error: CaddyError | undefined }
+
+/** Caddy's request rules for the Router: its proxy loop, where every iteration picks from the whole pool. */
+export class CaddyRules implements RequestRules<CaddyFlow> {
+  constructor(private readonly rules: CaddyRetryRules) {}
+
+  requestStarted(): CaddyFlow { return { retries: 0, error: undefined }; }
+
+  exclude(): undefined { return undefined; }
+
+  noBackend(flow: Flow, state: CaddyFlow, nowMs: number): Verdict {
+    return this.afterError(flow, state, nowMs, state.error ?? 'no-upstream');
+  }
+
+  /** An error before any response byte went out is the loop's to retry; anything else goes to the client as it is. */
+  afterAttempt(flow: Flow, state: CaddyFlow, nowMs: number, outcome: AttemptOutcome, end: AttemptEnd): Verdict {
+    const error = end.responseStarted ? undefined : caddyErrorOf(outcome);
+    return error ? this.afterError(flow, state, nowMs, error) : finalVerdict(outcome, 502);
+  }
+
+  /** tryAgain after an iteration's error, or the client's status for it. */
+  private afterError(flow: Flow, state: CaddyFlow, nowMs: number, error: CaddyError): Verdict {
+    const retriesDone = state.retries++;
+    state.error = error;
+    if (!caddyTriesAgain(this.rules, { error, elapsedMs: nowMs - flow.info.nowMs, retriesDone, method: flow.info.method })) {
+      flow.decisions?.push({ kind: 'no-retry', atMs: nowMs, reason: 'attempts-exhausted' });
+      return { kind: 'fail', ...caddyFailure(error) };
+    }
+    return { kind: 'retry', delayMs: this.rules.tryIntervalMs };
+  }
+}
+
+/** The error an attempt's outcome is to Caddy; undefined for an answer (any status). */
+function caddyErrorOf(outcome: AttemptOutcome): CaddyError | undefined {
+  switch (outcome.kind) {
+    case 'connect-error': return 'dial';
+    case 'reset': return 'reset';
+    case 'timeout': return 'timeout';
+    default: return undefined;
   }
 }

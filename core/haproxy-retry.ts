@@ -13,7 +13,11 @@
 //   retry when the algorithm is not a hash and more than one server is up;
 // - otherwise the retry reconnects to the same server, and after a refused connection it
 //   first waits the turn-around time, min(timeout connect, 1 s). L7 retries never wait.
-import type { FailurePoint } from './retry.ts';
+import type { AttemptOutcome } from './types.ts';
+import type { Balancer } from './balancer.ts';
+import type { Flow } from './router.ts';
+import { type FailurePoint, failurePoint } from './retry.ts';
+import { type AttemptEnd, type RequestRules, type Verdict, finalVerdict, gatewayError } from './request-rules.ts';
 
 export interface HaproxyRetryRules {
   /** `retries`: retries after the first attempt. */
@@ -83,4 +87,43 @@ export function decideHaproxyRetry(rules: HaproxyRetryRules, q: HaproxyRetryQues
     || (!rules.hashBalance && q.usableServers > 1));
   const turnAround = q.failure.kind === 'connect' && !redispatch;
   return { retry: true, redispatch, delayMs: turnAround ? Math.min(rules.connectMs, 1_000) : 0 };
+}
+
+/** Per request: the server a redispatch avoids (the previous one); undefined: none. */
+interface HaproxyFlow { avoid: ReadonlySet<string> | undefined }
+
+/**
+ * HAProxy's request rules for the Router: retries as decideHaproxyRetry says, on the same
+ * server unless redispatched; the backend queue when every server is at its maxconn; 503
+ * when it cannot connect (termination state SC--) or finds no server.
+ */
+export class HaproxyRules implements RequestRules<HaproxyFlow> {
+  constructor(private readonly rules: HaproxyRetryRules, private readonly balancer: Balancer) {}
+
+  requestStarted(): HaproxyFlow { return { avoid: undefined }; }
+
+  exclude(_flow: Flow, state: HaproxyFlow): ReadonlySet<string> | undefined { return state.avoid; }
+
+  noBackend(): Verdict {
+    if (this.rules.queueTimeoutMs !== undefined && this.balancer.routableCount() > 0) {
+      return { kind: 'queue', timeoutMs: this.rules.queueTimeoutMs }; // all full: wait in the backend queue
+    }
+    return gatewayError(503, 'no_backend');
+  }
+
+  afterAttempt(flow: Flow, state: HaproxyFlow, nowMs: number, outcome: AttemptOutcome, end: AttemptEnd): Verdict {
+    const failure = failurePoint(outcome);
+    if (!failure) return finalVerdict(outcome, 503);
+    const backend = flow.path[flow.path.length - 1];
+    const answer = end.responseStarted ? undefined : decideHaproxyRetry(this.rules, {
+      failure, retriesDone: flow.attempt, usableServers: this.balancer.routableCount(), serverUp: this.balancer.isRoutable(backend),
+    });
+    if (!answer?.retry) {
+      flow.decisions?.push({ kind: 'no-retry', atMs: nowMs, reason: answer ? 'attempts-exhausted' : 'response-started' });
+      return finalVerdict(outcome, 503);
+    }
+    flow.assigned = answer.redispatch ? undefined : this.balancer.backend(backend);
+    state.avoid = answer.redispatch ? new Set([backend]) : undefined;
+    return { kind: 'retry', delayMs: answer.delayMs };
+  }
 }

@@ -11,5 +11,6 @@ export { nextProbeDelayMs, type HealthStatus } from './health/active.ts';
 export { POLICIES, createPolicy, policyDefinition } from './policies/index.ts';
 export { definePolicy, type PolicyDefinition, type PolicyTraits } from './policies/define.ts';
 export * from './router.ts';
+export * from './request-rules.ts';
 export * from './distributions.ts';
 export { STREAM, rngStream } from './rng.ts';

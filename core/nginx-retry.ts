@@ -14,6 +14,9 @@
 //   never retries (free_round_robin_peer sets tries to 0).
 // - No usable server left ("no live upstreams", NGX_BUSY) is 502 at once.
 import type { AttemptOutcome } from './types.ts';
+import type { Balancer } from './balancer.ts';
+import type { Flow } from './router.ts';
+import { type RequestRules, type Verdict, gatewayError } from './request-rules.ts';
 
 export interface NginxRetryRules {
   /** `proxy_next_upstream` conditions as written (error, timeout, http_502 …, non_idempotent); [] is `off`. */
@@ -65,5 +68,39 @@ export function decideNginxNext(rules: NginxRetryRules, end: NginxAttemptEnd): N
       return allowed('timeout', true) ? { kind: 'next', serverFailed: true } : { kind: 'fail', status: 504, error: 'upstream_timeout', serverFailed: true };
     default:
       return { kind: 'fail', status: 502, error: 'upstream_reset', serverFailed: false }; // the proxy's own refusal: nobody's fault
+  }
+}
+
+/** Per request: the verdict on the attempt that ended last (decided before the balancer records it). */
+interface NginxFlow { verdict: NginxVerdict | undefined }
+
+/**
+ * NGINX's request rules for the Router: the next untried server at once, or the answer or
+ * gateway error decideNginxNext gives; the balancer counts max_fails by its serverFailed.
+ * No live server is 502.
+ */
+export class NginxRules implements RequestRules<NginxFlow> {
+  constructor(private readonly rules: NginxRetryRules, private readonly balancer: Balancer) {}
+
+  requestStarted(): NginxFlow { return { verdict: undefined }; }
+
+  exclude(flow: Flow): ReadonlySet<string> { return flow.tried; }
+
+  noBackend(): Verdict { return gatewayError(502, 'no_backend'); }
+
+  serverFailed(flow: Flow, state: NginxFlow, nowMs: number, outcome: AttemptOutcome): boolean {
+    state.verdict = decideNginxNext(this.rules, {
+      outcome, method: flow.info.method, triesUsed: flow.attempt + 1, servers: this.balancer.activeCount(), elapsedMs: nowMs - flow.info.nowMs,
+    });
+    return state.verdict.serverFailed;
+  }
+
+  afterAttempt(_flow: Flow, state: NginxFlow): Verdict {
+    const verdict = state.verdict!;
+    switch (verdict.kind) {
+      case 'next': return { kind: 'retry', delayMs: 0 };
+      case 'respond': return { kind: 'respond', status: verdict.status };
+      case 'fail': return gatewayError(verdict.status, verdict.error);
+    }
   }
 }

@@ -4,7 +4,10 @@
 // always go elsewhere; one that may have reached it is retried only when it is idempotent
 // and its body can be replayed; nothing is retried once the response started.
 import type { RetryConfig } from './config.ts';
-import type { Rng } from './types.ts';
+import type { AttemptOutcome, Rng } from './types.ts';
+import type { Balancer } from './balancer.ts';
+import type { Flow } from './router.ts';
+import { type AttemptEnd, type RequestRules, type Verdict, finalVerdict, gatewayError } from './request-rules.ts';
 
 /** Where an attempt failed. */
 export type FailurePoint =
@@ -16,6 +19,18 @@ export type FailurePoint =
   | { kind: 'timeout' }
   /** Response headers arrived with this status; nothing was forwarded yet. */
   | { kind: 'status'; status: number; retryAfter?: string };
+
+/** Maps an attempt outcome to the retry table's failure point; undefined for plain answers. */
+export function failurePoint(outcome: AttemptOutcome, retryAfter?: string): FailurePoint | undefined {
+  switch (outcome.kind) {
+    case 'connect-error': return { kind: 'connect' };
+    case 'reset': return { kind: 'reset' };
+    case 'timeout': return { kind: 'timeout' };
+    case 'response': return outcome.status >= 500 || outcome.status === 429
+      ? { kind: 'status', status: outcome.status, retryAfter } : undefined;
+    default: return undefined;
+  }
+}
 
 export interface RetryQuestion {
   method: string;
@@ -118,4 +133,58 @@ export class RetryBudget {
 
   get inUse(): number { return this.activeRetries; }
   get active(): number { return this.activeRequests; }
+}
+
+/** Per request: whether it holds a budget slot for the retry in progress. */
+interface FulcrumFlow { holdsSlot: boolean }
+
+/**
+ * Fulcrum's own request rules: the table above, a budget across requests, retries never
+ * back to a backend already tried; no backend is 503. `cfg` undefined: no retries.
+ */
+export class FulcrumRules implements RequestRules<FulcrumFlow> {
+  readonly budget: RetryBudget;
+
+  /** `rng`: the backoff jitter's own stream (the balancer has another). */
+  constructor(private readonly cfg: RetryConfig | undefined, private readonly balancer: Balancer, private readonly rng: Rng) {
+    this.budget = new RetryBudget(cfg?.budget);
+  }
+
+  requestStarted(): FulcrumFlow {
+    this.budget.requestStarted();
+    return { holdsSlot: false };
+  }
+
+  requestEnded(): void { this.budget.requestEnded(); }
+
+  exclude(flow: Flow): ReadonlySet<string> { return flow.tried; }
+
+  noBackend(): Verdict { return gatewayError(503, 'no_backend'); }
+
+  afterAttempt(flow: Flow, state: FulcrumFlow, nowMs: number, outcome: AttemptOutcome, end: AttemptEnd): Verdict {
+    const failure = failurePoint(outcome, end.retryAfter);
+    if (!failure) return finalVerdict(outcome, 502);
+    const answer = decideRetry(this.cfg, {
+      method: flow.info.method,
+      failure,
+      attempt: flow.attempt,
+      bodyReplayable: flow.info.bodyReplayable,
+      responseStarted: end.responseStarted ?? false,
+      nowMs,
+      deadlineMs: flow.deadlineMs,
+      otherBackendAvailable: this.balancer.hasCandidateBesides(flow.tried),
+    }, this.rng, this.budget);
+    if (answer.retry) {
+      state.holdsSlot = true;
+      return { kind: 'retry', delayMs: answer.delayMs };
+    }
+    flow.decisions?.push({ kind: 'no-retry', atMs: nowMs, reason: answer.reason });
+    return finalVerdict(outcome, 502);
+  }
+
+  attemptOver(state: FulcrumFlow): void {
+    if (!state.holdsSlot) return;
+    state.holdsSlot = false;
+    this.budget.release();
+  }
 }

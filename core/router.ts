@@ -1,34 +1,23 @@
 // The life of one client request, as a small state machine both engines drive: pick a
 // backend, report how the attempt ended, and be told whether to answer, retry (after how
 // long, on which backend) or fail with which gateway status. The simulator and the live
-// proxy own the sockets and the timers; every decision is made here.
-import type { AttemptOutcome, AttemptVerdict, Backend, PickTrace, Rng } from './types.ts';
+// proxy own the sockets and the timers; every decision is made here, the proxy-specific
+// ones by the request rules it is given (core/request-rules.ts).
+import type { AttemptOutcome, AttemptVerdict, Backend, PickTrace } from './types.ts';
 import { isOk } from './types.ts';
-import type { RetryConfig, TimeoutsConfig } from './config.ts';
+import type { TimeoutsConfig } from './config.ts';
 import type { Balancer } from './balancer.ts';
-import { type FailurePoint, type RetryRefusal, RetryBudget, decideRetry } from './retry.ts';
+import type { RetryRefusal } from './retry.ts';
 import { newTrace } from './balancer.ts';
-import { type HaproxyRetryRules, decideHaproxyRetry } from './haproxy-retry.ts';
-import { type CaddyError, type CaddyRetryRules, caddyFailure, caddyTriesAgain } from './caddy-retry.ts';
-import { type NginxRetryRules, type NginxVerdict, decideNginxNext } from './nginx-retry.ts';
+import type { AttemptEnd, RequestRules, Verdict } from './request-rules.ts';
 
-export interface RouterOptions {
+export interface RouterOptions<R extends RequestRules = RequestRules> {
   balancer: Balancer;
-  retry?: RetryConfig;
   timeouts: TimeoutsConfig;
-  /** Random stream for backoff jitter (the balancer has its own). */
-  rng: Rng;
+  /** When to retry, where, and what the client gets: Fulcrum's (FulcrumRules) or a modelled proxy's. */
+  rules: R;
   /** Record a decision trace on every flow. */
   trace?: boolean;
-  /**
-   * HAProxy's retry rules instead of Fulcrum's (`retry` is then ignored): retries stay on
-   * the same server unless redispatched, and a redispatch avoids only the previous server.
-   */
-  haproxy?: HaproxyRetryRules;
-  /** Caddy's retry loop instead of Fulcrum's (core/caddy-retry.ts): `retry` is then ignored. */
-  caddy?: CaddyRetryRules;
-  /** NGINX's next-upstream rules instead of Fulcrum's (`retry` is then ignored); no live server is 502. */
-  nginx?: NginxRetryRules;
 }
 
 /** Why the proxy itself answered with an error instead of a backend. */
@@ -44,8 +33,8 @@ export type Step =
   /** The client's request broke a limit while being sent (the body size cap): answer 413. */
   | { kind: 'reject'; status: 413; error: 'body_too_large' }
   /**
-   * HAProxy mode: every server is at its maxconn. Wait in the backend queue: `dequeue` when a
-   * server frees a slot, `queueTimedOut` after `timeoutMs` (timeout queue).
+   * Every server is at its limit (HAProxy's maxconn): wait in the backend queue. `dequeue`
+   * when a server frees a slot, `queueTimedOut` after `timeoutMs` (HAProxy: timeout queue).
    */
   | { kind: 'queue'; timeoutMs: number };
 
@@ -86,18 +75,14 @@ export class Flow {
    * updated in place: the simulator ends millions of attempts.
    */
   readonly ended: AttemptVerdict = { ok: false, backendFailure: false };
-  /** This flow holds a retry-budget slot for its current attempt. */
-  holdsRetrySlot = false;
-  /** HAProxy mode: the next attempt reconnects to this backend without a new pick. */
-  sameServer: Backend | undefined;
-  /** HAProxy mode: the next pick avoids this backend (a redispatch's previous server). */
-  avoid: ReadonlySet<string> | undefined;
-  /** Caddy mode: loop iterations that failed so far, and the error Caddy keeps from them. */
-  caddyRetries = 0;
-  caddyError: CaddyError | undefined;
+  /**
+   * The next attempt goes to this backend without a pick: the queue handed it a slot, or the
+   * rules retry on the same server. Ignored if the backend has left meanwhile.
+   */
+  assigned: Backend | undefined;
   done = false;
 
-  constructor(readonly info: RequestInfo, requestMs: number, trace: boolean) {
+  constructor(readonly info: RequestInfo, requestMs: number, trace: boolean, readonly rulesState: unknown) {
     this.deadlineMs = info.nowMs + requestMs;
     this.decisions = trace ? [] : undefined;
   }
@@ -105,13 +90,13 @@ export class Flow {
 
 const TIMEOUT: AttemptOutcome = { kind: 'timeout' };
 
-export class Router {
-  readonly budget: RetryBudget;
+export class Router<R extends RequestRules = RequestRules> {
   /** Logical requests, attempts and retries since start: metrics both engines report. */
-  readonly counts = { requests: 0, attempts: 0, retries: 0, budgetOverflows: 0 };
+  readonly counts = { requests: 0, attempts: 0, retries: 0 };
+  readonly rules: R;
 
-  constructor(private readonly opts: RouterOptions) {
-    this.budget = new RetryBudget(opts.retry?.budget);
+  constructor(private readonly opts: RouterOptions<R>) {
+    this.rules = opts.rules;
   }
 
   get balancer(): Balancer { return this.opts.balancer; }
@@ -119,8 +104,7 @@ export class Router {
   /** A request arrived. Follow with `next`. */
   start(info: RequestInfo): Flow {
     this.counts.requests++;
-    this.budget.requestStarted();
-    return new Flow(info, this.opts.timeouts.requestMs, this.opts.trace ?? false);
+    return new Flow(info, this.opts.timeouts.requestMs, this.opts.trace ?? false, this.rules.requestStarted());
   }
 
   /** The first attempt, or the next one after a retry delay. */
@@ -129,23 +113,18 @@ export class Router {
     if (remainingMs <= 0) return this.fail(flow, nowMs, 504, 'deadline');
     const trace = flow.decisions ? newTrace() : undefined;
     let backend: Backend | undefined;
-    const same = flow.sameServer;
-    flow.sameServer = undefined;
-    if (same && this.opts.balancer.backend(same.id) === same) {
-      backend = same; // HAProxy: a retry without redispatch reconnects to the assigned server
+    const assigned = flow.assigned;
+    flow.assigned = undefined;
+    if (assigned && this.opts.balancer.backend(assigned.id) === assigned) {
+      backend = assigned;
     } else {
-      const exclude = this.opts.haproxy || this.opts.caddy ? flow.avoid : flow.tried;
+      const exclude = this.rules.exclude(flow, flow.rulesState);
       backend = this.opts.balancer.pick({ nowMs, hashKey: flow.info.hashKey, attempt: flow.attempt + 1, exclude, request: flow }, trace);
       if (trace) flow.decisions!.push({ kind: 'pick', trace });
     }
     if (!backend) {
-      this.releaseSlot(flow);
-      if (this.opts.caddy) return this.afterCaddyError(flow, nowMs, flow.caddyError ?? 'no-upstream');
-      const haproxy = this.opts.haproxy;
-      if (haproxy?.queueTimeoutMs !== undefined && this.opts.balancer.routableCount() > 0) {
-        return { kind: 'queue', timeoutMs: haproxy.queueTimeoutMs }; // all full: the backend queue
-      }
-      return this.fail(flow, nowMs, this.opts.nginx ? 502 : 503, 'no_backend'); // NGINX: "no live upstreams" is 502
+      this.rules.attemptOver?.(flow.rulesState);
+      return this.follow(flow, nowMs, this.rules.noBackend(flow, flow.rulesState, nowMs));
     }
     flow.attempt++;
     flow.current = backend;
@@ -161,22 +140,19 @@ export class Router {
   }
 
   /**
-   * The current attempt ended. `retryAfter` is the backend's Retry-After header, if any.
-   * `responseStarted` is true when response bytes already went to the client.
+   * The current attempt ended. `end.retryAfter` is the backend's Retry-After header, if any;
+   * `end.responseStarted` is true when response bytes already went to the client.
    */
-  attemptEnded(flow: Flow, nowMs: number, outcome: AttemptOutcome, opts: { retryAfter?: string; responseStarted?: boolean } = {}): Step {
+  attemptEnded(flow: Flow, nowMs: number, outcome: AttemptOutcome, end: AttemptEnd = {}): Step {
     const backend = flow.current!;
     flow.current = undefined;
     const latencyMs = nowMs - flow.attemptStartMs;
-    const nginx = this.opts.nginx && decideNginxNext(this.opts.nginx, {
-      outcome, method: flow.info.method, triesUsed: flow.attempt + 1, servers: this.opts.balancer.activeCount(), elapsedMs: nowMs - flow.info.nowMs,
-    });
-    flow.ended.backendFailure = this.opts.balancer.attemptEnded(backend, nowMs, latencyMs, outcome, nginx ? nginx.serverFailed : undefined);
+    const serverFailed = this.rules.serverFailed?.(flow, flow.rulesState, nowMs, outcome);
+    flow.ended.backendFailure = this.opts.balancer.attemptEnded(backend, nowMs, latencyMs, outcome, serverFailed);
     flow.ended.ok = isOk(outcome);
-    this.releaseSlot(flow);
+    this.rules.attemptOver?.(flow.rulesState);
     flow.decisions?.push({ kind: 'outcome', atMs: nowMs, backend: backend.id, outcome });
-    if (nginx) return this.afterNginxAttempt(flow, nowMs, nginx);
-    return this.afterAttempt(flow, nowMs, outcome, opts);
+    return this.follow(flow, nowMs, this.rules.afterAttempt(flow, flow.rulesState, nowMs, outcome, end));
   }
 
   /**
@@ -188,104 +164,16 @@ export class Router {
     return flow.timerIsDeadline ? this.deadlineExceeded(flow, nowMs) : this.attemptEnded(flow, nowMs, TIMEOUT);
   }
 
-  private afterAttempt(flow: Flow, nowMs: number, outcome: AttemptOutcome, opts: { retryAfter?: string; responseStarted?: boolean }): Step {
-    if (this.opts.caddy && !opts.responseStarted) {
-      const error = caddyErrorOf(outcome);
-      if (error) return this.afterCaddyError(flow, nowMs, error);
-    }
-    const failure = failurePoint(outcome, opts.retryAfter);
-    if (failure && this.opts.caddy) return this.failWith(flow, nowMs, failure); // a status passes on; an error after bytes went out is not retried
-    if (failure && this.opts.haproxy && !opts.responseStarted) return this.afterHaproxyFailure(flow, nowMs, failure);
-    if (!failure) {
-      if (outcome.kind === 'response') return this.respond(flow, outcome.status);
-      if (outcome.kind === 'local-reject' && outcome.reason === 'body-too-large') {
-        this.finish(flow);
-        return { kind: 'reject', status: 413, error: 'body_too_large' };
-      }
-      return this.fail(flow, nowMs, 502, 'upstream_reset'); // local-reject / client-abort: nobody to retry for
-    }
-    const answer = decideRetry(this.opts.retry, {
-      method: flow.info.method,
-      failure,
-      attempt: flow.attempt,
-      bodyReplayable: flow.info.bodyReplayable,
-      responseStarted: opts.responseStarted ?? false,
-      nowMs,
-      deadlineMs: flow.deadlineMs,
-      otherBackendAvailable: this.opts.balancer.hasCandidateBesides(flow.tried),
-    }, this.opts.rng, this.budget);
-    if (answer.retry) {
-      flow.holdsRetrySlot = true;
-      flow.decisions?.push({ kind: 'retry', atMs: nowMs, delayMs: answer.delayMs });
-      return { kind: 'retry', delayMs: answer.delayMs };
-    }
-    if (answer.reason === 'budget') this.counts.budgetOverflows++;
-    flow.decisions?.push({ kind: 'no-retry', atMs: nowMs, reason: answer.reason });
-    return this.failWith(flow, nowMs, failure);
-  }
-
-  /** HAProxy mode: retry on the same server, or redispatch, as core/haproxy-retry.ts decides. */
-  private afterHaproxyFailure(flow: Flow, nowMs: number, failure: FailurePoint): Step {
-    const backend = flow.path[flow.path.length - 1];
-    const balancer = this.opts.balancer;
-    const answer = decideHaproxyRetry(this.opts.haproxy!, {
-      failure, retriesDone: flow.attempt, usableServers: balancer.routableCount(), serverUp: balancer.isRoutable(backend),
-    });
-    if (!answer.retry) {
-      flow.decisions?.push({ kind: 'no-retry', atMs: nowMs, reason: 'attempts-exhausted' });
-      return this.failWith(flow, nowMs, failure);
-    }
-    flow.sameServer = answer.redispatch ? undefined : balancer.backend(backend);
-    flow.avoid = answer.redispatch ? new Set([backend]) : undefined;
-    flow.decisions?.push({ kind: 'retry', atMs: nowMs, delayMs: answer.delayMs });
-    return { kind: 'retry', delayMs: answer.delayMs };
-  }
-
-  /** Caddy mode: tryAgain after an iteration's error, or the client's status for it. */
-  private afterCaddyError(flow: Flow, nowMs: number, error: CaddyError): Step {
-    const retriesDone = flow.caddyRetries++;
-    flow.caddyError = error;
-    const rules = this.opts.caddy!;
-    if (!caddyTriesAgain(rules, { error, elapsedMs: nowMs - flow.info.nowMs, retriesDone, method: flow.info.method })) {
-      flow.decisions?.push({ kind: 'no-retry', atMs: nowMs, reason: 'attempts-exhausted' });
-      const answer = caddyFailure(error);
-      return this.fail(flow, nowMs, answer.status, answer.error);
-    }
-    flow.decisions?.push({ kind: 'retry', atMs: nowMs, delayMs: rules.tryIntervalMs });
-    return { kind: 'retry', delayMs: rules.tryIntervalMs };
-  }
-
-  /** NGINX mode: the next server at once, or the answer / gateway error core/nginx-retry.ts decided. */
-  private afterNginxAttempt(flow: Flow, nowMs: number, verdict: NginxVerdict): Step {
-    switch (verdict.kind) {
-      case 'next':
-        flow.decisions?.push({ kind: 'retry', atMs: nowMs, delayMs: 0 });
-        return { kind: 'retry', delayMs: 0 };
-      case 'respond': return this.respond(flow, verdict.status);
-      case 'fail': return this.fail(flow, nowMs, verdict.status, verdict.error);
-    }
-  }
-
-  private failWith(flow: Flow, nowMs: number, failure: FailurePoint): Step {
-    switch (failure.kind) {
-      case 'status': return this.respond(flow, failure.status);
-      // HAProxy answers 503 when it could not connect (termination state SC--), Fulcrum 502.
-      case 'connect': return this.fail(flow, nowMs, this.opts.haproxy ? 503 : 502, 'connect_failed');
-      case 'reset': return this.fail(flow, nowMs, 502, 'upstream_reset');
-      case 'timeout': return this.fail(flow, nowMs, 504, 'upstream_timeout');
-    }
-  }
-
   /**
-   * HAProxy mode: `backend` freed a slot and takes the oldest queued request
-   * (queue.c process_srv_queue assigns it to that server, without a new pick).
+   * A queued request: `backend` freed a slot and takes the oldest one, without a new pick
+   * (HAProxy: queue.c process_srv_queue assigns it to that server).
    */
   dequeue(flow: Flow, backend: Backend, nowMs: number): Step {
-    flow.sameServer = backend;
+    flow.assigned = backend;
     return this.next(flow, nowMs);
   }
 
-  /** HAProxy mode: `timeout queue` ran out before a slot freed: 503 (termination state sQ--). */
+  /** A queued request waited its `timeoutMs` without a slot: 503 (HAProxy's termination state sQ--). */
   queueTimedOut(flow: Flow, nowMs: number): Step {
     return this.fail(flow, nowMs, 503, 'no_backend');
   }
@@ -302,7 +190,7 @@ export class Router {
       flow.ended.ok = false;
       flow.decisions?.push({ kind: 'outcome', atMs: nowMs, backend: backend.id, outcome: TIMEOUT });
     }
-    this.releaseSlot(flow);
+    this.rules.attemptOver?.(flow.rulesState);
     return this.fail(flow, nowMs, 504, 'deadline');
   }
 
@@ -313,52 +201,28 @@ export class Router {
       flow.current = undefined;
       this.opts.balancer.attemptEnded(backend, nowMs, nowMs - flow.attemptStartMs, { kind: 'client-abort' });
     }
-    this.releaseSlot(flow);
+    this.rules.attemptOver?.(flow.rulesState);
     this.finish(flow);
   }
 
-  private respond(flow: Flow, status: number): Step {
-    this.finish(flow);
-    return { kind: 'respond', status };
+  /** Carries out the rules' verdict: records it, and ends the request unless it goes on. */
+  private follow(flow: Flow, nowMs: number, verdict: Verdict): Step {
+    switch (verdict.kind) {
+      case 'retry': flow.decisions?.push({ kind: 'retry', atMs: nowMs, delayMs: verdict.delayMs }); break;
+      case 'fail': flow.decisions?.push({ kind: 'fail', atMs: nowMs, status: verdict.status, error: verdict.error }); this.finish(flow); break;
+      case 'respond': case 'reject': this.finish(flow); break;
+      case 'queue': break;
+    }
+    return verdict;
   }
 
   private fail(flow: Flow, nowMs: number, status: 502 | 503 | 504, error: GatewayError): Step {
-    flow.decisions?.push({ kind: 'fail', atMs: nowMs, status, error });
-    this.finish(flow);
-    return { kind: 'fail', status, error };
+    return this.follow(flow, nowMs, { kind: 'fail', status, error });
   }
 
   private finish(flow: Flow): void {
     if (flow.done) return;
     flow.done = true;
-    this.budget.requestEnded();
-  }
-
-  private releaseSlot(flow: Flow): void {
-    if (!flow.holdsRetrySlot) return;
-    flow.holdsRetrySlot = false;
-    this.budget.release();
-  }
-}
-
-/** Caddy mode: the error an attempt's outcome is to Caddy; undefined for an answer (any status). */
-function caddyErrorOf(outcome: AttemptOutcome): CaddyError | undefined {
-  switch (outcome.kind) {
-    case 'connect-error': return 'dial';
-    case 'reset': return 'reset';
-    case 'timeout': return 'timeout';
-    default: return undefined;
-  }
-}
-
-/** Maps an attempt outcome to the retry table's failure point; undefined for plain answers. */
-export function failurePoint(outcome: AttemptOutcome, retryAfter?: string): FailurePoint | undefined {
-  switch (outcome.kind) {
-    case 'connect-error': return { kind: 'connect' };
-    case 'reset': return { kind: 'reset' };
-    case 'timeout': return { kind: 'timeout' };
-    case 'response': return outcome.status >= 500 || outcome.status === 429
-      ? { kind: 'status', status: outcome.status, retryAfter } : undefined;
-    default: return undefined;
+    this.rules.requestEnded?.(flow.rulesState);
   }
 }

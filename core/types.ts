@@ -97,9 +97,9 @@ export interface Policy {
   /** An attempt starts on `backend` (after inFlight was incremented). */
   onAttemptStart?(backend: Backend, nowMs: number): void;
   /**
-   * An attempt ended (after inFlight was decremented). `serverFailed`: the proxy's request
-   * rules judged it a failure of the server (NGINX's NGX_PEER_FAILED); undefined when the
-   * Router has no such rules.
+   * An attempt ended (after inFlight was decremented). `serverFailed`: the Router's request
+   * rules judged it a failure of the server (RequestRules.serverFailed: NGINX's
+   * NGX_PEER_FAILED); undefined when they leave that to the balancer.
    */
   onAttemptEnd?(backend: Backend, nowMs: number, latencyMs: number, outcome: AttemptOutcome, serverFailed?: boolean): void;
 }

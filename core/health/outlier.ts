@@ -3,6 +3,7 @@
 // the multiplier decays while the backend stays healthy.
 import type { OutlierConfig } from '../config.ts';
 import type { AttemptOutcome, Rng } from '../types.ts';
+import { type EjectionPool, type PassiveHealth, isEjected } from './passive.ts';
 
 export interface OutlierState {
   consecutiveFailures: number;
@@ -35,11 +36,6 @@ export function isBackendFailure(outcome: AttemptOutcome, count500: boolean): bo
     case 'client-abort':
       return false;
   }
-}
-
-/** Is the backend ejected at `nowMs`? */
-export function isEjected(state: OutlierState, nowMs: number): boolean {
-  return state.ejectedUntilMs > nowMs;
 }
 
 /**
@@ -85,4 +81,22 @@ function decay(state: OutlierState, cfg: OutlierConfig, nowMs: number): void {
 export function maxEjected(n: number, maxEjectionPercent: number): number {
   if (maxEjectionPercent <= 0 || n === 0) return 0;
   return Math.max(1, Math.floor((n * maxEjectionPercent) / 100));
+}
+
+/** Outlier detection as the Balancer's passive health; ejects at most maxEjectionPercent of the pool. */
+export class OutlierDetection implements PassiveHealth<OutlierState> {
+  constructor(private readonly cfg: OutlierConfig, private readonly rng: Rng) {}
+
+  initial(): OutlierState { return initialOutlier(); }
+
+  attemptEnded(state: OutlierState, _outcome: AttemptOutcome, failure: boolean, nowMs: number, pool: EjectionPool): number | undefined {
+    return recordOutcome(state, this.cfg, failure, nowMs, this.rng, () => {
+      const { members, ejected } = pool.count(nowMs);
+      return ejected + 1 <= maxEjected(members, this.cfg.maxEjectionPercent);
+    });
+  }
+
+  readmit(state: OutlierState, nowMs: number): void { uneject(state, nowMs); }
+
+  reset(state: OutlierState): void { state.ejectedUntilMs = 0; }
 }

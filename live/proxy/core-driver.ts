@@ -3,7 +3,7 @@
 // keeps one timer armed at the balancer's next deadline, so an ejection ends on time even
 // when no request comes; that advance is an input like any other, and journaled.
 import {
-  type AttemptOutcome, Balancer, type BalancerEvent, type Flow, type RoutingConfig, Router, type Step,
+  type AttemptOutcome, Balancer, type BalancerEvent, type Flow, FulcrumRules, type RoutingConfig, Router, type Step,
 } from '../../core/index.ts';
 import { STREAM, rngStream } from '../../core/rng.ts';
 import { Journal, type JournalEntry } from './journal.ts';
@@ -26,7 +26,8 @@ export interface CoreDriverOptions {
 
 export class CoreDriver {
   readonly balancer: Balancer;
-  readonly router: Router;
+  /** Follows Fulcrum's request rules (their retry budget is a metric). */
+  readonly router: Router<FulcrumRules>;
   readonly journal: Journal | undefined;
   readonly now: () => number;
   private readonly stateChanged: () => void;
@@ -46,9 +47,8 @@ export class CoreDriver {
     });
     this.router = new Router({
       balancer: this.balancer,
-      retry: o.routing.retry,
       timeouts: o.routing.timeouts,
-      rng: rngStream(o.seed, STREAM.router),
+      rules: new FulcrumRules(o.routing.retry, this.balancer, rngStream(o.seed, STREAM.router)),
       trace: (o.trace ?? false) || o.journal === true,
     });
   }

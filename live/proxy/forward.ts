@@ -9,7 +9,8 @@
 import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Dispatcher } from 'undici';
-import { type Flow, type GatewayError, type Step, failurePoint } from '../../core/router.ts';
+import type { Flow, GatewayError, Step } from '../../core/router.ts';
+import { failurePoint } from '../../core/retry.ts';
 import { type AttemptOutcome, isOk } from '../../core/types.ts';
 import { normalizeAddress } from '../../http/security.ts';
 import type { AttemptLog } from './attempt-log.ts';

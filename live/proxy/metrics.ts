@@ -6,7 +6,7 @@
 // exported at 0 from the start, so rate() and increase() count the first request, retry or
 // ejection (a series that appears at 1 has no earlier sample to rise from).
 import { Counter, Gauge, Registry } from 'prom-client';
-import type { Balancer, BackendStatus, Router } from '../../core/index.ts';
+import type { Balancer, BackendStatus, FulcrumRules, Router } from '../../core/index.ts';
 import type { BackendStats, StatusClass } from './backend-stats.ts';
 import type { ResolutionResult, TargetStats } from './discovery.ts';
 import { registerProcessMetrics } from '../../http/process-metrics.ts';
@@ -16,7 +16,7 @@ const CLASSES: StatusClass[] = ['1xx', '2xx', '3xx', '4xx', '5xx', 'error'];
 
 export interface MetricSources {
   balancer: Balancer;
-  router: Router;
+  router: Router<FulcrumRules>;
   now: () => number;
   /** The backends the proxy holds (draining ones included). */
   backends: () => Iterable<{ id: string; stats: BackendStats }>;
@@ -84,7 +84,7 @@ export class ProxyMetrics {
     fromRouter('fulcrum_router_requests_total', 'Logical requests started in the Router.', () => src.router.counts.requests);
     fromRouter('fulcrum_router_attempts_total', 'Attempts picked by the Router (first tries and retries).', () => src.router.counts.attempts);
     fromRouter('fulcrum_router_retries_total', 'Retries (attempts after the first).', () => src.router.counts.retries);
-    fromRouter('fulcrum_router_retry_budget_overflows_total', 'Retries refused by the retry budget.', () => src.router.counts.budgetOverflows);
+    fromRouter('fulcrum_router_retry_budget_overflows_total', 'Retries refused by the retry budget.', () => src.router.rules.budget.overflows);
 
     const perBackend = (name: string, help: string, value: (s: BackendStatus) => number) => new Gauge({
       name, help, labelNames: ['backend'], registers,

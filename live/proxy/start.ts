@@ -4,7 +4,7 @@
 import { randomBytes, randomInt } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
-import type { Balancer, BalancerEvent, RoutingConfig, Router } from '../../core/index.ts';
+import type { Balancer, BalancerEvent, FulcrumRules, RoutingConfig, Router } from '../../core/index.ts';
 import { buildAdminApp } from './admin/admin-app.ts';
 import { AttemptLog } from './attempt-log.ts';
 import { BackendRegistry } from './backends.ts';
@@ -76,7 +76,7 @@ export interface RunningProxy {
   readonly seed: string | number;
   readonly routing: RoutingConfig;
   readonly balancer: Balancer;
-  readonly router: Router;
+  readonly router: Router<FulcrumRules>;
   readonly driver: CoreDriver;
   readonly journal: Journal | undefined;
   readonly events: EventLog;

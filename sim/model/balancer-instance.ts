@@ -5,7 +5,7 @@
 // seed, so one instance draws exactly as the simulator did before instances existed.
 import { Balancer, type BalancerEvent, type Decision, Router } from '../../core/index.ts';
 import { policyDefinition } from '../../core/policies/index.ts';
-import type { ProxyRules } from '../../core/proxy-rules.ts';
+import { type ProxyRules, requestRulesOf } from '../../core/proxy-rules.ts';
 import { STREAM, instanceSeed, rngStream } from '../../core/rng.ts';
 import type { Recorder } from '../../experiments/records.ts';
 import type { RunConfig } from '../../experiments/schema.ts';
@@ -57,7 +57,10 @@ export class BalancerInstance {
       },
     });
     this.router = new Router({
-      balancer: this.balancer, retry: cfg.retry, timeouts: cfg.timeouts, rng: rngStream(seed, STREAM.router), trace: o.onDecisions !== undefined, haproxy: o.rules.haproxy, nginx: o.rules.nginx, caddy: o.rules.caddy,
+      balancer: this.balancer,
+      timeouts: cfg.timeouts,
+      rules: requestRulesOf(o.rules, cfg.retry, this.balancer, rngStream(seed, STREAM.router)),
+      trace: o.onDecisions !== undefined,
     });
     this.proxy = new ProxyModel({
       scheduler,

@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import seedrandom from 'seedrandom';
 import { Balancer, BalancerSchema, Router, TimeoutsSchema } from '../../core/index.ts';
-import { type HaproxyRetryRules, decideHaproxyRetry, retriesOn } from '../../core/haproxy-retry.ts';
+import { type HaproxyRetryRules, HaproxyRules, decideHaproxyRetry, retriesOn } from '../../core/haproxy-retry.ts';
 
 const rules = (o: Partial<HaproxyRetryRules> = {}): HaproxyRetryRules => ({
   retries: 3, retryOn: ['conn-failure'], connectMs: 300, hashBalance: false, ...o,
@@ -57,7 +57,7 @@ describe('Router in HAProxy mode', () => {
   function router(r: HaproxyRetryRules, policy = 'haproxy-roundrobin') {
     const balancer = new Balancer({ balancer: BalancerSchema.parse({ policy, panicThresholdPercent: 0 }), rng: seedrandom.alea('b') });
     for (let i = 1; i <= 3; i++) balancer.add(`s${i}`, { nowMs: 0, initial: true });
-    return new Router({ balancer, timeouts: TimeoutsSchema.parse({ requestMs: 1e9, perTryMs: 1000 }), rng: seedrandom.alea('r'), haproxy: r });
+    return new Router({ balancer, timeouts: TimeoutsSchema.parse({ requestMs: 1e9, perTryMs: 1000 }), rules: new HaproxyRules(r, balancer) });
   }
   const post = { method: 'POST', nowMs: 0, bodyReplayable: true };
 

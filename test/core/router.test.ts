@@ -2,12 +2,13 @@
 // correctly, the budget and the deadline hold, and the trace tells the story.
 import { describe, expect, it } from 'vitest';
 import seedrandom from 'seedrandom';
-import { Balancer, BalancerSchema, RetrySchema, Router, TimeoutsSchema, type RetryConfig } from '../../core/index.ts';
+import { Balancer, BalancerSchema, FulcrumRules, RetrySchema, Router, TimeoutsSchema, type RetryConfig } from '../../core/index.ts';
 
 function router(retry: RetryConfig | null = RetrySchema.parse({}), n = 3) {
   const balancer = new Balancer({ balancer: BalancerSchema.parse({ policy: 'round-robin' }), rng: seedrandom.alea('b') });
   for (let i = 1; i <= n; i++) balancer.add(`s${i}`, { nowMs: 0, initial: true });
-  return new Router({ balancer, retry: retry ?? undefined, timeouts: TimeoutsSchema.parse({ requestMs: 1_000, perTryMs: 300 }), rng: seedrandom.alea('r'), trace: true });
+  const rules = new FulcrumRules(retry ?? undefined, balancer, seedrandom.alea('r'));
+  return new Router({ balancer, timeouts: TimeoutsSchema.parse({ requestMs: 1_000, perTryMs: 300 }), rules, trace: true });
 }
 
 const get = { method: 'GET', nowMs: 0, bodyReplayable: true };
@@ -26,7 +27,8 @@ describe('Router', () => {
     expect(flow.path[1]).not.toBe('s1');
     expect(r.attemptEnded(flow, 20, { kind: 'response', status: 200 })).toEqual({ kind: 'respond', status: 200 });
     expect(flow.ended).toEqual({ ok: true, backendFailure: false });
-    expect(r.counts).toEqual({ requests: 1, attempts: 2, retries: 1, budgetOverflows: 0 });
+    expect(r.counts).toEqual({ requests: 1, attempts: 2, retries: 1 });
+    expect(r.rules.budget.overflows).toBe(0);
     expect(flow.decisions!.map((d) => d.kind)).toEqual(['pick', 'outcome', 'retry', 'pick', 'outcome']);
   });
 
@@ -93,11 +95,11 @@ describe('Router', () => {
     r.next(a, 0); r.next(b, 0);
     expect(r.attemptEnded(a, 1, { kind: 'connect-error' }).kind).toBe('retry');
     expect(r.attemptEnded(b, 1, { kind: 'connect-error' })).toMatchObject({ kind: 'fail', status: 502, error: 'connect_failed' });
-    expect(r.counts.budgetOverflows).toBe(1);
+    expect(r.rules.budget.overflows).toBe(1);
     r.next(a, 2);
     r.attemptEnded(a, 3, { kind: 'response', status: 200 });
-    expect(r.budget.inUse).toBe(0);
-    expect(r.budget.active).toBe(0);
+    expect(r.rules.budget.inUse).toBe(0);
+    expect(r.rules.budget.active).toBe(0);
   });
 
   it('a client abort frees the backend without blaming it', () => {
@@ -106,6 +108,6 @@ describe('Router', () => {
     r.next(flow, 0);
     r.clientAborted(flow, 3);
     expect(r.balancer.status(3).every((s) => s.inFlight === 0 && s.routable)).toBe(true);
-    expect(r.budget.active).toBe(0);
+    expect(r.rules.budget.active).toBe(0);
   });
 });

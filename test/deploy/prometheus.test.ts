@@ -215,7 +215,7 @@ describe.runIf(installed)('the real Prometheus scraping a proxy and three replic
     expect(await value('fulcrum_router_attempts_total')).toBe(attempts);
     expect(await value('fulcrum_router_retries_total')).toBe(attempts - sent.total);
     expect(attempts - sent.total).toBeGreaterThan(0);
-    expect(await value('fulcrum_router_retry_budget_overflows_total')).toBe(p.router.counts.budgetOverflows);
+    expect(await value('fulcrum_router_retry_budget_overflows_total')).toBe(p.router.rules.budget.overflows);
   });
 
   it('ejections and health per backend: s2 ejected and unhealthy, the others healthy', async () => {

@@ -45,7 +45,7 @@ describe('broken exchanges', () => {
       const ac = new AbortController();
       const pending = fetch(`${p.url}/home`, { signal: ac.signal });
       // Retry-After: 1 holds the flow in a backoff of at least 1 s, with a retry slot taken.
-      await waitFor('backoff', () => p.router.budget.inUse === 1 && p.router.counts.attempts === 1, 2_000);
+      await waitFor('backoff', () => p.router.rules.budget.inUse === 1 && p.router.counts.attempts === 1, 2_000);
       ac.abort();
       await expect(pending).rejects.toThrow();
       const aborts = () => p.journal!.entries.filter((e) => e.op === 'abort');
@@ -54,7 +54,7 @@ describe('broken exchanges', () => {
       expect(aborts()).toHaveLength(1);
       expect(p.journal!.entries.filter((e) => e.op === 'next')).toHaveLength(1);
       expect(p.router.counts).toMatchObject({ requests: 1, attempts: 1, retries: 0 });
-      expect(p.router.budget.inUse).toBe(0);
+      expect(p.router.rules.budget.inUse).toBe(0);
       expect(backends[0].requests.length + backends[1].requests.length).toBe(1);
       expect(p.balancer.status(p.driver.now()).every((s) => s.inFlight === 0)).toBe(true);
     } finally {

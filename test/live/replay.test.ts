@@ -3,7 +3,7 @@
 // fresh Balancer + Router built from the same config and seed — the objects the simulator
 // drives — reproduce every decision trace exactly.
 import { describe, expect, it } from 'vitest';
-import { Balancer, type BalancerEvent, Router, STREAM, rngStream } from '../../core/index.ts';
+import { Balancer, type BalancerEvent, FulcrumRules, Router, STREAM, rngStream } from '../../core/index.ts';
 import { replayJournal } from '../../live/proxy/journal.ts';
 import { admin, proxy, replicas, send } from './helpers.ts';
 
@@ -46,7 +46,8 @@ describe('live decisions replay through a fresh core', () => {
     const balancer = new Balancer({
       balancer: p.routing.balancer, health: p.routing.health, rng: rngStream(seed, STREAM.balancer), onEvent: (e) => events.push(e),
     });
-    const router = new Router({ balancer, retry: p.routing.retry, timeouts: p.routing.timeouts, rng: rngStream(seed, STREAM.router), trace: true });
+    const rules = new FulcrumRules(p.routing.retry, balancer, rngStream(seed, STREAM.router));
+    const router = new Router({ balancer, timeouts: p.routing.timeouts, rules, trace: true });
     const replayed = replayJournal(journal.entries, balancer, router);
 
     const live = journal.decisions();

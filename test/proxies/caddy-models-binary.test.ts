@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Balancer } from '../../core/balancer.ts';
 import { rngStream } from '../../core/rng.ts';
 import { Router } from '../../core/router.ts';
+import { CaddyRules } from '../../core/caddy-retry.ts';
 import type { CaddySettings } from '../../experiments/proxies/caddy-settings.ts';
 import { caddyModelRun } from '../../experiments/proxies/caddy-model.ts';
 import { caddyConfigText } from '../../live/runner/proxies/caddy/config.ts';
@@ -74,7 +75,7 @@ class Model {
   constructor(settings: CaddySettings, ids: string[], dead: string[] = []) {
     const run = caddyModelRun({ timeouts: { requestMs: 30_000, connectMs: 1_000 } } as RunConfig, settings);
     this.balancer = modelBalancer(run.config.balancer, ids.map(() => 1), 1, run.config.health);
-    this.route = new RouterModel(new Router({ balancer: this.balancer, timeouts: run.config.timeouts, rng: rngStream(1, 'r'), caddy: run.rules }), refusingIf(new Set(dead)));
+    this.route = new RouterModel(new Router({ balancer: this.balancer, timeouts: run.config.timeouts, rules: new CaddyRules(run.rules) }), refusingIf(new Set(dead)));
   }
 
   get nowMs(): number { return this.route.nowMs; }

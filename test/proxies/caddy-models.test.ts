@@ -8,7 +8,7 @@ import { Balancer } from '../../core/balancer.ts';
 import type { HealthConfig } from '../../core/config.ts';
 import { rngStream } from '../../core/rng.ts';
 import { Router } from '../../core/router.ts';
-import type { CaddyRetryRules } from '../../core/caddy-retry.ts';
+import { type CaddyRetryRules, CaddyRules } from '../../core/caddy-retry.ts';
 import { fnv32a } from '../../core/policies/caddy-ip-hash.ts';
 import { counts, modelBalancer, sequential } from './model-kit.ts';
 import { clientAddress } from '../../experiments/workload.ts';
@@ -163,7 +163,7 @@ describe('Caddy passive health (countFailure, Healthy: fails < max_fails)', () =
 
 describe('the Router in Caddy mode (tryAgain, statusError)', () => {
   function router(rules: CaddyRetryRules, n = 3): Router {
-    return new Router({ balancer: lb({ policy: 'caddy-round-robin' }, n), timeouts: { requestMs: 1e9, connectMs: 3_000 }, rng: rngStream(1, 'r'), caddy: rules });
+    return new Router({ balancer: lb({ policy: 'caddy-round-robin' }, n), timeouts: { requestMs: 1e9, connectMs: 3_000 }, rules: new CaddyRules(rules) });
   }
   const NONE: CaddyRetryRules = { retries: 0, tryDurationMs: 0, tryIntervalMs: 0 };
 

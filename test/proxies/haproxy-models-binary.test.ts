@@ -12,7 +12,7 @@ import type { Balancer } from '../../core/balancer.ts';
 import type { BalancerConfig } from '../../core/config.ts';
 import { rngStream } from '../../core/rng.ts';
 import { Router } from '../../core/router.ts';
-import type { HaproxyRetryRules } from '../../core/haproxy-retry.ts';
+import { type HaproxyRetryRules, HaproxyRules } from '../../core/haproxy-retry.ts';
 import { type Backends, RouterModel, type RunningBinary, clientAddress, freePort, installed, refusingIf, sendFrom, startBackends, startBinary } from './binary-kit.ts';
 import { modelBalancer } from './model-kit.ts';
 
@@ -180,7 +180,7 @@ function throughModel(c: Case): string[] {
 
 /** Each request through the Router in HAProxy mode: a dead server refuses, a live one answers 200. */
 function throughRouter(c: Case, balancer: Balancer, rules: HaproxyRetryRules): string[] {
-  const router = new Router({ balancer, timeouts: { requestMs: 1e9, connectMs: rules.connectMs }, rng: rngStream(1, 'router'), haproxy: rules });
+  const router = new Router({ balancer, timeouts: { requestMs: 1e9, connectMs: rules.connectMs }, rules: new HaproxyRules(rules, balancer) });
   const model = new RouterModel(router, refusingIf(new Set(c.dead)));
   return Array.from({ length: c.requests }, (_, i) => model.answer(c.client?.(i) ?? '127.0.0.1'));
 }

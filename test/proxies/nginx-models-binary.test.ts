@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Balancer } from '../../core/balancer.ts';
-import type { NginxRetryRules } from '../../core/nginx-retry.ts';
+import { type NginxRetryRules, NginxRules } from '../../core/nginx-retry.ts';
 import { rngStream } from '../../core/rng.ts';
 import { Router } from '../../core/router.ts';
 import type { AttemptOutcome } from '../../core/types.ts';
@@ -171,7 +171,7 @@ function throughModelWithReloads(c: ReloadCase): string[] {
 /** Balancer + Router in NGINX mode (requests 1 ms apart: NGINX's next server is tried at once). */
 function nginxModel(c: { policy: Record<string, unknown>; weights: number[] }, outcomeOf: (id: string) => AttemptOutcome, rules: NginxRetryRules): { balancer: Balancer; model: RouterModel } {
   const balancer = modelBalancer(c.policy, c.weights);
-  const router = new Router({ balancer, timeouts: { requestMs: 1e9, connectMs: 1000 }, rng: rngStream(1, 'router'), nginx: rules });
+  const router = new Router({ balancer, timeouts: { requestMs: 1e9, connectMs: 1000 }, rules: new NginxRules(rules, balancer) });
   return { balancer, model: new RouterModel(router, outcomeOf) };
 }
 

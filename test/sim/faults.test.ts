@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { parseExperiment } from '../../experiments/schema.ts';
 import { MemoryRecorder, configs, simulate } from './helpers.ts';
 import { Simulation } from '../../sim/model/simulation.ts';
+import type { FulcrumRules } from '../../core/retry.ts';
 
 const crashFixture = parseExperiment(readFileSync('test/sim/fixtures/crash-restart.json', 'utf8'), 'crash-restart.json');
 const variant = (name: string) => crashFixture.runs.find((r) => r.variant?.name === name)!.config;
@@ -79,7 +80,7 @@ describe('s2 crashes at 2 s and restarts at 3.5 s (test/sim/fixtures/crash-resta
 
   it('a retry budget of 3 is used up by the resets at the crash: some connect failures leak through', () => {
     const { recorder, sim } = simulate(variant('tight-budget'));
-    expect(sim.router.counts.budgetOverflows).toBeGreaterThan(0);
+    expect((sim.router.rules as FulcrumRules).budget.overflows).toBeGreaterThan(0);
     const failed = recorder.requests.filter((r) => r.outcome !== 'ok');
     expect(failed.length).toBeGreaterThan(0);
     expect(failed.every((r) => r.outcome === 'connect_failed' && r.servers.length === 1)).toBe(true);
