@@ -9,7 +9,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Balancer } from '../../core/balancer.ts';
-import { rngStream } from '../../core/rng.ts';
 import { Router } from '../../core/router.ts';
 import { CaddyRules } from '../../core/caddy-retry.ts';
 import type { CaddySettings } from '../../experiments/proxies/caddy-settings.ts';

@@ -6,7 +6,6 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { Balancer } from '../../core/balancer.ts';
 import type { HealthConfig } from '../../core/config.ts';
-import { rngStream } from '../../core/rng.ts';
 import { Router } from '../../core/router.ts';
 import { type CaddyRetryRules, CaddyRules } from '../../core/caddy-retry.ts';
 import { fnv32a } from '../../core/policies/caddy-ip-hash.ts';

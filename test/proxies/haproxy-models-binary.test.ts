@@ -10,7 +10,6 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Balancer } from '../../core/balancer.ts';
 import type { BalancerConfig } from '../../core/config.ts';
-import { rngStream } from '../../core/rng.ts';
 import { Router } from '../../core/router.ts';
 import { type HaproxyRetryRules, HaproxyRules } from '../../core/haproxy-retry.ts';
 import { type Backends, RouterModel, type RunningBinary, clientAddress, freePort, installed, refusingIf, sendFrom, startBackends, startBinary } from './binary-kit.ts';

@@ -11,7 +11,6 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Balancer } from '../../core/balancer.ts';
 import { type NginxRetryRules, NginxRules } from '../../core/nginx-retry.ts';
-import { rngStream } from '../../core/rng.ts';
 import { Router } from '../../core/router.ts';
 import type { AttemptOutcome } from '../../core/types.ts';
 import {
