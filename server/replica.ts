@@ -80,10 +80,13 @@ export interface Replica {
 
 export async function startReplica(o: ReplicaOptions): Promise<Replica> {
   const app = buildReplica(o);
-  await app.listen({ host: o.host ?? '127.0.0.1', port: o.port ?? 0 });
+  await app.ready();
+  // The Unix socket first: whoever sees the replica answer on TCP (the runner's readiness
+  // check after a restart) may use the socket at once.
+  const unix = o.socketPath ? await listenUnix(app, o.socketPath).catch(async (err: Error) => { await app.close(); throw err; }) : undefined;
+  await app.listen({ host: o.host ?? '127.0.0.1', port: o.port ?? 0 }).catch(async (err: Error) => { unix?.close(); await app.close(); throw err; });
   const { port } = app.server.address() as AddressInfo;
   const host = o.host ?? '127.0.0.1';
-  const unix = o.socketPath ? await listenUnix(app, o.socketPath).catch(async (err: Error) => { await app.close(); throw err; }) : undefined;
   return {
     app, port,
     url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
