@@ -1,7 +1,7 @@
 // One attempt's request to a backend, as a handler of undici's dispatcher: the interface
 // undici's own request API is built on, minus the Readable it wraps every answer's body in
-// and the AsyncResource and abort-signal plumbing around it (together about a fifth of a
-// bare proxy's CPU per request, measured in `npm run bench`). The answer's head goes to the
+// and the AsyncResource and abort-signal plumbing around it (an eighth to a fifth of a bare
+// proxy's CPU per request, measured in `npm run bench` and in docs/performance.md). The answer's head goes to the
 // owner, which then relays the body straight to the client (`relayTo`), reads it away so
 // the connection stays reusable (`discard`, an answer retried elsewhere), or aborts.
 import type { IncomingHttpHeaders, ServerResponse } from 'node:http';

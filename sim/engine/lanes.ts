@@ -1,8 +1,9 @@
 // Events scheduled with the same delay fire in the order they were scheduled, so each
 // delay gets a FIFO lane and only the lane's head sits in the event heap — the way Node's
-// own timers group by duration. A lane also takes an event due at any time no earlier than
-// its last one (Simulator.scheduleInLaneAfter), so FIFO order stays time order. Thousands of pending per-try timeouts or constant network
-// hops then cost one heap entry, not thousands, and keep every heap operation short.
+// own timers group by duration. Thousands of pending per-try timeouts or constant network
+// hops then cost one heap entry, not thousands, and keep every heap operation short. A lane
+// also takes an event due at any time no earlier than its newest one
+// (Simulator.scheduleInLaneAfter), so its FIFO order stays time order.
 // An entry can be cancelled by the ticket push() returned: the lane then holds no object
 // for it, only its time and number. A per-try timeout outlives the attempt it guards by
 // the whole timeout (30 s by default, ~150 k timers at 5 k req/s); kept as objects, every
