@@ -36,16 +36,25 @@ export class Lane<E> {
     return this.base + this.events.push(event) - 1;
   }
 
-  /** Drops the entry of `ticket` if it is still queued; it stays as a gap that shift() returns as undefined. */
+  /**
+   * Drops the entry of `ticket` if it is still queued. It stays as a gap: shift() returns it as
+   * undefined if it is the head already, else passes over it.
+   */
   cancel(ticket: number): void {
     const index = ticket - this.base;
     if (index >= this.head) this.events[index] = undefined;
   }
 
-  /** Removes the oldest entry: its event, or undefined if it was cancelled. */
+  /**
+   * Removes the oldest entry: its event, or undefined if it was cancelled; and the cancelled
+   * entries right behind it, so the next head is live. Most timeouts are settled before they
+   * fire: each would otherwise cost its own trip through the event heap.
+   */
   shift(): E | undefined {
-    const event = this.events[this.head];
-    this.events[this.head++] = undefined;
+    const events = this.events;
+    const event = events[this.head];
+    events[this.head++] = undefined;
+    while (this.head < events.length && events[this.head] === undefined) this.head++;
     // Compact once the dead prefix outweighs the live part, keeping memory ∝ length.
     if (this.head > 1024 && this.head * 2 > this.events.length) {
       this.times = this.times.slice(this.head);
