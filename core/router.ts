@@ -3,7 +3,7 @@
 // long, on which backend) or fail with which gateway status. The simulator and the live
 // proxy own the sockets and the timers; every decision is made here, the proxy-specific
 // ones by the request rules it is given (core/request-rules.ts).
-import type { AttemptOutcome, AttemptVerdict, Backend, PickTrace } from './types.ts';
+import type { AttemptOutcome, AttemptVerdict, Backend, PickContext, PickTrace } from './types.ts';
 import { isOk } from './types.ts';
 import type { TimeoutsConfig } from './config.ts';
 import type { Balancer } from './balancer.ts';
@@ -60,7 +60,8 @@ export interface RequestInfo {
 export class Flow {
   /** Backends tried so far, in order (the `servers` column: `s2|s1`). */
   readonly path: string[] = [];
-  readonly tried = new Set<string>();
+  /** `path` as a set, made on the first read after an attempt: most requests never ask. */
+  private triedSet: Set<string> | undefined;
   attempt = -1;
   readonly deadlineMs: number;
   readonly decisions: Decision[] | undefined;
@@ -86,7 +87,21 @@ export class Flow {
     this.deadlineMs = info.nowMs + requestMs;
     this.decisions = trace ? [] : undefined;
   }
+
+  /** The backends in `path`: what retries leave out. */
+  get tried(): ReadonlySet<string> {
+    if (this.path.length === 0) return NONE_TRIED;
+    return (this.triedSet ??= new Set(this.path));
+  }
+
+  /** The Router starts an attempt on `id`. */
+  addTried(id: string): void {
+    this.path.push(id);
+    this.triedSet?.add(id);
+  }
 }
+
+const NONE_TRIED: ReadonlySet<string> = new Set();
 
 const TIMEOUT: AttemptOutcome = { kind: 'timeout' };
 
@@ -94,6 +109,12 @@ export class Router<R extends RequestRules = RequestRules> {
   /** Logical requests, attempts and retries since start: metrics both engines report. */
   readonly counts = { requests: 0, attempts: 0, retries: 0 };
   readonly rules: R;
+  /**
+   * The argument of every pick, refilled each time: a pick reads it and keeps nothing of it
+   * (policies that follow a request key their state by `request`, the Flow), and the
+   * simulator picks millions of times.
+   */
+  private readonly pickContext: PickContext = { nowMs: 0, hashKey: undefined, attempt: 0, exclude: undefined, request: undefined };
 
   constructor(private readonly opts: RouterOptions<R>) {
     this.rules = opts.rules;
@@ -118,8 +139,15 @@ export class Router<R extends RequestRules = RequestRules> {
     if (assigned && this.opts.balancer.backend(assigned.id) === assigned) {
       backend = assigned;
     } else {
-      const exclude = this.rules.exclude(flow, flow.rulesState);
-      backend = this.opts.balancer.pick({ nowMs, hashKey: flow.info.hashKey, attempt: flow.attempt + 1, exclude, request: flow }, trace);
+      const ctx = this.pickContext;
+      ctx.nowMs = nowMs;
+      ctx.hashKey = flow.info.hashKey;
+      ctx.attempt = flow.attempt + 1;
+      ctx.exclude = this.rules.exclude(flow, flow.rulesState);
+      ctx.request = flow;
+      backend = this.opts.balancer.pick(ctx, trace);
+      ctx.request = undefined; // holds no request beyond its pick
+      ctx.exclude = undefined;
       if (trace) flow.decisions!.push({ kind: 'pick', trace });
     }
     if (!backend) {
@@ -129,8 +157,7 @@ export class Router<R extends RequestRules = RequestRules> {
     flow.attempt++;
     flow.current = backend;
     flow.attemptStartMs = nowMs;
-    flow.path.push(backend.id);
-    flow.tried.add(backend.id);
+    flow.addTried(backend.id);
     this.counts.attempts++;
     if (flow.attempt > 0) this.counts.retries++;
     this.opts.balancer.attemptStarted(backend, nowMs);
