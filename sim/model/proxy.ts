@@ -13,6 +13,8 @@ import { type Network, scheduleAfterHop } from './network.ts';
 import type { ServerModel } from './server.ts';
 import type { CpuJob, CpuStation } from './proxy-cpu.ts';
 
+const CONNECT_ERROR: AttemptOutcome = { kind: 'connect-error' };
+
 export interface ProxyOptions {
   scheduler: Scheduler;
   router: Router;
@@ -79,11 +81,12 @@ export class ProxyModel {
   connected(attempt: Attempt, nowMs: number): void {
     if (attempt.request.current !== attempt) return; // timed out while connecting
     const server = attempt.server;
-    if (server.crashed) return this.attemptEnded(attempt, { kind: 'connect-error' }, nowMs);
+    if (server.crashed) return this.attemptEnded(attempt, CONNECT_ERROR, nowMs);
     const hop = this.opts.network.proxyToServer;
-    const wireMs = hop.sampleMs();
-    if (wireMs === 0) server.arrive(attempt);
-    else scheduleAfterHop(this.opts.scheduler, hop, wireMs, { kind: 'server-arrive', attempt });
+    const wireMs = hop.zero ? 0 : hop.sampleMs();
+    if (wireMs === 0) return server.arrive(attempt);
+    attempt.kind = 'server-arrive';
+    scheduleAfterHop(this.opts.scheduler, hop, wireMs, attempt);
   }
 
   /** The server's answer (or reset) is back at the proxy. */
@@ -151,7 +154,9 @@ export class ProxyModel {
   private follow(request: SimRequest, step: Step, nowMs: number): void {
     switch (step.kind) {
       case 'attempt': return this.startAttempt(request, step.backend, step.timeoutMs, nowMs);
-      case 'retry': return this.opts.scheduler.schedule(step.delayMs, { kind: 'retry', request });
+      case 'retry':
+        request.kind = 'retry';
+        return this.opts.scheduler.schedule(step.delayMs, request);
       case 'respond': return this.finish(request, step.status, isOkStatus(step.status) ? 'ok' : 'error', nowMs);
       case 'fail': return this.finish(request, step.status, step.error, nowMs);
       case 'reject': throw new Error('the simulated client sends no body, so none can exceed a size cap');
@@ -166,7 +171,9 @@ export class ProxyModel {
 
   private startAttempt(request: SimRequest, backend: Backend, timeoutMs: number, nowMs: number): void {
     const opts = this.opts;
-    const attempt: Attempt = { request, backend, server: opts.serversBySeq[backend.seq], epoch: -1, slot: -1, timer: undefined, timerTicket: -1 };
+    const attempt: Attempt = {
+      kind: 'connect', outcome: undefined, request, backend, server: opts.serversBySeq[backend.seq], epoch: -1, slot: -1, timer: undefined, timerTicket: -1,
+    };
     request.current = attempt;
     opts.recorder.attemptStarted(backend.id, nowMs);
     // One timer per attempt: the router already capped it at the time left to the deadline.
@@ -174,11 +181,14 @@ export class ProxyModel {
     // In the lane whenever it keeps time order (almost always: a deadline's remainder is the
     // lane's delay or an ulp off it), so settling can cancel it by ticket; else in the heap.
     attempt.timerTicket = opts.scheduler.scheduleInLaneAfter(this.timeoutLane, timeoutMs, attempt.timer);
-    const connectMs = opts.network.connect.sampleMs();
+    const connect = opts.network.connect;
+    const connectMs = connect.zero ? 0 : connect.sampleMs();
     if (connectMs === 0) this.connected(attempt, nowMs);
     else if (connectMs > opts.connectTimeoutMs) {
-      opts.scheduler.schedule(opts.connectTimeoutMs, { kind: 'attempt-reply', attempt, outcome: { kind: 'connect-error' } });
-    } else scheduleAfterHop(opts.scheduler, opts.network.connect, connectMs, { kind: 'connect', attempt });
+      attempt.kind = 'attempt-reply';
+      attempt.outcome = CONNECT_ERROR;
+      opts.scheduler.schedule(opts.connectTimeoutMs, attempt);
+    } else scheduleAfterHop(opts.scheduler, connect, connectMs, attempt);
   }
 
   private finish(request: SimRequest, status: number, outcome: RequestOutcome, nowMs: number): void {
@@ -189,7 +199,8 @@ export class ProxyModel {
 
   /** The response leaves the proxy towards the client. */
   private respond(request: SimRequest, status: number, outcome: RequestOutcome, nowMs: number): void {
-    const endMs = nowMs + this.opts.network.clientToProxy.sampleMs();
+    const hop = this.opts.network.clientToProxy;
+    const endMs = hop.zero ? nowMs : nowMs + hop.sampleMs();
     this.opts.recorder.requestDone({
       id: request.id,
       client: request.client,
