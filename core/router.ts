@@ -58,8 +58,12 @@ export interface RequestInfo {
 
 /** One client request in flight. */
 export class Flow {
-  /** Backends tried so far, in order (the `servers` column: `s2|s1`). */
-  readonly path: string[] = [];
+  /**
+   * Backends tried so far, in order (the `servers` column: `s2|s1`). Shared and empty until
+   * the first attempt, then an array of one: `[]` grown by a push reserves seventeen slots.
+   */
+  get path(): readonly string[] { return this.backendIds; }
+  private backendIds: readonly string[] = NO_PATH;
   /** `path` as a set, made on the first read after an attempt: most requests never ask. */
   private triedSet: Set<string> | undefined;
   attempt = -1;
@@ -90,17 +94,19 @@ export class Flow {
 
   /** The backends in `path`: what retries leave out. */
   get tried(): ReadonlySet<string> {
-    if (this.path.length === 0) return NONE_TRIED;
-    return (this.triedSet ??= new Set(this.path));
+    if (this.backendIds.length === 0) return NONE_TRIED;
+    return (this.triedSet ??= new Set(this.backendIds));
   }
 
   /** The Router starts an attempt on `id`. */
   addTried(id: string): void {
-    this.path.push(id);
+    if (this.backendIds.length === 0) this.backendIds = [id];
+    else (this.backendIds as string[]).push(id);
     this.triedSet?.add(id);
   }
 }
 
+const NO_PATH: readonly string[] = Object.freeze([]);
 const NONE_TRIED: ReadonlySet<string> = new Set();
 
 const TIMEOUT: AttemptOutcome = { kind: 'timeout' };
