@@ -110,6 +110,8 @@ const NO_PATH: readonly string[] = Object.freeze([]);
 const NONE_TRIED: ReadonlySet<string> = new Set();
 
 const TIMEOUT: AttemptOutcome = { kind: 'timeout' };
+/** The usual AttemptEnd: no Retry-After, nothing relayed yet (a default `{}` would be an object per attempt). */
+const NOTHING_ELSE: AttemptEnd = Object.freeze({});
 
 export class Router<R extends RequestRules = RequestRules> {
   /** Logical requests, attempts and retries since start: metrics both engines report. */
@@ -176,7 +178,7 @@ export class Router<R extends RequestRules = RequestRules> {
    * The current attempt ended. `end.retryAfter` is the backend's Retry-After header, if any;
    * `end.responseStarted` is true when response bytes already went to the client.
    */
-  attemptEnded(flow: Flow, nowMs: number, outcome: AttemptOutcome, end: AttemptEnd = {}): Step {
+  attemptEnded(flow: Flow, nowMs: number, outcome: AttemptOutcome, end: AttemptEnd = NOTHING_ELSE): Step {
     const backend = flow.current!;
     flow.current = undefined;
     const latencyMs = nowMs - flow.attemptStartMs;
