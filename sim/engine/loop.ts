@@ -11,16 +11,20 @@
 // test/sim/zero-delay.test.ts holds the model to this.
 import { EventQueue, type Priority } from './heap.ts';
 import { Lane } from './lanes.ts';
+import { type LaneTimer, TimerLane } from './timer-lane.ts';
 
 /** Heap tag of a lane entry (plain events carry 0). */
 const LANE = 1;
+
+/** What the loop reads of either kind of lane. */
+type AnyLane<E> = Lane<E> | TimerLane<E & LaneTimer>;
 
 export class Simulator<E> {
   /** Simulated time in ms; only ever moves forward. */
   nowMs = 0;
   /** Events handled so far (the benchmark's unit). */
   eventsHandled = 0;
-  private readonly queue = new EventQueue<E | Lane<E>>();
+  private readonly queue = new EventQueue<E | AnyLane<E>>();
   private stopped = false;
 
   constructor(private readonly handle: (event: E) => void) {}
@@ -36,36 +40,49 @@ export class Simulator<E> {
   }
 
   /**
-   * A FIFO lane for events that all wait exactly `delayMs` (timeouts, constant network
-   * hops): its events share one heap entry (see lanes.ts). Make one per recurring delay and
+   * A FIFO lane for events that all wait exactly `delayMs` (constant network hops, CPU
+   * costs): its events share one heap entry (see lanes.ts). Make one per recurring delay and
    * keep it; random delays belong in schedule().
    */
   lane(delayMs: number): Lane<E> {
     return new Lane<E>(delayMs);
   }
 
-  /**
-   * Schedules `event` `lane.delayMs` from now, behind the lane's earlier events. Returns the
-   * ticket that `lane.cancel` takes: a cancelled entry is skipped — not handled, not counted,
-   * the clock not moved to it.
-   */
-  scheduleInLane(lane: Lane<E>, event: E): number {
-    return this.scheduleInLaneAfter(lane, lane.delayMs, event);
+  /** A lane for cancellable timers that usually wait `delayMs` (see timer-lane.ts). */
+  timerLane<T extends E & LaneTimer>(delayMs: number): TimerLane<T> {
+    return new TimerLane<T>(delayMs);
+  }
+
+  /** Schedules `event` `lane.delayMs` from now, behind the lane's earlier events. */
+  scheduleInLane(lane: Lane<E>, event: E): void {
+    const atMs = this.nowMs + lane.delayMs; // never before the lane's newest: the clock only moves on
+    const seq = this.queue.takeSeq();
+    if (lane.keyedSeq < 0) this.place(atMs, lane, seq);
+    lane.push(atMs, seq, event);
   }
 
   /**
-   * Schedules `event` `delayMs` from now, exactly as schedule() would (same time, same
-   * scheduling number), but in `lane` when it is due no earlier than the lane's newest event;
-   * then it returns the ticket, else -1 (the event went to the heap). For timers that usually
-   * wait the lane's delay but may be an ulp off it: a deadline's remainder, deadlineMs − nowMs,
-   * is 30 000 − 1e-11 as often as 30 000.
+   * Schedules `timer` `delayMs` from now, exactly as schedule() would (same time, same
+   * scheduling number), but in `lane` when it is due no earlier than the lane's newest timer;
+   * returns whether it went there (else to the heap, where cancelling is the handler's job).
+   * For timers that usually wait the lane's delay but may be an ulp off it: a deadline's
+   * remainder, deadlineMs − nowMs, is 30 000 − 1e-11 as often as 30 000. A lane timer is
+   * cancelled with `lane.cancel`: it is then not handled, not counted, the clock not moved to it.
    */
-  scheduleInLaneAfter(lane: Lane<E>, delayMs: number, event: E): number {
+  scheduleInLaneAfter<T extends E & LaneTimer>(lane: TimerLane<T>, delayMs: number, timer: T): boolean {
     const atMs = this.nowMs + delayMs;
-    if (lane.length > 0 && atMs < lane.tailTime) { this.queue.push(atMs, event, 1); return -1; }
+    // While the lane is in the heap its entry's key is no later than lastPushedMs: stay behind it.
+    if (lane.keyedSeq >= 0 && atMs < lane.lastPushedMs) { this.queue.push(atMs, timer, 1); return false; }
     const seq = this.queue.takeSeq();
-    if (lane.length === 0) this.queue.push(atMs, lane, 1, LANE, seq);
-    return lane.push(atMs, seq, event);
+    if (lane.keyedSeq < 0) this.place(atMs, lane, seq);
+    lane.push(atMs, seq, timer);
+    return true;
+  }
+
+  /** Puts `lane` into the heap under its head's time and seq. */
+  private place(atMs: number, lane: AnyLane<E>, seq: number): void {
+    this.queue.push(atMs, lane, 1, LANE, seq);
+    lane.keyedSeq = seq;
   }
 
   /** Ends the run after the current event; pending events are dropped. */
@@ -85,11 +102,18 @@ export class Simulator<E> {
       const atMs = queue.peekTime();
       let event: E | undefined;
       if (queue.peekTag() === LANE) {
-        const lane = queue.peekItem() as Lane<E>;
-        event = lane.shift();
-        if (lane.length > 0) queue.replaceTop(lane.headTime, lane, 1, LANE, lane.headSeq);
-        else queue.pop();
-        if (event === undefined) continue; // cancelled
+        const lane = queue.peekItem() as AnyLane<E>;
+        // A timer lane whose head was cancelled since it was keyed comes up early, or empty:
+        // it is re-keyed (or leaves the heap) without handling anything.
+        event = lane.length > 0 && lane.headSeq === lane.keyedSeq ? lane.shift() : undefined;
+        if (lane.length > 0) {
+          lane.keyedSeq = lane.headSeq;
+          queue.replaceTop(lane.headTime, lane, 1, LANE, lane.keyedSeq);
+        } else {
+          lane.keyedSeq = -1;
+          queue.pop();
+        }
+        if (event === undefined) continue;
       } else {
         event = queue.pop() as E;
       }

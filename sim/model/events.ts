@@ -12,6 +12,7 @@ import type { Flow } from '../../core/router.ts';
 import type { AttemptOutcome, Backend } from '../../core/types.ts';
 import type { Change, Fault } from '../../experiments/schema.ts';
 import type { Lane } from '../engine/lanes.ts';
+import type { LaneTimer, TimerLane } from '../engine/timer-lane.ts';
 import type { ServerModel } from './server.ts';
 import type { CpuJob } from './proxy-cpu.ts';
 import type { ProxyModel } from './proxy.ts';
@@ -55,16 +56,15 @@ export interface Attempt {
   slot: number;
   /** Its timeout event, disarmed when the attempt settles (see TimeoutEvent). */
   timer: TimeoutEvent | undefined;
-  /** The timer's ticket in the proxy's timeout lane, which settling cancels; -1 when the timer sits in the event heap. */
-  timerTicket: number;
 }
 
 /**
- * A timeout that is usually cancelled. Settling the attempt clears `attempt`, so the queued
- * event no longer keeps the request's objects alive: otherwise every request would survive
- * for the full timeout and the garbage collector would promote and sweep them all.
+ * A timeout that is usually cancelled: settling the attempt takes it out of the proxy's
+ * timeout lane, or, in the rare case it waits in the event heap, clears `attempt`, so the
+ * queued event no longer keeps the request's objects alive (otherwise every request would
+ * survive for the full timeout and the garbage collector would promote and sweep them all).
  */
-export interface TimeoutEvent {
+export interface TimeoutEvent extends LaneTimer {
   kind: 'attempt-timeout';
   attempt: Attempt | undefined;
 }
@@ -101,10 +101,11 @@ export type SimEvent =
 export interface Scheduler {
   readonly nowMs: number;
   schedule(delayMs: number, event: SimEvent, priority?: 0 | 1): void;
-  /** A FIFO lane for one recurring delay (timeouts, constant hops): its events share one queue entry. */
+  /** A FIFO lane for one recurring delay (constant hops, CPU costs): its events share one queue entry. */
   lane(delayMs: number): Lane<SimEvent>;
-  /** Returns the entry's ticket for `lane.cancel`. */
-  scheduleInLane(lane: Lane<SimEvent>, event: SimEvent): number;
-  /** As schedule(delayMs, event), in `lane` while that keeps it in time order: the ticket, else -1. */
-  scheduleInLaneAfter(lane: Lane<SimEvent>, delayMs: number, event: SimEvent): number;
+  scheduleInLane(lane: Lane<SimEvent>, event: SimEvent): void;
+  /** A lane for cancellable timeouts that usually wait `delayMs`. */
+  timerLane(delayMs: number): TimerLane<TimeoutEvent>;
+  /** As schedule(delayMs, timer), in `lane` while that keeps it in time order: whether it went there. */
+  scheduleInLaneAfter(lane: TimerLane<TimeoutEvent>, delayMs: number, timer: TimeoutEvent): boolean;
 }

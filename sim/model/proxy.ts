@@ -6,8 +6,8 @@ import { isOkStatus } from '../../core/types.ts';
 import type { Decision, Router, Step } from '../../core/router.ts';
 import type { RequestOutcome, Recorder } from '../../experiments/records.ts';
 import { clientAddress } from '../../experiments/workload.ts';
-import type { Lane } from '../engine/lanes.ts';
-import type { Attempt, QueueWait, Scheduler, SimEvent, SimRequest, TimeoutEvent } from './events.ts';
+import type { TimerLane } from '../engine/timer-lane.ts';
+import type { Attempt, QueueWait, Scheduler, SimRequest, TimeoutEvent } from './events.ts';
 import { Fifo } from '../engine/fifo.ts';
 import { type Network, scheduleAfterHop } from './network.ts';
 import type { ServerModel } from './server.ts';
@@ -40,12 +40,12 @@ export interface ProxyOptions {
 
 export class ProxyModel {
   /** Most attempts wait the full per-try timeout (or the whole deadline): one lane for those. */
-  private readonly timeoutLane: Lane<SimEvent>;
+  private readonly timeoutLane: TimerLane<TimeoutEvent>;
   /** HAProxy mode: requests that found every server at maxconn, oldest first (the backend queue). A wait that timed out stays until it reaches the head. */
   private readonly queued = new Fifo<QueueWait>();
 
   constructor(private readonly opts: ProxyOptions) {
-    this.timeoutLane = opts.scheduler.lane(opts.usualTimeoutMs);
+    this.timeoutLane = opts.scheduler.timerLane(opts.usualTimeoutMs);
   }
 
   /** The request reached the proxy (after the client hop and the proxy's own overhead). */
@@ -95,7 +95,7 @@ export class ProxyModel {
     if (request.current !== attempt) return; // the proxy already gave up on it
     request.current = undefined;
     attempt.timer!.attempt = undefined;
-    if (attempt.timerTicket >= 0) this.timeoutLane.cancel(attempt.timerTicket);
+    this.timeoutLane.cancel(attempt.timer!);
     const flow = request.flow!;
     const step = this.opts.router.attemptEnded(flow, nowMs, outcome);
     this.opts.recorder.attemptEnded(attempt.backend.id, nowMs, flow.ended.ok);
@@ -172,15 +172,15 @@ export class ProxyModel {
   private startAttempt(request: SimRequest, backend: Backend, timeoutMs: number, nowMs: number): void {
     const opts = this.opts;
     const attempt: Attempt = {
-      kind: 'connect', outcome: undefined, request, backend, server: opts.serversBySeq[backend.seq], epoch: -1, slot: -1, timer: undefined, timerTicket: -1,
+      kind: 'connect', outcome: undefined, request, backend, server: opts.serversBySeq[backend.seq], epoch: -1, slot: -1, timer: undefined,
     };
     request.current = attempt;
     opts.recorder.attemptStarted(backend.id, nowMs);
     // One timer per attempt: the router already capped it at the time left to the deadline.
-    attempt.timer = { kind: 'attempt-timeout', attempt };
+    attempt.timer = { kind: 'attempt-timeout', attempt, laneAtMs: 0, laneSeq: 0, lanePrev: undefined, laneNext: undefined, inLane: false };
     // In the lane whenever it keeps time order (almost always: a deadline's remainder is the
-    // lane's delay or an ulp off it), so settling can cancel it by ticket; else in the heap.
-    attempt.timerTicket = opts.scheduler.scheduleInLaneAfter(this.timeoutLane, timeoutMs, attempt.timer);
+    // lane's delay or an ulp off it), so settling can take it out; else in the heap.
+    opts.scheduler.scheduleInLaneAfter(this.timeoutLane, timeoutMs, attempt.timer);
     const connect = opts.network.connect;
     const connectMs = connect.zero ? 0 : connect.sampleMs();
     if (connectMs === 0) this.connected(attempt, nowMs);
