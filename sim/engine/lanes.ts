@@ -13,6 +13,9 @@ export class Lane<E> {
   /** The seq the lane's heap entry was placed with; -1 while it has none (the Simulator keeps it). */
   keyedSeq = -1;
 
+  /** Its events go to the Simulator's handler (a TimerLane has its own). */
+  readonly fire = undefined;
+
   constructor(readonly delayMs: number) {}
 
   get length(): number { return this.events.length - this.head; }

@@ -17,7 +17,7 @@ import { type LaneTimer, TimerLane } from './timer-lane.ts';
 const LANE = 1;
 
 /** What the loop reads of either kind of lane. */
-type AnyLane<E> = Lane<E> | TimerLane<E & LaneTimer>;
+type AnyLane<E> = Lane<E> | TimerLane<LaneTimer>;
 
 export class Simulator<E> {
   /** Simulated time in ms; only ever moves forward. */
@@ -48,9 +48,9 @@ export class Simulator<E> {
     return new Lane<E>(delayMs);
   }
 
-  /** A lane for cancellable timers that usually wait `delayMs` (see timer-lane.ts). */
-  timerLane<T extends E & LaneTimer>(delayMs: number): TimerLane<T> {
-    return new TimerLane<T>(delayMs);
+  /** A lane for cancellable timers that usually wait `delayMs`; `fire` handles each that comes due (see timer-lane.ts). */
+  timerLane<T extends LaneTimer>(delayMs: number, fire: (timer: T) => void): TimerLane<T> {
+    return new TimerLane<T>(delayMs, fire);
   }
 
   /** Schedules `event` `lane.delayMs` from now, behind the lane's earlier events. */
@@ -62,19 +62,20 @@ export class Simulator<E> {
   }
 
   /**
-   * Schedules `timer` `delayMs` from now, exactly as schedule() would (same time, same
-   * scheduling number), but in `lane` when it is due no earlier than the lane's newest timer;
-   * returns whether it went there (else to the heap, where cancelling is the handler's job).
-   * For timers that usually wait the lane's delay but may be an ulp off it: a deadline's
-   * remainder, deadlineMs − nowMs, is 30 000 − 1e-11 as often as 30 000. A lane timer is
-   * cancelled with `lane.cancel`: it is then not handled, not counted, the clock not moved to it.
+   * Schedules `timer` `delayMs` from now in `lane`, at the time and with the scheduling number
+   * schedule() would give it, if it is due no earlier than the lane's newest timer; else it
+   * schedules nothing and returns false, and the caller schedules an event of its own instead
+   * (cancelling that one is the handler's job). For timers that usually wait the lane's delay
+   * but may be an ulp off it: a deadline's remainder, deadlineMs − nowMs, is 30 000 − 1e-11 as
+   * often as 30 000. A lane timer is cancelled with `lane.cancel`: it is then not handled, not
+   * counted, the clock not moved to it.
    */
-  scheduleInLaneAfter<T extends E & LaneTimer>(lane: TimerLane<T>, delayMs: number, timer: T): boolean {
+  tryScheduleInLane<T extends LaneTimer>(lane: TimerLane<T>, delayMs: number, timer: T): boolean {
     const atMs = this.nowMs + delayMs;
     // While the lane is in the heap its entry's key is no later than lastPushedMs: stay behind it.
-    if (lane.keyedSeq >= 0 && atMs < lane.lastPushedMs) { this.queue.push(atMs, timer, 1); return false; }
+    if (lane.keyedSeq >= 0 && atMs < lane.lastPushedMs) return false;
     const seq = this.queue.takeSeq();
-    if (lane.keyedSeq < 0) this.place(atMs, lane, seq);
+    if (lane.keyedSeq < 0) this.place(atMs, lane as unknown as TimerLane<LaneTimer>, seq); // the loop reads only its head and fire
     lane.push(atMs, seq, timer);
     return true;
   }
@@ -100,9 +101,11 @@ export class Simulator<E> {
     let handled = 0;
     while (handled < maxEvents && !this.stopped && queue.size > 0) {
       const atMs = queue.peekTime();
-      let event: E | undefined;
+      let event: E | LaneTimer | undefined;
+      let fire: ((event: never) => void) | undefined;
       if (queue.peekTag() === LANE) {
         const lane = queue.peekItem() as AnyLane<E>;
+        fire = lane.fire;
         // A timer lane whose head was cancelled since it was keyed comes up early, or empty:
         // it is re-keyed (or leaves the heap) without handling anything.
         event = lane.length > 0 && lane.headSeq === lane.keyedSeq ? lane.shift() : undefined;
@@ -118,7 +121,8 @@ export class Simulator<E> {
         event = queue.pop() as E;
       }
       this.nowMs = atMs;
-      this.handle(event);
+      if (fire) fire(event as never);
+      else this.handle(event as E);
       handled++;
     }
     this.eventsHandled += handled;

@@ -1,7 +1,9 @@
 // A lane for timers that are usually cancelled (per-try timeouts): like a Lane, one heap
 // entry for many timers of one delay, but it holds only the live ones. Each timer carries its
-// own links, so scheduling and cancelling are a few pointer writes and allocate nothing, and
-// a cancelled timer is gone at once: it retains nothing and costs no trip through the heap.
+// own links (the timer is the model's own object, an attempt), so scheduling and cancelling
+// are a few pointer writes and allocate nothing, and a cancelled timer is gone at once: it
+// retains nothing and costs no trip through the heap. A due timer goes to the lane's own
+// `fire`, not to the Simulator's handler: the object may be another event's too.
 // The heap entry is keyed by the head when it was placed; a cancelled head leaves it early,
 // and the loop then re-keys it to the new head (Simulator.run), so only the head's cost is lazy.
 
@@ -26,7 +28,7 @@ export class TimerLane<T extends LaneTimer> {
   private head: T | undefined;
   private tail: T | undefined;
 
-  constructor(readonly delayMs: number) {}
+  constructor(readonly delayMs: number, readonly fire: (timer: T) => void) {}
 
   /** Due time of the oldest live timer (call only when length > 0). */
   get headTime(): number { return this.head!.laneAtMs; }

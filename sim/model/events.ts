@@ -42,8 +42,11 @@ export interface QueueWait {
   readonly request: SimRequest;
 }
 
-/** One try of a request on one server; also the server's job, and the event of its pending step. */
-export interface Attempt {
+/**
+ * One try of a request on one server; also the server's job, the event of its pending step,
+ * and its own timeout in the proxy's timeout lane (LaneTimer).
+ */
+export interface Attempt extends LaneTimer {
   kind: 'connect' | 'server-arrive' | 'service-done' | 'attempt-reply';
   /** What the reply carries back (an `attempt-reply`). */
   outcome: AttemptOutcome | undefined;
@@ -54,17 +57,16 @@ export interface Attempt {
   epoch: number;
   /** Index in the server's in-service list while being served. */
   slot: number;
-  /** Its timeout event, disarmed when the attempt settles (see TimeoutEvent). */
-  timer: TimeoutEvent | undefined;
+  /** Its timeout event when that could not wait in the lane; disarmed when the attempt settles. */
+  heapTimer: TimeoutEvent | undefined;
 }
 
 /**
- * A timeout that is usually cancelled: settling the attempt takes it out of the proxy's
- * timeout lane, or, in the rare case it waits in the event heap, clears `attempt`, so the
- * queued event no longer keeps the request's objects alive (otherwise every request would
- * survive for the full timeout and the garbage collector would promote and sweep them all).
+ * An attempt's timeout in the event heap, for the rare one that cannot wait in the timeout
+ * lane (a deadline's remainder an ulp short of the lane's delay). Settling the attempt clears
+ * `attempt`, so the queued event no longer keeps the request's objects alive.
  */
-export interface TimeoutEvent extends LaneTimer {
+export interface TimeoutEvent {
   kind: 'attempt-timeout';
   attempt: Attempt | undefined;
 }
@@ -104,8 +106,8 @@ export interface Scheduler {
   /** A FIFO lane for one recurring delay (constant hops, CPU costs): its events share one queue entry. */
   lane(delayMs: number): Lane<SimEvent>;
   scheduleInLane(lane: Lane<SimEvent>, event: SimEvent): void;
-  /** A lane for cancellable timeouts that usually wait `delayMs`. */
-  timerLane(delayMs: number): TimerLane<TimeoutEvent>;
-  /** As schedule(delayMs, timer), in `lane` while that keeps it in time order: whether it went there. */
-  scheduleInLaneAfter(lane: TimerLane<TimeoutEvent>, delayMs: number, timer: TimeoutEvent): boolean;
+  /** A lane for cancellable timeouts that usually wait `delayMs`; `fire` gets each that comes due. */
+  timerLane(delayMs: number, fire: (attempt: Attempt) => void): TimerLane<Attempt>;
+  /** As schedule(delayMs, …) but in `lane`, if that keeps it in time order; else nothing, and false. */
+  tryScheduleInLane(lane: TimerLane<Attempt>, delayMs: number, attempt: Attempt): boolean;
 }

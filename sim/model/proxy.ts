@@ -7,7 +7,7 @@ import type { Decision, Router, Step } from '../../core/router.ts';
 import type { RequestOutcome, Recorder } from '../../experiments/records.ts';
 import { clientAddress } from '../../experiments/workload.ts';
 import type { TimerLane } from '../engine/timer-lane.ts';
-import type { Attempt, QueueWait, Scheduler, SimRequest, TimeoutEvent } from './events.ts';
+import type { Attempt, QueueWait, Scheduler, SimRequest } from './events.ts';
 import { Fifo } from '../engine/fifo.ts';
 import { type Network, scheduleAfterHop } from './network.ts';
 import type { ServerModel } from './server.ts';
@@ -40,12 +40,12 @@ export interface ProxyOptions {
 
 export class ProxyModel {
   /** Most attempts wait the full per-try timeout (or the whole deadline): one lane for those. */
-  private readonly timeoutLane: TimerLane<TimeoutEvent>;
+  private readonly timeoutLane: TimerLane<Attempt>;
   /** HAProxy mode: requests that found every server at maxconn, oldest first (the backend queue). A wait that timed out stays until it reaches the head. */
   private readonly queued = new Fifo<QueueWait>();
 
   constructor(private readonly opts: ProxyOptions) {
-    this.timeoutLane = opts.scheduler.timerLane(opts.usualTimeoutMs);
+    this.timeoutLane = opts.scheduler.timerLane(opts.usualTimeoutMs, (attempt) => this.attemptTimedOut(attempt, opts.scheduler.nowMs));
   }
 
   /** The request reached the proxy (after the client hop and the proxy's own overhead). */
@@ -94,8 +94,8 @@ export class ProxyModel {
     const request = attempt.request;
     if (request.current !== attempt) return; // the proxy already gave up on it
     request.current = undefined;
-    attempt.timer!.attempt = undefined;
-    this.timeoutLane.cancel(attempt.timer!);
+    this.timeoutLane.cancel(attempt);
+    if (attempt.heapTimer) attempt.heapTimer.attempt = undefined;
     const flow = request.flow!;
     const step = this.opts.router.attemptEnded(flow, nowMs, outcome);
     this.opts.recorder.attemptEnded(attempt.backend.id, nowMs, flow.ended.ok);
@@ -103,11 +103,11 @@ export class ProxyModel {
     this.serveQueue(attempt.backend, nowMs);
   }
 
-  /** The attempt's timer fired; the Router knows whether it stood for the per-try timeout or the deadline. */
-  attemptTimedOut(timer: TimeoutEvent, nowMs: number): void {
-    const attempt = timer.attempt;
-    if (!attempt) return; // settled before the timeout
-    timer.attempt = undefined;
+  /**
+   * The attempt's timer fired (settling disarms it, so the attempt is current); the Router
+   * knows whether it stood for the per-try timeout or the deadline.
+   */
+  attemptTimedOut(attempt: Attempt, nowMs: number): void {
     const request = attempt.request;
     request.current = undefined;
     const flow = request.flow!;
@@ -172,15 +172,18 @@ export class ProxyModel {
   private startAttempt(request: SimRequest, backend: Backend, timeoutMs: number, nowMs: number): void {
     const opts = this.opts;
     const attempt: Attempt = {
-      kind: 'connect', outcome: undefined, request, backend, server: opts.serversBySeq[backend.seq], epoch: -1, slot: -1, timer: undefined,
+      kind: 'connect', outcome: undefined, request, backend, server: opts.serversBySeq[backend.seq], epoch: -1, slot: -1, heapTimer: undefined,
+      laneAtMs: 0, laneSeq: 0, lanePrev: undefined, laneNext: undefined, inLane: false,
     };
     request.current = attempt;
     opts.recorder.attemptStarted(backend.id, nowMs);
     // One timer per attempt: the router already capped it at the time left to the deadline.
-    attempt.timer = { kind: 'attempt-timeout', attempt, laneAtMs: 0, laneSeq: 0, lanePrev: undefined, laneNext: undefined, inLane: false };
     // In the lane whenever it keeps time order (almost always: a deadline's remainder is the
     // lane's delay or an ulp off it), so settling can take it out; else in the heap.
-    opts.scheduler.scheduleInLaneAfter(this.timeoutLane, timeoutMs, attempt.timer);
+    if (!opts.scheduler.tryScheduleInLane(this.timeoutLane, timeoutMs, attempt)) {
+      attempt.heapTimer = { kind: 'attempt-timeout', attempt };
+      opts.scheduler.schedule(timeoutMs, attempt.heapTimer);
+    }
     const connect = opts.network.connect;
     const connectMs = connect.zero ? 0 : connect.sampleMs();
     if (connectMs === 0) this.connected(attempt, nowMs);

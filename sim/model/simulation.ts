@@ -136,11 +136,16 @@ export class Simulation {
     // Hot kinds first: a switch on strings compares case by case.
     switch (e.kind) {
       case 'service-done': return e.server.serviceDone(e, nowMs);
+      case 'arrival': return this.clientSends(e, nowMs);
       case 'attempt-reply': return e.request.proxy.attemptEnded(e, e.outcome!, nowMs);
       case 'server-arrive': return e.server.arrive(e);
-      case 'arrival': return this.clientSends(e, nowMs);
       case 'proxy-receive': return e.proxy.receive(e, nowMs);
-      case 'attempt-timeout': return e.attempt?.request.proxy.attemptTimedOut(e, nowMs);
+      case 'attempt-timeout': {
+        const attempt = e.attempt;
+        if (!attempt) return; // settled before the timeout
+        e.attempt = undefined;
+        return attempt.request.proxy.attemptTimedOut(attempt, nowMs);
+      }
       case 'connect': return e.request.proxy.connected(e, nowMs);
       case 'retry': return e.proxy.retry(e, nowMs);
       case 'reset-reply': return e.attempt.request.proxy.attemptEnded(e.attempt, RESET, nowMs);

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { EventQueue } from '../../sim/engine/heap.ts';
 import { Simulator } from '../../sim/engine/loop.ts';
 import { Fifo } from '../../sim/engine/fifo.ts';
-import type { LaneTimer } from '../../sim/engine/timer-lane.ts';
+import type { LaneTimer, TimerLane } from '../../sim/engine/timer-lane.ts';
 import { rngStream } from '../../core/rng.ts';
 
 describe('EventQueue', () => {
@@ -26,6 +26,13 @@ describe('EventQueue', () => {
 });
 
 type Timer = LaneTimer & { name: string };
+
+/** As the proxy model schedules a timeout: in `lane` when that keeps time order, else a plain event; true if in the lane. */
+function scheduleTimer<T extends LaneTimer>(sim: Simulator<T>, lane: TimerLane<T>, delayMs: number, t: T): boolean {
+  if (sim.tryScheduleInLane(lane, delayMs, t)) return true;
+  sim.schedule(delayMs, t);
+  return false;
+}
 const timer = (name: string): Timer => ({ name, laneAtMs: 0, laneSeq: 0, lanePrev: undefined, laneNext: undefined, inLane: false });
 
 describe('Simulator', () => {
@@ -71,7 +78,7 @@ describe('Simulator', () => {
     // cancelled mid-run and ties between lanes, plain events and priorities arise at every
     // step. The reference is the naive definition of the order.
     const op = fc.record({
-      lane: fc.integer({ min: -1, max: 3 }), // -1: plain event; 3: scheduleInLaneAfter(the timer lane, delayMs)
+      lane: fc.integer({ min: -1, max: 3 }), // -1: plain event; 3: a timer (the timer lane, or the heap: scheduleTimer)
       delayMs: fc.integer({ min: 0, max: 4 }),
       priority: fc.constantFrom(0 as const, 1 as const),
       fanout: fc.integer({ min: 0, max: 2 }),
@@ -97,23 +104,24 @@ describe('Simulator', () => {
       const real: string[] = [];
       const made = new Map<number, Ev>();
       const realTimers: number[] = [];
-      const sim: Simulator<Ev> = new Simulator((e) => {
+      const handle = (e: Ev) => {
         if (e.cancelled) return;
         real.push(`${sim.nowMs}:${e.id}`);
         if (realTimers.includes(e.id)) realTimers.splice(realTimers.indexOf(e.id), 1);
         const victim = victimOf(realTimers, e.id);
         if (victim !== undefined) { made.get(victim)!.cancelled = true; timers.cancel(made.get(victim)!); }
         next(e.id);
-      });
+      };
+      const sim: Simulator<Ev> = new Simulator(handle);
       const lanes = laneDelaysMs.map((d) => sim.lane(d));
-      const timers = sim.timerLane<Ev>(laneDelaysMs[0]);
+      const timers = sim.timerLane<Ev>(laneDelaysMs[0], handle);
       const make = (id: number): Ev => {
         const e: Ev = { id, cancelled: false, laneAtMs: 0, laneSeq: 0, lanePrev: undefined, laneNext: undefined, inLane: false };
         made.set(id, e);
         return e;
       };
       const next = drive((o, id) => {
-        if (o.lane === 3) { sim.scheduleInLaneAfter(timers, o.delayMs, make(id)); realTimers.push(id); }
+        if (o.lane === 3) { scheduleTimer(sim, timers, o.delayMs, make(id)); realTimers.push(id); }
         else if (o.lane >= 0) sim.scheduleInLane(lanes[o.lane], make(id));
         else sim.schedule(o.delayMs, make(id), o.priority);
       });
@@ -152,10 +160,11 @@ describe('Simulator', () => {
 
   it('a cancelled timer is skipped: not handled, not counted, the clock not moved to it', () => {
     const seen: string[] = [];
-    const sim: Simulator<Timer> = new Simulator((e) => seen.push(`${sim.nowMs}:${e.name}`));
-    const lane = sim.timerLane<Timer>(10);
+    const handle = (e: Timer) => seen.push(`${sim.nowMs}:${e.name}`);
+    const sim: Simulator<Timer> = new Simulator(handle);
+    const lane = sim.timerLane<Timer>(10, handle);
     const first = timer('T1');
-    sim.scheduleInLaneAfter(lane, 10, first);
+    scheduleTimer(sim, lane, 10, first);
     sim.schedule(20, timer('P'));
     lane.cancel(first);
     sim.run();
@@ -165,13 +174,14 @@ describe('Simulator', () => {
 
   it('a timer lane holds only live timers; a cancelled head re-keys the lane; a fired timer cancels nothing', () => {
     const seen: string[] = [];
-    const sim: Simulator<Timer> = new Simulator((e) => {
+    const handle = (e: Timer) => {
       seen.push(`${sim.nowMs}:${e.name}`);
       if (e.name === 'P') { lane.cancel(b); lane.cancel(a); expect(lane.length).toBe(1); }
-    });
-    const lane = sim.timerLane<Timer>(10);
+    };
+    const sim: Simulator<Timer> = new Simulator(handle);
+    const lane = sim.timerLane<Timer>(10, handle);
     const [a, b, c] = ['A', 'B', 'C'].map(timer);
-    [a, b, c].forEach((t, i) => sim.scheduleInLaneAfter(lane, 10 + i, t));
+    [a, b, c].forEach((t, i) => scheduleTimer(sim, lane, 10 + i, t));
     sim.schedule(5, timer('P'));
     expect(lane.length).toBe(3);
     sim.run();
@@ -181,13 +191,14 @@ describe('Simulator', () => {
     expect(lane.length).toBe(0);
   });
 
-  it('scheduleInLaneAfter: in the lane while that keeps its time order, else in the heap; runs as schedule() would', () => {
+  it('tryScheduleInLane: in the lane while that keeps its time order, else in the heap; runs as schedule() would', () => {
     const seen: string[] = [];
-    const sim: Simulator<Timer> = new Simulator((e) => seen.push(`${sim.nowMs}:${e.name}`));
-    const lane = sim.timerLane<Timer>(10);
-    expect(sim.scheduleInLaneAfter(lane, 10, timer('A'))).toBe(true);
-    expect(sim.scheduleInLaneAfter(lane, 10.5, timer('B'))).toBe(true); // later than the lane's newest: in the lane
-    expect(sim.scheduleInLaneAfter(lane, 10.25, timer('C'))).toBe(false); // earlier: in the heap
+    const handle = (e: Timer) => seen.push(`${sim.nowMs}:${e.name}`);
+    const sim: Simulator<Timer> = new Simulator(handle);
+    const lane = sim.timerLane<Timer>(10, handle);
+    expect(scheduleTimer(sim, lane, 10, timer('A'))).toBe(true);
+    expect(scheduleTimer(sim, lane, 10.5, timer('B'))).toBe(true); // later than the lane's newest: in the lane
+    expect(scheduleTimer(sim, lane, 10.25, timer('C'))).toBe(false); // earlier: in the heap
     sim.schedule(10.5, timer('D')); // ties with B, scheduled after it
     sim.run();
     expect(seen).toEqual(['10:A', '10.25:C', '10.5:B', '10.5:D']);
@@ -195,12 +206,13 @@ describe('Simulator', () => {
 
   it('a timer earlier than a cancelled one still waits in the heap while the lane holds its stale key', () => {
     const seen: string[] = [];
-    const sim: Simulator<Timer> = new Simulator((e) => seen.push(`${sim.nowMs}:${e.name}`));
-    const lane = sim.timerLane<Timer>(10);
+    const handle = (e: Timer) => seen.push(`${sim.nowMs}:${e.name}`);
+    const sim: Simulator<Timer> = new Simulator(handle);
+    const lane = sim.timerLane<Timer>(10, handle);
     const a = timer('A');
-    sim.scheduleInLaneAfter(lane, 10, a);
+    scheduleTimer(sim, lane, 10, a);
     lane.cancel(a); // the lane is empty, its heap entry still keyed at 10
-    expect(sim.scheduleInLaneAfter(lane, 5, timer('B'))).toBe(false);
+    expect(scheduleTimer(sim, lane, 5, timer('B'))).toBe(false);
     sim.run();
     expect(seen).toEqual(['5:B']);
   });
