@@ -35,6 +35,28 @@ function scheduleTimer<T extends LaneTimer>(sim: Simulator<T>, lane: TimerLane<T
 }
 const timer = (name: string): Timer => ({ name, laneAtMs: 0, laneSeq: 0, lanePrev: undefined, laneNext: undefined, inLane: false });
 
+describe('EventQueue, pushes and pops interleaved', () => {
+  it('a push after a pop (which fills the root left open) keeps the order a sorted list gives', () => {
+    fc.assert(fc.property(
+      fc.array(fc.option(fc.tuple(fc.integer({ min: 0, max: 20 }), fc.constantFrom(0 as const, 1 as const)), { nil: undefined }), { maxLength: 300 }),
+      (ops) => {
+        const q = new EventQueue<number>();
+        const ref: Array<{ t: number; p: number; i: number }> = [];
+        ops.forEach((op, i) => {
+          if (op === undefined) {
+            ref.sort((a, b) => a.t - b.t || a.p - b.p || a.i - b.i);
+            expect(q.pop()).toBe(ref.shift()?.i);
+          } else {
+            q.push(op[0], i, op[1]);
+            ref.push({ t: op[0], p: op[1], i });
+          }
+          expect(q.size).toBe(ref.length);
+        });
+      },
+    ));
+  });
+});
+
 describe('Simulator', () => {
   it('handles events in time order; lanes keep FIFO order; equal inputs replay equally', () => {
     const run = () => {
