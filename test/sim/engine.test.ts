@@ -27,6 +27,14 @@ describe('EventQueue', () => {
 
 type Timer = LaneTimer & { name: string };
 
+/** A simulator that logs `time:name` of each event it handles, and one timer lane of `delayMs` that logs alike. */
+function timerSim(delayMs: number) {
+  const seen: string[] = [];
+  const handle = (e: Timer) => { seen.push(`${sim.nowMs}:${e.name}`); };
+  const sim: Simulator<Timer> = new Simulator(handle);
+  return { seen, sim, lane: sim.timerLane<Timer>(delayMs, handle) };
+}
+
 /** As the proxy model schedules a timeout: in `lane` when that keeps time order, else a plain event; true if in the lane. */
 function scheduleTimer<T extends LaneTimer>(sim: Simulator<T>, lane: TimerLane<T>, delayMs: number, t: T): boolean {
   if (sim.tryScheduleInLane(lane, delayMs, t)) return true;
@@ -181,10 +189,7 @@ describe('Simulator', () => {
   });
 
   it('a cancelled timer is skipped: not handled, not counted, the clock not moved to it', () => {
-    const seen: string[] = [];
-    const handle = (e: Timer) => seen.push(`${sim.nowMs}:${e.name}`);
-    const sim: Simulator<Timer> = new Simulator(handle);
-    const lane = sim.timerLane<Timer>(10, handle);
+    const { seen, sim, lane } = timerSim(10);
     const first = timer('T1');
     scheduleTimer(sim, lane, 10, first);
     sim.schedule(20, timer('P'));
@@ -214,10 +219,7 @@ describe('Simulator', () => {
   });
 
   it('tryScheduleInLane: in the lane while that keeps its time order, else in the heap; runs as schedule() would', () => {
-    const seen: string[] = [];
-    const handle = (e: Timer) => seen.push(`${sim.nowMs}:${e.name}`);
-    const sim: Simulator<Timer> = new Simulator(handle);
-    const lane = sim.timerLane<Timer>(10, handle);
+    const { seen, sim, lane } = timerSim(10);
     expect(scheduleTimer(sim, lane, 10, timer('A'))).toBe(true);
     expect(scheduleTimer(sim, lane, 10.5, timer('B'))).toBe(true); // later than the lane's newest: in the lane
     expect(scheduleTimer(sim, lane, 10.25, timer('C'))).toBe(false); // earlier: in the heap
@@ -227,10 +229,7 @@ describe('Simulator', () => {
   });
 
   it('a timer earlier than a cancelled one still waits in the heap while the lane holds its stale key', () => {
-    const seen: string[] = [];
-    const handle = (e: Timer) => seen.push(`${sim.nowMs}:${e.name}`);
-    const sim: Simulator<Timer> = new Simulator(handle);
-    const lane = sim.timerLane<Timer>(10, handle);
+    const { seen, sim, lane } = timerSim(10);
     const a = timer('A');
     scheduleTimer(sim, lane, 10, a);
     lane.cancel(a); // the lane is empty, its heap entry still keyed at 10
