@@ -19,6 +19,11 @@ export type Priority = 0 | 1;
 // instanceof test on every pop; it never decides order, since seqs differ.
 const PRIORITY_STRIDE = 2 ** 44;
 
+/** The tie-break key of an untagged event: compare with peekTie() to order an event kept outside the heap. */
+export function tieOf(priority: Priority, seq: number): number {
+  return (priority * PRIORITY_STRIDE + seq) * 2;
+}
+
 export class EventQueue<T> {
   private times = new Float64Array(1024);
   private ties = new Float64Array(1024);
@@ -41,6 +46,12 @@ export class EventQueue<T> {
   peekItem(): T | undefined {
     if (this.hole) this.fill();
     return this.items[0];
+  }
+
+  /** The next event's tie-break key (call only when size > 0). */
+  peekTie(): number {
+    if (this.hole) this.fill();
+    return this.ties[0];
   }
 
   /** The tag the next event was pushed with. */

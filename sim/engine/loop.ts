@@ -2,14 +2,15 @@
 // It knows nothing about servers or requests; the model hands it a handler.
 //
 // Order: events run by (time, priority, scheduling order), whether they were scheduled
-// plainly or in a lane (a lane entry keeps the scheduling number it got when scheduled).
+// plainly, in a lane or beside the heap (each keeps the scheduling number it got when
+// scheduled); where an event waits only changes what it costs.
 // Zero-delay rule: a step that takes 0 ms is a nested call, never an event. When a sampled
 // delay is exactly 0 (an absent or constant-0 network hop, a 0 ms connect), the model calls
 // the next handler directly, so the consequence happens inside the event that caused it,
 // before any other event already due at the same time, and costs no queue entry. Only
 // schedule(0, …) would put it behind those events; the model never does that for a hop.
 // test/sim/zero-delay.test.ts holds the model to this.
-import { EventQueue, type Priority } from './heap.ts';
+import { EventQueue, type Priority, tieOf } from './heap.ts';
 import { Lane } from './lanes.ts';
 import { type LaneTimer, TimerLane } from './timer-lane.ts';
 
@@ -26,6 +27,10 @@ export class Simulator<E> {
   eventsHandled = 0;
   private readonly queue = new EventQueue<E | AnyLane<E>>();
   private stopped = false;
+  /** The pending event of the stream (scheduleStreamAt), its time and tie-break key. */
+  private streamEvent: E | undefined = undefined;
+  private streamAtMs = Infinity;
+  private streamTie = 0;
 
   constructor(private readonly handle: (event: E) => void) {}
 
@@ -86,11 +91,24 @@ export class Simulator<E> {
     lane.keyedSeq = seq;
   }
 
+  /**
+   * Schedules `event` at `atMs` (never in the past), as scheduleAt() would, in the one place
+   * beside the heap kept for a stream whose events are scheduled one at a time, each once the
+   * one before it was handled: open-loop arrivals. The loop compares it with the heap's top,
+   * so it costs no heap operation. At most one may be pending.
+   */
+  scheduleStreamAt(atMs: number, event: E): void {
+    if (this.streamEvent !== undefined) throw new Error('scheduleStreamAt: the stream has an event pending already');
+    this.streamAtMs = atMs > this.nowMs ? atMs : this.nowMs;
+    this.streamTie = tieOf(1, this.queue.takeSeq());
+    this.streamEvent = event;
+  }
+
   /** Ends the run after the current event; pending events are dropped. */
   stop(): void { this.stopped = true; }
 
-  get done(): boolean { return this.stopped || this.queue.size === 0; }
-  get pending(): number { return this.queue.size; }
+  get done(): boolean { return this.stopped || (this.queue.size === 0 && this.streamEvent === undefined); }
+  get pending(): number { return this.queue.size + (this.streamEvent === undefined ? 0 : 1); }
 
   /**
    * Handles up to `maxEvents` events and returns how many it handled, so a caller can
@@ -99,8 +117,17 @@ export class Simulator<E> {
   run(maxEvents = Infinity): number {
     const queue = this.queue;
     let handled = 0;
-    while (handled < maxEvents && !this.stopped && queue.size > 0) {
-      const atMs = queue.peekTime();
+    while (handled < maxEvents && !this.stopped) {
+      const atMs = queue.peekTime(); // Infinity when the heap is empty
+      const stream = this.streamEvent;
+      if (stream !== undefined && (this.streamAtMs < atMs || (this.streamAtMs === atMs && this.streamTie < queue.peekTie()))) {
+        this.streamEvent = undefined;
+        this.nowMs = this.streamAtMs;
+        this.handle(stream);
+        handled++;
+        continue;
+      }
+      if (queue.size === 0) break;
       let event: E | LaneTimer | undefined;
       let fire: ((event: never) => void) | undefined;
       if (queue.peekTag() === LANE) {

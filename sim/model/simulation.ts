@@ -203,7 +203,9 @@ export class Simulation {
       proxy: this.instances[this.reach(arrival.id, arrival.client)].proxy,
       flow: undefined, current: undefined, waiting: undefined, method: arrival.method, serviceMs: arrival.serviceMs,
     };
-    this.sim.scheduleAt(arrival.atMs, request);
+    // An open loop's arrivals come one at a time, each scheduled when the last is handled.
+    if (this.openArrivals) this.sim.scheduleStreamAt(arrival.atMs, request);
+    else this.sim.scheduleAt(arrival.atMs, request);
   }
 
   /** Probes and ticks would run forever: the run ends with the workload. */
