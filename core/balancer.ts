@@ -75,6 +75,8 @@ export class Balancer {
   private readonly members = new Map<string, Member>();
   /** In seq order: the order policies see. */
   private ordered: Member[] = [];
+  /** Members by Backend.seq, for the per-attempt lookup (an index, not a string hash); removed ones undefined. */
+  private readonly bySeq: (Member | undefined)[] = [];
   private nextSeq = 0;
   /** The routable set, rebuilt whenever membership, health or an ejection changes. */
   private cache = new CandidateSet([]);
@@ -107,6 +109,7 @@ export class Balancer {
     };
     this.members.set(id, member);
     this.ordered.push(member);
+    this.bySeq[backend.seq] = member;
     if (!o.initial) this.startSlowStart(member, o.nowMs);
     this.reloaded();
     this.membershipChanged(o.nowMs);
@@ -219,8 +222,8 @@ export class Balancer {
     backend.inFlight--;
     this.policy.onAttemptEnd?.(backend, nowMs, latencyMs, outcome, serverFailed);
     const failure = isBackendFailure(outcome, this.opts.health?.outlier?.count500 ?? false);
-    const m = this.members.get(backend.id);
-    if (!m || m.backend !== backend) return failure; // removed meanwhile
+    const m = this.bySeq[backend.seq];
+    if (!m) return failure; // removed meanwhile
     const observe = this.opts.health?.observe;
     const active = this.opts.health?.active;
     if (observe && active) {
@@ -384,6 +387,7 @@ export class Balancer {
 
   private finishRemoval(m: Member, nowMs: number): void {
     this.members.delete(m.backend.id);
+    this.bySeq[m.backend.seq] = undefined;
     this.ordered = this.ordered.filter((x) => x !== m);
     this.ramping.delete(m);
     this.deadlineMs = this.earliestEjectionEnd();

@@ -16,7 +16,7 @@
 import type { AttemptOutcome } from './types.ts';
 import type { Balancer } from './balancer.ts';
 import type { Flow } from './router.ts';
-import { type RequestRules, type Verdict, gatewayError } from './request-rules.ts';
+import { type RequestRules, type Verdict, gatewayError, respondWith } from './request-rules.ts';
 
 export interface NginxRetryRules {
   /** `proxy_next_upstream` conditions as written (error, timeout, http_502 …, non_idempotent); [] is `off`. */
@@ -99,7 +99,7 @@ export class NginxRules implements RequestRules<NginxFlow> {
     const verdict = state.verdict!;
     switch (verdict.kind) {
       case 'next': return { kind: 'retry', delayMs: 0 };
-      case 'respond': return { kind: 'respond', status: verdict.status };
+      case 'respond': return respondWith(verdict.status);
       case 'fail': return gatewayError(verdict.status, verdict.error);
     }
   }

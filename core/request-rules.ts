@@ -55,7 +55,7 @@ export interface RequestRules<S = unknown> {
  */
 export function finalVerdict(outcome: AttemptOutcome, connectStatus: 502 | 503): Verdict {
   switch (outcome.kind) {
-    case 'response': return { kind: 'respond', status: outcome.status };
+    case 'response': return respondWith(outcome.status);
     case 'connect-error': return gatewayError(connectStatus, 'connect_failed');
     case 'reset': return gatewayError(502, 'upstream_reset');
     case 'timeout': return gatewayError(504, 'upstream_timeout');
@@ -65,6 +65,17 @@ export function finalVerdict(outcome: AttemptOutcome, connectStatus: 502 | 503):
     case 'client-abort': return gatewayError(502, 'upstream_reset'); // nobody left to answer
   }
 }
+
+/**
+ * Answer with `status`: one frozen verdict per HTTP status, made on first use. Engines read
+ * verdicts and never change them, and the simulator passes millions of answers on.
+ */
+export function respondWith(status: number): Verdict {
+  if (!(Number.isInteger(status) && status >= 100 && status <= 599)) return { kind: 'respond', status };
+  return (RESPONDS[status] ??= Object.freeze({ kind: 'respond', status }));
+}
+
+const RESPONDS: (Verdict | undefined)[] = [];
 
 export function gatewayError(status: 502 | 503 | 504, error: GatewayError): Verdict {
   return { kind: 'fail', status, error };

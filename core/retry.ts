@@ -138,6 +138,9 @@ export class RetryBudget {
 /** Per request: whether it holds a budget slot for the retry in progress. */
 interface FulcrumFlow { holdsSlot: boolean }
 
+/** Every request's state when retries are off: it never takes a slot, so one frozen object serves all. */
+const NEVER_RETRIED: FulcrumFlow = Object.freeze({ holdsSlot: false });
+
 /**
  * Fulcrum's own request rules: the table above, a budget across requests, retries never
  * back to a backend already tried; no backend is 503. `cfg` undefined: no retries.
@@ -152,7 +155,7 @@ export class FulcrumRules implements RequestRules<FulcrumFlow> {
 
   requestStarted(): FulcrumFlow {
     this.budget.requestStarted();
-    return { holdsSlot: false };
+    return this.cfg ? { holdsSlot: false } : NEVER_RETRIED;
   }
 
   requestEnded(): void { this.budget.requestEnded(); }

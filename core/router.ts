@@ -3,7 +3,7 @@
 // long, on which backend) or fail with which gateway status. The simulator and the live
 // proxy own the sockets and the timers; every decision is made here, the proxy-specific
 // ones by the request rules it is given (core/request-rules.ts).
-import type { AttemptOutcome, AttemptVerdict, Backend, PickTrace } from './types.ts';
+import type { AttemptOutcome, AttemptVerdict, Backend, PickContext, PickTrace } from './types.ts';
 import { isOk } from './types.ts';
 import type { TimeoutsConfig } from './config.ts';
 import type { Balancer } from './balancer.ts';
@@ -58,9 +58,14 @@ export interface RequestInfo {
 
 /** One client request in flight. */
 export class Flow {
-  /** Backends tried so far, in order (the `servers` column: `s2|s1`). */
-  readonly path: string[] = [];
-  readonly tried = new Set<string>();
+  /**
+   * Backends tried so far, in order (the `servers` column: `s2|s1`). Shared and empty until
+   * the first attempt, then an array of one: `[]` grown by a push reserves seventeen slots.
+   */
+  get path(): readonly string[] { return this.backendIds; }
+  private backendIds: readonly string[] = NO_PATH;
+  /** `path` as a set, made on the first read after an attempt: most requests never ask. */
+  private triedSet: Set<string> | undefined;
   attempt = -1;
   readonly deadlineMs: number;
   readonly decisions: Decision[] | undefined;
@@ -86,14 +91,38 @@ export class Flow {
     this.deadlineMs = info.nowMs + requestMs;
     this.decisions = trace ? [] : undefined;
   }
+
+  /** The backends in `path`: what retries leave out. */
+  get tried(): ReadonlySet<string> {
+    if (this.backendIds.length === 0) return NONE_TRIED;
+    return (this.triedSet ??= new Set(this.backendIds));
+  }
+
+  /** The Router starts an attempt on `id`. */
+  addTried(id: string): void {
+    if (this.backendIds.length === 0) this.backendIds = [id];
+    else (this.backendIds as string[]).push(id);
+    this.triedSet?.add(id);
+  }
 }
 
+const NO_PATH: readonly string[] = Object.freeze([]);
+const NONE_TRIED: ReadonlySet<string> = new Set();
+
 const TIMEOUT: AttemptOutcome = { kind: 'timeout' };
+/** The usual AttemptEnd: no Retry-After, nothing relayed yet (a default `{}` would be an object per attempt). */
+const NOTHING_ELSE: AttemptEnd = Object.freeze({});
 
 export class Router<R extends RequestRules = RequestRules> {
   /** Logical requests, attempts and retries since start: metrics both engines report. */
   readonly counts = { requests: 0, attempts: 0, retries: 0 };
   readonly rules: R;
+  /**
+   * The argument of every pick, refilled each time: a pick reads it and keeps nothing of it
+   * (policies that follow a request key their state by `request`, the Flow), and the
+   * simulator picks millions of times.
+   */
+  private readonly pickContext: PickContext = { nowMs: 0, hashKey: undefined, attempt: 0, exclude: undefined, request: undefined };
 
   constructor(private readonly opts: RouterOptions<R>) {
     this.rules = opts.rules;
@@ -118,8 +147,15 @@ export class Router<R extends RequestRules = RequestRules> {
     if (assigned && this.opts.balancer.backend(assigned.id) === assigned) {
       backend = assigned;
     } else {
-      const exclude = this.rules.exclude(flow, flow.rulesState);
-      backend = this.opts.balancer.pick({ nowMs, hashKey: flow.info.hashKey, attempt: flow.attempt + 1, exclude, request: flow }, trace);
+      const ctx = this.pickContext;
+      ctx.nowMs = nowMs;
+      ctx.hashKey = flow.info.hashKey;
+      ctx.attempt = flow.attempt + 1;
+      ctx.exclude = this.rules.exclude(flow, flow.rulesState);
+      ctx.request = flow;
+      backend = this.opts.balancer.pick(ctx, trace);
+      ctx.request = undefined; // holds no request beyond its pick
+      ctx.exclude = undefined;
       if (trace) flow.decisions!.push({ kind: 'pick', trace });
     }
     if (!backend) {
@@ -129,8 +165,7 @@ export class Router<R extends RequestRules = RequestRules> {
     flow.attempt++;
     flow.current = backend;
     flow.attemptStartMs = nowMs;
-    flow.path.push(backend.id);
-    flow.tried.add(backend.id);
+    flow.addTried(backend.id);
     this.counts.attempts++;
     if (flow.attempt > 0) this.counts.retries++;
     this.opts.balancer.attemptStarted(backend, nowMs);
@@ -143,7 +178,7 @@ export class Router<R extends RequestRules = RequestRules> {
    * The current attempt ended. `end.retryAfter` is the backend's Retry-After header, if any;
    * `end.responseStarted` is true when response bytes already went to the client.
    */
-  attemptEnded(flow: Flow, nowMs: number, outcome: AttemptOutcome, end: AttemptEnd = {}): Step {
+  attemptEnded(flow: Flow, nowMs: number, outcome: AttemptOutcome, end: AttemptEnd = NOTHING_ELSE): Step {
     const backend = flow.current!;
     flow.current = undefined;
     const latencyMs = nowMs - flow.attemptStartMs;

@@ -5,6 +5,11 @@
 // run depends on nothing but its inputs. An owner that queues events outside the heap (a
 // lane) takes each event's seq with takeSeq() when it is scheduled and pushes its head
 // with that seq, so a lane entry ties exactly as the plain event it stands for.
+// pop() leaves a hole at the root and the next push() fills it with one sift down, instead
+// of one sift to close the hole and another to place the new event: most handlers schedule
+// an event (the next arrival, the server's next job), so most events cost one sift, not two.
+// Any other call closes the hole first. Keys are unique (seq), so the order events come out
+// in is the same whatever shape the heap has.
 
 /** Lower runs first among events at the same time. */
 export type Priority = 0 | 1;
@@ -14,30 +19,58 @@ export type Priority = 0 | 1;
 // instanceof test on every pop; it never decides order, since seqs differ.
 const PRIORITY_STRIDE = 2 ** 44;
 
+/** The tie-break key of an untagged event: compare with peekTie() to order an event kept outside the heap. */
+export function tieOf(priority: Priority, seq: number): number {
+  return (priority * PRIORITY_STRIDE + seq) * 2;
+}
+
 export class EventQueue<T> {
   private times = new Float64Array(1024);
   private ties = new Float64Array(1024);
   private items: (T | undefined)[] = [];
+  /** Slots in use, the hole included. */
   private count = 0;
   private seq = 0;
+  /** The root was popped and is not refilled yet. */
+  private hole = false;
 
-  get size(): number { return this.count; }
+  get size(): number { return this.hole ? this.count - 1 : this.count; }
 
   /** Time of the next event; Infinity when empty. */
-  peekTime(): number { return this.count > 0 ? this.times[0] : Infinity; }
+  peekTime(): number {
+    if (this.hole) this.fill();
+    return this.count > 0 ? this.times[0] : Infinity;
+  }
 
   /** The next event without removing it. */
-  peekItem(): T | undefined { return this.items[0]; }
+  peekItem(): T | undefined {
+    if (this.hole) this.fill();
+    return this.items[0];
+  }
+
+  /** The next event's tie-break key (call only when size > 0). */
+  peekTie(): number {
+    if (this.hole) this.fill();
+    return this.ties[0];
+  }
 
   /** The tag the next event was pushed with. */
-  peekTag(): 0 | 1 { return (this.ties[0] & 1) as 0 | 1; } // ToInt32 keeps the low bit
+  peekTag(): 0 | 1 {
+    if (this.hole) this.fill();
+    return (this.ties[0] & 1) as 0 | 1; // ToInt32 keeps the low bit
+  }
 
   /** The next scheduling number: for events held outside the heap until their turn. */
   takeSeq(): number { return this.seq++; }
 
   push(atMs: number, item: T, priority: Priority = 1, tag: 0 | 1 = 0, seq = this.seq++): void {
-    if (this.count === this.times.length) this.grow();
     const tie = (priority * PRIORITY_STRIDE + seq) * 2 + tag;
+    if (this.hole) {
+      this.hole = false;
+      this.siftDown(atMs, tie, item);
+      return;
+    }
+    if (this.count === this.times.length) this.grow();
     // Sift up: move parents down until the slot fits.
     let i = this.count++;
     const times = this.times;
@@ -59,13 +92,11 @@ export class EventQueue<T> {
 
   /** Removes and returns the earliest event; read its time with peekTime() first. */
   pop(): T | undefined {
+    if (this.hole) this.fill();
     if (this.count === 0) return undefined;
-    const items = this.items;
-    const top = items[0];
-    const last = --this.count;
-    const item = items[last];
-    items[last] = undefined;
-    if (last > 0) this.siftDown(this.times[last], this.ties[last], item);
+    const top = this.items[0];
+    this.items[0] = undefined;
+    this.hole = true;
     return top;
   }
 
@@ -74,9 +105,19 @@ export class EventQueue<T> {
    * replaces the one just taken from the top.
    */
   replaceTop(atMs: number, item: T, priority: Priority = 1, tag: 0 | 1 = 0, seq = this.seq++): T | undefined {
+    if (this.hole) this.fill();
     const top = this.items[0];
     this.siftDown(atMs, (priority * PRIORITY_STRIDE + seq) * 2 + tag, item);
     return top;
+  }
+
+  /** Closes the hole at the root with the last entry. */
+  private fill(): void {
+    this.hole = false;
+    const last = --this.count;
+    const item = this.items[last];
+    this.items[last] = undefined;
+    if (last > 0) this.siftDown(this.times[last], this.ties[last], item);
   }
 
   /** Places (t, k, item) starting from the root, moving smaller children up. */

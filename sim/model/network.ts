@@ -9,6 +9,8 @@ import type { Scheduler, SimEvent } from './events.ts';
 export interface Hop {
   /** Set when every sample is the same: events after this hop keep their order. */
   readonly lane: Lane<SimEvent> | undefined;
+  /** Every sample is 0 (no distribution, or constant 0): callers skip sampling, and the event. */
+  readonly zero: boolean;
   sampleMs(): number;
 }
 
@@ -23,12 +25,12 @@ export interface Network {
 
 export function createNetwork(cfg: NetworkConfig, rng: Rng, scheduler: Scheduler): Network {
   const hop = (d: Distribution | undefined): Hop => {
-    if (!d) return { lane: undefined, sampleMs: () => 0 };
+    if (!d) return { lane: undefined, zero: true, sampleMs: () => 0 };
     if (d.dist === 'constant') {
       const value = d.value;
-      return { lane: value > 0 ? scheduler.lane(value) : undefined, sampleMs: () => value };
+      return { lane: value > 0 ? scheduler.lane(value) : undefined, zero: value === 0, sampleMs: () => value };
     }
-    return { lane: undefined, sampleMs: () => sample(d, rng) };
+    return { lane: undefined, zero: false, sampleMs: () => sample(d, rng) };
   };
   return {
     clientToProxy: hop(cfg.clientToProxyMs),

@@ -6,12 +6,14 @@ import { isOkStatus } from '../../core/types.ts';
 import type { Decision, Router, Step } from '../../core/router.ts';
 import type { RequestOutcome, Recorder } from '../../experiments/records.ts';
 import { clientAddress } from '../../experiments/workload.ts';
-import type { Lane } from '../engine/lanes.ts';
-import type { Attempt, QueueWait, Scheduler, SimEvent, SimRequest, TimeoutEvent } from './events.ts';
+import type { TimerLane } from '../engine/timer-lane.ts';
+import type { Attempt, QueueWait, Scheduler, SimRequest } from './events.ts';
 import { Fifo } from '../engine/fifo.ts';
 import { type Network, scheduleAfterHop } from './network.ts';
 import type { ServerModel } from './server.ts';
 import type { CpuJob, CpuStation } from './proxy-cpu.ts';
+
+const CONNECT_ERROR: AttemptOutcome = { kind: 'connect-error' };
 
 export interface ProxyOptions {
   scheduler: Scheduler;
@@ -38,12 +40,12 @@ export interface ProxyOptions {
 
 export class ProxyModel {
   /** Most attempts wait the full per-try timeout (or the whole deadline): one lane for those. */
-  private readonly timeoutLane: Lane<SimEvent>;
+  private readonly timeoutLane: TimerLane<Attempt>;
   /** HAProxy mode: requests that found every server at maxconn, oldest first (the backend queue). A wait that timed out stays until it reaches the head. */
   private readonly queued = new Fifo<QueueWait>();
 
   constructor(private readonly opts: ProxyOptions) {
-    this.timeoutLane = opts.scheduler.lane(opts.usualTimeoutMs);
+    this.timeoutLane = opts.scheduler.timerLane(opts.usualTimeoutMs, (attempt) => this.attemptTimedOut(attempt, opts.scheduler.nowMs));
   }
 
   /** The request reached the proxy (after the client hop and the proxy's own overhead). */
@@ -79,11 +81,12 @@ export class ProxyModel {
   connected(attempt: Attempt, nowMs: number): void {
     if (attempt.request.current !== attempt) return; // timed out while connecting
     const server = attempt.server;
-    if (server.crashed) return this.attemptEnded(attempt, { kind: 'connect-error' }, nowMs);
+    if (server.crashed) return this.attemptEnded(attempt, CONNECT_ERROR, nowMs);
     const hop = this.opts.network.proxyToServer;
-    const wireMs = hop.sampleMs();
-    if (wireMs === 0) server.arrive(attempt);
-    else scheduleAfterHop(this.opts.scheduler, hop, wireMs, { kind: 'server-arrive', attempt });
+    const wireMs = hop.zero ? 0 : hop.sampleMs();
+    if (wireMs === 0) return server.arrive(attempt);
+    attempt.kind = 'server-arrive';
+    scheduleAfterHop(this.opts.scheduler, hop, wireMs, attempt);
   }
 
   /** The server's answer (or reset) is back at the proxy. */
@@ -91,8 +94,8 @@ export class ProxyModel {
     const request = attempt.request;
     if (request.current !== attempt) return; // the proxy already gave up on it
     request.current = undefined;
-    attempt.timer!.attempt = undefined;
-    if (attempt.timerTicket >= 0) this.timeoutLane.cancel(attempt.timerTicket);
+    this.timeoutLane.cancel(attempt);
+    if (attempt.heapTimer) attempt.heapTimer.attempt = undefined;
     const flow = request.flow!;
     const step = this.opts.router.attemptEnded(flow, nowMs, outcome);
     this.opts.recorder.attemptEnded(attempt.backend.id, nowMs, flow.ended.ok);
@@ -100,11 +103,11 @@ export class ProxyModel {
     this.serveQueue(attempt.backend, nowMs);
   }
 
-  /** The attempt's timer fired; the Router knows whether it stood for the per-try timeout or the deadline. */
-  attemptTimedOut(timer: TimeoutEvent, nowMs: number): void {
-    const attempt = timer.attempt;
-    if (!attempt) return; // settled before the timeout
-    timer.attempt = undefined;
+  /**
+   * The attempt's timer fired (settling disarms it, so the attempt is current); the Router
+   * knows whether it stood for the per-try timeout or the deadline.
+   */
+  attemptTimedOut(attempt: Attempt, nowMs: number): void {
     const request = attempt.request;
     request.current = undefined;
     const flow = request.flow!;
@@ -151,7 +154,9 @@ export class ProxyModel {
   private follow(request: SimRequest, step: Step, nowMs: number): void {
     switch (step.kind) {
       case 'attempt': return this.startAttempt(request, step.backend, step.timeoutMs, nowMs);
-      case 'retry': return this.opts.scheduler.schedule(step.delayMs, { kind: 'retry', request });
+      case 'retry':
+        request.kind = 'retry';
+        return this.opts.scheduler.schedule(step.delayMs, request);
       case 'respond': return this.finish(request, step.status, isOkStatus(step.status) ? 'ok' : 'error', nowMs);
       case 'fail': return this.finish(request, step.status, step.error, nowMs);
       case 'reject': throw new Error('the simulated client sends no body, so none can exceed a size cap');
@@ -166,19 +171,27 @@ export class ProxyModel {
 
   private startAttempt(request: SimRequest, backend: Backend, timeoutMs: number, nowMs: number): void {
     const opts = this.opts;
-    const attempt: Attempt = { request, backend, server: opts.serversBySeq[backend.seq], epoch: -1, slot: -1, timer: undefined, timerTicket: -1 };
+    const attempt: Attempt = {
+      kind: 'connect', outcome: undefined, request, backend, server: opts.serversBySeq[backend.seq], epoch: -1, slot: -1, heapTimer: undefined,
+      laneAtMs: 0, laneSeq: 0, lanePrev: undefined, laneNext: undefined, inLane: false,
+    };
     request.current = attempt;
     opts.recorder.attemptStarted(backend.id, nowMs);
     // One timer per attempt: the router already capped it at the time left to the deadline.
-    attempt.timer = { kind: 'attempt-timeout', attempt };
     // In the lane whenever it keeps time order (almost always: a deadline's remainder is the
-    // lane's delay or an ulp off it), so settling can cancel it by ticket; else in the heap.
-    attempt.timerTicket = opts.scheduler.scheduleInLaneAfter(this.timeoutLane, timeoutMs, attempt.timer);
-    const connectMs = opts.network.connect.sampleMs();
+    // lane's delay or an ulp off it), so settling can take it out; else in the heap.
+    if (!opts.scheduler.tryScheduleInLane(this.timeoutLane, timeoutMs, attempt)) {
+      attempt.heapTimer = { kind: 'attempt-timeout', attempt };
+      opts.scheduler.schedule(timeoutMs, attempt.heapTimer);
+    }
+    const connect = opts.network.connect;
+    const connectMs = connect.zero ? 0 : connect.sampleMs();
     if (connectMs === 0) this.connected(attempt, nowMs);
     else if (connectMs > opts.connectTimeoutMs) {
-      opts.scheduler.schedule(opts.connectTimeoutMs, { kind: 'attempt-reply', attempt, outcome: { kind: 'connect-error' } });
-    } else scheduleAfterHop(opts.scheduler, opts.network.connect, connectMs, { kind: 'connect', attempt });
+      attempt.kind = 'attempt-reply';
+      attempt.outcome = CONNECT_ERROR;
+      opts.scheduler.schedule(opts.connectTimeoutMs, attempt);
+    } else scheduleAfterHop(opts.scheduler, connect, connectMs, attempt);
   }
 
   private finish(request: SimRequest, status: number, outcome: RequestOutcome, nowMs: number): void {
@@ -189,7 +202,8 @@ export class ProxyModel {
 
   /** The response leaves the proxy towards the client. */
   private respond(request: SimRequest, status: number, outcome: RequestOutcome, nowMs: number): void {
-    const endMs = nowMs + this.opts.network.clientToProxy.sampleMs();
+    const hop = this.opts.network.clientToProxy;
+    const endMs = hop.zero ? nowMs : nowMs + hop.sampleMs();
     this.opts.recorder.requestDone({
       id: request.id,
       client: request.client,

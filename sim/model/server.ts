@@ -9,10 +9,12 @@ export interface ServerHost {
   readonly scheduler: Scheduler;
   /** Sends `outcome` for `attempt` back towards the proxy (the host adds the network hop). */
   reply(attempt: Attempt, outcome: AttemptOutcome): void;
+  /** As reply(attempt, RESET), for a job whose completion may still be queued (a crash). */
+  replyReset(attempt: Attempt): void;
 }
 
 const OK: AttemptOutcome = { kind: 'response', status: 200 };
-const RESET: AttemptOutcome = { kind: 'reset' };
+export const RESET: AttemptOutcome = { kind: 'reset' };
 
 export class ServerModel {
   /** Dead process: connections refused. */
@@ -55,8 +57,8 @@ export class ServerModel {
     else this.queue.push(attempt);
   }
 
-  serviceDone(attempt: Attempt, epoch: number, nowMs: number): void {
-    if (epoch !== this.epoch) return; // crashed since: already answered with a reset
+  serviceDone(attempt: Attempt, nowMs: number): void {
+    if (attempt.epoch !== this.epoch) return; // crashed since: already answered with a reset
     if (this.hung) {
       // Frozen mid-service: it still owes what was left when the hang began.
       this.parked.push({ attempt, remainingMs: nowMs - this.hungSinceMs });
@@ -77,7 +79,7 @@ export class ServerModel {
     this.inService.length = 0;
     this.parked = [];
     this.busy = 0;
-    for (const attempt of lost) this.host.reply(attempt, RESET);
+    for (const attempt of lost) this.host.replyReset(attempt);
   }
 
   /** Back up empty, like a container restarted by its restart policy. */
@@ -97,7 +99,8 @@ export class ServerModel {
     if (!this.hung) return;
     this.hung = false;
     for (const p of this.parked) {
-      this.host.scheduler.schedule(p.remainingMs, { kind: 'service-done', attempt: p.attempt, epoch: this.epoch });
+      p.attempt.kind = 'service-done';
+      this.host.scheduler.schedule(p.remainingMs, p.attempt);
     }
     this.parked = [];
     this.startQueued();
@@ -113,7 +116,8 @@ export class ServerModel {
     attempt.slot = this.inService.length;
     this.inService.push(attempt);
     const serviceMs = (attempt.request.serviceMs ?? sample(this.spec.serviceTimeMs, this.serviceRng)) * this.slowFactor;
-    this.host.scheduler.schedule(serviceMs, { kind: 'service-done', attempt, epoch: this.epoch });
+    attempt.kind = 'service-done';
+    this.host.scheduler.schedule(serviceMs, attempt);
   }
 
   private removeInService(attempt: Attempt): void {

@@ -14,7 +14,7 @@ import type { SimEvent, SimRequest } from './events.ts';
 import { FaultInjector } from './faults.ts';
 import { BalancerInstance } from './balancer-instance.ts';
 import { type Network, createNetwork, scheduleAfterHop } from './network.ts';
-import { type ServerHost, ServerModel } from './server.ts';
+import { RESET, type ServerHost, ServerModel } from './server.ts';
 
 /** A balancer's event; with several instances, `balancer` says which one (0-based, as its seed streams balancer-i) reported it. */
 export type SimBalancerEvent = BalancerEvent & { balancer?: number };
@@ -62,9 +62,16 @@ export class Simulation {
     this.host = {
       scheduler: sim,
       reply: (attempt, outcome) => {
-        const wireMs = network.proxyToServer.sampleMs();
-        if (wireMs === 0) attempt.request.proxy.attemptEnded(attempt, outcome, sim.nowMs);
-        else scheduleAfterHop(sim, network.proxyToServer, wireMs, { kind: 'attempt-reply', attempt, outcome });
+        const wireMs = network.proxyToServer.zero ? 0 : network.proxyToServer.sampleMs();
+        if (wireMs === 0) return attempt.request.proxy.attemptEnded(attempt, outcome, sim.nowMs);
+        attempt.kind = 'attempt-reply';
+        attempt.outcome = outcome;
+        scheduleAfterHop(sim, network.proxyToServer, wireMs, attempt);
+      },
+      replyReset: (attempt) => {
+        const wireMs = network.proxyToServer.zero ? 0 : network.proxyToServer.sampleMs();
+        if (wireMs === 0) attempt.request.proxy.attemptEnded(attempt, RESET, sim.nowMs);
+        else scheduleAfterHop(sim, network.proxyToServer, wireMs, { kind: 'reset-reply', attempt });
       },
     };
     const several = cfg.balancers.count > 1;
@@ -128,14 +135,20 @@ export class Simulation {
     const nowMs = this.sim.nowMs;
     // Hot kinds first: a switch on strings compares case by case.
     switch (e.kind) {
-      case 'service-done': return e.attempt.server.serviceDone(e.attempt, e.epoch, nowMs);
-      case 'attempt-reply': return e.attempt.request.proxy.attemptEnded(e.attempt, e.outcome, nowMs);
-      case 'server-arrive': return e.attempt.server.arrive(e.attempt);
-      case 'arrival': return this.clientSends(e.arrival, nowMs);
-      case 'proxy-receive': return e.request.proxy.receive(e.request, nowMs);
-      case 'attempt-timeout': return e.attempt?.request.proxy.attemptTimedOut(e, nowMs);
-      case 'connect': return e.attempt.request.proxy.connected(e.attempt, nowMs);
-      case 'retry': return e.request.proxy.retry(e.request, nowMs);
+      case 'service-done': return e.server.serviceDone(e, nowMs);
+      case 'arrival': return this.clientSends(e, nowMs);
+      case 'attempt-reply': return e.request.proxy.attemptEnded(e, e.outcome!, nowMs);
+      case 'server-arrive': return e.server.arrive(e);
+      case 'proxy-receive': return e.proxy.receive(e, nowMs);
+      case 'attempt-timeout': {
+        const attempt = e.attempt;
+        if (!attempt) return; // settled before the timeout
+        e.attempt = undefined;
+        return attempt.request.proxy.attemptTimedOut(attempt, nowMs);
+      }
+      case 'connect': return e.request.proxy.connected(e, nowMs);
+      case 'retry': return e.proxy.retry(e, nowMs);
+      case 'reset-reply': return e.attempt.request.proxy.attemptEnded(e.attempt, RESET, nowMs);
       case 'cpu-done': return e.job.request.proxy.cpuDone(e.job, nowMs);
       case 'queue-timeout': return e.wait.request.proxy.queueTimedOut(e.wait, nowMs);
       case 'probe': return this.instances[e.balancer].prober!.send(e.serverId);
@@ -150,24 +163,20 @@ export class Simulation {
     }
   }
 
-  private clientSends(arrival: Arrival, nowMs: number): void {
+  private clientSends(request: SimRequest, nowMs: number): void {
     this.pendingArrivals--;
     this.started++;
     this.activeRequests++;
     if (this.openArrivals) this.scheduleNextOpenArrival();
-    const proxy = this.instances[this.reach(arrival.id, arrival.client)].proxy;
-    const request: SimRequest = {
-      id: arrival.id, client: arrival.client, user: arrival.user, startMs: nowMs, proxy, flow: undefined, current: undefined, waiting: undefined,
-      method: arrival.method, serviceMs: arrival.serviceMs,
-    };
+    request.startMs = nowMs;
     const net = this.network;
-    const overheadMs = net.proxyOverhead.sampleMs();
-    const delayMs = net.clientToProxy.sampleMs() + overheadMs;
-    if (delayMs === 0) return proxy.receive(request, nowMs);
-    const event: SimEvent = { kind: 'proxy-receive', request };
+    const overheadMs = net.proxyOverhead.zero ? 0 : net.proxyOverhead.sampleMs();
+    const delayMs = (net.clientToProxy.zero ? 0 : net.clientToProxy.sampleMs()) + overheadMs;
+    if (delayMs === 0) return request.proxy.receive(request, nowMs);
+    request.kind = 'proxy-receive';
     // Only the client hop alone keeps a fixed delay (and so a lane).
-    if (overheadMs === 0) scheduleAfterHop(this.sim, net.clientToProxy, delayMs, event);
-    else this.sim.schedule(delayMs, event);
+    if (overheadMs === 0) scheduleAfterHop(this.sim, net.clientToProxy, delayMs, request);
+    else this.sim.schedule(delayMs, request);
   }
 
   private requestFinished(request: SimRequest, endMs: number): void {
@@ -186,9 +195,17 @@ export class Simulation {
     if (next) this.scheduleArrival(next);
   }
 
+  /** The request is made now, as its own arrival event; which instance it reaches depends on nothing else. */
   private scheduleArrival(arrival: Arrival): void {
     this.pendingArrivals++;
-    this.sim.scheduleAt(arrival.atMs, { kind: 'arrival', arrival });
+    const request: SimRequest = {
+      kind: 'arrival', id: arrival.id, client: arrival.client, user: arrival.user, startMs: 0,
+      proxy: this.instances[this.reach(arrival.id, arrival.client)].proxy,
+      flow: undefined, current: undefined, waiting: undefined, method: arrival.method, serviceMs: arrival.serviceMs,
+    };
+    // An open loop's arrivals come one at a time, each scheduled when the last is handled.
+    if (this.openArrivals) this.sim.scheduleStreamAt(arrival.atMs, request);
+    else this.sim.scheduleAt(arrival.atMs, request);
   }
 
   /** Probes and ticks would run forever: the run ends with the workload. */
