@@ -6,7 +6,7 @@ import {
   type AttemptOutcome, Balancer, type BalancerEvent, type Flow, FulcrumRules, type RoutingConfig, Router, type Step,
 } from '../../core/index.ts';
 import { STREAM, rngStream } from '../../core/rng.ts';
-import { Journal, type JournalEntry } from './journal.ts';
+import { Journal } from './journal.ts';
 
 /** setTimeout's longest delay; a later deadline is re-armed when this one fires. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -112,27 +112,27 @@ export class CoreDriver {
   }
 
   attemptEnded(flow: Flow, outcome: AttemptOutcome, retryAfter?: string, responseStarted?: boolean): Step {
-    return this.endAttempt(flow,
-      (id, nowMs) => ({ op: 'ended', flow: id, nowMs, outcome, retryAfter, responseStarted }),
-      (nowMs) => this.router.attemptEnded(flow, nowMs, outcome, { retryAfter, responseStarted }));
+    const nowMs = this.now();
+    if (this.journal) this.journal.record({ op: 'ended', flow: this.journal.idOf(flow), nowMs, outcome, retryAfter, responseStarted });
+    return this.armedAfter(this.router.attemptEnded(flow, nowMs, outcome, { retryAfter, responseStarted }));
   }
 
   /** The attempt's timer fired: the Router knows whether it was the per-try timeout or the deadline. */
   attemptTimedOut(flow: Flow): Step {
-    return this.endAttempt(flow, (id, nowMs) => ({ op: 'timed-out', flow: id, nowMs }), (nowMs) => this.router.attemptTimedOut(flow, nowMs));
+    const nowMs = this.now();
+    if (this.journal) this.journal.record({ op: 'timed-out', flow: this.journal.idOf(flow), nowMs });
+    return this.armedAfter(this.router.attemptTimedOut(flow, nowMs));
   }
-
 
   clientAborted(flow: Flow): void {
     if (flow.done && !flow.current) return; // already answered: nothing left to free
-    this.endAttempt(flow, (id, nowMs) => ({ op: 'abort', flow: id, nowMs }), (nowMs) => this.router.clientAborted(flow, nowMs));
+    const nowMs = this.now();
+    if (this.journal) this.journal.record({ op: 'abort', flow: this.journal.idOf(flow), nowMs });
+    this.armedAfter(this.router.clientAborted(flow, nowMs));
   }
 
-  /** One input that ends (or abandons) a flow's attempt: journaled, decided by the Router, then the deadline timer re-armed. */
-  private endAttempt<T>(flow: Flow, entry: (flowId: number, nowMs: number) => JournalEntry, decide: (nowMs: number) => T): T {
-    const nowMs = this.now();
-    if (this.journal) this.journal.record(entry(this.journal.idOf(flow), nowMs));
-    const result = decide(nowMs);
+  /** After an input that ends (or abandons) an attempt: the deadline timer re-armed, the Router's answer passed on. */
+  private armedAfter<T>(result: T): T {
     this.armDeadline();
     return result;
   }

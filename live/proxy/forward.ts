@@ -121,7 +121,7 @@ class Exchange implements CallOwner {
     if (isClosing(this.request.raw.socket)) return;
     this.d.metrics.requestStarted();
     (this.reply.raw as ServerResponse & Carrier)[kExchange] = this;
-    this.reply.raw.once('close', onClientClose);
+    this.reply.raw.on('close', onClientClose); // emitted once; `once` would wrap the listener per request
     const bad = malformedRequest(this.request.raw, this.d.maxHeaderCount);
     if (bad) { this.answerError(bad[0], bad[1], { close: true }); return; }
     if (this.d.via.seenIn(this.request.raw.headers.via)) { this.d.metrics.loopDetected(); this.answerError(508, 'loop_detected'); return; }

@@ -26,30 +26,35 @@ interface H1Parser {
   onHeadersComplete(statusCode: number, upgrade: boolean, shouldKeepAlive: boolean): number;
 }
 
-const kChunk = Symbol('fulcrum.chunk');
-type Parser = H1Parser & { [kChunk]?: Buffer };
+/**
+ * The chunk being parsed, for onStatus: a module variable rather than a field written on
+ * undici's parser object twice per execute (execute is synchronous; the previous value is
+ * restored for a nested call).
+ */
+let parsing: Buffer | undefined;
 
 let patched = false;
 
-function patchParser(proto: Parser): void {
+function patchParser(proto: H1Parser): void {
   const { execute, onStatus, onHeadersComplete } = proto;
   if (typeof execute !== 'function' || typeof onStatus !== 'function' || typeof onHeadersComplete !== 'function') {
     throw new Error('undici HTTP/1 parser has changed: live/proxy/upstream-parser.ts must be updated');
   }
-  proto.execute = function (this: Parser, chunk: Buffer) {
-    this[kChunk] = chunk;
-    try { execute.call(this, chunk); } finally { this[kChunk] = undefined; }
+  proto.execute = function (this: H1Parser, chunk: Buffer) {
+    const outer = parsing; // a callback may parse another socket's bytes synchronously
+    parsing = chunk;
+    try { execute.call(this, chunk); } finally { parsing = outer; }
   };
-  proto.onStatus = function (this: Parser, buf: Buffer) {
+  proto.onStatus = function (this: H1Parser, buf: Buffer) {
     // `buf` is a view into the chunk being parsed: look at the two bytes after the reason phrase.
-    const chunk = this[kChunk];
+    const chunk = parsing;
     if (chunk && chunk.buffer === buf.buffer) {
       const end = buf.byteOffset + buf.length - chunk.byteOffset;
       if (end + 1 < chunk.length && chunk[end] === CR && chunk[end + 1] !== LF) return -1; // llhttp: "Span callback error"
     }
     return onStatus.call(this, buf);
   };
-  proto.onHeadersComplete = function (this: Parser, statusCode: number, upgrade: boolean, shouldKeepAlive: boolean) {
+  proto.onHeadersComplete = function (this: H1Parser, statusCode: number, upgrade: boolean, shouldKeepAlive: boolean) {
     if (statusCode === 204 || statusCode === 304) this.contentLength = '';
     // 102 takes undici's path for interim answers (skipped); 100 would destroy the socket.
     return onHeadersComplete.call(this, statusCode === 100 ? 102 : statusCode, upgrade, shouldKeepAlive);
@@ -61,9 +66,9 @@ function patchParser(proto: Parser): void {
 function patchFrom(socket: Socket): void {
   if (patched) return;
   const key = Object.getOwnPropertySymbols(socket).find((s) => s.description === 'parser');
-  const parser = key && (socket as unknown as Record<symbol, Parser | null>)[key];
+  const parser = key && (socket as unknown as Record<symbol, H1Parser | null>)[key];
   if (!parser) { socket.destroy(new Error('undici HTTP/1 parser not found: live/proxy/upstream-parser.ts must be updated')); return; }
-  patchParser(Object.getPrototypeOf(parser) as Parser);
+  patchParser(Object.getPrototypeOf(parser) as H1Parser);
 }
 
 /**
