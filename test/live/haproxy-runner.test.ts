@@ -29,13 +29,18 @@ describe('npm run live -- --proxy haproxy', () => {
     const rows = requestRows(dir);
     for (const row of rows.filter((x) => x.servers.includes('|'))) expect(row.servers).toMatch(/^s2\|s[13]$/);
     // Connection failures are retried elsewhere; what fails is what was in flight on s2 when it
-    // died (HAProxy closes those client connections silently: haproxy-facts.md 12).
+    // died (HAProxy closes those client connections silently: haproxy-facts.md 12). Nothing fails
+    // before the kill, and nothing sent after it does. How many were in flight depends on how fast
+    // the machine let s2 serve (a starved s2 held 41 from 500 ms on), so it is not bounded; the
+    // runner's kill timer is late by as much as its sends are (the load report's worst lag).
+    const killedByMs = 1_000 + 100 + r.load.maxLagMs;
     const failed = rows.filter((x) => x.status !== 200);
-    expect(failed.length).toBeLessThanOrEqual(20);
+    const seen = JSON.stringify(failed.slice(0, 12));
     for (const f of failed) {
-      expect(f.status).toBe(0);
-      expect(f.startMs).toBeGreaterThan(1_000 - 300);
-      expect(f.startMs).toBeLessThan(1_000 + 100);
+      expect(f.status, seen).toBe(0);
+      expect(['s2', ''], seen).toContain(f.servers); // '' : HAProxy logged no server for it
+      expect(f.endMs, seen).toBeGreaterThanOrEqual(1_000);
+      expect(f.startMs, seen).toBeLessThan(killedByMs);
     }
   });
 

@@ -48,7 +48,7 @@ export function expectExactRun(run: { result: LiveRunResult; dir: string; runtim
   expect(run.runtime.pids.filter(isRunning)).toEqual([]);
 }
 
-export interface RequestRow { client: number; startMs: number; status: number; servers: string }
+export interface RequestRow { client: number; startMs: number; endMs: number; status: number; servers: string }
 
 /** requests.csv of a run's folder, the columns these tests read. */
 export function requestRows(dir: string): RequestRow[] {
@@ -56,7 +56,7 @@ export function requestRows(dir: string): RequestRow[] {
   const cols = header.split(',');
   return lines.map((l) => {
     const v = l.split(',');
-    return { client: Number(v[cols.indexOf('client')]), startMs: Number(v[cols.indexOf('startMs')]), status: Number(v[cols.indexOf('status')]), servers: v[cols.indexOf('servers')] };
+    return { client: Number(v[cols.indexOf('client')]), startMs: Number(v[cols.indexOf('startMs')]), endMs: Number(v[cols.indexOf('endMs')]), status: Number(v[cols.indexOf('status')]), servers: v[cols.indexOf('servers')] };
   });
 }
 
