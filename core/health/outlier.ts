@@ -39,11 +39,11 @@ export function isBackendFailure(outcome: AttemptOutcome, count500: boolean): bo
 }
 
 /**
- * Records one outcome. Returns the ejection end time when this outcome ejects the backend.
- * `mayEject` is the pool-level cap decision, made by the caller who sees the whole pool.
+ * Records one outcome. Returns the ejection end time when this outcome ejects the backend
+ * and the pool's cap allows one more ejection.
  */
 export function recordOutcome(
-  state: OutlierState, cfg: OutlierConfig, failure: boolean, nowMs: number, rng: Rng, mayEject: () => boolean,
+  state: OutlierState, cfg: OutlierConfig, failure: boolean, nowMs: number, rng: Rng, pool: EjectionPool,
 ): number | undefined {
   if (!failure) {
     state.consecutiveFailures = 0;
@@ -51,7 +51,7 @@ export function recordOutcome(
   }
   if (isEjected(state, nowMs)) return undefined; // late answers from before the ejection
   state.consecutiveFailures++;
-  if (state.consecutiveFailures < cfg.consecutiveFailures || !mayEject()) return undefined;
+  if (state.consecutiveFailures < cfg.consecutiveFailures || !mayEjectOneMore(pool, cfg, nowMs)) return undefined;
   decay(state, cfg, nowMs);
   state.timesEjected++;
   const durationMs = Math.min(cfg.baseEjectionMs * state.timesEjected, cfg.maxEjectionMs)
@@ -60,6 +60,12 @@ export function recordOutcome(
   state.ejectedUntilMs = nowMs + durationMs;
   state.lastEjectionEndMs = state.ejectedUntilMs;
   return state.ejectedUntilMs;
+}
+
+/** The pool-level cap: at most maxEjectionPercent of the pool out at once. */
+function mayEjectOneMore(pool: EjectionPool, cfg: OutlierConfig, nowMs: number): boolean {
+  const { members, ejected } = pool.count(nowMs);
+  return ejected + 1 <= maxEjected(members, cfg.maxEjectionPercent);
 }
 
 /** Ends an ejection early (an active health check passed: Envoy's default). */
@@ -90,10 +96,7 @@ export class OutlierDetection implements PassiveHealth<OutlierState> {
   initial(): OutlierState { return initialOutlier(); }
 
   attemptEnded(state: OutlierState, _outcome: AttemptOutcome, failure: boolean, nowMs: number, pool: EjectionPool): number | undefined {
-    return recordOutcome(state, this.cfg, failure, nowMs, this.rng, () => {
-      const { members, ejected } = pool.count(nowMs);
-      return ejected + 1 <= maxEjected(members, this.cfg.maxEjectionPercent);
-    });
+    return recordOutcome(state, this.cfg, failure, nowMs, this.rng, pool);
   }
 
   readmit(state: OutlierState, nowMs: number): void { uneject(state, nowMs); }
