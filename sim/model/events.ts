@@ -1,7 +1,7 @@
 // The simulator's events: a discriminated union of plain objects. Cancelled timers in the
 // event heap stay there and are recognised on arrival (an attempt that is no longer current,
-// a probe already answered), which is cheaper than deleting from a heap; a timer in a lane
-// (the usual per-try timeout) is cancelled in place by its ticket.
+// a probe already answered), which is cheaper than deleting from a heap; the usual per-try
+// timeout waits in a timer lane instead, and settling unlinks it (engine/timer-lane.ts).
 // The two objects every request makes are their own events, so a request allocates no event
 // of its own: a SimRequest is its arrival, its receipt at the proxy and its retry, an Attempt
 // its connect, its arrival at the server, its completion and its reply. `kind` says which
