@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import { METHODS } from 'node:http';
 import { rm } from 'node:fs/promises';
 import { type AddressInfo, type Server, type Socket, createServer } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { type Distribution, sample } from '../core/distributions.ts';
 import { STREAM, rngStream } from '../core/rng.ts';
@@ -269,5 +270,5 @@ function padding(bytes: number, rid: string, attempt: string): string {
  */
 async function sleepAtLeast(ms: number): Promise<void> {
   const until = performance.now() + ms;
-  for (let left = ms; left > 0; left = until - performance.now()) await new Promise((r) => setTimeout(r, left));
+  for (let left = ms; left > 0; left = until - performance.now()) await sleep(left);
 }

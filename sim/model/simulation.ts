@@ -2,7 +2,7 @@
 // balancer, router, proxy and prober: balancer-instance.ts) from a validated experiment,
 // feeds the workload in, and dispatches every event to the part it concerns.
 // Stops when the workload is exhausted and the last response has left the proxy.
-import type { Balancer, BalancerEvent, Decision, Router } from '../../core/index.ts';
+import type { AttemptOutcome, Balancer, BalancerEvent, Decision, Router } from '../../core/index.ts';
 import type { ProxyRules } from '../../core/proxy-rules.ts';
 import { STREAM, rngStream } from '../../core/rng.ts';
 import { reachOf } from '../../experiments/balancers.ts';
@@ -10,7 +10,7 @@ import { Simulator } from '../engine/loop.ts';
 import { type Change, type RunConfig, type ServerSpec, initialServerIds } from '../../experiments/schema.ts';
 import type { Recorder, ServerSnapshot } from '../../experiments/records.ts';
 import { type Arrival, type ArrivalStream, type ClosedLoop, workloadSchedule } from '../../experiments/workload.ts';
-import type { SimEvent, SimRequest } from './events.ts';
+import type { Attempt, SimEvent, SimRequest } from './events.ts';
 import { FaultInjector } from './faults.ts';
 import { BalancerInstance } from './balancer-instance.ts';
 import { type Network, createNetwork, scheduleAfterHop } from './network.ts';
@@ -59,20 +59,22 @@ export class Simulation {
     this.network = createNetwork(cfg.network, this.streams('network'), this.sim);
     const sim = this.sim;
     const network = this.network;
+    /** Over the server→proxy hop: at once when it takes 0 ms, else as `event`. */
+    const backToProxy = (attempt: Attempt, outcome: AttemptOutcome, event: SimEvent): void => {
+      const hop = network.proxyToServer;
+      const wireMs = hop.zero ? 0 : hop.sampleMs();
+      if (wireMs === 0) attempt.request.proxy.attemptEnded(attempt, outcome, sim.nowMs);
+      else scheduleAfterHop(sim, hop, wireMs, event);
+    };
     this.host = {
       scheduler: sim,
       reply: (attempt, outcome) => {
-        const wireMs = network.proxyToServer.zero ? 0 : network.proxyToServer.sampleMs();
-        if (wireMs === 0) return attempt.request.proxy.attemptEnded(attempt, outcome, sim.nowMs);
         attempt.kind = 'attempt-reply';
         attempt.outcome = outcome;
-        scheduleAfterHop(sim, network.proxyToServer, wireMs, attempt);
+        backToProxy(attempt, outcome, attempt);
       },
-      replyReset: (attempt) => {
-        const wireMs = network.proxyToServer.zero ? 0 : network.proxyToServer.sampleMs();
-        if (wireMs === 0) attempt.request.proxy.attemptEnded(attempt, RESET, sim.nowMs);
-        else scheduleAfterHop(sim, network.proxyToServer, wireMs, { kind: 'reset-reply', attempt });
-      },
+      // The attempt may still be queued as its own completion: the reset is an event of its own.
+      replyReset: (attempt) => backToProxy(attempt, RESET, { kind: 'reset-reply', attempt }),
     };
     const several = cfg.balancers.count > 1;
     const noteEvent = (e: BalancerEvent, index: number) => {
