@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { loadExperiment } from '../experiments/schema.ts';
+import { V8_FLAGS } from '../scripts/cli.mjs';
 import { runPlan } from '../sim/run.ts';
 import { MODELS, type Speed } from './sim-speed.ts';
 
@@ -20,24 +21,25 @@ type Model = keyof typeof MODELS;
 /**
  * bench/sim-speed.ts bundled as scripts/cli.mjs bundles the CLI (ESM, dependencies external),
  * under .build/ so that its imports resolve to node_modules; then each model in a process of
- * its own, beside the bare loop.
+ * its own, beside the bare loop, with the V8 flags the CLI sets (and the issue's model once
+ * more with Node's defaults, to show what the flags are worth).
  */
-async function speeds(): Promise<Record<Model, Speed>> {
+async function speeds(): Promise<Record<Model | 'issueDefaults', Speed>> {
   const outfile = fileURLToPath(new URL('../.build/bench/sim-speed.mjs', import.meta.url));
   await build({
     entryPoints: [fileURLToPath(new URL('./sim-speed.ts', import.meta.url))], outfile,
     bundle: true, packages: 'external', platform: 'node', format: 'esm', target: 'node24', keepNames: true, logLevel: 'error',
   });
-  const run = (model: Model): Speed => {
-    const r = spawnSync(process.execPath, [outfile, model, String(ROUNDS)], { encoding: 'utf8' });
+  const run = (model: Model, flags: string[] = V8_FLAGS): Speed => {
+    const r = spawnSync(process.execPath, [...flags, outfile, model, String(ROUNDS)], { encoding: 'utf8' });
     if (r.status !== 0) throw new Error(`sim-speed ${model} failed (${r.status}): ${r.stderr}`);
     return JSON.parse(r.stdout) as Speed;
   };
-  return { rich: run('rich'), issue: run('issue') };
+  return { rich: run('rich'), issue: run('issue'), issueDefaults: run('issue', []) };
 }
 
 export default async function benchSim(): Promise<{ title: string; columns: string[]; rows: (string | number)[][]; notes?: string[] }> {
-  const { rich, issue } = await speeds();
+  const { rich, issue, issueDefaults } = await speeds();
   const issueBareRequestsPerSec = issue.bare.eventsPerSec / 2; // two events per request, as the issue's model
   const dir = mkdtempSync(join(tmpdir(), 'fulcrum-bench-sim-'));
   let rss: Array<{ requests: number; seconds: number; events: number; maxRssKb: number }>;
@@ -62,13 +64,14 @@ export default async function benchSim(): Promise<{ title: string; columns: stri
       ['issue 18 model: simulation (8 servers, ρ = 0.9, round robin, no network)', issue.model.requests, issue.model.events, issue.model.seconds.toFixed(2), m(issue.model.eventsPerSec), k(issue.model.requestsPerSec), ''],
       ['issue 18 model: bare loop at 2 events per request', '', issue.bare.events, issue.bare.seconds.toFixed(2), m(issue.bare.eventsPerSec), k(issueBareRequestsPerSec), ''],
       ['issue 18 model: simulation ÷ bare loop (requests/s; target ≥ 0.4)', '', '', '', '', (issue.model.requestsPerSec / issueBareRequestsPerSec).toFixed(2), ''],
+      ['issue 18 model, Node\'s default V8 flags: simulation ÷ bare loop (requests/s)', '', '', '', '', (issueDefaults.model.requestsPerSec / (issueDefaults.bare.eventsPerSec / 2)).toFixed(2), ''],
       ...rss.map((r) => [
         'npm run sim --no-requests (child process)', r.requests, r.events, r.seconds.toFixed(2),
         m(r.events / r.seconds), k(r.requests / r.seconds), (r.maxRssKb / 1024).toFixed(0),
       ]),
     ],
     notes: [
-      `Best of ${ROUNDS} interleaved rounds (bare loop, model) in a process of its own per model, run from an esbuild bundle of bench/sim-speed.ts as \`npm run sim\` runs the simulator (scripts/cli.mjs). A model run after another in one process measures slower: the other's shapes stay in the shared code's inline caches.`,
+      `Best of ${ROUNDS} interleaved rounds (bare loop, model) in a process of its own per model, run from an esbuild bundle of bench/sim-speed.ts as \`npm run sim\` runs the simulator (scripts/cli.mjs), with the V8 flags it sets (${V8_FLAGS.join(' ')}; the row marked "Node's default V8 flags" runs without them). A model run after another in one process measures slower: the other's shapes stay in the shared code's inline caches.`,
       'The first model: 10 servers (exponential 1 ms, 80 % load), Poisson 8000 req/s, p2c, constant network hops, per-try timeout and retries: about 6 events per request, so its ratio is one of events per second.',
       'Issue 18\'s model has 2 events per request (arrival, completion), the bare loop\'s unit; its ratio is the issue\'s target, in requests per second (the work per request, not per event, is what a user waits for).',
       'Bare loop: an array-of-objects binary heap with 16 pending events, each event scheduling one more after an exponential delay (the classic hold model).',

@@ -11,6 +11,7 @@ import { createHash } from 'node:crypto';
 import { enableCompileCache } from 'node:module';
 import { mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { setFlagsFromString } from 'node:v8';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -24,6 +25,14 @@ export const ENTRIES = {
   live: 'live/runner/cli.ts',
   calibrate: 'live/calibrate/cli.ts',
 };
+/**
+ * V8 flags every command runs with. TurboFan inlines at most 920 bytecodes into one optimized
+ * function by default; the simulator's per-request path is a chain of small monomorphic calls
+ * (event loop → server → proxy → Router → Balancer) that outgrows it, and runs ~8 % more
+ * requests per second with room for 4,000 (`npm run bench` measures it with these flags).
+ * Set before the bundle loads, so they hold for all its code and its worker threads.
+ */
+export const V8_FLAGS = ['--max-inlined-bytecode-size-cumulative=4000'];
 // Inputs besides the sources: this file (the build options) and the compiler settings.
 const EXTRA_INPUTS = ['scripts/cli.mjs', 'tsconfig.json', 'package.json'];
 
@@ -134,5 +143,6 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   // The command reads its arguments from process.argv.slice(2), as when started directly.
   process.argv = [process.argv[0], bundle, ...args];
   process.setSourceMapsEnabled(true);
+  for (const flag of V8_FLAGS) setFlagsFromString(flag);
   await import(pathToFileURL(bundle).href);
 }

@@ -7,7 +7,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-// @ts-expect-error plain JavaScript (it runs before any TypeScript tooling), no declarations
 import { cliBundle } from '../../scripts/cli.mjs';
 
 const bundleOf = cliBundle as (name: string, root: string) => Promise<string>;
