@@ -2,7 +2,8 @@
 // - the hop: half the median round trip client → replica → client with no proxy in between,
 //   capped so that two hops and the CPU fit under the fastest 5 % of proxied requests;
 // - the CPU station: CPU per request as the slope between two load levels of equal length,
-//   so what the proxy burns while idle (timers, GC of nothing) cancels out;
+//   so what the proxy burns while idle (timers, GC of nothing) cancels out; the median of
+//   several rounds of the two;
 // - the overhead: what the proxied latency has beyond two hops and the CPU, fitted as the
 //   hand fit did: lognormal with the excess's median and its mean/median ratio
 //   (mean/median = exp(σ²/2) for a lognormal, so σ = √(2 ln(mean/median))).
@@ -21,15 +22,25 @@ export function latencyStats(valuesMs: Iterable<number>): LatencyStats {
   return { mean: roundMs(h.meanMs), p50: roundMs(h.percentileMs(50)), p99: roundMs(h.percentileMs(99)) };
 }
 
-/** CPU ms per request: the slope through the lowest and highest level, rates normalised to equal durations. */
+/**
+ * CPU ms per request. The levels come in rounds, a low and a high rate of equal length one
+ * after the other; each round's slope is its CPU per request (per second of run, cpu/s =
+ * idle + c × requests/s, so the idle cost cancels), and the fit is the median over rounds:
+ * a level that caught a burst of the machine's other work moves one slope, not the fit.
+ */
 export function cpuPerRequestMs(levels: readonly CpuLevel[]): number {
-  if (levels.length < 2) throw new Error(`the CPU fit needs two load levels, got ${levels.length}`);
-  const [low, high] = [...levels].sort((a, b) => a.ratePerSec - b.ratePerSec).filter((_, i, all) => i === 0 || i === all.length - 1);
-  // Per second of run: cpu/s = idle + c × requests/s.
+  if (levels.length < 2 || levels.length % 2 !== 0) throw new Error(`the CPU fit needs two load levels per round, got ${levels.length} levels`);
+  const slopes: number[] = [];
+  for (let i = 0; i < levels.length; i += 2) slopes.push(slope(levels[i], levels[i + 1]));
+  slopes.sort((a, b) => a - b);
+  const mid = slopes.length >> 1;
+  return slopes.length % 2 ? slopes[mid] : (slopes[mid - 1] + slopes[mid]) / 2;
+}
+
+function slope(x: CpuLevel, y: CpuLevel): number {
   const perSec = (l: CpuLevel) => ({ cpu: l.cpuMs / (l.durationMs / 1000), req: l.requests / (l.durationMs / 1000) });
-  const a = perSec(low);
-  const b = perSec(high);
-  if (b.req <= a.req) throw new Error('the CPU fit needs two different request rates');
+  const [a, b] = x.ratePerSec <= y.ratePerSec ? [perSec(x), perSec(y)] : [perSec(y), perSec(x)];
+  if (b.req <= a.req) throw new Error('the CPU fit needs two different request rates in each round');
   return Math.max(0, (b.cpu - a.cpu) / (b.req - a.req));
 }
 

@@ -16,7 +16,16 @@ describe('calibration fit', () => {
     // 40 ms/s idle + 0.06 ms per request, at 300/s for 10 s and 1200/s for 8 s.
     const level = (rate: number, seconds: number) => ({ ratePerSec: rate, requests: rate * seconds, durationMs: seconds * 1000, cpuMs: (40 + 0.06 * rate) * seconds });
     expect(cpuPerRequestMs([level(1200, 8), level(300, 10)])).toBeCloseTo(0.06, 9);
-    expect(() => cpuPerRequestMs([level(300, 10)])).toThrow(/two load levels/);
+    expect(() => cpuPerRequestMs([level(300, 10)])).toThrow(/two load levels per round/);
+    expect(() => cpuPerRequestMs([level(300, 10), level(300, 8)])).toThrow(/two different request rates/);
+  });
+
+  it('CPU per request is the median of the rounds\' slopes: one disturbed level moves one slope', () => {
+    const level = (rate: number, perRequestMs: number) => ({ ratePerSec: rate, requests: rate * 10, durationMs: 10_000, cpuMs: (40 + perRequestMs * rate) * 10 });
+    // Round 2's low level caught 0.1 ms a request of someone else's work: its slope drops to 0.02.
+    const rounds = [level(300, 0.06), level(1200, 0.06), level(300, 0.18), level(1200, 0.06), level(300, 0.06), level(1200, 0.07)];
+    expect(cpuPerRequestMs(rounds)).toBeCloseTo(0.06, 9);
+    expect(cpuPerRequestMs(rounds.slice(0, 4))).toBeCloseTo((0.06 + 0.02) / 2, 9); // two rounds: their mean
   });
 
   it('recovers the overhead lognormal, the hop and the CPU station from latencies built with them', () => {
