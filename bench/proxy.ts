@@ -11,7 +11,7 @@
 // is no pinning and throughput swings ±30 % with the scheduler's mood: cases are therefore
 // interleaved in short slices, each ratio is the median of per-round ratios, and the proxy
 // process's CPU time per request (from /proc), which hardly depends on that, is reported too.
-// The file doubles as the bare proxies' entry point (FULCRUM_BENCH_ROLE=bare-node | bare-dispatch | bare).
+// The file doubles as the bare proxies' entry point (FULCRUM_BENCH_ROLE=bare-node | bare-dispatch | fastify-dispatch | bare).
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -52,6 +52,8 @@ export default async function benchProxy(): Promise<{ title: string; columns: st
     children.push(floor);
     const dispatchFloor = await startChild([fileURLToPath(import.meta.url)], { FULCRUM_BENCH_ROLE: 'bare-dispatch', FULCRUM_BENCH_BACKENDS: urls.join(',') });
     children.push(dispatchFloor);
+    const fastifyFloor = await startChild([fileURLToPath(import.meta.url)], { FULCRUM_BENCH_ROLE: 'fastify-dispatch', FULCRUM_BENCH_BACKENDS: urls.join(',') });
+    children.push(fastifyFloor);
     const bare = await startChild([fileURLToPath(import.meta.url)], { FULCRUM_BENCH_ROLE: 'bare', FULCRUM_BENCH_BACKENDS: urls.join(',') });
     children.push(bare);
     const config = join(dir, 'lb.json');
@@ -69,19 +71,21 @@ export default async function benchProxy(): Promise<{ title: string; columns: st
     children.push(logged);
     const real = await startRealProxies(dir, urls.map((u) => new URL(u).host));
     children.push(...real.started);
-    if (pinning) for (const pid of [floor.pid, dispatchFloor.pid, bare.pid, fulcrum.pid, logged.pid, ...real.started.map((p) => p.pid)]) pin(pid, pinning.proxy);
+    if (pinning) for (const pid of [floor.pid, dispatchFloor.pid, fastifyFloor.pid, bare.pid, fulcrum.pid, logged.pid, ...real.started.map((p) => p.pid)]) pin(pid, pinning.proxy);
 
     const cases: Case[] = [
       { name: 'direct to one replica', url: `${urls[0]}/home` },
       { name: 'bare node:http + undici round robin (the floor)', url: `${floor.url}/home`, pid: floor.pid },
       { name: 'bare node:http + undici dispatcher round robin', url: `${dispatchFloor.url}/home`, pid: dispatchFloor.pid },
+      { name: 'bare Fastify + undici dispatcher round robin', url: `${fastifyFloor.url}/home`, pid: fastifyFloor.pid },
       { name: 'bare @fastify/reply-from round robin', url: `${bare.url}/home`, pid: bare.pid },
       { name: 'Fulcrum (health, outlier, retries+budget, metrics)', url: `${fulcrum.url}/home`, pid: fulcrum.pid },
       { name: 'Fulcrum + --attempt-log', url: `${logged.url}/home`, pid: logged.pid },
       ...real.started.map((p) => ({ name: p.name, url: `${p.url}/home`, pid: p.pid })),
     ];
-    const FULCRUM = 4;
+    const FULCRUM = 5;
     const DISPATCH_FLOOR = 2;
+    const FASTIFY_FLOOR = 3;
     for (const c of cases) await autocannon({ url: c.url, connections: CONNECTIONS, duration: WARMUP_S });
     const slices: Slice[][] = cases.map(() => []);
     for (let round = 0; round < ROUNDS; round++) {
@@ -103,6 +107,12 @@ export default async function benchProxy(): Promise<{ title: string; columns: st
       rps: round2(median(slices[FULCRUM].map((x, r) => x.rps / slices[DISPATCH_FLOOR][r].rps))),
       cpu: round2(median(slices[FULCRUM].map((x, r) => slices[DISPATCH_FLOOR][r].cpuUsPerRequest! / x.cpuUsPerRequest!))),
     };
+    // Fastify's share: its bare proxy against node:http on the same dispatcher; Fulcrum against it: the features'.
+    const fastifyCost = round2(median(slices[FASTIFY_FLOOR].map((x, r) => slices[DISPATCH_FLOOR][r].cpuUsPerRequest! / x.cpuUsPerRequest!)));
+    const versusFastify = {
+      rps: round2(median(slices[FULCRUM].map((x, r) => x.rps / slices[FASTIFY_FLOOR][r].rps))),
+      cpu: round2(median(slices[FULCRUM].map((x, r) => slices[FASTIFY_FLOOR][r].cpuUsPerRequest! / x.cpuUsPerRequest!))),
+    };
     const logCost = median(slices[FULCRUM + 1].map((x, r) => x.cpuUsPerRequest! / slices[FULCRUM][r].cpuUsPerRequest!));
     // Fulcrum against each reference proxy, per round: req/s ratio and CPU per request ratio.
     const versus = real.started.map((p, i) => {
@@ -119,6 +129,7 @@ export default async function benchProxy(): Promise<{ title: string; columns: st
       notes: [
         '× floor req/s: median over rounds of (case req/s ÷ the bare node:http + undici proxy\'s req/s in the same round). × floor efficiency: the floor\'s CPU per request ÷ the case\'s (1 = same cost, higher = cheaper). Fulcrum must stay at ≥ 1.0× the floor.',
         `The floor forwards with undici's request API, as a bare proxy would; Fulcrum forwards with undici's dispatcher (no stream around each answer's body). Against a bare proxy that does the same, Fulcrum is ${versusDispatch.rps}× its req/s and ${versusDispatch.cpu}× its efficiency: the cost of Fastify and every feature.`,
+        `Fastify alone (the same dispatcher behind one catch-all route and a hijacked reply, as Fulcrum's) has ${fastifyCost}× the efficiency of node:http on that dispatcher; against that bare Fastify proxy Fulcrum is ${versusFastify.rps}× its req/s and ${versusFastify.cpu}× its efficiency: the cost of every feature.`,
         ...(versus.length ? [`Fulcrum (all features on) is ${versus.join('; ')} (medians of per-round ratios).`] : []),
         ...(real.missing.length ? [`Not installed, so not measured: ${real.missing.join(', ')}.`] : []),
         `The attempt log costs ×${round2(logCost)} Fulcrum's CPU per request (median over rounds of logged ÷ plain); the live runner runs the proxy with it.`,
@@ -257,6 +268,36 @@ async function runBareDispatchProxy(): Promise<void> {
   await listen(server);
 }
 
+/**
+ * The floor of a proxy built on Fastify, as Fulcrum is: the dispatch proxy above behind one
+ * catch-all route, request bodies left unread, the reply hijacked and written raw.
+ */
+async function runFastifyDispatchProxy(): Promise<void> {
+  const { default: Fastify } = await import('fastify');
+  const { Pool } = await import('undici');
+  const pools = process.env.FULCRUM_BENCH_BACKENDS!.split(',').map((u) => new Pool(u, { connections: 128, pipelining: 1 }));
+  const app = Fastify({ logger: false });
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', (_request, _payload, done) => done(null));
+  let next = 0;
+  app.all('/*', (request, reply) => {
+    const req = request.raw;
+    const res = reply.raw;
+    const hasBody = req.method !== 'GET' && req.method !== 'HEAD';
+    pools[next++ % pools.length].dispatch({ path: req.url!, method: req.method as 'GET', headers: endToEnd(req.headers), body: hasBody ? req : undefined }, {
+      onRequestStart() {},
+      onResponseStart(_c, status, headers) { reply.hijack(); res.writeHead(status, endToEnd(headers)); },
+      onResponseData(c, chunk) { if (!res.write(chunk)) { c.pause(); res.once('drain', () => c.resume()); } },
+      onResponseEnd() { res.end(); },
+      onResponseError() { reply.hijack(); if (!res.headersSent) res.writeHead(502); res.end(); },
+    });
+  });
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  const { port } = app.server.address() as { port: number };
+  process.stdout.write(JSON.stringify({ event: 'ready', url: `http://127.0.0.1:${port}` }) + '\n');
+  process.on('SIGTERM', () => { app.close().then(() => process.exit(0)); });
+}
+
 /** The comparison point: reply-from's own balancing-free forwarding, round robin in a line. */
 async function runBareProxy(): Promise<void> {
   const { default: Fastify } = await import('fastify');
@@ -277,6 +318,8 @@ if (process.env.FULCRUM_BENCH_ROLE === 'bare-node') {
   runBareNodeProxy().catch((err) => { process.stderr.write(String(err?.stack ?? err) + '\n'); process.exit(1); });
 } else if (process.env.FULCRUM_BENCH_ROLE === 'bare-dispatch') {
   runBareDispatchProxy().catch((err) => { process.stderr.write(String(err?.stack ?? err) + '\n'); process.exit(1); });
+} else if (process.env.FULCRUM_BENCH_ROLE === 'fastify-dispatch') {
+  runFastifyDispatchProxy().catch((err) => { process.stderr.write(String(err?.stack ?? err) + '\n'); process.exit(1); });
 } else if (process.env.FULCRUM_BENCH_ROLE === 'bare') {
   runBareProxy().catch((err) => { process.stderr.write(String(err?.stack ?? err) + '\n'); process.exit(1); });
 } else if (process.argv[1] === fileURLToPath(import.meta.url)) {
