@@ -255,17 +255,20 @@ async function runBareDispatchProxy(): Promise<void> {
   const { Pool } = await import('undici');
   const pools = process.env.FULCRUM_BENCH_BACKENDS!.split(',').map((u) => new Pool(u, { connections: 128, pipelining: 1 }));
   let next = 0;
-  const server = createServer((req, res) => {
-    const hasBody = req.method !== 'GET' && req.method !== 'HEAD';
-    pools[next++ % pools.length].dispatch({ path: req.url!, method: req.method as 'GET', headers: endToEnd(req.headers), body: hasBody ? req : undefined }, {
-      onRequestStart() {},
-      onResponseStart(_c, status, headers) { res.writeHead(status, endToEnd(headers)); },
-      onResponseData(c, chunk) { if (!res.write(chunk)) { c.pause(); res.once('drain', () => c.resume()); } },
-      onResponseEnd() { res.end(); },
-      onResponseError() { if (!res.headersSent) res.writeHead(502); res.end(); },
-    });
-  });
+  const server = createServer((req, res) => relayDispatched(pools[next++ % pools.length], req, res));
   await listen(server);
+}
+
+/** Forwards `req` through undici's dispatcher: the head goes out when it arrives (after `beforeHead`), the body chunk by chunk, with backpressure. */
+function relayDispatched(pool: import('undici').Pool, req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse, beforeHead = () => {}): void {
+  const hasBody = req.method !== 'GET' && req.method !== 'HEAD';
+  pool.dispatch({ path: req.url!, method: req.method as 'GET', headers: endToEnd(req.headers), body: hasBody ? req : undefined }, {
+    onRequestStart() {},
+    onResponseStart(_c, status, headers) { beforeHead(); res.writeHead(status, endToEnd(headers)); },
+    onResponseData(c, chunk) { if (!res.write(chunk)) { c.pause(); res.once('drain', () => c.resume()); } },
+    onResponseEnd() { res.end(); },
+    onResponseError() { beforeHead(); if (!res.headersSent) res.writeHead(502); res.end(); },
+  });
 }
 
 /**
@@ -280,18 +283,7 @@ async function runFastifyDispatchProxy(): Promise<void> {
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', (_request, _payload, done) => done(null));
   let next = 0;
-  app.all('/*', (request, reply) => {
-    const req = request.raw;
-    const res = reply.raw;
-    const hasBody = req.method !== 'GET' && req.method !== 'HEAD';
-    pools[next++ % pools.length].dispatch({ path: req.url!, method: req.method as 'GET', headers: endToEnd(req.headers), body: hasBody ? req : undefined }, {
-      onRequestStart() {},
-      onResponseStart(_c, status, headers) { reply.hijack(); res.writeHead(status, endToEnd(headers)); },
-      onResponseData(c, chunk) { if (!res.write(chunk)) { c.pause(); res.once('drain', () => c.resume()); } },
-      onResponseEnd() { res.end(); },
-      onResponseError() { reply.hijack(); if (!res.headersSent) res.writeHead(502); res.end(); },
-    });
-  });
+  app.all('/*', (request, reply) => relayDispatched(pools[next++ % pools.length], request.raw, reply.raw, () => reply.hijack()));
   await app.listen({ host: '127.0.0.1', port: 0 });
   const { port } = app.server.address() as { port: number };
   process.stdout.write(JSON.stringify({ event: 'ready', url: `http://127.0.0.1:${port}` }) + '\n');

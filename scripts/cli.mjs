@@ -135,6 +135,8 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
     process.exit(2);
   }
   const bundle = await cliBundle(name);
+  // First: the compile cache's folder is keyed by the V8 flags, and worker threads start with these.
+  for (const flag of V8_FLAGS) setFlagsFromString(flag);
   // V8's compiled code for the bundle and the packages it loads, kept on disk (checked by
   // content hash): each start then skips most of the compiling, ~25-35 ms of ~170-200 ms of
   // CPU, and so does each --jobs worker thread (sim/parallel.ts passes the cache on).
@@ -143,6 +145,5 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   // The command reads its arguments from process.argv.slice(2), as when started directly.
   process.argv = [process.argv[0], bundle, ...args];
   process.setSourceMapsEnabled(true);
-  for (const flag of V8_FLAGS) setFlagsFromString(flag);
   await import(pathToFileURL(bundle).href);
 }

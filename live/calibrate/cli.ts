@@ -1,9 +1,10 @@
 // npm run calibrate -- --proxy fulcrum|haproxy|nginx|caddy [--out FILE] [--experiment FILE] [--requests N] [--quiet]
 // Runs the calibration experiment live against the proxy, in a process of its own, and fits
 // the simulator's network model to it (fit.ts): the hop from round trips straight to a
-// replica, the proxy's CPU per request from its threads' CPU time at two load levels (median of three rounds), the
-// overhead from what is left. Writes the calibration file experiments reference with
-// `"network": {"calibration": true}` and prints how close the simulator then comes.
+// replica, the proxy's CPU per request from its threads' CPU time at two load levels (the
+// median of three rounds), the overhead from what is left. Writes the calibration file
+// experiments reference with `"network": {"calibration": true}` and prints how close the
+// simulator then comes.
 // Exit codes: 0 written, 2 bad arguments or experiment, 1 anything else.
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { cpus, loadavg, release, tmpdir, type } from 'node:os';
