@@ -273,7 +273,7 @@ function padding(bytes: number, rid: string, attempt: string): string {
  * millisecond early; one timer alone 0.17-0.22 ms short and up to 1.9 ms early; sleeping every
  * remainder 0.56-0.62 ms long, which made live runs slower than the model of the same servers.
  */
-async function sleepNear(ms: number): Promise<void> {
+export async function sleepNear(ms: number): Promise<void> {
   if (ms <= 0) return; // a timer of 0 still waits a turn of at least a millisecond
   const until = performance.now() + ms;
   await sleep(ms);

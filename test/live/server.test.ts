@@ -2,8 +2,7 @@
 // seeded service times, fault modes (heartbeats included) and the guarded control endpoint.
 import { connect } from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
-import { type Replica, startReplica } from '../../server/replica.ts';
-import { type ReplicaOptions } from '../../server/replica.ts';
+import { type Replica, type ReplicaOptions, sleepNear, startReplica } from '../../server/replica.ts';
 import { raw, send } from './helpers.ts';
 
 const open: Replica[] = [];
@@ -61,6 +60,15 @@ describe('replica', () => {
     expect(c.map((t) => t.drawn)).not.toEqual(a.map((t) => t.drawn));
     // The header reports the sleep that really happened: the client waited at least that long.
     for (const t of [...a, ...b, ...c]) expect(t.ms).toBeGreaterThanOrEqual(t.drawn - 1);
+  });
+
+  it('a zero service time takes no timer: it ends before a 0 ms timer set earlier', async () => {
+    let timerRan = false;
+    setTimeout(() => { timerRan = true; }, 0);
+    await sleepNear(0);
+    expect(timerRan).toBe(false);
+    await sleepNear(2);
+    expect(timerRan).toBe(true);
   });
 
   it('fault modes: error (heartbeat too), slow, reset, hang (heartbeat too), normal again', async () => {
