@@ -114,7 +114,9 @@ export class CoreDriver {
   attemptEnded(flow: Flow, outcome: AttemptOutcome, retryAfter?: string, responseStarted?: boolean): Step {
     const nowMs = this.now();
     if (this.journal) this.journal.record({ op: 'ended', flow: this.journal.idOf(flow), nowMs, outcome, retryAfter, responseStarted });
-    return this.armedAfter(this.router.attemptEnded(flow, nowMs, outcome, { retryAfter, responseStarted }));
+    // Most attempts end with neither: the Router's own frozen default then stands in, not an object per attempt.
+    const end = retryAfter === undefined && responseStarted === undefined ? undefined : { retryAfter, responseStarted };
+    return this.armedAfter(this.router.attemptEnded(flow, nowMs, outcome, end));
   }
 
   /** The attempt's timer fired: the Router knows whether it was the per-try timeout or the deadline. */
